@@ -1,0 +1,36 @@
+/**
+ * The closed map of built-in plugins, one file per plugin, keyed by `type`.
+ * `Record<StageName, …>` makes the compiler catch a stage without an entry.
+ */
+import { Registry, type PluginMap } from './registry.js';
+import type { PluginClass } from './types.js';
+
+import jsonlDataset from '../plugins/dataset/jsonl.js';
+import fieldSplitter from '../plugins/splitter/field.js';
+import noneSplitter from '../plugins/splitter/none.js';
+import ratioSplitter from '../plugins/splitter/ratio.js';
+import noneMiner from '../plugins/miner/none.js';
+import randomNegativeMiner from '../plugins/miner/random-negative.js';
+import ortBackend from '../plugins/backend/ort.js';
+import lancedbStore from '../plugins/store/lancedb.js';
+import memoryStore from '../plugins/store/memory.js';
+import consoleSink from '../plugins/sink/console.js';
+import jsonSink from '../plugins/sink/json.js';
+import markdownSink from '../plugins/sink/markdown.js';
+
+const byType = (...classes: PluginClass[]): Record<string, PluginClass> =>
+  Object.fromEntries(classes.map((c) => [c.type, c]));
+
+export const BUILTINS: PluginMap = {
+  dataset: byType(jsonlDataset),
+  splitter: byType(fieldSplitter, noneSplitter, ratioSplitter),
+  miner: byType(noneMiner, randomNegativeMiner),
+  loss: byType(),
+  backend: byType(ortBackend),
+  store: byType(lancedbStore, memoryStore),
+  sink: byType(consoleSink, jsonSink, markdownSink),
+};
+
+export function builtinRegistry(): Registry {
+  return new Registry(BUILTINS);
+}

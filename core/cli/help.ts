@@ -1,0 +1,62 @@
+/** Usage texts for `ftrun --help` and `ftrun <command> --help`. */
+
+export const HELP = `ftrun — fine-tune and evaluate text-embedding models for retrieval from YAML experiment files
+
+Usage:
+  ftrun <config.yaml> [--set path=value ...]     run an experiment (same as: ftrun run)
+  ftrun run <config.yaml> [options]              run an experiment or a sweep
+  ftrun validate <config.yaml> [--set ...]       check a config; loads no model or data
+  ftrun plan <config.yaml> [--set ...]           print the resolved config (and every sweep trial)
+  ftrun diff <runA> <runB> [--md|--json] [--all] compare two runs or two sweeps
+  ftrun ls [runs-dir]                            list runs and sweeps
+  ftrun schema                                   print the JSON Schema of experiment files
+
+Common options:
+  --set path=value   override a config value (YAML-parsed; repeatable; applied last)
+  --runs-dir DIR     where run directories go (default: ./runs)
+  --json             machine-readable summary on stdout (logs stay on stderr)
+  --quiet            no progress or info output
+  --verbose          debug output and stack traces for internal errors
+  -h, --help         help for a command;  -v, --version
+
+Exit codes: 0 ok · 1 run failed · 2 usage or config error
+Docs: docs/README.md
+`;
+
+const COMMANDS: Record<string, string> = {
+  run: `Usage: ftrun run <config.yaml> [--set path=value ...] [--runs-dir DIR] [--parallel N] [--json] [--quiet]
+
+Runs the experiment: dataset → splitter → miner → evaluate (base) → train → evaluate (finetuned) → sinks,
+writing runs/<name>/<run-id>/ (resolved.yaml, metrics.json, per_query.jsonl, events.jsonl, report.md, env.json).
+With a \`sweep:\` block, runs every trial under runs/<name>/sweep-<id>/trials/<n>/ and writes leaderboard.md/json.
+
+  --parallel N   run sweep trials in N worker processes (default 1)
+`,
+  validate: `Usage: ftrun validate <config.yaml> [--set path=value ...] [--json]
+
+Checks the experiment file (extends, \${env:…}, --set, every plugin's options, cross-stage checks) and
+reports all problems at once with file:line:col. Loads no model, dataset or store. Exit 0 if valid, 2 if not.
+`,
+  plan: `Usage: ftrun plan <config.yaml> [--set path=value ...] [--json]
+
+Prints the resolved config (defaults filled in, secrets redacted) and, for a sweep, every trial. Loads no model.
+`,
+  schema: `Usage: ftrun schema
+
+Prints the JSON Schema of experiment files, built from the registered plugins' option schemas.
+Save it and point your editor at it:  # yaml-language-server: $schema=./ftrun.schema.json
+`,
+  diff: `Usage: ftrun diff <runA> <runB> [--md | --json] [--all]
+
+Compares two run directories (or two sweep directories): changed config keys and metric deltas (B − A)
+for each model.  --all lists unchanged keys too;  --md prints Markdown;  --json prints JSON.
+`,
+  ls: `Usage: ftrun ls [runs-dir] [--json]
+
+Lists runs and sweeps under runs-dir (default ./runs): name, id, date, status and primary metric.
+`,
+};
+
+export function commandHelp(command: string): string {
+  return COMMANDS[command] ?? HELP;
+}

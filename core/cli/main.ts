@@ -1,0 +1,180 @@
+#!/usr/bin/env node
+/**
+ * The ftrun command line. Exit codes: 0 ok · 1 run failed · 2 usage or config error.
+ * User errors print one clean message (no stack trace); stdout carries only `--json` output.
+ */
+import 'reflect-metadata';
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { builtinRegistry } from '../builtins.js';
+import { buildJsonSchema } from '../config/schema.js';
+import { hasSweep } from '../config/sweep.js';
+import { redactSecrets, toYaml, validateConfig } from '../config/validate.js';
+import { diffCommand } from '../commands/diff.js';
+import { lsCommand } from '../commands/ls.js';
+import { formatOverrides, prepare, runCommand, validateTrials, type IO } from '../commands/run.js';
+import { UserError } from '../errors.js';
+import { FTRUN_VERSION } from '../run/runner.js';
+import { one, parseArgs, type FlagSpec } from './args.js';
+import { HELP, commandHelp } from './help.js';
+
+const COMMON: FlagSpec = { values: { set: { multi: true }, 'runs-dir': {} }, booleans: ['json', 'quiet', 'verbose', 'help'] };
+
+const SPECS: Record<string, FlagSpec> = {
+  run: { values: { ...COMMON.values, parallel: {}, _trial: {}, '_run-dir': {} }, booleans: COMMON.booleans },
+  validate: { values: { set: { multi: true } }, booleans: ['json', 'quiet', 'verbose', 'help'] },
+  plan: { values: { set: { multi: true } }, booleans: ['json', 'quiet', 'verbose', 'help'] },
+  schema: { values: {}, booleans: ['help'] },
+  diff: { values: {}, booleans: ['md', 'json', 'all', 'help'] },
+  ls: { values: { 'runs-dir': {} }, booleans: ['json', 'help'] },
+};
+
+export interface MainIO {
+  out?: (s: string) => void;
+  err?: (s: string) => void;
+  signal?: AbortSignal;
+}
+
+export async function main(argv: string[], mainIo: MainIO = {}): Promise<number> {
+  const io: IO = {
+    out: mainIo.out ?? ((s) => void process.stdout.write(s)),
+    err: mainIo.err ?? ((s) => void process.stderr.write(s)),
+    signal: mainIo.signal ?? new AbortController().signal,
+  };
+  let verbose = argv.includes('--verbose');
+  try {
+    if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+      io.out(argv[0] === 'help' && argv[1] ? commandHelp(argv[1]) : HELP);
+      return 0;
+    }
+    if (argv[0] === '--version' || argv[0] === '-v') {
+      io.out(`ftrun ${FTRUN_VERSION}\n`);
+      return 0;
+    }
+    let [command, ...rest] = argv as [string, ...string[]];
+    if (!(command in SPECS)) {
+      if (/\.(ya?ml)$/i.test(command) || command.includes('/')) {
+        rest = argv;
+        command = 'run';
+      } else {
+        const names = Object.keys(SPECS).join(', ');
+        throw new UserError('E_USAGE', `unknown command "${command}". Commands: ${names} (or a config file to run). See: ftrun --help`);
+      }
+    }
+    const p = parseArgs(rest, SPECS[command]!, command);
+    verbose = p.flags.has('verbose');
+    if (p.flags.has('help')) {
+      io.out(commandHelp(command));
+      return 0;
+    }
+    const needFile = (n: number, what: string) => {
+      if (p.positionals.length !== n) {
+        throw new UserError('E_USAGE', `ftrun ${command}: expected ${what}, got ${p.positionals.length ? p.positionals.join(' ') : 'nothing'}. See: ftrun ${command} --help`);
+      }
+    };
+    const sets = p.values.set ?? [];
+    switch (command) {
+      case 'run': {
+        needFile(1, 'one config file');
+        const parallel = Number(one(p, 'parallel') ?? '1');
+        if (!Number.isInteger(parallel) || parallel < 1) throw new UserError('E_USAGE', `ftrun run: --parallel must be a positive integer, got "${one(p, 'parallel')}"`);
+        const trial = one(p, '_trial');
+        return await runCommand(
+          {
+            file: p.positionals[0]!,
+            sets,
+            runsDir: resolve(one(p, 'runs-dir') ?? 'runs'),
+            json: p.flags.has('json'),
+            quiet: p.flags.has('quiet'),
+            verbose,
+            parallel,
+            trial: trial === undefined ? undefined : Number(trial),
+            trialDir: one(p, '_run-dir'),
+            argv,
+          },
+          io,
+        );
+      }
+      case 'validate':
+      case 'plan': {
+        needFile(1, 'one config file');
+        const { loaded, registry } = await prepare(p.positionals[0]!, sets);
+        const trials = hasSweep(loaded) ? validateTrials(loaded, registry) : [];
+        const config = trials.length ? trials[0]!.config : validateConfig(loaded, registry);
+        if (command === 'validate') {
+          if (p.flags.has('json')) io.out(JSON.stringify({ valid: true, file: loaded.file, trials: trials.length || 1 }) + '\n');
+          else io.err(`${p.positionals[0]}: valid${trials.length ? ` (sweep of ${trials.length} trials)` : ''}\n`);
+          return 0;
+        }
+        if (p.flags.has('json')) {
+          io.out(JSON.stringify({ config: redactSecrets(config), trials: trials.map((t) => ({ index: t.index, overrides: t.overrides, config: redactSecrets(t.config) })) }, null, 2) + '\n');
+          return 0;
+        }
+        if (!trials.length) io.out(toYaml(redactSecrets(config) as Record<string, unknown>));
+        else {
+          io.out(`# sweep: ${trials.length} trials\n`);
+          for (const t of trials) io.out(`\n# --- trial ${t.index}: ${formatOverrides(t.overrides)}\n${toYaml(redactSecrets(t.config) as Record<string, unknown>)}`);
+        }
+        return 0;
+      }
+      case 'schema':
+        needFile(0, 'no arguments');
+        io.out(JSON.stringify(buildJsonSchema(builtinRegistry()), null, 2) + '\n');
+        return 0;
+      case 'diff': {
+        needFile(2, 'two run directories');
+        const format = p.flags.has('json') ? 'json' : p.flags.has('md') ? 'md' : 'text';
+        return await diffCommand({ a: p.positionals[0]!, b: p.positionals[1]!, all: p.flags.has('all'), format }, io);
+      }
+      case 'ls': {
+        if (p.positionals.length > 1) needFile(1, 'at most one runs directory');
+        const dir = p.positionals[0] ?? one(p, 'runs-dir') ?? 'runs';
+        return await lsCommand({ runsDir: resolve(dir), format: p.flags.has('json') ? 'json' : 'text' }, io);
+      }
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof UserError) {
+      io.err(`error[${e.code}]: ${e.message}\n`);
+      return 2;
+    }
+    const err = e as Error;
+    io.err(`ftrun: run failed: ${err?.message ?? String(e)}\n`);
+    if (verbose && err?.stack) io.err(err.stack + '\n');
+    else io.err('(run with --verbose for the stack trace)\n');
+    return 1;
+  }
+}
+
+function isEntry(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    const me = realpathSync(fileURLToPath(import.meta.url));
+    const arg = realpathSync(process.argv[1]);
+    return me === arg || arg.endsWith('/bin/ftrun.js') || arg.endsWith('/bin/ftrun');
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry()) {
+  const controller = new AbortController();
+  let interrupts = 0;
+  process.on('SIGINT', () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write('\ninterrupt: finishing the current step and marking the run interrupted (Ctrl-C again to quit now)\n');
+    controller.abort();
+  });
+  process.on('SIGTERM', () => controller.abort());
+  main(process.argv.slice(2), { signal: controller.signal }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`ftrun: ${String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

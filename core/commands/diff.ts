@@ -1,0 +1,187 @@
+/**
+ * `ftrun diff <A> <B> [--md|--json] [--all]`: what changed between two runs (or sweep trials):
+ * config keys as dotted paths (only the changed ones unless --all) and metric deltas B − A for
+ * each model both evaluated. Between two sweep directories it compares their leaderboards:
+ * the best trial of each and every trial's primary metric side by side, matched by overrides.
+ *
+ * --json (run vs run) is `{config: [{path, a, b}], metrics: {model: {key: {a, b, delta}}}}`;
+ * null stands for an absent key or metric.
+ */
+import { UserError } from '../errors.js';
+import { rankTrials, type LeaderboardEntry } from '../leaderboard.js';
+import { formatNumber, formatOverrides, formatSigned, formatValue, metricLabel, modelLabel, orderModels, renderTable } from '../report.js';
+import { readRunOrSweep, type RunDirInfo, type SweepDirInfo } from '../run-reader.js';
+
+export interface DiffArgs {
+  a: string;
+  b: string;
+  all: boolean;
+  format: 'text' | 'md' | 'json';
+}
+
+export interface ConfigChange {
+  path: string;
+  a: unknown;
+  b: unknown;
+}
+
+export interface RunDiff {
+  config: ConfigChange[];
+  metrics: Record<string, Record<string, { a: number | null; b: number | null; delta: number | null }>>;
+}
+
+const ABSENT = Symbol('absent');
+
+/** b − a without float noise (0.6 − 0.56 → 0.04, not 0.039999999999999925). */
+function sub(b: number, a: number): number {
+  return Number((b - a).toPrecision(12));
+}
+
+/** Leaves of a config as dotted paths (`loss.margin`, `sinks[0].type`); arrays of scalars are leaves. */
+export function flattenConfig(value: unknown, prefix = '', out = new Map<string, unknown>()): Map<string, unknown> {
+  if (Array.isArray(value) && value.some((v) => v !== null && typeof v === 'object') && prefix) {
+    value.forEach((v, i) => flattenConfig(v, `${prefix}[${i}]`, out));
+  } else if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length) {
+    for (const [k, v] of Object.entries(value)) flattenConfig(v, prefix ? `${prefix}.${k}` : k, out);
+  } else if (prefix) {
+    out.set(prefix, value);
+  }
+  return out;
+}
+
+/** Config changes A → B (every key with `all`), in A's key order then keys only B has. */
+export function diffConfig(a: Record<string, unknown>, b: Record<string, unknown>, all: boolean): Array<ConfigChange & { changed: boolean; absentA: boolean; absentB: boolean }> {
+  const fa = flattenConfig(a);
+  const fb = flattenConfig(b);
+  const keys = [...fa.keys(), ...[...fb.keys()].filter((k) => !fa.has(k))];
+  return keys
+    .map((path) => {
+      const va = fa.has(path) ? fa.get(path) : ABSENT;
+      const vb = fb.has(path) ? fb.get(path) : ABSENT;
+      const changed = va === ABSENT || vb === ABSENT || JSON.stringify(va) !== JSON.stringify(vb);
+      return { path, a: va === ABSENT ? null : va, b: vb === ABSENT ? null : vb, changed, absentA: va === ABSENT, absentB: vb === ABSENT };
+    })
+    .filter((c) => all || c.changed);
+}
+
+export function diffRuns(A: RunDirInfo, B: RunDirInfo, all: boolean): RunDiff {
+  const config = diffConfig(A.config, B.config, all).map(({ path, a, b }) => ({ path, a, b }));
+  const ma = A.metrics?.models ?? {};
+  const mb = B.metrics?.models ?? {};
+  const metrics: RunDiff['metrics'] = {};
+  for (const model of orderModels(Object.keys(ma).filter((m) => m in mb))) {
+    const keys = [...Object.keys(ma[model]!), ...Object.keys(mb[model]!).filter((k) => !(k in ma[model]!))];
+    metrics[model] = Object.fromEntries(
+      keys.map((k) => {
+        const a = ma[model]![k] ?? null;
+        const b = mb[model]![k] ?? null;
+        return [k, { a, b, delta: a !== null && b !== null ? sub(b, a) : null }];
+      }),
+    );
+  }
+  return { config, metrics };
+}
+
+export async function diffCommand(args: DiffArgs, io: { out: (s: string) => void }): Promise<number> {
+  const A = readRunOrSweep(args.a);
+  const B = readRunOrSweep(args.b);
+  if (A.kind !== B.kind) {
+    throw new UserError('E_RUN', `cannot compare a ${A.kind} directory (${args.a}) with a ${B.kind} directory (${args.b}); give two runs (or trials) or two sweeps`);
+  }
+  const text = A.kind === 'run' ? renderRunDiff(args, A, B as RunDirInfo) : renderSweepDiff(args, A, B as SweepDirInfo);
+  io.out(text.endsWith('\n') ? text : text + '\n');
+  return 0;
+}
+
+function renderRunDiff(args: DiffArgs, A: RunDirInfo, B: RunDirInfo): string {
+  const d = diffRuns(A, B, args.all);
+  if (args.format === 'json') return JSON.stringify(d, null, 2);
+  const f = args.format;
+  const changes = diffConfig(A.config, B.config, args.all);
+  const nChanged = changes.filter((c) => c.changed).length;
+  const out: string[] = [];
+  const status = (r: RunDirInfo) => r.metrics?.status ?? String(r.env.status ?? 'unknown');
+  out.push(...head(f, [`A: ${args.a} (${status(A)})`, `B: ${args.b} (${status(B)})`]));
+  const cfgTitle = nChanged === 0 ? 'config: identical' : `config: ${nChanged} changed key${nChanged === 1 ? '' : 's'}`;
+  out.push('', f === 'md' ? `## ${cfgTitle}` : cfgTitle);
+  if (changes.length) {
+    const show = (v: unknown, absent: boolean) => (absent ? '(absent)' : formatValue(v));
+    const rows = changes.map((c) => [...(args.all ? [c.changed ? '*' : ''] : []), c.path, show(c.a, c.absentA), show(c.b, c.absentB)]);
+    const header = [...(args.all ? [''] : []), 'key', 'A', 'B'];
+    out.push(...block(f, renderTable(header, rows, { format: f, indent: '  ' })));
+  }
+  const models = Object.keys(d.metrics);
+  out.push('', f === 'md' ? '## metrics (B − A)' : 'metrics (B − A):');
+  if (!models.length) out.push(...(f === 'md' ? ['', '(no model evaluated in both runs)'] : ['  (no model evaluated in both runs)']));
+  else {
+    const rows = models.flatMap((m) =>
+      Object.entries(d.metrics[m]!).map(([k, v]) => [modelLabel(m), metricLabel(k), formatNumber(v.a), formatNumber(v.b), formatSigned(v.delta)]),
+    );
+    out.push(...block(f, renderTable(['model', 'metric', 'A', 'B', 'Δ'], rows, { format: f, indent: '  ', align: ['left', 'left', 'right', 'right', 'right'] })));
+  }
+  const only = (x: RunDirInfo, y: RunDirInfo) => Object.keys(x.metrics?.models ?? {}).filter((m) => !(m in (y.metrics?.models ?? {})));
+  for (const m of only(A, B)) out.push(`(${modelLabel(m)} only in A)`);
+  for (const m of only(B, A)) out.push(`(${modelLabel(m)} only in B)`);
+  return out.join('\n');
+}
+
+function head(f: DiffArgs['format'], lines: string[]): string[] {
+  return f === 'md' ? lines.map((l) => `- ${l}`) : lines;
+}
+
+/** Markdown tables need a blank line before them. */
+function block(f: DiffArgs['format'], table: string): string[] {
+  return f === 'md' ? ['', table] : [table];
+}
+
+function overridesKey(o: Record<string, unknown>): string {
+  return JSON.stringify(Object.keys(o).sort().map((k) => [k, o[k]]));
+}
+
+function renderSweepDiff(args: DiffArgs, A: SweepDirInfo, B: SweepDirInfo): string {
+  const primary = A.primary;
+  const ra = rankTrials(A.trials, primary);
+  const rb = rankTrials(B.trials, primary);
+  const best = (r: LeaderboardEntry[]) => r.find((e) => e.rank === 1) ?? null;
+  const ba = best(ra);
+  const bb = best(rb);
+  const bestDelta = ba && bb ? sub(bb.value!, ba.value!) : null;
+  const byKey = new Map<string, { overrides: Record<string, unknown>; a?: LeaderboardEntry; b?: LeaderboardEntry }>();
+  for (const [side, list] of [['a', ra], ['b', rb]] as const) {
+    for (const e of [...list].sort((x, y) => x.index - y.index)) {
+      const k = overridesKey(e.overrides);
+      const row = byKey.get(k) ?? { overrides: e.overrides };
+      row[side] ??= e;
+      byKey.set(k, row);
+    }
+  }
+  const side = (e?: LeaderboardEntry) => (e ? { index: e.index, status: e.status, value: e.value } : null);
+  const trials = [...byKey.values()].map((r) => ({
+    overrides: r.overrides,
+    a: side(r.a),
+    b: side(r.b),
+    delta: r.a?.rank && r.b?.rank ? sub(r.b.value!, r.a.value!) : null,
+  }));
+  const bestOf = (e: LeaderboardEntry | null) => (e ? { index: e.index, overrides: e.overrides, model: e.model, value: e.value } : null);
+  if (args.format === 'json') {
+    return JSON.stringify({ primary, best: { a: bestOf(ba), b: bestOf(bb), delta: bestDelta }, trials }, null, 2);
+  }
+  const f = args.format;
+  const out: string[] = [];
+  const n = (s: SweepDirInfo) => `${s.trials.length} trial${s.trials.length === 1 ? '' : 's'}`;
+  const bestLine = (e: LeaderboardEntry | null) => (e ? `trial ${e.index}, ${formatNumber(e.value)} (${formatOverrides(e.overrides)})` : 'no ranked trial');
+  out.push(...head(f, [
+    `A: ${args.a} (sweep, ${n(A)})`,
+    `B: ${args.b} (sweep, ${n(B)})`,
+    `primary: ${metricLabel(primary)}${B.primary !== primary ? ` (B ranks by ${metricLabel(B.primary)}; compared on A's)` : ''}`,
+    `best A: ${bestLine(ba)}`,
+    `best B: ${bestLine(bb)}`,
+    `best Δ (B − A): ${formatSigned(bestDelta)}`,
+  ]));
+  out.push('', f === 'md' ? `## trials by overrides (${metricLabel(primary)})` : `trials by overrides (${metricLabel(primary)}):`);
+  const cell = (s: { status: string; value: number | null } | null) => (!s ? '—' : s.status === 'ok' && s.value !== null ? formatNumber(s.value) : s.status);
+  const rows = trials.map((t) => [formatOverrides(t.overrides), t.a ? String(t.a.index) : '—', cell(t.a), t.b ? String(t.b.index) : '—', cell(t.b), formatSigned(t.delta)]);
+  const header = ['overrides', 'A trial', 'A', 'B trial', 'B', 'Δ'];
+  out.push(...block(f, renderTable(header, rows, { format: f, indent: '  ', align: ['left', 'right', 'right', 'right', 'right', 'right'] })));
+  return out.join('\n');
+}

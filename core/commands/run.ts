@@ -1,0 +1,228 @@
+/**
+ * `ftrun run <config>`: one run, or — with a `sweep:` block — one run per trial under a sweep
+ * directory, sequentially or in `--parallel N` worker processes, then a leaderboard.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { builtinRegistry } from '../builtins.js';
+import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { loadCustomPlugins } from '../config/plugins.js';
+import { expandTrials, hasSweep } from '../config/sweep.js';
+import type { ExperimentConfig } from '../config/types.js';
+import { toYaml, validateConfig } from '../config/validate.js';
+import { UserError, type Problem } from '../errors.js';
+import { writeJsonAtomic } from '../fsutil.js';
+import { writeLeaderboard } from '../leaderboard.js';
+import type { LogOptions } from '../log.js';
+import type { Registry } from '../registry.js';
+import { createUniqueDir } from '../run/rundir.js';
+import { runExperiment } from '../run/runner.js';
+import type { RunSummary } from '../types.js';
+
+export interface RunArgs {
+  file: string;
+  sets: string[];
+  runsDir: string;
+  json: boolean;
+  quiet: boolean;
+  verbose: boolean;
+  parallel: number;
+  /** Internal: run only this sweep trial, into `trialDir` (used by --parallel workers). */
+  trial?: number;
+  trialDir?: string;
+  argv: string[];
+}
+
+export interface IO {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  signal: AbortSignal;
+}
+
+/** Load, register custom plugins, and return the loaded file with its registry. */
+export async function prepare(file: string, sets: string[]): Promise<{ loaded: LoadedConfig; registry: Registry }> {
+  const loaded = loadConfig(resolve(file), { sets });
+  const registry = builtinRegistry().clone();
+  await loadCustomPlugins(loaded, registry);
+  return { loaded, registry };
+}
+
+/** Validate every sweep trial; all problems of all trials are reported together. */
+export function validateTrials(loaded: LoadedConfig, registry: Registry) {
+  const trials = expandTrials(loaded);
+  const problems: Problem[] = [];
+  const seen = new Set<string>();
+  const configs: ExperimentConfig[] = [];
+  for (const t of trials) {
+    try {
+      configs.push(validateConfig(t.loaded, registry));
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      for (const p of e.problems) {
+        const key = JSON.stringify(p);
+        if (!seen.has(key)) {
+          seen.add(key);
+          problems.push({ ...p, message: `${p.message} (sweep trial ${t.index}: ${formatOverrides(t.overrides)})` });
+        }
+      }
+      if (!e.problems.length) throw e;
+    }
+  }
+  if (problems.length) throw UserError.config(problems);
+  return trials.map((t, i) => ({ ...t, config: configs[i]! }));
+}
+
+export function formatOverrides(o: Record<string, unknown>): string {
+  return Object.entries(o)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(', ');
+}
+
+export async function runCommand(args: RunArgs, io: IO): Promise<number> {
+  const { loaded, registry } = await prepare(args.file, args.sets);
+  const log: LogOptions = { quiet: args.quiet, verbose: args.verbose, write: io.err };
+
+  if (hasSweep(loaded)) {
+    const trials = validateTrials(loaded, registry);
+    if (args.trial !== undefined) {
+      const t = trials.find((x) => x.index === args.trial);
+      if (!t || !args.trialDir) throw new UserError('E_USAGE', `no sweep trial ${args.trial}`);
+      await runExperiment({
+        loaded: t.loaded, config: t.config, registry, runDir: args.trialDir, runId: basename(resolve(args.trialDir, '..', '..')) + '-t' + t.index,
+        argv: args.argv, log, signal: io.signal,
+      });
+      return 0;
+    }
+    return runSweep(args, io, loaded, registry, trials, log);
+  }
+
+  const config = validateConfig(loaded, registry);
+  const { id, dir } = createUniqueDir(resolve(args.runsDir, config.name), '', toYaml(config as unknown as Record<string, unknown>));
+  io.err(args.quiet ? '' : `run ${config.name} → ${dir}\n`);
+  const summary = await runExperiment({ loaded, config, registry, runDir: dir, runId: id, argv: args.argv, log, signal: io.signal });
+  if (args.json) io.out(JSON.stringify(jsonSummary(summary), null, 2) + '\n');
+  return summary.status === 'ok' ? 0 : 1;
+}
+
+function jsonSummary(s: RunSummary) {
+  return { run_dir: s.runDir, name: s.name, status: s.status, primary: s.primary, models: s.models, delta: s.delta, timings: s.timings };
+}
+
+interface TrialRecord {
+  index: number;
+  overrides: Record<string, unknown>;
+  runDir: string;
+  status: string;
+  metrics?: Record<string, unknown>;
+}
+
+async function runSweep(
+  args: RunArgs,
+  io: IO,
+  loaded: LoadedConfig,
+  registry: Registry,
+  trials: Array<{ index: number; overrides: Record<string, unknown>; loaded: LoadedConfig; config: ExperimentConfig }>,
+  log: LogOptions,
+): Promise<number> {
+  const name = trials[0]!.config.name;
+  const primary = trials[0]!.config.evaluate.primary;
+  const sweep = createUniqueDir(resolve(args.runsDir, name), 'sweep-', toYaml(loaded.data));
+  const records: TrialRecord[] = trials.map((t) => ({
+    index: t.index,
+    overrides: t.overrides,
+    runDir: join(sweep.dir, 'trials', String(t.index)),
+    status: 'pending',
+  }));
+  const save = () => {
+    writeJsonAtomic(join(sweep.dir, 'sweep.json'), {
+      name,
+      config_file: loaded.file,
+      primary,
+      trials: records.map((r) => ({ index: r.index, overrides: r.overrides, run_dir: r.runDir, status: r.status })),
+    });
+    writeLeaderboard(sweep.dir, records, primary);
+  };
+  save();
+  if (!args.quiet) io.err(`sweep ${name}: ${trials.length} trials → ${sweep.dir}\n`);
+
+  const runOne = async (i: number) => {
+    const t = trials[i]!;
+    const rec = records[i]!;
+    rec.status = 'running';
+    mkdirSync(rec.runDir, { recursive: true });
+    if (!args.quiet) io.err(`trial ${t.index}/${trials.length - 1}: ${formatOverrides(t.overrides)}\n`);
+    try {
+      if (args.parallel > 1) {
+        await runWorker(args, t.index, rec.runDir, io);
+      } else {
+        await runExperiment({
+          loaded: t.loaded, config: t.config, registry: registry.clone(),
+          runDir: rec.runDir, runId: `${sweep.id}-t${t.index}`, argv: args.argv, log: { ...log, quiet: true }, signal: io.signal,
+        });
+      }
+    } catch (e) {
+      if (!args.quiet) io.err(`trial ${t.index} failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    }
+    const metricsFile = join(rec.runDir, 'metrics.json');
+    if (existsSync(metricsFile)) {
+      rec.metrics = JSON.parse(readFileSync(metricsFile, 'utf8')) as Record<string, unknown>;
+      rec.status = String(rec.metrics.status ?? 'failed');
+    } else rec.status = io.signal.aborted ? 'interrupted' : 'failed';
+    save();
+  };
+
+  const queue = trials.map((_, i) => i);
+  const workers = Array.from({ length: Math.max(1, Math.min(args.parallel, trials.length)) }, async () => {
+    for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
+      if (io.signal.aborted) {
+        records[i]!.status = 'interrupted';
+        continue;
+      }
+      await runOne(i);
+    }
+  });
+  await Promise.all(workers);
+  save();
+  if (args.json) {
+    io.out(
+      JSON.stringify(
+        {
+          sweep_dir: sweep.dir,
+          primary,
+          trials: records.map((r) => ({ index: r.index, overrides: r.overrides, run_dir: r.runDir, status: r.status, models: r.metrics?.models })),
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+  }
+  if (!args.quiet) io.err(`leaderboard: ${join(sweep.dir, 'leaderboard.md')}\n`);
+  return records.every((r) => r.status === 'ok') ? 0 : 1;
+}
+
+/** The compiled CLI entry used for worker processes (also when running from TypeScript sources). */
+export function cliEntry(): string {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.js')) return resolve(here, '..', '..', 'cli', 'main.js');
+  return resolve(here, '..', '..', '..', 'dist', 'core', 'cli', 'main.js');
+}
+
+function runWorker(args: RunArgs, index: number, dir: string, io: IO): Promise<void> {
+  const argv = [cliEntry(), 'run', resolve(args.file), '--quiet', '--_trial', String(index), '--_run-dir', dir];
+  for (const s of args.sets) argv.push('--set', s);
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const onAbort = () => child.kill('SIGINT');
+    io.signal.addEventListener('abort', onAbort, { once: true });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      io.signal.removeEventListener('abort', onAbort);
+      if (code === 0) resolvePromise();
+      else reject(new Error(stderr.trim() || `worker exited with ${code}`));
+    });
+  });
+}

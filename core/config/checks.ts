@@ -1,0 +1,120 @@
+/**
+ * Named cross-stage checks, run after both schema passes (so every section is well-formed and has
+ * its defaults) and before anything heavy loads. Like Ludwig's config_validation/checks.py: to add
+ * a rule, append a `{ name, check }` to CHECKS; return located problems made with `ctx.problem`.
+ */
+import type { Problem } from '../errors.js';
+import type { Registry } from '../registry.js';
+import type { PluginClass } from '../types.js';
+import { problemAt, type LoadedConfig } from './located.js';
+import { choices } from './messages.js';
+import { formatPath, type ConfigPath } from './path.js';
+import type { ExperimentConfig } from './types.js';
+
+export interface CheckContext {
+  registry: Registry;
+  loaded: LoadedConfig;
+  /** A problem about `path`, located where `at` (default: `path`) was defined. */
+  problem(path: ConfigPath, message: string, at?: ConfigPath): Problem;
+}
+
+export interface ConfigCheck {
+  name: string;
+  description: string;
+  check(cfg: ExperimentConfig, ctx: CheckContext): Problem[];
+}
+
+type PluginStatics = PluginClass & { canTrain?: boolean };
+
+const shapeList = (s: readonly string[] | undefined) => (s && s.length ? s.join(', ') : '(nothing)');
+
+export const CHECKS: ConfigCheck[] = [
+  {
+    name: 'model-source',
+    description: 'model names exactly one of `id` (hub) or `path` (directory)',
+    check(cfg, ctx) {
+      const { id, path } = cfg.model;
+      if (id !== undefined && path !== undefined) {
+        return [ctx.problem(['model'], 'give either "id" (a hub model id) or "path" (a model directory), not both')];
+      }
+      if (id === undefined && path === undefined) {
+        return [ctx.problem(['model'], 'missing "id" (a hub model id) or "path" (a model directory)')];
+      }
+      return [];
+    },
+  },
+  {
+    name: 'primary-metric',
+    description: 'evaluate.primary is <metric>@<k> with metric in evaluate.metrics and k in evaluate.k',
+    check(cfg, ctx) {
+      const { primary, metrics, k } = cfg.evaluate;
+      const valid = metrics.flatMap((m) => k.map((n) => `${m}@${n}`));
+      const at = ['evaluate', 'primary'];
+      const m = /^([a-z]+)@(\d+)$/.exec(primary);
+      if (!m) return [ctx.problem(at, `"${primary}" is not of the form <metric>@<k>. ${choices(primary, valid, 'Choices')}`)];
+      const [, metric, n] = m as unknown as [string, string, string];
+      if (!(metrics as string[]).includes(metric)) {
+        return [ctx.problem(at, `metric "${metric}" is not in evaluate.metrics. ${choices(primary, valid, 'Choices')}`)];
+      }
+      if (!k.includes(Number(n))) return [ctx.problem(at, `k ${n} is not in evaluate.k. ${choices(primary, valid, 'Choices')}`)];
+      return [];
+    },
+  },
+  {
+    name: 'finetuned-needs-training',
+    description: 'comparing the fine-tuned model needs a training method',
+    check(cfg, ctx) {
+      const i = cfg.evaluate.compare.indexOf('finetuned');
+      if (i < 0 || cfg.training.method !== 'none') return [];
+      return [ctx.problem(['evaluate', 'compare', i], '"finetuned" needs a trained model, but training.method is "none"')];
+    },
+  },
+  {
+    name: 'training-needs-loss',
+    description: 'a training method needs a loss',
+    check(cfg, ctx) {
+      if (cfg.training.method === 'none' || cfg.loss) return [];
+      const available = ctx.registry.types('loss');
+      return [ctx.problem(['loss'], `training.method "${cfg.training.method}" needs a loss. Available: ${available.join(', ') || '(none)'}.`, ['training', 'method'])];
+    },
+  },
+  {
+    name: 'loss-shape',
+    description: "the loss's example shape is among the shapes the miner provides",
+    check(cfg, ctx) {
+      if (cfg.training.method === 'none' || !cfg.loss) return [];
+      const loss = ctx.registry.get('loss', cfg.loss.type);
+      const miner = ctx.registry.get('miner', cfg.miner.type);
+      if (!loss?.needs || !miner) return [];
+      if (miner.provides?.includes(loss.needs)) return [];
+      const fit = ctx.registry.entries('miner').filter(([, c]) => c.provides?.includes(loss.needs!)).map(([t]) => t);
+      const hint = fit.length ? ` Miners that provide ${loss.needs}: ${fit.join(', ')}.` : '';
+      return [
+        ctx.problem(['loss', 'type'], `loss ${cfg.loss.type} needs ${loss.needs} examples; miner ${cfg.miner.type} provides: ${shapeList(miner.provides)}.${hint}`),
+      ];
+    },
+  },
+  {
+    name: 'backend-can-train',
+    description: 'full fine-tuning needs a backend that can train',
+    check(cfg, ctx) {
+      if (cfg.training.method !== 'full') return [];
+      const backend = ctx.registry.get('backend', cfg.backend.type) as PluginStatics | undefined;
+      if (!backend || backend.canTrain !== false) return [];
+      const able = ctx.registry.entries('backend').filter(([, c]) => (c as PluginStatics).canTrain !== false).map(([t]) => t);
+      return [
+        ctx.problem(['backend', 'type'], `backend ${cfg.backend.type} cannot train (training.method: full). Backends that can: ${able.join(', ') || '(none)'}.`),
+      ];
+    },
+  },
+];
+
+/** Run every check (or the given ones) and collect their problems. */
+export function runChecks(cfg: ExperimentConfig, loaded: LoadedConfig, registry: Registry, checks: readonly ConfigCheck[] = CHECKS): Problem[] {
+  const ctx: CheckContext = {
+    registry,
+    loaded,
+    problem: (path, message, at) => ({ ...problemAt(loaded, at ?? path, message), path: formatPath(path) }),
+  };
+  return checks.flatMap((c) => c.check(cfg, ctx));
+}

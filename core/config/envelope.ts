@@ -1,0 +1,158 @@
+/**
+ * The envelope of an experiment file: its top-level keys, the JSON Schemas of the core (non-plugin)
+ * sections with their defaults, and which sections hold plugin entries of which stage.
+ */
+import type { JsonSchema, StageName } from '../types.js';
+import { METRIC_NAMES, type TrainingMethod } from './types.js';
+
+/** Implemented training methods (`full` and `adapter` come with the training issue). */
+export const TRAINING_METHODS: readonly TrainingMethod[] = ['none'];
+
+export const COMPARE_MODELS = ['base', 'finetuned'] as const;
+export const POOLING_MODES = ['cls', 'mean', 'max'] as const;
+
+/** Top-level keys in canonical order (also the order of a dumped config). */
+export const TOP_LEVEL_KEYS = [
+  'name', 'description', 'seed', 'extends', 'plugins',
+  'dataset', 'splitter', 'miner', 'loss', 'model', 'backend', 'training', 'evaluate', 'store', 'sinks',
+  'sweep',
+] as const;
+
+export interface StageSection {
+  /** The top-level key holding this stage's entry (a list of entries for `sinks`). */
+  key: string;
+  list: boolean;
+  required: boolean;
+  default?: unknown;
+  description: string;
+}
+
+export const STAGE_SECTIONS: Record<StageName, StageSection> = {
+  dataset: { key: 'dataset', list: false, required: true, description: 'Where the queries, evaluation queries and corpus come from.' },
+  splitter: { key: 'splitter', list: false, required: false, default: { type: 'none' }, description: 'How queries are split into train / test / eval parts.' },
+  miner: { key: 'miner', list: false, required: false, default: { type: 'none' }, description: 'How training examples (labelled sentences, pairs, triplets) are built from the training queries.' },
+  loss: { key: 'loss', list: false, required: false, description: 'The training loss (required when training.method is not none).' },
+  backend: { key: 'backend', list: false, required: false, default: { type: 'ort' }, description: 'What encodes texts (and trains): the compute backend.' },
+  store: { key: 'store', list: false, required: false, default: { type: 'memory' }, description: 'The vector store used for retrieval during evaluation.' },
+  sink: {
+    key: 'sinks',
+    list: true,
+    required: false,
+    default: [{ type: 'console' }, { type: 'json' }, { type: 'markdown' }],
+    description: 'Where configs, training events and evaluation results are reported.',
+  },
+};
+
+const stringList = (description: string, items: JsonSchema = { type: 'string' }): JsonSchema => ({ type: 'array', items, description });
+
+const sweepMap = (description: string): JsonSchema => ({
+  type: 'object',
+  description,
+  minProperties: 1,
+  additionalProperties: { type: 'array', minItems: 1, description: 'The values to try at this dotted path.' },
+});
+
+/** Schemas of the core sections, with their defaults. */
+export const CORE_SCHEMAS: Record<string, JsonSchema> = {
+  name: {
+    type: 'string',
+    pattern: '^[A-Za-z0-9._-]+$',
+    description: 'Experiment name (letters, digits, ".", "_", "-"); runs are stored under runs/<name>/.',
+  },
+  description: { type: 'string', description: 'Free text describing the experiment.' },
+  seed: { type: 'integer', default: 42, description: 'Seed for every random choice (splits, mining, shuffling, initialization).' },
+  extends: {
+    description: 'Experiment file(s) this one builds on, deep-merged in order (later wins; this file wins over them). Paths are relative to this file.',
+    anyOf: [{ type: 'string' }, stringList('A list of experiment files.')],
+  },
+  plugins: { ...stringList('Custom plugin modules (.js / .mjs), relative to the file that lists them.'), default: [] },
+  model: {
+    type: 'object',
+    description: 'The model to evaluate and fine-tune: a Hugging Face hub `id` or a local `path` (exactly one). Other keys override what the model directory says.',
+    additionalProperties: false,
+    properties: {
+      id: { type: 'string', minLength: 1, description: 'Hugging Face hub model id, e.g. BAAI/bge-small-en-v1.5.' },
+      path: { type: 'string', minLength: 1, description: 'A local model directory (Hugging Face layout), relative to the experiment file.' },
+      revision: { type: 'string', default: 'main', description: 'Hub revision (branch, tag or commit) when `id` is used.' },
+      query_prompt: { type: 'string', default: '', description: 'Text prepended to every query before encoding (e.g. the bge retrieval instruction).' },
+      document_prompt: { type: 'string', default: '', description: 'Text prepended to every corpus document before encoding.' },
+      pooling: { type: 'string', enum: [...POOLING_MODES], description: 'Pooling of token embeddings (default: what the model directory says).' },
+      normalize: { type: 'boolean', description: 'L2-normalize embeddings (default: what the model directory says).' },
+      max_seq_length: { type: 'integer', minimum: 1, description: 'Truncate inputs to this many tokens (default: what the model directory says).' },
+    },
+  },
+  training: {
+    type: 'object',
+    description: 'How the model is fine-tuned.',
+    default: {},
+    additionalProperties: false,
+    properties: {
+      method: { type: 'string', enum: [...TRAINING_METHODS], default: 'none', description: 'Training method; `none` evaluates the base model only.' },
+    },
+  },
+  evaluate: {
+    type: 'object',
+    description: 'Retrieval evaluation.',
+    default: {},
+    additionalProperties: false,
+    properties: {
+      compare: {
+        type: 'array',
+        items: { type: 'string', enum: [...COMPARE_MODELS] },
+        uniqueItems: true,
+        minItems: 1,
+        default: ['base'],
+        description: 'Which models to evaluate and compare: `base` and/or `finetuned`.',
+      },
+      metrics: {
+        type: 'array',
+        items: { type: 'string', enum: [...METRIC_NAMES] },
+        uniqueItems: true,
+        minItems: 1,
+        default: [...METRIC_NAMES],
+        description: 'Metrics computed at each k.',
+      },
+      k: {
+        type: 'array',
+        items: { type: 'integer', minimum: 1 },
+        uniqueItems: true,
+        minItems: 1,
+        default: [1, 3, 5],
+        description: 'Cut-offs: each metric is computed as <metric>@<k>.',
+      },
+      primary: { type: 'string', default: 'mrr@1', description: 'The metric `<metric>@<k>` that ranks sweep trials and picks the best checkpoint.' },
+      batch_size: { type: 'integer', minimum: 1, default: 32, description: 'Encoding batch size.' },
+    },
+  },
+  sweep: {
+    type: 'object',
+    description: 'Run one trial per combination: `grid` is the cartesian product of its lists, `zip` walks its (equal-length) lists in parallel; both together: every grid combination with every zip position.',
+    additionalProperties: false,
+    minProperties: 1,
+    properties: {
+      grid: sweepMap('Dotted path → list of values; every combination is a trial.'),
+      zip: sweepMap('Dotted path → list of values; the i-th values of all lists form trial i (lists of equal length).'),
+    },
+  },
+};
+
+/** The envelope schema: core sections in full, plugin sections as objects (checked per plugin later). */
+export function envelopeSchema(): JsonSchema {
+  const properties: Record<string, JsonSchema> = {};
+  const stageOf = Object.fromEntries(Object.values(STAGE_SECTIONS).map((s) => [s.key, s]));
+  for (const key of TOP_LEVEL_KEYS) {
+    const s = stageOf[key];
+    if (!s) properties[key] = CORE_SCHEMAS[key]!;
+    else {
+      const entry: JsonSchema = { type: 'object' };
+      properties[key] = s.list ? { type: 'array', items: entry, description: s.description } : { ...entry, description: s.description };
+      if (s.default !== undefined) properties[key]!.default = s.default;
+    }
+  }
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['name', 'dataset', 'model'],
+    properties,
+  };
+}

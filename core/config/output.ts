@@ -1,0 +1,55 @@
+/**
+ * Writing a resolved config out: secrets redacted, and a stable YAML dump (top-level keys in
+ * canonical order, `type` first in every plugin entry).
+ */
+import { stringify } from 'yaml';
+import { TOP_LEVEL_KEYS } from './envelope.js';
+
+const SECRET_WORDS = new Set(['token', 'secret', 'password', 'apikey']);
+
+/**
+ * Is this key a secret's? It is when one of its words (snake_case, kebab-case, camelCase) is
+ * token, secret, password or api key: `api_key`, `apiKey`, `HF_TOKEN`, `client-secret`, but not
+ * `tokenizer` or `max_tokens`.
+ */
+export function isSecretKey(key: string): boolean {
+  if (!/(api[_-]?key|token|secret|password)/i.test(key)) return false;
+  const words = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+  return words.some((w, i) => SECRET_WORDS.has(w) || (w === 'api' && words[i + 1] === 'key'));
+}
+
+/** A deep copy with the values of secret keys replaced by "***" (null/empty values are kept). */
+export function redactSecrets(obj: object): Record<string, unknown> {
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) {
+        out[k] = isSecretKey(k) && x !== null && x !== undefined && x !== '' ? '***' : walk(x);
+      }
+      return out;
+    }
+    return v;
+  };
+  return walk(obj) as Record<string, unknown>;
+}
+
+function ordered(v: unknown, top: boolean): unknown {
+  if (Array.isArray(v)) return v.map((x) => ordered(x, false));
+  if (!v || typeof v !== 'object') return v;
+  const obj = v as Record<string, unknown>;
+  const keys = Object.keys(obj).filter((k) => obj[k] !== undefined);
+  const first: string[] = top ? TOP_LEVEL_KEYS.filter((k) => keys.includes(k)) : keys.includes('type') ? ['type'] : [];
+  const out: Record<string, unknown> = {};
+  for (const k of [...first, ...keys.filter((k) => !first.includes(k))]) out[k] = ordered(obj[k], false);
+  return out;
+}
+
+/** A stable YAML dump of a (resolved) config. */
+export function toYaml(cfg: object): string {
+  return stringify(ordered(cfg, true), { lineWidth: 0, aliasDuplicateObjects: false });
+}

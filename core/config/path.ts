@@ -1,0 +1,88 @@
+/**
+ * Config paths: an array of keys and list indexes (`['sinks', 1, 'type']`), shown dotted
+ * (`sinks[1].type`), parsed from `--set` / sweep keys (`sinks[1].type` or `sinks.1.type`), and
+ * applied to plain data (replace at path, creating missing mappings on the way).
+ */
+
+export type ConfigPath = Array<string | number>;
+
+/** A map key for a path; digits and numbers collide on purpose (`sinks.1` is `sinks[1]`). */
+export function pathKey(path: readonly (string | number)[]): string {
+  return path.map(String).join('\u0001');
+}
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+/** `loss.margin`, `sinks[1].type`, `sweep.grid["training.lr"]`. */
+export function formatPath(path: readonly (string | number)[]): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else if (IDENT.test(seg)) out += out ? `.${seg}` : seg;
+    else out += `[${JSON.stringify(seg)}]`;
+  }
+  return out;
+}
+
+/**
+ * Parse a dotted path. Segments are separated by `.`; `[n]` indexes a list. Digit-only dotted
+ * segments stay strings here and become indexes when applied to a list. Returns an error text
+ * for a malformed path.
+ */
+export function parsePath(text: string): ConfigPath | string {
+  if (text.trim() === '') return 'the path is empty';
+  const out: ConfigPath = [];
+  for (const part of text.split('.')) {
+    const m = /^([^[\]]*)((?:\[\d+\])*)$/.exec(part);
+    if (!m) return `malformed path segment "${part}"`;
+    const [, key, idx] = m as unknown as [string, string, string];
+    if (key === '' && (idx === '' || out.length === 0)) return `empty segment in path "${text}"`;
+    if (key !== '') out.push(key);
+    for (const i of idx.matchAll(/\[(\d+)\]/g)) out.push(Number(i[1]));
+  }
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function kindOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  return `a ${typeof v}`;
+}
+
+/**
+ * Replace the value at `path` in `root` (mutates). Missing or null mappings on the way are
+ * created; list indexes may point at an existing item or one past the end (append). Returns the
+ * normalized path (digit segments on lists become numbers), or an error text.
+ */
+export function setAtPath(root: Record<string, unknown>, path: ConfigPath, value: unknown): ConfigPath | string {
+  const norm: ConfigPath = [];
+  let node: unknown = root;
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i]!;
+    const last = i === path.length - 1;
+    let key: string | number;
+    if (Array.isArray(node)) {
+      const n = typeof seg === 'number' ? seg : /^\d+$/.test(seg) ? Number(seg) : NaN;
+      if (Number.isNaN(n)) return `${formatPath(norm)} is a list; "${seg}" is not an index`;
+      if (n > node.length) return `index ${n} is out of range (${formatPath(norm)} has ${node.length} item${node.length === 1 ? '' : 's'})`;
+      key = n;
+    } else if (isPlainObject(node)) {
+      key = String(seg);
+    } else {
+      return `${formatPath(norm)} is ${kindOf(node)}, not a mapping or list`;
+    }
+    norm.push(key);
+    const container = node as Record<string | number, unknown>;
+    if (last) {
+      container[key] = value;
+    } else {
+      if (container[key] === undefined || container[key] === null) container[key] = {};
+      node = container[key];
+    }
+  }
+  return norm;
+}

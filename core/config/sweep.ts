@@ -1,0 +1,131 @@
+/**
+ * `sweep:` expansion. `grid` is the cartesian product of its lists (keys in file order, the last
+ * key varies fastest); `zip` walks its equal-length lists in parallel; with both, every grid
+ * combination is paired with every zip position (zip varies fastest). Each trial is the loaded
+ * config without `sweep`, with its overrides applied and located at the sweep values.
+ */
+import { UserError, type Problem } from '../errors.js';
+import { makeLoaded, originsOf, problemAt, sortProblems, type LoadedConfig } from './located.js';
+import { choices } from './messages.js';
+import { formatPath, parsePath, type ConfigPath } from './path.js';
+import { withOverrides, type Override } from './set.js';
+
+export interface Trial {
+  /** 0-based trial number. */
+  index: number;
+  /** Sweep path (as written) → the value of this trial. */
+  overrides: Record<string, unknown>;
+  loaded: LoadedConfig;
+}
+
+const SECTIONS = ['grid', 'zip'] as const;
+type Section = (typeof SECTIONS)[number];
+/** Top-level keys a sweep cannot change. */
+const NOT_SWEEPABLE = ['sweep', 'extends', 'plugins'];
+
+interface Axis {
+  section: Section;
+  key: string;
+  path: ConfigPath;
+  values: unknown[];
+}
+
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function hasSweep(loaded: LoadedConfig): boolean {
+  return loaded.data.sweep !== undefined && loaded.data.sweep !== null;
+}
+
+/** The sweep's axes, plus the problems of a malformed sweep section. */
+function readSweep(loaded: LoadedConfig): { axes: Axis[]; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const axes: Axis[] = [];
+  const sweep = loaded.data.sweep;
+  const at = (path: ConfigPath, msg: string, where: 'value' | 'key' = 'value') => problems.push(problemAt(loaded, path, msg, where));
+  if (!isMap(sweep)) {
+    at(['sweep'], 'must be a mapping with "grid" and/or "zip"');
+    return { axes, problems };
+  }
+  for (const k of Object.keys(sweep)) {
+    if (!(SECTIONS as readonly string[]).includes(k)) at(['sweep', k], `unknown option "${k}". ${choices(k, [...SECTIONS])}`, 'key');
+  }
+  if (sweep.grid === undefined && sweep.zip === undefined) at(['sweep'], 'must define "grid" and/or "zip"');
+  for (const section of SECTIONS) {
+    const map = sweep[section];
+    if (map === undefined) continue;
+    if (!isMap(map) || Object.keys(map).length === 0) {
+      at(['sweep', section], 'must be a non-empty mapping from dotted path to a list of values');
+      continue;
+    }
+    for (const [key, values] of Object.entries(map)) {
+      const where: ConfigPath = ['sweep', section, key];
+      const path = parsePath(key);
+      if (typeof path === 'string') at(where, `bad sweep path: ${path}`, 'key');
+      else if (NOT_SWEEPABLE.includes(String(path[0]))) at(where, `"${path[0]}" cannot be swept`, 'key');
+      else if (!Array.isArray(values) || values.length === 0) at(where, 'must be a non-empty list of values');
+      else if (axes.some((a) => formatPath(a.path) === formatPath(path))) at(where, `"${key}" is swept twice (in grid and zip)`, 'key');
+      else axes.push({ section, key, path, values });
+    }
+  }
+  const zip = axes.filter((a) => a.section === 'zip');
+  if (zip.some((a) => a.values.length !== zip[0]!.values.length)) {
+    const lengths = zip.map((a) => `${a.key} has ${a.values.length} value${a.values.length === 1 ? '' : 's'}`).join(', ');
+    at(['sweep', 'zip'], `zip lists must have equal lengths: ${lengths}`);
+  }
+  return { axes, problems: sortProblems(problems, loaded.file) };
+}
+
+/** Problems of the sweep section itself (shape, paths, zip lengths); [] without a sweep. */
+export function sweepProblems(loaded: LoadedConfig): Problem[] {
+  return hasSweep(loaded) ? readSweep(loaded).problems : [];
+}
+
+/** Indexes into each axis for every grid combination (last axis fastest). */
+function cartesian(sizes: number[]): number[][] {
+  let out: number[][] = [[]];
+  for (const n of sizes) out = out.flatMap((prefix) => Array.from({ length: n }, (_, i) => [...prefix, i]));
+  return out;
+}
+
+/** One entry per trial; [] when the file has no sweep. Throws E_CONFIG for a malformed sweep. */
+export function expandTrials(loaded: LoadedConfig): Trial[] {
+  if (!hasSweep(loaded)) return [];
+  const { axes, problems } = readSweep(loaded);
+  if (problems.length) throw UserError.config(problems);
+
+  const origins = originsOf(loaded).clone();
+  origins.deleteTree(['sweep']);
+  const data = { ...loaded.data };
+  delete data.sweep;
+  const base = makeLoaded(loaded.file, data, origins);
+
+  const grid = axes.filter((a) => a.section === 'grid');
+  const zip = axes.filter((a) => a.section === 'zip');
+  const zipLength = zip.length ? zip[0]!.values.length : 1;
+  const picks: Array<Array<[Axis, number]>> = [];
+  for (const combo of cartesian(grid.map((a) => a.values.length))) {
+    for (let z = 0; z < zipLength; z++) picks.push([...grid.map((a, i): [Axis, number] => [a, combo[i]!]), ...zip.map((a): [Axis, number] => [a, z])]);
+  }
+
+  const errors: Problem[] = [];
+  const seen = new Set<string>();
+  const trials = picks.map((pick, index) => {
+    const overrides: Record<string, unknown> = {};
+    const list: Override[] = pick.map(([a, i]) => {
+      overrides[a.key] = a.values[i];
+      const origin = loaded.locate(['sweep', a.section, a.key, i]);
+      return { path: a.path, value: a.values[i], origin, keyOrigin: loaded.locateKey(['sweep', a.section, a.key]) };
+    });
+    const trialLoaded = withOverrides(base, list, (ov, error) => {
+      const axis = pick.find(([a]) => a.path === ov.path)![0];
+      const p = problemAt(loaded, ['sweep', axis.section, axis.key], `cannot apply sweep path: ${error}`, 'key');
+      if (!seen.has(p.message + p.path)) {
+        seen.add(p.message + p.path);
+        errors.push(p);
+      }
+    });
+    return { index, overrides, loaded: trialLoaded };
+  });
+  if (errors.length) throw UserError.config(errors);
+  return trials;
+}

@@ -1,0 +1,52 @@
+import type { ModelSpec } from '../types.js';
+
+/** A stage entry in an experiment file: `{ type: <plugin>, ...options }`. */
+export interface StageConfig {
+  type: string;
+  [option: string]: unknown;
+}
+
+export type TrainingMethod = 'none' | 'full' | 'adapter';
+
+export interface TrainingConfig {
+  method: TrainingMethod;
+  [option: string]: unknown;
+}
+
+export const METRIC_NAMES = ['mrr', 'recall', 'ndcg', 'map', 'precision', 'hit'] as const;
+export type MetricName = (typeof METRIC_NAMES)[number];
+
+export interface EvaluateConfig {
+  /** Which models to evaluate and compare: `base` and/or `finetuned`. */
+  compare: Array<'base' | 'finetuned'>;
+  metrics: MetricName[];
+  k: number[];
+  /** Primary metric key `<metric>@<k>`, used to rank sweep trials and pick the best checkpoint. */
+  primary: string;
+  /** Encoding batch size. */
+  batch_size: number;
+}
+
+export interface SweepConfig {
+  grid?: Record<string, unknown[]>;
+  zip?: Record<string, unknown[]>;
+}
+
+/** The resolved experiment: after extends, ${env:…}, --set, validation and defaults. */
+export interface ExperimentConfig {
+  name: string;
+  description?: string;
+  seed: number;
+  plugins: string[];
+  dataset: StageConfig;
+  splitter: StageConfig;
+  miner: StageConfig;
+  loss?: StageConfig;
+  model: ModelSpec;
+  backend: StageConfig;
+  training: TrainingConfig;
+  evaluate: EvaluateConfig;
+  store: StageConfig;
+  sinks: StageConfig[];
+  sweep?: SweepConfig;
+}

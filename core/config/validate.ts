@@ -1,0 +1,129 @@
+/**
+ * Validation of a loaded experiment, in two schema passes and then named cross-stage checks:
+ *  1. the envelope: top-level keys and the core sections (defaults filled), and each stage's
+ *     `type` among the registered plugins of that stage;
+ *  2. each plugin entry against its plugin's options schema (defaults filled; one cached ajv
+ *     validator per plugin class).
+ * Every problem is reported at once, located at file:line:col (or `--set`).
+ */
+import { Ajv, type ValidateFunction } from 'ajv';
+import { UserError, type Problem } from '../errors.js';
+import type { Registry } from '../registry.js';
+import { STAGES, type JsonSchema, type PluginClass } from '../types.js';
+import { runChecks } from './checks.js';
+import { envelopeSchema, STAGE_SECTIONS } from './envelope.js';
+import { problemAt, sortProblems, type LoadedConfig } from './located.js';
+import { ajvProblems, choices, describeValue } from './messages.js';
+import type { ConfigPath } from './path.js';
+import { expandTrials, hasSweep, sweepProblems } from './sweep.js';
+import type { ExperimentConfig } from './types.js';
+
+export { redactSecrets, toYaml } from './output.js';
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true });
+let envelope: ValidateFunction | undefined;
+const pluginValidators = new WeakMap<PluginClass, ValidateFunction>();
+
+/** A plugin's options schema with the `type` key added (as validated and as published). */
+export function pluginEntrySchema(cls: PluginClass): JsonSchema {
+  const s = cls.schema ?? {};
+  const props = (s.properties ?? {}) as Record<string, JsonSchema>;
+  const required = Array.isArray(s.required) ? (s.required as string[]) : [];
+  return {
+    ...s,
+    type: 'object',
+    description: cls.description,
+    properties: { type: { type: 'string', const: cls.type, description: cls.description }, ...props },
+    required: ['type', ...required.filter((r) => r !== 'type')],
+  };
+}
+
+function pluginValidator(stage: string, cls: PluginClass): ValidateFunction {
+  let v = pluginValidators.get(cls);
+  if (!v) {
+    try {
+      v = ajv.compile(pluginEntrySchema(cls));
+    } catch (e) {
+      throw new Error(`${stage} plugin "${cls.type}" has an invalid options schema: ${(e as Error).message}`, { cause: e });
+    }
+    pluginValidators.set(cls, v);
+  }
+  return v;
+}
+
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Both schema passes without throwing: the data with defaults filled in (as far as it is valid)
+ * and every problem found.
+ */
+export function schemaPasses(loaded: LoadedConfig, registry: Registry): { config: ExperimentConfig; problems: Problem[] } {
+  const data = structuredClone(loaded.data);
+  envelope ??= ajv.compile(envelopeSchema());
+  const problems: Problem[] = [];
+  if (!envelope(data)) problems.push(...ajvProblems(envelope.errors ?? [], [], data, loaded));
+
+  for (const stage of STAGES) {
+    const section = STAGE_SECTIONS[stage];
+    const value = data[section.key];
+    const entries: Array<[ConfigPath, unknown]> =
+      section.list && Array.isArray(value) ? value.map((v, i) => [[section.key, i], v]) : section.list ? [] : [[[section.key], value]];
+    for (const [path, entry] of entries) {
+      if (!isMap(entry)) continue; // absent, or already reported by the envelope
+      const available = registry.types(stage);
+      const type = entry.type;
+      if (type === undefined) {
+        problems.push(problemAt(loaded, path, `missing required option "type" (the ${stage} plugin). Available: ${available.join(', ') || '(none)'}.`));
+        continue;
+      }
+      if (typeof type !== 'string') {
+        problems.push(problemAt(loaded, [...path, 'type'], `expected a ${stage} plugin name, found ${describeValue(type)}. Available: ${available.join(', ') || '(none)'}.`));
+        continue;
+      }
+      const cls = registry.get(stage, type);
+      if (!cls) {
+        problems.push(problemAt(loaded, [...path, 'type'], `unknown ${stage} plugin "${type}". ${choices(type, available, 'Available')}`));
+        continue;
+      }
+      const validate = pluginValidator(stage, cls);
+      if (!validate(entry)) problems.push(...ajvProblems(validate.errors ?? [], path, entry, loaded, ['type']));
+    }
+  }
+  delete data.extends;
+  return { config: data as unknown as ExperimentConfig, problems };
+}
+
+/** Validate one configuration without sweep: schema passes, then (if they pass) the checks. */
+function validateOne(loaded: LoadedConfig, registry: Registry): { config: ExperimentConfig; problems: Problem[] } {
+  const r = schemaPasses(loaded, registry);
+  if (r.problems.length === 0) r.problems.push(...runChecks(r.config, loaded, registry));
+  return r;
+}
+
+/**
+ * Validate `loaded` against the registered plugins and fill in defaults. Throws
+ * UserError.config with every problem. With a `sweep:`, the sweep section and every trial are
+ * validated (trial problems carry "(sweep trial N: path=value)"), and the result is the base
+ * config with defaults filled and its `sweep` kept; run trials via expandTrials().
+ */
+export function validateConfig(loaded: LoadedConfig, registry: Registry): ExperimentConfig {
+  if (!hasSweep(loaded)) {
+    const { config, problems } = validateOne(loaded, registry);
+    if (problems.length) throw UserError.config(sortProblems(problems, loaded.file));
+    return config;
+  }
+  const problems = sweepProblems(loaded);
+  if (problems.length) throw UserError.config(problems);
+  const seen = new Set<string>();
+  for (const t of expandTrials(loaded)) {
+    for (const p of validateOne(t.loaded, registry).problems) {
+      const key = JSON.stringify(p);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const o = Object.entries(t.overrides).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ');
+      problems.push({ ...p, message: `${p.message} (sweep trial ${t.index}: ${o})` });
+    }
+  }
+  if (problems.length) throw UserError.config(sortProblems(problems, loaded.file));
+  return schemaPasses(loaded, registry).config;
+}

@@ -1,0 +1,95 @@
+/**
+ * One YAML file → plain data plus the origin of every value (file, line, col), with ${env:…}
+ * interpolated in string scalars. Syntax errors become E_YAML with file:line:col.
+ */
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { UserError, type Problem } from '../errors.js';
+import { hasInterpolation, interpolate } from './interpolate.js';
+import { displayPath, OriginMap, type Origin } from './located.js';
+import { formatPath, type ConfigPath } from './path.js';
+
+export interface Tree {
+  data: Record<string, unknown>;
+  origins: OriginMap;
+}
+
+/** Set a key without ever touching a prototype (`__proto__` is just a key here). */
+export function putKey(obj: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
+ * Parse `source` (the text of `file`, absolute). Interpolation problems are appended to
+ * `problems` (the caller reports them together); syntax errors throw E_YAML at once.
+ */
+export function parseYamlTree(file: string, source: string, env: NodeJS.ProcessEnv, problems: Problem[]): Tree {
+  const lc = new LineCounter();
+  const doc = parseDocument(source, { lineCounter: lc, prettyErrors: false });
+  const shown = displayPath(file);
+  const at = (offset: number | undefined): Origin => {
+    if (offset === undefined) return { file };
+    const { line, col } = lc.linePos(offset);
+    return { file, line, col };
+  };
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const { line, col } = lc.linePos(e.pos[0]);
+    const message = e.message.split('\n')[0]!.trim();
+    throw UserError.at('E_YAML', { file: shown, line, col, path: '', message });
+  }
+  const origins = new OriginMap();
+  const root = doc.contents as Node | null;
+  if (root === null) return { data: {}, origins };
+  if (!isMap(root)) {
+    const o = at(root.range?.[0]);
+    throw UserError.config([{ file: shown, line: o.line, col: o.col, path: '', message: 'an experiment file must be a mapping of keys (name, dataset, model, …)' }]);
+  }
+
+  const convert = (node: unknown, path: ConfigPath, here: Origin, depth = 0): unknown => {
+    if (depth > 64) {
+      throw UserError.at('E_YAML', { file: shown, line: here.line, col: here.col, path: formatPath(path), message: 'nesting too deep (recursive alias?)' });
+    }
+    if (isAlias(node)) {
+      const target = node.resolve(doc as Document);
+      if (!target) {
+        throw UserError.at('E_YAML', { file: shown, line: here.line, col: here.col, path: formatPath(path), message: `unknown alias *${node.source}` });
+      }
+      return convert(target, path, here, depth + 1);
+    }
+    if (isMap(node)) {
+      const obj: Record<string, unknown> = {};
+      for (const pair of node.items) {
+        if (!isScalar(pair.key)) {
+          const o = at((pair.key as Node | null)?.range?.[0]);
+          throw UserError.at('E_YAML', { file: shown, line: o.line, col: o.col, path: formatPath(path), message: 'mapping keys must be plain scalars' });
+        }
+        const key = String(pair.key.value);
+        const keyOrigin = at(pair.key.range?.[0]);
+        const v = pair.value as Node | null;
+        const valueOrigin = v && isScalar(v) ? at(v.range?.[0]) : keyOrigin;
+        const p = [...path, key];
+        origins.set(p, valueOrigin, keyOrigin);
+        putKey(obj, key, v === null ? null : convert(v, p, valueOrigin, depth + 1));
+      }
+      return obj;
+    }
+    if (isSeq(node)) {
+      return node.items.map((item, i) => {
+        const r = (item as Node | null)?.range;
+        const o = r ? at(r[0]) : here;
+        const p = [...path, i];
+        origins.set(p, o);
+        return item === null ? null : convert(item, p, o, depth + 1);
+      });
+    }
+    if (isScalar(node)) {
+      const v = node.value;
+      if (typeof v !== 'string' || !hasInterpolation(v)) return v;
+      const r = interpolate(v, env, node.type === 'PLAIN');
+      for (const message of r.errors) problems.push({ file: shown, line: here.line, col: here.col, path: formatPath(path), message });
+      return r.value;
+    }
+    return null;
+  };
+  return { data: convert(root, [], { file }) as Record<string, unknown>, origins };
+}

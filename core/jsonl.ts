@@ -1,0 +1,167 @@
+/**
+ * Shared reader for data files: JSONL (one JSON value per line) and JSON arrays, each record
+ * with the line it starts on, so that every data error can say `file:line`.
+ *
+ * User mistakes throw UserError: E_FILE for a missing/unreadable file (naming the config option
+ * that pointed at it), E_DATA for malformed content.
+ */
+import { readFile } from 'node:fs/promises';
+import { extname, isAbsolute, relative } from 'node:path';
+import { UserError } from './errors.js';
+
+export interface DataRecord {
+  /** 1-based line the record starts on. */
+  line: number;
+  value: unknown;
+}
+
+/** A path for messages: relative to the working directory when inside it, else absolute. */
+export function displayPath(p: string): string {
+  const r = relative(process.cwd(), p);
+  return r !== '' && !r.startsWith('..') && !isAbsolute(r) ? r : p;
+}
+
+/** `array`, `null`, `object`, `string`, … for messages. */
+export function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v;
+}
+
+/** Reads a text file named by config option `option` (e.g. `dataset.queries`). */
+export async function readTextFile(path: string, option: string): Promise<string> {
+  try {
+    const text = await readFile(path, 'utf8');
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError('E_FILE', `${option}: file not found: ${displayPath(path)}`);
+    if (code === 'EISDIR') throw new UserError('E_FILE', `${option}: is a directory, not a file: ${displayPath(path)}`);
+    throw new UserError('E_FILE', `${option}: cannot read ${displayPath(path)}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** One JSON value per non-blank line. */
+export function parseJsonl(text: string, file: string): DataRecord[] {
+  const out: DataRecord[] = [];
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.trim() === '') continue;
+    try {
+      out.push({ line: i + 1, value: JSON.parse(line) });
+    } catch (e) {
+      const { offset, reason } = describeJsonError(line, e as Error);
+      const col = offset !== undefined ? ` (column ${offset + 1})` : '';
+      throw new UserError('E_DATA', `${displayPath(file)}:${i + 1}: invalid JSON: ${reason}${col}`);
+    }
+  }
+  return out;
+}
+
+/** 1-based line and column of a character offset. */
+export function lineCol(text: string, offset: number): { line: number; col: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      start = i + 1;
+    }
+  }
+  return { line, col: offset - start + 1 };
+}
+
+/** A whole-file JSON value; a syntax error is reported as `file:line:col: invalid JSON: …`. */
+export function parseJson(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const { offset, reason } = describeJsonError(text, e as Error);
+    if (offset === undefined) throw new UserError('E_DATA', `${displayPath(file)}: invalid JSON: ${reason}`);
+    const { line, col } = lineCol(text, offset);
+    throw new UserError('E_DATA', `${displayPath(file)}:${line}: invalid JSON: ${reason} (column ${col})`);
+  }
+}
+
+/** True when parsing `prefix` fails only because the input ends early. */
+function failsOnlyAtEnd(prefix: string): boolean {
+  try {
+    JSON.parse(prefix);
+    return true;
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (/Unexpected end of JSON input|Unterminated string/.test(msg)) return true;
+    const m = /at position (\d+)/.exec(msg);
+    return m !== null && Number(m[1]) >= prefix.length;
+  }
+}
+
+/**
+ * V8's JSON.parse message without its echo of the input, and the offset of the offending
+ * character (from the message, or found by bisecting on prefixes when V8 does not give it).
+ */
+export function describeJsonError(text: string, err: Error): { offset?: number; reason: string } {
+  const msg = err.message;
+  const reason = msg.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '');
+  const m = /at position (\d+)/.exec(msg);
+  if (m) return { offset: Number(m[1]), reason };
+  if (/Unexpected end of JSON input/.test(msg)) return { reason };
+  // smallest prefix length whose parse fails for a reason other than the end of input
+  let lo = 1;
+  let hi = text.length;
+  if (failsOnlyAtEnd(text)) return { reason };
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (failsOnlyAtEnd(text.slice(0, mid))) lo = mid + 1;
+    else hi = mid;
+  }
+  return { offset: lo - 1, reason };
+}
+
+/** Start offsets of the elements of a top-level JSON array (text already known to be valid JSON). */
+function arrayElementOffsets(text: string): number[] {
+  const offsets: number[] = [];
+  let depth = 0;
+  let inString = false;
+  let expectValue = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === ' ' || c === '\n' || c === '\r' || c === '\t') continue;
+    if (depth === 1 && expectValue && c !== ']') offsets.push(i);
+    expectValue = false;
+    if (c === '"') inString = true;
+    else if (c === '[' || c === '{') {
+      depth++;
+      if (depth === 1) expectValue = true;
+    } else if (c === ']' || c === '}') depth--;
+    else if (c === ',' && depth === 1) expectValue = true;
+  }
+  return offsets;
+}
+
+/** The elements of a JSON array file, each with the line it starts on. */
+export function parseJsonArray(text: string, file: string): DataRecord[] {
+  const value = parseJson(text, file);
+  if (!Array.isArray(value)) {
+    throw new UserError('E_DATA', `${displayPath(file)}: expected a JSON array, got ${typeName(value)}`);
+  }
+  const offsets = arrayElementOffsets(text);
+  return value.map((v, i) => ({ line: offsets[i] !== undefined ? lineCol(text, offsets[i]!).line : 1, value: v }));
+}
+
+/**
+ * Records of a data file: `.json` is a JSON array, `.jsonl` / `.ndjson` is JSONL; any other
+ * extension is a JSON array when its first non-blank character is `[`, else JSONL.
+ */
+export async function readRecords(path: string, option: string): Promise<DataRecord[]> {
+  const text = await readTextFile(path, option);
+  const ext = extname(path).toLowerCase();
+  const isArray = ext === '.json' || (ext !== '.jsonl' && ext !== '.ndjson' && text.trimStart().startsWith('['));
+  return isArray ? parseJsonArray(text, path) : parseJsonl(text, path);
+}

@@ -1,0 +1,136 @@
+/**
+ * Sweep leaderboards: trials ranked by the primary metric of their fine-tuned model (the base
+ * model where a trial trained nothing), best first; trials that are not `ok` (failed,
+ * interrupted, pending) come last, unranked, in trial order. Written as leaderboard.json and
+ * leaderboard.md in the sweep directory, atomically.
+ */
+import { basename, dirname, isAbsolute, join, relative } from 'node:path';
+import { writeFileAtomic, writeJsonAtomic } from './fsutil.js';
+import {
+  formatNumber,
+  formatOverrides,
+  formatSigned,
+  metricLabel,
+  modelLabel,
+  rankingModel,
+  renderTable,
+  type RunMetrics,
+  type TableFormat,
+} from './report.js';
+
+export interface LeaderboardTrial {
+  index: number;
+  overrides: Record<string, unknown>;
+  runDir: string;
+  status: string;
+  /** The trial's metrics.json content, when it has one. */
+  metrics?: RunMetrics | Record<string, unknown> | null;
+}
+
+export interface LeaderboardEntry {
+  /** 1-based; null for trials that are not ranked (not ok, or no value for the primary metric). */
+  rank: number | null;
+  index: number;
+  overrides: Record<string, unknown>;
+  run_dir: string;
+  status: string;
+  /** The model whose metrics rank this trial (`finetuned` or `base`). */
+  model: string | null;
+  /** Its primary metric value. */
+  value: number | null;
+  /** Primary metric, fine-tuned − base, when both were evaluated. */
+  delta: number | null;
+  /** All metrics of `model`. */
+  metrics: Record<string, number>;
+}
+
+export interface Leaderboard {
+  primary: string;
+  trials: LeaderboardEntry[];
+}
+
+function asMetrics(m: LeaderboardTrial['metrics']): RunMetrics | undefined {
+  const o = m as RunMetrics | null | undefined;
+  return o && typeof o === 'object' && o.models && typeof o.models === 'object' ? o : undefined;
+}
+
+/** Rank trials (see the header). `run_dir` is kept as given. */
+export function rankTrials(trials: LeaderboardTrial[], primary: string): LeaderboardEntry[] {
+  const entries = trials.map((t): LeaderboardEntry => {
+    const m = asMetrics(t.metrics);
+    const model = m ? rankingModel(m.models) ?? null : null;
+    const metrics = model ? { ...m!.models[model] } : {};
+    const v = metrics[primary];
+    const base = m?.models.base?.[primary];
+    const tuned = m?.models.finetuned?.[primary];
+    const d = m?.delta?.[primary] ?? (base !== undefined && tuned !== undefined ? tuned - base : undefined);
+    return {
+      rank: null,
+      index: t.index,
+      overrides: t.overrides,
+      run_dir: t.runDir,
+      status: t.status,
+      model,
+      value: typeof v === 'number' && Number.isFinite(v) ? v : null,
+      delta: typeof d === 'number' && Number.isFinite(d) ? d : null,
+      metrics,
+    };
+  });
+  const ranked = entries.filter((e) => e.status === 'ok' && e.value !== null).sort((a, b) => b.value! - a.value! || a.index - b.index);
+  ranked.forEach((e, i) => (e.rank = i + 1));
+  const rest = entries.filter((e) => e.rank === null).sort((a, b) => a.index - b.index);
+  return [...ranked, ...rest];
+}
+
+/** The leaderboard table: rank, trial, overrides, primary (and Δ vs base), other metrics. */
+export function renderLeaderboardTable(entries: LeaderboardEntry[], primary: string, format: TableFormat, digits = 3): string {
+  const others: string[] = [];
+  for (const e of entries) for (const k of Object.keys(e.metrics)) if (k !== primary && !others.includes(k)) others.push(k);
+  const models = new Set(entries.filter((e) => e.rank !== null).map((e) => e.model));
+  const showModel = models.size > 1;
+  const showDelta = entries.some((e) => e.delta !== null);
+  const header = [
+    'rank', 'trial', 'overrides', ...(showModel ? ['model'] : []), metricLabel(primary),
+    ...(showDelta ? [`Δ ${metricLabel(primary)}`] : []), ...others.map(metricLabel),
+  ];
+  const rows = entries.map((e) => {
+    const ok = e.rank !== null;
+    return [
+      ok ? String(e.rank) : '—',
+      String(e.index),
+      formatOverrides(e.overrides),
+      ...(showModel ? [e.model ? modelLabel(e.model) : '—'] : []),
+      ok ? formatNumber(e.value, digits) : e.status,
+      ...(showDelta ? [ok ? formatSigned(e.delta, digits) : '—'] : []),
+      ...others.map((k) => (ok ? formatNumber(e.metrics[k], digits) : '—')),
+    ];
+  });
+  const align = header.map((_, i) => (i === 2 || (showModel && i === 3) ? 'left' : 'right') as 'left' | 'right');
+  return renderTable(header, rows, { format, align });
+}
+
+/**
+ * Write leaderboard.json (`{primary, trials: LeaderboardEntry[]}`, run_dir relative to the sweep
+ * directory) and leaderboard.md into `sweepDir`; returns the ranked entries.
+ */
+export function writeLeaderboard(sweepDir: string, trials: LeaderboardTrial[], primary: string): LeaderboardEntry[] {
+  const entries = rankTrials(trials, primary).map((e) => ({ ...e, run_dir: isAbsolute(e.run_dir) ? relative(sweepDir, e.run_dir) || '.' : e.run_dir }));
+  const board: Leaderboard = { primary, trials: entries };
+  writeJsonAtomic(join(sweepDir, 'leaderboard.json'), board);
+  writeFileAtomic(join(sweepDir, 'leaderboard.md'), renderLeaderboardMarkdown(board, `${basename(dirname(sweepDir))} / ${basename(sweepDir)}`));
+  return entries;
+}
+
+export function renderLeaderboardMarkdown(board: Leaderboard, title: string): string {
+  const ok = board.trials.filter((e) => e.rank !== null).length;
+  const n = board.trials.length;
+  const lines = [
+    `# Leaderboard: ${title}`,
+    '',
+    `Ranked by ${metricLabel(board.primary)} of the fine-tuned model (the base model for trials without one), best first; ` +
+      `${ok} of ${n} trial${n === 1 ? '' : 's'} ranked.`,
+    '',
+    renderLeaderboardTable(board.trials, board.primary, 'md'),
+  ];
+  return lines.join('\n') + '\n';
+}

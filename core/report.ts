@@ -1,0 +1,244 @@
+/**
+ * Rendering shared by the sinks, `ftrun diff`, `ftrun ls` and sweep leaderboards: number
+ * formatting, plain-text / Markdown tables, the base / fine-tuned / Δ table and the Markdown
+ * run report. Pure functions: no I/O here.
+ */
+import type { QueryResult } from './types.js';
+
+export type ModelMetrics = Record<string, Record<string, number>>;
+
+/** The content of a run's metrics.json (see docs/run-directory.md). */
+export interface RunMetrics {
+  models: ModelMetrics;
+  delta?: Record<string, number>;
+  primary: string;
+  status: 'ok' | 'failed' | 'interrupted' | string;
+}
+
+export type TableFormat = 'text' | 'md';
+export type Align = 'left' | 'right';
+
+const METRIC_LABELS: Record<string, string> = {
+  mrr: 'MRR', recall: 'Recall', ndcg: 'NDCG', map: 'MAP', precision: 'Precision', hit: 'Hit', accuracy: 'Accuracy',
+};
+
+/** `mrr@1` → `MRR@1`, `recall@5` → `Recall@5`; unknown keys are returned unchanged. */
+export function metricLabel(key: string): string {
+  const at = key.indexOf('@');
+  const name = at < 0 ? key : key.slice(0, at);
+  const label = METRIC_LABELS[name];
+  return label ? label + (at < 0 ? '' : key.slice(at)) : key;
+}
+
+/** `finetuned` → `fine-tuned`; other model names unchanged. */
+export function modelLabel(model: string): string {
+  return model === 'finetuned' ? 'fine-tuned' : model;
+}
+
+/** base, finetuned, then any other model in alphabetical order. */
+export function orderModels(models: Iterable<string>): string[] {
+  const rank = (m: string) => (m === 'base' ? 0 : m === 'finetuned' ? 1 : 2);
+  return [...new Set(models)].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+/** Metric keys in the order of the first model's summary, then keys only other models have. */
+export function metricKeys(models: ModelMetrics): string[] {
+  const keys: string[] = [];
+  for (const m of orderModels(Object.keys(models))) for (const k of Object.keys(models[m] ?? {})) if (!keys.includes(k)) keys.push(k);
+  return keys;
+}
+
+export function formatNumber(x: number | null | undefined, digits = 3): string {
+  if (x === null || x === undefined || Number.isNaN(x)) return '—';
+  return x.toFixed(digits);
+}
+
+/** Always signed: `+0.200`, `-0.050`, `+0.000` (a negative zero after rounding shows as +). */
+export function formatSigned(x: number | null | undefined, digits = 3): string {
+  if (x === null || x === undefined || Number.isNaN(x)) return '—';
+  const s = Math.abs(x).toFixed(digits);
+  return (x < 0 && Number(s) !== 0 ? '-' : '+') + s;
+}
+
+/** A config or override value for display: strings bare (the empty one as ""), everything else as JSON. */
+export function formatValue(v: unknown): string {
+  if (v === undefined) return '(absent)';
+  if (typeof v === 'string') return v === '' ? '""' : v;
+  return JSON.stringify(v);
+}
+
+/** `{a.b: 1, c: "x"}` → `a.b=1 c=x`. */
+export function formatOverrides(o: Record<string, unknown>): string {
+  const parts = Object.entries(o).map(([k, v]) => `${k}=${formatValue(v)}`);
+  return parts.length ? parts.join(' ') : '(none)';
+}
+
+/** `2025-01-02T03:04:05.678Z` → `2025-01-02 03:04:05 UTC`. */
+export function formatDate(d: Date): string {
+  return d.toISOString().slice(0, 19).replace('T', ' ') + ' UTC';
+}
+
+function mdCell(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|');
+}
+
+/**
+ * A table. text: columns separated by two spaces, padded (right-aligned where asked), trailing
+ * spaces trimmed, each line prefixed by `indent`. md: a GitHub-flavoured Markdown table.
+ * The result ends without a newline.
+ */
+export function renderTable(header: string[], rows: string[][], opts: { format: TableFormat; align?: Align[]; indent?: string }): string {
+  const align = header.map((_, i) => opts.align?.[i] ?? 'left');
+  if (opts.format === 'md') {
+    const line = (cells: string[]) => `| ${cells.map(mdCell).join(' | ')} |`;
+    const rule = `|${align.map((a) => (a === 'right' ? ' ---: ' : ' --- ')).join('|')}|`;
+    return [line(header), rule, ...rows.map(line)].join('\n');
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    (opts.indent ?? '') +
+    header
+      .map((_, i) => {
+        const c = cells[i] ?? '';
+        return align[i] === 'right' ? c.padStart(widths[i]!) : c.padEnd(widths[i]!);
+      })
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+/**
+ * The results table: one row per metric, one column per model present (base, fine-tuned…) and a
+ * Δ column (fine-tuned − base, signed) when both base and fine-tuned are present.
+ */
+export function renderMetricsTable(
+  m: { models: ModelMetrics; delta?: Record<string, number> },
+  opts: { format: TableFormat; digits?: number; indent?: string },
+): string {
+  const digits = opts.digits ?? 3;
+  const models = orderModels(Object.keys(m.models));
+  const withDelta = models.includes('base') && models.includes('finetuned');
+  const header = ['metric', ...models.map(modelLabel), ...(withDelta ? ['Δ'] : [])];
+  const rows = metricKeys(m.models).map((k) => {
+    const row = [metricLabel(k), ...models.map((mod) => formatNumber(m.models[mod]?.[k], digits))];
+    if (withDelta) {
+      const b = m.models.base?.[k];
+      const f = m.models.finetuned?.[k];
+      row.push(formatSigned(m.delta?.[k] ?? (b !== undefined && f !== undefined ? f - b : undefined), digits));
+    }
+    return row;
+  });
+  return renderTable(header, rows, { format: opts.format, indent: opts.indent, align: header.map((_, i) => (i === 0 ? 'left' : 'right')) });
+}
+
+/** The model whose metrics rank a run: `finetuned` when present, else `base`, else the first. */
+export function rankingModel(models: ModelMetrics): string | undefined {
+  if (models.finetuned) return 'finetuned';
+  if (models.base) return 'base';
+  return orderModels(Object.keys(models))[0];
+}
+
+const SECRET = /key|token|secret|password|passwd|credential/i;
+
+/** `jsonl (queries: data/q.jsonl, corpus.path: c.json)`: a stage's type and its options, flattened. */
+export function summarizeStage(cfg: unknown): string {
+  if (!cfg || typeof cfg !== 'object') return formatValue(cfg);
+  const { type, ...rest } = cfg as Record<string, unknown>;
+  const opts: string[] = [];
+  const walk = (o: Record<string, unknown>, prefix: string) => {
+    for (const [k, v] of Object.entries(o)) {
+      if (v === undefined || v === '') continue;
+      if (v && typeof v === 'object' && !Array.isArray(v)) walk(v as Record<string, unknown>, `${prefix}${k}.`);
+      else opts.push(`${prefix}${k}: ${SECRET.test(k) ? '***' : formatValue(v)}`);
+    }
+  };
+  walk(rest, '');
+  const head = type === undefined ? '' : String(type);
+  return opts.length ? `${head}${head ? ' ' : ''}(${opts.join(', ')})` : head || '(default)';
+}
+
+/** Rows `[section, summary]` for dataset, model, backend, training and store. */
+export function configSummary(config: Record<string, unknown>): string[][] {
+  const model = (config.model ?? {}) as Record<string, unknown>;
+  const { id, path, ...modelRest } = model;
+  const modelText = summarizeStage({ type: id ?? path, ...modelRest });
+  const training = (config.training ?? {}) as Record<string, unknown>;
+  const { method, ...trainRest } = training;
+  return [
+    ['dataset', summarizeStage(config.dataset)],
+    ['model', modelText],
+    ['backend', summarizeStage(config.backend)],
+    ['training', summarizeStage({ type: method, ...trainRest })],
+    ...(config.loss ? [['loss', summarizeStage(config.loss)]] : []),
+    ['store', summarizeStage(config.store)],
+  ];
+}
+
+/**
+ * The `n` worst queries by the primary metric (ascending), ties broken by the mean of all the
+ * query's metrics, then by input order.
+ */
+export function worstQueries(perQuery: QueryResult[], primary: string, n = 10): QueryResult[] {
+  const mean = (q: QueryResult) => {
+    const v = Object.values(q.metrics);
+    return v.length ? v.reduce((a, b) => a + b, 0) / v.length : 0;
+  };
+  return perQuery
+    .map((q, i) => ({ q, i, p: q.metrics[primary] ?? 0, m: mean(q) }))
+    .sort((a, b) => a.p - b.p || a.m - b.m || a.i - b.i)
+    .slice(0, n)
+    .map((x) => x.q);
+}
+
+function oneLine(text: string, max = 100): string {
+  const s = text.replace(/\s+/g, ' ').trim();
+  return s.length > max ? s.slice(0, max - 1) + '…' : s;
+}
+
+export interface ReportInput {
+  name: string;
+  date: Date;
+  status: string;
+  runDir?: string;
+  primary: string;
+  config?: Record<string, unknown>;
+  models: ModelMetrics;
+  delta?: Record<string, number>;
+  timings: Record<string, number>;
+  /** Per-query results of the last evaluated model. */
+  queries?: { model: string; results: QueryResult[] };
+  digits?: number;
+}
+
+/** The Markdown run report (report.md). */
+export function renderReport(r: ReportInput): string {
+  const digits = r.digits ?? 3;
+  const out: string[] = [`# ${r.name}`, ''];
+  out.push(`- date: ${formatDate(r.date)}`, `- status: ${r.status}`, `- primary metric: ${metricLabel(r.primary)}`);
+  if (r.runDir) out.push(`- run directory: \`${r.runDir}\``);
+  out.push('', '## Configuration', '');
+  out.push(r.config ? renderTable(['stage', 'setting'], configSummary(r.config), { format: 'md' }) : '(not recorded)');
+  out.push('', '## Results', '');
+  out.push(Object.keys(r.models).length ? renderMetricsTable(r, { format: 'md', digits }) : '(no model was evaluated)');
+  const stages = Object.entries(r.timings);
+  if (stages.length) {
+    // no total: sub-timings (e.g. base_encode inside evaluate_base) overlap their stage
+    const rows = stages.map(([k, s]) => [k, s.toFixed(2)]);
+    out.push('', '## Timings', '', renderTable(['stage', 'seconds'], rows, { format: 'md', align: ['left', 'right'] }));
+  }
+  if (r.queries && r.queries.results.length) {
+    const worst = worstQueries(r.queries.results, r.primary, 10);
+    const rows = worst.map((q, i) => {
+      const top = q.top
+        .slice(0, 3)
+        .map((h) => (q.expected.includes(h.id) ? `**${h.id}**` : h.id) + ` (${h.score.toFixed(digits)})`)
+        .join(', ');
+      return [String(i + 1), oneLine(q.text), q.expected.join(', '), top, formatNumber(q.metrics[r.primary], digits)];
+    });
+    out.push('', `## Worst queries (${modelLabel(r.queries.model)})`, '');
+    const what = worst.length === 1 ? 'The query' : `The ${worst.length} queries`;
+    out.push(`${what} with the lowest ${metricLabel(r.primary)}; expected documents are in bold in the top 3.`, '');
+    out.push(renderTable(['#', 'query', 'expected', 'top 3', metricLabel(r.primary)], rows, { format: 'md', align: ['right', 'left', 'left', 'left', 'right'] }));
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,40 @@
+/**
+ * Checks that need the loaded data (after validation, before any model loads). Each problem is
+ * located at the config key that caused it, like the config checks.
+ */
+import type { LoadedConfig } from '../config/load.js';
+import type { ExperimentConfig } from '../config/types.js';
+import { UserError, didYouMean, formatProblem, type Problem } from '../errors.js';
+import type { DatasetData } from '../types.js';
+
+export function checkData(config: ExperimentConfig, loaded: LoadedConfig, data: DatasetData): void {
+  const problems: Problem[] = [];
+  const at = (path: Array<string | number>, message: string) => {
+    const loc = loaded.locate(path);
+    problems.push({ ...loc, path: path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i ? `.${p}` : p)).join(''), message });
+  };
+  const n = data.corpus.length;
+  if (n === 0) at(['dataset'], 'the corpus is empty: there is nothing to retrieve');
+  config.evaluate.k.forEach((k, i) => {
+    if (n > 0 && k > n) at(['evaluate', 'k', i], `k=${k} is larger than the corpus (${n} documents); use k ≤ ${n}`);
+  });
+  const ids = new Set(data.corpus.map((d) => d.id));
+  const idList = [...ids];
+  const missing = new Map<string, string>();
+  for (const q of [...data.queries, ...(data.eval ?? [])]) {
+    for (const r of q.relevant) if (!ids.has(r) && !missing.has(r)) missing.set(r, q.id);
+  }
+  if (missing.size > 0) {
+    const shown = [...missing.entries()].slice(0, 5).map(([label, qid]) => {
+      const hint = didYouMean(label, idList);
+      return `"${label}" (${qid})${hint ? ` — did you mean "${hint}"?` : ''}`;
+    });
+    const more = missing.size > 5 ? ` and ${missing.size - 5} more` : '';
+    at(['dataset'], `${missing.size} expected label(s) are not in the corpus: ${shown.join(', ')}${more}`);
+  }
+  if (problems.length) {
+    const lines = problems.map((p) => formatProblem(p));
+    const message = lines.length === 1 ? lines[0]! : ['The data does not fit the config:', ...lines.map((l) => '  ' + l)].join('\n');
+    throw new UserError('E_DATA', message, { problems });
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * Run directories (a contract, see docs/run-directory.md):
+ *   <runs-dir>/<name>/<run-id>/   run-id = UTC timestamp + short hash of the resolved config.
+ * A run directory is never overwritten: a clash gets a numeric suffix.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export function utcStamp(d = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
+}
+
+export function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 6);
+}
+
+/** Create a fresh directory `<parent>/<prefix><stamp>-<hash>[-n]` and return its id and path. */
+export function createUniqueDir(parent: string, prefix: string, hashOf: string): { id: string; dir: string } {
+  mkdirSync(parent, { recursive: true });
+  const base = `${prefix}${utcStamp()}-${shortHash(hashOf)}`;
+  for (let n = 1; ; n++) {
+    const id = n === 1 ? base : `${base}-${n}`;
+    const dir = join(parent, id);
+    if (existsSync(dir)) continue;
+    try {
+      mkdirSync(dir); // fails if another process created it meanwhile
+      return { id, dir };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * One experiment run: dataset → split → mine → evaluate each model in `evaluate.compare`
+ * → (train) → compare → sinks, writing the run directory contract as it goes.
+ *
+ * Every file is written atomically, so an interrupted or failed run leaves valid files and its
+ * status in env.json / metrics.json.
+ */
+import { readFileSync } from 'node:fs';
+import { cpus, platform, release } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRunScope } from '../container.js';
+import type { LoadedConfig } from '../config/load.js';
+import type { ExperimentConfig, StageConfig } from '../config/types.js';
+import { redactSecrets, toYaml } from '../config/validate.js';
+import { UserError } from '../errors.js';
+import { appendJsonl, writeFileAtomic, writeJsonAtomic } from '../fsutil.js';
+import { makeLogger, makeProgress, type LogOptions } from '../log.js';
+import type { Registry } from '../registry.js';
+import type {
+  BackendPlugin,
+  DatasetPlugin,
+  Encoder,
+  MinerPlugin,
+  PluginClass,
+  RunContext,
+  RunEvent,
+  RunSummary,
+  SinkPlugin,
+  SplitterPlugin,
+  StageName,
+  StorePlugin,
+} from '../types.js';
+import { evaluateModel } from './evaluate.js';
+import { checkData } from './data-checks.js';
+
+export interface RunRequest {
+  loaded: LoadedConfig;
+  config: ExperimentConfig;
+  registry: Registry;
+  runDir: string;
+  runId: string;
+  argv: string[];
+  log: LogOptions;
+  /** Aborted on Ctrl-C. */
+  signal: AbortSignal;
+}
+
+export const FTRUN_VERSION: string = (() => {
+  const pkg = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '..', 'package.json');
+  const alt = resolve(fileURLToPath(import.meta.url), '..', '..', '..', 'package.json');
+  for (const p of [alt, pkg]) {
+    try {
+      const j = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
+      if (j.name === 'ftrun' && j.version) return j.version;
+    } catch {
+      /* try the next */
+    }
+  }
+  return 'unknown';
+})();
+
+class Interrupted extends Error {
+  constructor() {
+    super('interrupted');
+  }
+}
+
+export async function runExperiment(req: RunRequest): Promise<RunSummary> {
+  const { config, registry, runDir, runId, loaded } = req;
+  const started = new Date();
+  const timings: Record<string, number> = {};
+  const env: Record<string, unknown> = {
+    ftrun_version: FTRUN_VERSION,
+    node: process.version,
+    platform: `${platform()} ${release()}`,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    started_at: started.toISOString(),
+    finished_at: null,
+    status: 'running',
+    seed: config.seed,
+    run_id: runId,
+    config_file: loaded.file,
+    argv: req.argv,
+    timings,
+    encoders: {} as Record<string, unknown>,
+  };
+  const baseDir = resolve(loaded.file, '..');
+  const ctx: RunContext = {
+    configFile: loaded.file,
+    baseDir,
+    runDir,
+    runId,
+    seed: config.seed,
+    logger: makeLogger(req.log),
+    progress: makeProgress(req.log),
+    signal: req.signal,
+    resolvePath: (p) => (isAbsolute(p) ? p : resolve(baseDir, p)),
+  };
+  const summary: RunSummary = {
+    name: config.name,
+    runDir,
+    status: 'failed',
+    primary: config.evaluate.primary,
+    models: {},
+    delta: {},
+    timings,
+  };
+
+  writeFileAtomic(join(runDir, 'resolved.yaml'), toYaml(redactSecrets(config) as Record<string, unknown>));
+  writeJsonAtomic(join(runDir, 'env.json'), env);
+
+  const scope = createRunScope(ctx);
+  const sinks: SinkPlugin[] = [];
+  let store: StorePlugin | undefined;
+  const encoders: Encoder[] = [];
+
+  const emit = async (type: string, fields: Record<string, unknown> = {}) => {
+    const event: RunEvent = { time: new Date().toISOString(), type, ...fields };
+    appendJsonl(join(runDir, 'events.jsonl'), event);
+    for (const s of sinks) await s.log?.(event);
+  };
+  const stage = async <T>(name: string, fn: () => Promise<T> | T): Promise<T> => {
+    if (req.signal.aborted) throw new Interrupted();
+    const t0 = performance.now();
+    await emit('stage_start', { stage: name });
+    const out = await fn();
+    timings[name] = round((performance.now() - t0) / 1000, 4);
+    await emit('stage_end', { stage: name, seconds: timings[name] });
+    if (req.signal.aborted) throw new Interrupted();
+    return out;
+  };
+  const make = <T>(stageName: StageName, entry: StageConfig): T => {
+    const cls = registry.get(stageName, entry.type) as PluginClass<T>;
+    const { type: _type, ...options } = entry;
+    return scope.create(cls, options);
+  };
+  const writeMetrics = () =>
+    writeJsonAtomic(join(runDir, 'metrics.json'), {
+      models: summary.models,
+      delta: summary.delta,
+      primary: summary.primary,
+      status: summary.status,
+    });
+
+  let failure: unknown;
+  try {
+    for (const entry of config.sinks) sinks.push(make<SinkPlugin>('sink', entry));
+    for (const s of sinks) await s.logConfig?.(redactSecrets(config) as Record<string, unknown>);
+    await emit('run_start', { run_id: runId, name: config.name });
+
+    const dataset = make<DatasetPlugin>('dataset', config.dataset);
+    const data = await stage('dataset', () => dataset.load());
+    checkData(config, loaded, data);
+    const splitter = make<SplitterPlugin>('splitter', config.splitter);
+    const split = await stage('split', () => splitter.split(data));
+    await emit('split', { train: split.train.length, test: split.test.length, eval: split.eval.length, corpus: data.corpus.length });
+    ctx.logger.info(
+      `data: ${split.train.length} train / ${split.test.length} test / ${split.eval.length} eval queries, ${data.corpus.length} documents`,
+    );
+    const miner = make<MinerPlugin>('miner', config.miner);
+    const examples = await stage('mine', () => miner.mine(split.train, data.corpus));
+    await emit('mined', { examples: examples.items.length, shapes: examples.shapes });
+
+    const backend = make<BackendPlugin>('backend', config.backend);
+    store = make<StorePlugin>('store', config.store);
+    for (const model of config.evaluate.compare) {
+      if (model !== 'base') continue; // `finetuned` is produced by training (training.method ≠ none)
+      const encoder = await stage(`load_${model}`, () => backend.loadEncoder(config.model, model));
+      encoders.push(encoder);
+      (env.encoders as Record<string, unknown>)[model] = encoder.info;
+      ctx.logger.info(`evaluating ${model} on ${split.eval.length} queries…`);
+      const result = await stage(`evaluate_${model}`, () =>
+        evaluateModel(model, encoder, store!, data.corpus, split.eval, config.evaluate, ctx),
+      );
+      for (const [k, v] of Object.entries(result.timings)) timings[`${model}_${k}`] = round(v, 4);
+      summary.models[model] = result.summary;
+      for (const r of result.perQuery) {
+        appendJsonl(join(runDir, 'per_query.jsonl'), {
+          model,
+          query_id: r.queryId,
+          text: r.text,
+          expected: r.expected,
+          top: r.top.map((h) => ({ id: h.id, score: round(h.score, 6) })),
+          metrics: r.metrics,
+        });
+      }
+      for (const s of sinks) await s.logEval?.(model, result.perQuery, result.summary);
+      await emit('eval', { model, metrics: result.summary });
+      await encoder.dispose();
+      encoders.pop();
+    }
+    summary.delta = delta(summary.models);
+    summary.status = 'ok';
+  } catch (e) {
+    failure = e;
+    summary.status = e instanceof Interrupted || req.signal.aborted ? 'interrupted' : 'failed';
+  }
+
+  for (const enc of encoders) await enc.dispose().catch(() => undefined);
+  await store?.close().catch(() => undefined);
+  env.status = summary.status;
+  env.finished_at = new Date().toISOString();
+  if (failure && summary.status === 'failed') {
+    env.error = {
+      message: failure instanceof Error ? failure.message : String(failure),
+      code: failure instanceof UserError ? failure.code : undefined,
+    };
+  }
+  writeMetrics();
+  await emit('run_end', { status: summary.status }).catch(() => undefined);
+  for (const s of sinks) {
+    try {
+      await s.close?.(summary);
+    } catch (e) {
+      failure ??= e;
+    }
+  }
+  writeJsonAtomic(join(runDir, 'env.json'), env);
+  scope.dispose();
+  if (failure && !(failure instanceof Interrupted)) throw failure;
+  return summary;
+}
+
+function delta(models: Record<string, Record<string, number>>): Record<string, number> {
+  const base = models.base;
+  const tuned = models.finetuned;
+  if (!base || !tuned) return {};
+  const out: Record<string, number> = {};
+  for (const k of Object.keys(base)) if (k in tuned) out[k] = tuned[k]! - base[k]!;
+  return out;
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

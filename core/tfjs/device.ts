@@ -1,0 +1,139 @@
+/**
+ * Device selection for the tfjs backend.
+ *
+ * `auto` tries, in order: @tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node (optional packages,
+ * loaded with a dynamic import only when present), @tensorflow/tfjs-backend-wasm, then tfjs's
+ * plain-JS cpu backend. `webgpu` needs the `webgpu` package (Dawn for Node), a WebGPU adapter and
+ * @tensorflow/tfjs-backend-webgpu; where any is missing it falls back like `auto`, with the reason
+ * logged. Any other explicitly requested device that is unavailable is a UserError (E_MODEL)
+ * naming the devices that are available. The result records what was actually used.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../errors.js';
+import type { Logger } from '../types.js';
+
+export type TfjsDevice = 'auto' | 'node-gpu' | 'node' | 'wasm' | 'cpu' | 'webgpu';
+export const TFJS_DEVICES: readonly TfjsDevice[] = ['auto', 'node-gpu', 'node', 'wasm', 'cpu', 'webgpu'];
+
+export interface DeviceSelection {
+  /** The device actually used. */
+  device: Exclude<TfjsDevice, 'auto'>;
+  /** tfjs backend name (tensorflow, wasm, cpu, webgpu). */
+  backend: string;
+  /** What was requested. */
+  requested: TfjsDevice;
+  /** One line per device tried, in order: `<device>: ok` or `<device>: <why not>`. */
+  tried: string[];
+  /** Backend facts worth recording (e.g. wasm SIMD). */
+  details: Record<string, unknown>;
+}
+
+type Concrete = Exclude<TfjsDevice, 'auto'>;
+const AUTO_ORDER: Concrete[] = ['node-gpu', 'node', 'wasm', 'cpu'];
+const PACKAGES: Record<Concrete, string> = {
+  'node-gpu': '@tensorflow/tfjs-node-gpu',
+  node: '@tensorflow/tfjs-node',
+  wasm: '@tensorflow/tfjs-backend-wasm',
+  cpu: '@tensorflow/tfjs',
+  webgpu: '@tensorflow/tfjs-backend-webgpu',
+};
+
+/** Import a package that may not be installed; a variable specifier keeps tsc from resolving it. */
+async function importOptional(name: string): Promise<Record<string, any>> {
+  return (await import(name)) as Record<string, any>;
+}
+
+function reasonOf(e: unknown, pkg: string): string {
+  const err = e as { code?: string; message?: string };
+  if (err?.code === 'ERR_MODULE_NOT_FOUND' || /Cannot find (module|package)/.test(err?.message ?? '')) {
+    return `${pkg} is not installed`;
+  }
+  return `${pkg} failed to load: ${(err?.message ?? String(e)).split('\n')[0]}`;
+}
+
+/** Try to activate one device; returns undefined on success or the reason it is unavailable. */
+async function activate(device: Concrete): Promise<string | undefined> {
+  const pkg = PACKAGES[device];
+  try {
+    if (device === 'node-gpu' || device === 'node') {
+      await importOptional(pkg);
+      if (!tf.findBackendFactory('tensorflow')) {
+        return `${pkg} loaded but registered no "tensorflow" backend with this @tensorflow/tfjs (version mismatch?)`;
+      }
+      return (await tf.setBackend('tensorflow')) ? undefined : `backend "tensorflow" of ${pkg} failed to initialise`;
+    }
+    if (device === 'wasm') {
+      await importOptional(pkg);
+      return (await tf.setBackend('wasm')) ? undefined : 'the wasm backend failed to initialise';
+    }
+    if (device === 'cpu') return (await tf.setBackend('cpu')) ? undefined : 'the cpu backend failed to initialise';
+    return await activateWebgpu();
+  } catch (e) {
+    return reasonOf(e, pkg);
+  }
+}
+
+async function activateWebgpu(): Promise<string | undefined> {
+  const g = globalThis as Record<string, any>;
+  if (!g.navigator?.gpu) {
+    let dawn: Record<string, any>;
+    try {
+      dawn = await importOptional('webgpu');
+    } catch (e) {
+      return reasonOf(e, 'webgpu (Dawn for Node)');
+    }
+    Object.assign(g, dawn.globals ?? {});
+    const gpu = dawn.create([]);
+    if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
+    else g.navigator = { gpu };
+  }
+  const adapter = await g.navigator.gpu.requestAdapter();
+  if (!adapter) return 'no WebGPU adapter found (requestAdapter() returned null)';
+  try {
+    await importOptional(PACKAGES.webgpu);
+  } catch (e) {
+    return reasonOf(e, PACKAGES.webgpu);
+  }
+  return (await tf.setBackend('webgpu')) ? undefined : 'the webgpu backend failed to initialise';
+}
+
+function details(backend: string): Record<string, unknown> {
+  const out: Record<string, unknown> = { tfjs: tf.version.tfjs };
+  if (backend === 'wasm') {
+    out.simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
+    out.threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? 'multi' : 1;
+  }
+  return out;
+}
+
+/**
+ * Select and activate a tfjs device (a global setting of tfjs). tfjs's own console banners are
+ * silenced (prod mode); the reason for every fallback is logged as a warning when `logger` is given.
+ */
+export async function selectTfjsDevice(device: TfjsDevice, opts: { logger?: Logger } = {}): Promise<DeviceSelection> {
+  if (!TFJS_DEVICES.includes(device)) {
+    throw new UserError('E_CONFIG', `unknown tfjs device "${device}"; supported: ${TFJS_DEVICES.join(', ')}`);
+  }
+  tf.enableProdMode();
+  const order: Concrete[] = device === 'auto' ? AUTO_ORDER : device === 'webgpu' ? ['webgpu', ...AUTO_ORDER] : [device];
+  const tried: string[] = [];
+  for (const d of order) {
+    const why = await activate(d);
+    if (why === undefined) {
+      tried.push(`${d}: ok`);
+      await tf.ready();
+      const backend = tf.getBackend();
+      return { device: d, backend, requested: device, tried, details: details(backend) };
+    }
+    tried.push(`${d}: ${why}`);
+    if (device !== 'auto') opts.logger?.warn(`tfjs device ${d} is not available: ${why}`);
+    else opts.logger?.debug(`tfjs device ${d} skipped: ${why}`);
+  }
+  const available: string[] = [];
+  for (const d of AUTO_ORDER) if (d !== device && (await activate(d)) === undefined) available.push(d);
+  throw new UserError(
+    'E_MODEL',
+    `tfjs device "${device}" is not available (${tried.map((t) => t.replace(/^[^:]+: /, '')).join('; ')}). ` +
+      `Available here: auto, ${available.join(', ')}.`,
+  );
+}

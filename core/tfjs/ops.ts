@@ -1,0 +1,112 @@
+/**
+ * Differentiable building blocks of the BERT encoder with hand-written gradients
+ * (tf.customGrad), shaped for tfjs-backend-wasm, where:
+ *  - matMul with transposeA/transposeB flags, and any batched matMul, run a naive scalar loop
+ *    (10–15× slower than XNNPACK): dense layers transpose explicitly, and batched matMuls use
+ *    a depthwise convolution (XNNPACK grouped GEMM) — see `bmm`;
+ *  - the stock gradient of `gather` needs UnsortedSegmentSum, missing on wasm: the embedding
+ *    lookup's gradient is a dense scatter-add (ScatterNd sums duplicate indices), so rows of
+ *    tokens absent from a batch get an exact zero gradient, as in torch.
+ * Each gradient equals tfjs's stock gradient (checked in test/tfjs/ops.test.ts).
+ */
+import * as tf from '@tensorflow/tfjs';
+
+const isWasm = (): boolean => tf.getBackend() === 'wasm';
+
+/** y = x·Wᵀ + b, with W in torch's Linear layout [out, in]; x is [n, in]. */
+export const dense = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
+  save([x, w]);
+  const value = tf.fused.matMul({ a: x, b: tf.transpose(w), bias: b });
+  const gradFunc = (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+    const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
+    return [tf.matMul(dy, sw), tf.matMul(tf.transpose(dy), sx), tf.sum(dy, 0)];
+  };
+  return { value, gradFunc };
+}) as any) as (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
+
+/**
+ * Rows of `table` [rows, dim] at `ids` (int32, any shape) → [...ids.shape, dim]. The gradient
+ * w.r.t. the table is dense: scatter-add of the incoming rows.
+ */
+export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
+  const flat = tf.reshape(ids, [-1]) as tf.Tensor1D;
+  // Tensors used by a gradFunc must go through save(): closures may see them disposed.
+  const f = tf.customGrad(((t: tf.Tensor2D, save: tf.GradSaveFunc) => {
+    save([tf.reshape(flat, [-1, 1])]);
+    const gradFunc = (dy: tf.Tensor2D, saved: tf.Tensor[]) => tf.scatterND(saved[0]!, dy, t.shape);
+    return { value: tf.gather(t, flat), gradFunc };
+  }) as any) as (t: tf.Tensor2D) => tf.Tensor2D;
+  return tf.reshape(f(table), [...ids.shape, table.shape[1]]);
+}
+
+/** LayerNorm over the last axis (biased variance, as torch). */
+export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor {
+  const f = tf.customGrad(((xi: tf.Tensor, g: tf.Tensor1D, bt: tf.Tensor1D, save: tf.GradSaveFunc) => {
+    const axis = xi.rank - 1;
+    const xc = tf.sub(xi, tf.mean(xi, axis, true));
+    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(xc), axis, true), eps));
+    const xhat = tf.mul(xc, rstd);
+    save([xhat, rstd, g]);
+    const value = tf.add(tf.mul(xhat, g), bt);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sxhat, srstd, sg] = saved as [tf.Tensor, tf.Tensor, tf.Tensor1D];
+      const gy = tf.mul(dy, sg);
+      const inner = tf.sub(tf.sub(gy, tf.mean(gy, axis, true)), tf.mul(sxhat, tf.mean(tf.mul(gy, sxhat), axis, true)));
+      const lead = Array.from({ length: axis }, (_, i) => i);
+      return [tf.mul(srstd, inner), tf.sum(tf.mul(dy, sxhat), lead), tf.sum(dy, lead)];
+    };
+    return { value, gradFunc };
+  }) as any) as (a: tf.Tensor, b: tf.Tensor1D, c: tf.Tensor1D) => tf.Tensor;
+  return f(x, gamma, beta);
+}
+
+const SQRT1_2 = Math.SQRT1_2;
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+/** GELU with the exact erf form: x·Φ(x) = 0.5·x·(1 + erf(x/√2)). */
+export const gelu = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  const cdf = tf.add(0.5, tf.mul(0.5, tf.erf(tf.mul(x, SQRT1_2))));
+  save([x, cdf]);
+  const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+    const [sx, scdf] = saved as [tf.Tensor, tf.Tensor];
+    const pdf = tf.mul(tf.exp(tf.mul(tf.square(sx), -0.5)), INV_SQRT_2PI);
+    return tf.mul(dy, tf.add(scdf, tf.mul(sx, pdf)));
+  };
+  return { value: tf.mul(x, cdf), gradFunc };
+}) as any) as (x: tf.Tensor) => tf.Tensor;
+
+/**
+ * Batched matMul without transposes: a [g, m, k] · b [g, k, n] → [g, m, n]. On wasm it runs as
+ * a depthwise convolution (channels = g, input [1, m, k, g], filter [1, k, g, n]), which XNNPACK
+ * computes as a grouped GEMM, about 2.5× faster than wasm's BatchMatMul for attention shapes.
+ */
+export function bmmForward(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
+  if (!isWasm()) return tf.matMul(a, b);
+  const [g, m, k] = a.shape;
+  const n = b.shape[2];
+  const x = tf.reshape(tf.transpose(a, [1, 2, 0]), [1, m, k, g]) as tf.Tensor4D;
+  const f = tf.reshape(tf.transpose(b, [1, 0, 2]), [1, k, g, n]) as tf.Tensor4D;
+  const out = tf.depthwiseConv2d(x, f, 1, 'valid'); // [1, m, 1, g·n]
+  return tf.transpose(tf.reshape(out, [m, g, n]), [1, 0, 2]);
+}
+
+const swap = (t: tf.Tensor3D): tf.Tensor3D => tf.transpose(t, [0, 2, 1]);
+
+/** Differentiable batched matMul (see bmmForward); the gradient uses bmmForward too. */
+export const bmm = tf.customGrad(((a: tf.Tensor3D, b: tf.Tensor3D, save: tf.GradSaveFunc) => {
+  save([a, b]);
+  const gradFunc = (dy: tf.Tensor3D, saved: tf.Tensor[]) => {
+    const [sa, sb] = saved as [tf.Tensor3D, tf.Tensor3D];
+    return [bmmForward(dy, swap(sb)), bmmForward(swap(sa), dy)];
+  };
+  return { value: bmmForward(a, b), gradFunc };
+}) as any) as (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
+
+/** Inverted dropout with a fixed seed (identity when rate is 0). */
+export function dropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor {
+  if (rate <= 0) return x;
+  const keep = tf.tidy(() =>
+    tf.div(tf.cast(tf.greaterEqual(tf.randomUniform(x.shape, 0, 1, 'float32', seed), rate), 'float32'), 1 - rate),
+  );
+  return tf.mul(x, keep);
+}

@@ -1,0 +1,158 @@
+/**
+ * AdamW exactly as torch.optim.AdamW (single-tensor CPU path, torch 2.x) on tfjs variables:
+ *
+ *   step ← step + 1                                   (per parameter, like torch's state['step'])
+ *   p ← p · (1 − lr·wd)                               (decoupled weight decay)
+ *   m ← lerp(m, g, 1 − β1)                            (m + w·(g − m) for w < 0.5, else g − (g − m)·(1 − w))
+ *   v ← v·β2 + (1 − β2)·g·g
+ *   denom ← √v / √(1 − β2^step) + eps
+ *   p ← p − (lr / (1 − β1^step)) · m / denom
+ *
+ * Scalars are computed in float64 (as Python floats in torch) and applied in float32. A parameter is
+ * updated (and decayed) only when it receives a gradient; a dense gradient with zero rows still decays
+ * the whole tensor. State (m, v, step per parameter) round-trips through getState()/setState().
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export interface AdamWConfig {
+  lr: number;
+  betas?: [number, number];
+  eps?: number;
+  /** Decoupled weight decay (torch's default 0.01). */
+  weightDecay?: number;
+  /** Which parameters get weight decay (default: all, as torch). */
+  decay?: (name: string) => boolean;
+}
+
+export interface AdamWParamState {
+  name: string;
+  shape: number[];
+  step: number;
+  m: Float32Array;
+  v: Float32Array;
+}
+
+/** Serializable optimizer state (for checkpoints). Parameters that never received a gradient are absent. */
+export interface AdamWState {
+  params: AdamWParamState[];
+}
+
+interface Slot {
+  step: number;
+  m: tf.Variable;
+  v: tf.Variable;
+}
+
+export class AdamW {
+  /** The learning rate used by step() when none is passed (set it from a schedule). */
+  lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  private readonly decay: (name: string) => boolean;
+  private readonly params = new Map<string, tf.Variable>();
+  private readonly slots = new Map<string, Slot>();
+
+  constructor(params: tf.Variable[], cfg: AdamWConfig) {
+    this.lr = cfg.lr;
+    [this.beta1, this.beta2] = cfg.betas ?? [0.9, 0.999];
+    this.eps = cfg.eps ?? 1e-8;
+    this.weightDecay = cfg.weightDecay ?? 0.01;
+    this.decay = cfg.decay ?? (() => true);
+    for (const p of params) {
+      if (this.params.has(p.name)) throw new Error(`AdamW: duplicate parameter name ${p.name}`);
+      this.params.set(p.name, p);
+    }
+  }
+
+  /** Number of updates of the parameter that has been updated most (0 before the first step). */
+  get stepCount(): number {
+    let n = 0;
+    for (const s of this.slots.values()) n = Math.max(n, s.step);
+    return n;
+  }
+
+  /**
+   * One update. `grads` maps parameter names to gradients (as tf.variableGrads returns them); parameters
+   * without an entry are left untouched, like torch parameters whose .grad is None.
+   */
+  step(grads: Record<string, tf.Tensor | undefined>, lr: number = this.lr): void {
+    for (const name of Object.keys(grads)) {
+      if (!this.params.has(name)) throw new Error(`AdamW: gradient for unknown parameter ${name}`);
+    }
+    const [b1, b2] = [this.beta1, this.beta2];
+    const w = 1 - b1;
+    for (const [name, p] of this.params) {
+      const g = grads[name];
+      if (!g) continue;
+      const slot = this.slot(name, p);
+      slot.step += 1;
+      const stepSize = lr / (1 - b1 ** slot.step);
+      const bc2Sqrt = Math.sqrt(1 - b2 ** slot.step);
+      const wd = this.weightDecay !== 0 && this.decay(name) ? 1 - lr * this.weightDecay : 1;
+      tf.tidy(() => {
+        const decayed = wd === 1 ? p : tf.mul(p, wd);
+        const m = w < 0.5 ? tf.add(slot.m, tf.mul(tf.sub(g, slot.m), w)) : tf.sub(g, tf.mul(tf.sub(g, slot.m), 1 - w));
+        const v = tf.add(tf.mul(slot.v, b2), tf.mul(tf.mul(g, 1 - b2), g));
+        const denom = tf.add(tf.div(tf.sqrt(v), bc2Sqrt), this.eps);
+        slot.m.assign(m);
+        slot.v.assign(v);
+        p.assign(tf.add(decayed, tf.div(tf.mul(m, -stepSize), denom)));
+      });
+    }
+  }
+
+  getState(): AdamWState {
+    return {
+      params: [...this.slots].map(([name, s]) => ({
+        name,
+        shape: [...s.m.shape],
+        step: s.step,
+        m: Float32Array.from(s.m.dataSync()),
+        v: Float32Array.from(s.v.dataSync()),
+      })),
+    };
+  }
+
+  setState(state: AdamWState): void {
+    for (const s of state.params) {
+      const p = this.params.get(s.name);
+      if (!p) throw new Error(`AdamW state: unknown parameter ${s.name}`);
+      if (p.shape.join(',') !== s.shape.join(',') || s.m.length !== p.size || s.v.length !== p.size) {
+        throw new Error(`AdamW state: ${s.name} has shape [${s.shape}], parameter has [${p.shape}]`);
+      }
+    }
+    this.disposeSlots();
+    for (const s of state.params) {
+      const shape = this.params.get(s.name)!.shape;
+      this.slots.set(s.name, {
+        step: s.step,
+        m: tf.tidy(() => tf.variable(tf.tensor(s.m, shape, 'float32'), false)),
+        v: tf.tidy(() => tf.variable(tf.tensor(s.v, shape, 'float32'), false)),
+      });
+    }
+  }
+
+  dispose(): void {
+    this.disposeSlots();
+  }
+
+  private slot(name: string, p: tf.Variable): Slot {
+    let s = this.slots.get(name);
+    if (!s) {
+      s = {
+        step: 0,
+        m: tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
+        v: tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
+      };
+      this.slots.set(name, s);
+    }
+    return s;
+  }
+
+  private disposeSlots(): void {
+    for (const s of this.slots.values()) tf.dispose([s.m, s.v]);
+    this.slots.clear();
+  }
+}

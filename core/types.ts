@@ -1,0 +1,211 @@
+/**
+ * The typed contract between ftrun's runner and its plugins.
+ *
+ * A plugin is a class with static `type`, `description` and `schema` (a JSON Schema for its
+ * options, `additionalProperties: false`, defaults inside). The runner builds it through the
+ * DI container (core/container.ts) with two constructor arguments, each injected explicitly:
+ *   constructor(@inject(TOKENS.options) options, @inject(TOKENS.context) context)
+ */
+
+export type StageName = 'dataset' | 'splitter' | 'miner' | 'loss' | 'backend' | 'store' | 'sink';
+
+export const STAGES: readonly StageName[] = ['dataset', 'splitter', 'miner', 'loss', 'backend', 'store', 'sink'];
+
+/** A JSON Schema object (draft-07 subset as accepted by ajv). */
+export type JsonSchema = Record<string, unknown>;
+
+/** A retrieval query: `relevant` holds the ids of the corpus documents that answer it. */
+export interface Query {
+  id: string;
+  text: string;
+  relevant: string[];
+  /** The class label used by label-based losses (for single-label data: relevant[0]). */
+  label?: string;
+  /** Original record fields, for splitters such as `field`. */
+  fields?: Record<string, unknown>;
+}
+
+export interface Doc {
+  id: string;
+  text: string;
+}
+
+export interface DatasetData {
+  queries: Query[];
+  /** A separate evaluation set; when present the splitter's own eval part is this. */
+  eval?: Query[];
+  corpus: Doc[];
+}
+
+export interface SplitResult {
+  train: Query[];
+  test: Query[];
+  eval: Query[];
+}
+
+/**
+ * What a miner produces and what a loss consumes.
+ * - labelled: sentence + class label (batch triplet losses)
+ * - pairs: anchor + positive (multiple-negatives-ranking)
+ * - triplets: anchor + positive + negative (triplet)
+ * - labelled-pairs: two sentences + 0/1 label (contrastive)
+ */
+export type ExampleShape = 'labelled' | 'pairs' | 'triplets' | 'labelled-pairs';
+
+export interface Example {
+  anchor: string;
+  positive?: string;
+  negative?: string;
+  /** class label (labelled) */
+  label?: string;
+  /** 1 = similar pair, 0 = dissimilar (labelled-pairs) */
+  pairLabel?: number;
+}
+
+export interface Examples {
+  /** Every shape these examples can be read as. */
+  shapes: ExampleShape[];
+  items: Example[];
+}
+
+/** Where a model comes from: a Hugging Face hub id, a local directory, or a bundled model. */
+export interface ModelSpec {
+  id?: string;
+  path?: string;
+  revision?: string;
+  query_prompt: string;
+  document_prompt: string;
+  pooling?: 'cls' | 'mean' | 'max';
+  normalize?: boolean;
+  max_seq_length?: number;
+}
+
+export type TextKind = 'query' | 'document';
+
+export interface EncodeOptions {
+  kind: TextKind;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface Encoder {
+  /** Output dimension. */
+  readonly dim: number;
+  /** Human-readable facts about how it runs (backend, device, threads, pooling…), recorded in env.json. */
+  readonly info: Record<string, unknown>;
+  encode(texts: string[], opts: EncodeOptions): Promise<Float32Array[]>;
+  dispose(): Promise<void>;
+}
+
+export interface DatasetPlugin {
+  load(): Promise<DatasetData>;
+}
+
+export interface SplitterPlugin {
+  split(data: DatasetData): SplitResult;
+}
+
+export interface MinerPlugin {
+  /** The shapes this miner produces. */
+  readonly provides: ExampleShape[];
+  mine(train: Query[], corpus: Doc[], encoder?: Encoder): Promise<Examples>;
+}
+
+export interface BackendPlugin {
+  /** Load an encoder for a model (base or fine-tuned). */
+  loadEncoder(model: ModelSpec, name: string): Promise<Encoder>;
+}
+
+export interface SearchHit {
+  id: string;
+  score: number;
+}
+
+export interface StorePlugin {
+  /** Index documents under a table name; never clobbers another run's table. */
+  index(name: string, docs: Doc[], vectors: Float32Array[]): Promise<void>;
+  /** Top-k for each query vector, best first; score is cosine similarity. */
+  search(name: string, queries: Float32Array[], k: number): Promise<SearchHit[][]>;
+  close(): Promise<void>;
+}
+
+export interface QueryResult {
+  queryId: string;
+  text: string;
+  expected: string[];
+  top: SearchHit[];
+  metrics: Record<string, number>;
+}
+
+export interface RunEvent {
+  time: string;
+  type: string;
+  [key: string]: unknown;
+}
+
+export interface RunSummary {
+  name: string;
+  runDir: string;
+  status: 'ok' | 'failed' | 'interrupted';
+  primary: string;
+  models: Record<string, Record<string, number>>;
+  delta: Record<string, number>;
+  timings: Record<string, number>;
+}
+
+/** A metrics sink, modelled on torchtune's MetricLoggerInterface. */
+export interface SinkPlugin {
+  logConfig?(config: Record<string, unknown>): Promise<void> | void;
+  log?(event: RunEvent): Promise<void> | void;
+  logEval?(model: string, perQuery: QueryResult[], summary: Record<string, number>): Promise<void> | void;
+  close?(summary: RunSummary): Promise<void> | void;
+}
+
+export interface Logger {
+  info(msg: string): void;
+  warn(msg: string): void;
+  debug(msg: string): void;
+}
+
+export interface Progress {
+  /** Starts a progress bar; returns an updater and a finisher. Quiet unless stderr is a TTY. */
+  start(label: string, total: number): { update(done: number): void; done(): void };
+}
+
+/** Runtime values shared by every plugin of one run (registered by value in the run's child container). */
+export interface RunContext {
+  /** The experiment file (absolute), for messages and for resolving relative paths. */
+  configFile: string;
+  /** Directory relative paths in the config are resolved against. */
+  baseDir: string;
+  /** The run directory (absolute). */
+  runDir: string;
+  /** A run-unique id, used e.g. in store table names. */
+  runId: string;
+  seed: number;
+  logger: Logger;
+  progress: Progress;
+  /** Aborted on Ctrl-C. */
+  signal: AbortSignal;
+  /** Resolve a config path against baseDir. */
+  resolvePath(p: string): string;
+}
+
+export interface PluginClass<I = unknown> {
+  readonly type: string;
+  readonly description: string;
+  readonly schema: JsonSchema;
+  /** Shapes produced (miners) or needed (losses); optional metadata for cross-stage checks. */
+  readonly provides?: readonly ExampleShape[];
+  readonly needs?: ExampleShape;
+  new (...args: any[]): I;
+}
+
+export interface StageInstances {
+  dataset: DatasetPlugin;
+  splitter: SplitterPlugin;
+  miner: MinerPlugin;
+  loss: unknown;
+  backend: BackendPlugin;
+  store: StorePlugin;
+  sink: SinkPlugin;
+}

@@ -1,0 +1,166 @@
+/**
+ * Backend `ort`: fast encoding with onnxruntime-node from a model's ONNX export
+ * (`onnx/model.onnx` or `model.onnx`), with our exact HF tokenizer and sentence-transformers
+ * pooling / normalization. Inference only: it cannot train (canTrain = false).
+ */
+import { inject, injectable } from 'tsyringe';
+import ort from 'onnxruntime-node';
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import { UserError } from '../../core/errors.js';
+import { resolveModelDir } from '../../core/model/hub.js';
+import { ONNX_CANDIDATES, loadModelLayout, type ModelLayout } from '../../core/model/layout.js';
+import { poolAndNormalize } from '../../core/model/pooling.js';
+import { Tokenizer } from '../../core/tokenizer.js';
+import { TOKENS } from '../../core/tokens.js';
+import type { BackendPlugin, EncodeOptions, Encoder, JsonSchema, ModelSpec, RunContext } from '../../core/types.js';
+
+const PROVIDERS = ['cpu', 'cuda', 'tensorrt', 'webgpu', 'dml', 'coreml'] as const;
+
+export interface OrtOptions {
+  intra_op_threads: number;
+  batch_size: number;
+  execution_providers: Array<(typeof PROVIDERS)[number]>;
+}
+
+@injectable()
+export default class OrtBackend implements BackendPlugin {
+  static readonly type = 'ort';
+  static readonly description = 'Encodes with onnxruntime-node from the model\'s ONNX export (fast CPU inference; no training).';
+  static readonly canTrain = false;
+  static readonly schema: JsonSchema = {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      intra_op_threads: { type: 'integer', minimum: 0, default: 2, description: 'Threads ONNX Runtime uses inside one operator (0 = ONNX Runtime default: all cores).' },
+      batch_size: { type: 'integer', minimum: 1, default: 32, description: 'Texts per inference call (texts are sorted by length first).' },
+      execution_providers: {
+        type: 'array',
+        items: { type: 'string', enum: [...PROVIDERS] },
+        minItems: 1,
+        default: ['cpu'],
+        description: 'ONNX Runtime execution providers, in order of preference.',
+      },
+    },
+  };
+
+  constructor(
+    @inject(TOKENS.options) private readonly options: OrtOptions,
+    @inject(TOKENS.context) private readonly ctx: RunContext,
+  ) {}
+
+  async loadEncoder(model: ModelSpec, name: string): Promise<Encoder> {
+    const dir = await resolveModelDir(model, this.ctx, { weights: ['onnx'] });
+    const layout = loadModelLayout(dir, model);
+    if (!layout.onnxFile) {
+      throw new UserError(
+        'E_MODEL',
+        `model ${name} (${dir}) has no ONNX file: looked for ${ONNX_CANDIDATES.join(' and ')}. ` +
+          'The ort backend needs an ONNX export (e.g. `optimum-cli export onnx --model <id> <dir>`); or use backend tfjs',
+      );
+    }
+    const available = ort.listSupportedBackends().map((b) => b.name);
+    const unknown = this.options.execution_providers.filter((p) => !available.includes(p));
+    if (unknown.length > 0) {
+      throw new UserError('E_CONFIG', `backend.execution_providers: ${unknown.join(', ')} not available in this onnxruntime-node build; available: ${available.join(', ')}`);
+    }
+    let session: InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(layout.onnxFile, {
+        executionProviders: this.options.execution_providers,
+        graphOptimizationLevel: 'all',
+        logSeverityLevel: 3,
+        ...(this.options.intra_op_threads > 0 ? { intraOpNumThreads: this.options.intra_op_threads } : {}),
+      });
+    } catch (e) {
+      throw new UserError('E_MODEL', `cannot load ONNX model ${layout.onnxFile}: ${(e as Error).message}`, { cause: e });
+    }
+    return new OrtEncoder(session, layout, Tokenizer.fromFile(layout.tokenizerFile), this.options, this.ctx.signal);
+  }
+}
+
+const KNOWN_INPUTS = ['input_ids', 'attention_mask', 'token_type_ids'];
+
+class OrtEncoder implements Encoder {
+  readonly dim: number;
+  readonly info: Record<string, unknown>;
+  private readonly output: string;
+
+  constructor(
+    private readonly session: InferenceSession,
+    private readonly layout: ModelLayout,
+    private readonly tokenizer: Tokenizer,
+    private readonly options: OrtOptions,
+    private readonly signal: AbortSignal,
+  ) {
+    const extra = session.inputNames.filter((n) => !KNOWN_INPUTS.includes(n));
+    if (!session.inputNames.includes('input_ids') || extra.length > 0) {
+      throw new UserError('E_MODEL', `${layout.onnxFile}: unsupported graph inputs ${session.inputNames.join(', ')}; supported: ${KNOWN_INPUTS.join(', ')} (input_ids required)`);
+    }
+    const rank = (name: string): number => {
+      const m = session.outputMetadata.find((o) => o.name === name);
+      return m && m.isTensor ? m.shape.length : 0;
+    };
+    const names = session.outputNames;
+    this.output = names.includes('last_hidden_state') ? 'last_hidden_state' : (names.find((n) => rank(n) === 3) ?? names.find((n) => rank(n) === 2) ?? names[0]!);
+    const meta = session.outputMetadata.find((o) => o.name === this.output);
+    const last = meta && meta.isTensor ? meta.shape[meta.shape.length - 1] : undefined;
+    this.dim = typeof last === 'number' ? last : layout.hiddenSize;
+    this.info = {
+      backend: 'ort',
+      device: options.execution_providers.join(','),
+      execution_providers: options.execution_providers,
+      intra_op_threads: options.intra_op_threads,
+      batch_size: options.batch_size,
+      pooling: layout.pooling,
+      normalize: layout.normalize,
+      max_seq_length: layout.maxSeqLength,
+      model_dir: layout.dir,
+      onnx_file: layout.onnxFile,
+      output: this.output,
+    };
+  }
+
+  async encode(texts: string[], opts: EncodeOptions): Promise<Float32Array[]> {
+    const prompt = opts.kind === 'query' ? this.layout.queryPrompt : this.layout.documentPrompt;
+    const enc = texts.map((t) => this.tokenizer.encode(prompt + t, this.layout.maxSeqLength));
+    // Longest first, so each batch pads little; results go back to the callers' order.
+    const order = enc.map((_, i) => i).sort((a, b) => enc[b]!.ids.length - enc[a]!.ids.length || a - b);
+    const out = new Array<Float32Array>(texts.length);
+    const bs = this.options.batch_size;
+    for (let start = 0; start < order.length; start += bs) {
+      if (this.signal.aborted) throw this.signal.reason ?? new Error('aborted');
+      const idx = order.slice(start, start + bs);
+      const vecs = await this.run(idx.map((i) => enc[i]!));
+      idx.forEach((i, k) => (out[i] = vecs[k]!));
+      opts.onProgress?.(Math.min(start + bs, order.length), order.length);
+    }
+    return out;
+  }
+
+  private async run(enc: Array<{ ids: number[]; typeIds: number[] }>): Promise<Float32Array[]> {
+    const batch = this.tokenizer.pad(enc);
+    const seq = Math.max(1, batch.seqLen); // an all-empty batch still needs one (padding) position
+    const tensor = (rows: number[][], fill: number) => {
+      const data = new BigInt64Array(rows.length * seq).fill(BigInt(fill));
+      rows.forEach((r, b) => r.forEach((v, t) => (data[b * seq + t] = BigInt(v))));
+      return new ort.Tensor('int64', data, [rows.length, seq]);
+    };
+    const mask = batch.attentionMask.map((r) => (r.length ? r : [0]));
+    const feeds: Record<string, Tensor> = {
+      input_ids: tensor(batch.inputIds, this.tokenizer.padId),
+      attention_mask: tensor(mask, 0),
+    };
+    if (this.session.inputNames.includes('token_type_ids')) feeds.token_type_ids = tensor(batch.tokenTypeIds, this.tokenizer.padTypeId);
+    const result = await this.session.run(feeds, [this.output]);
+    const t = result[this.output]!;
+    const data = t.data as Float32Array;
+    const { pooling, normalize } = this.layout;
+    if (t.dims.length === 3) return poolAndNormalize(data, mask, enc.length, t.dims[1]!, t.dims[2]!, pooling, normalize);
+    if (t.dims.length === 2) return poolAndNormalize(data, enc.map(() => [1]), enc.length, 1, t.dims[1]!, 'cls', normalize);
+    throw new Error(`${this.layout.onnxFile}: output ${this.output} has shape [${t.dims.join(', ')}], expected rank 2 or 3`);
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * dataset `jsonl`: queries (and an optional eval set) from JSONL files of
+ * `{ input, expected }` records, and a corpus of documents from a JSON array or JSONL file —
+ * or, without a corpus, the sorted set of expected labels (classification as retrieval).
+ */
+import { basename } from 'node:path';
+import { inject, injectable } from 'tsyringe';
+import { didYouMean, UserError } from '../../core/errors.js';
+import { displayPath, readRecords, typeName, type DataRecord } from '../../core/jsonl.js';
+import { TOKENS } from '../../core/tokens.js';
+import type { DatasetData, DatasetPlugin, Doc, JsonSchema, Query, RunContext } from '../../core/types.js';
+
+export interface JsonlCorpusSpec {
+  path: string;
+  text?: string;
+  id?: string;
+}
+
+export interface JsonlDatasetOptions {
+  queries: string;
+  eval?: string;
+  corpus?: string | JsonlCorpusSpec;
+  input: string;
+  expected: string;
+  label?: string;
+  limit?: number;
+}
+
+/** A query plus where it came from, for messages. */
+interface Located {
+  query: Query;
+  loc: string;
+}
+
+const MAX_LISTED = 5;
+
+@injectable()
+export default class JsonlDataset implements DatasetPlugin {
+  static readonly type = 'jsonl';
+  static readonly description = 'Queries and eval queries from JSONL files of {input, expected}; corpus from a JSON/JSONL file or the expected labels.';
+  static readonly schema: JsonSchema = {
+    type: 'object',
+    additionalProperties: false,
+    required: ['queries'],
+    properties: {
+      queries: { type: 'string', minLength: 1, description: 'JSONL file of training/test queries.' },
+      eval: { type: 'string', minLength: 1, description: 'JSONL file of evaluation queries (optional; otherwise the splitter decides).' },
+      corpus: {
+        description:
+          'Documents to retrieve: a path (JSON array of strings/objects, or JSONL), or {path, text, id}. `text` defaults to "text"; `id` defaults to the text. Without a corpus, the sorted expected labels are the corpus.',
+        oneOf: [
+          { type: 'string', minLength: 1 },
+          {
+            type: 'object',
+            additionalProperties: false,
+            required: ['path'],
+            properties: {
+              path: { type: 'string', minLength: 1, description: 'Corpus file.' },
+              text: { type: 'string', minLength: 1, description: 'Field holding the document text (default "text").' },
+              id: { type: 'string', minLength: 1, description: 'Field holding the document id (default: the text).' },
+            },
+          },
+        ],
+      },
+      input: { type: 'string', minLength: 1, default: 'input', description: 'Field holding the query text.' },
+      expected: { type: 'string', minLength: 1, default: 'expected', description: 'Field holding the relevant document id(s): a string or a list of strings.' },
+      label: { type: 'string', minLength: 1, description: 'Field holding the class label (default: the first expected id).' },
+      limit: { type: 'integer', minimum: 1, description: 'Read only the first N queries of each file (quick runs).' },
+    },
+  };
+
+  constructor(
+    @inject(TOKENS.options) private readonly options: JsonlDatasetOptions,
+    @inject(TOKENS.context) private readonly ctx: RunContext,
+  ) {}
+
+  async load(): Promise<DatasetData> {
+    const o = this.options;
+    const queries = await this.readQueries(o.queries, 'dataset.queries');
+    const evalSet = o.eval !== undefined ? await this.readQueries(o.eval, 'dataset.eval') : undefined;
+    const all = evalSet ? [...queries, ...evalSet] : queries;
+
+    let corpus: Doc[];
+    if (o.corpus !== undefined) {
+      const spec = typeof o.corpus === 'string' ? { path: o.corpus } : o.corpus;
+      const path = this.ctx.resolvePath(spec.path);
+      corpus = await readCorpus(path, spec.text ?? 'text', spec.id);
+      checkLabels(all, corpus, path);
+    } else {
+      const labels = [...new Set(all.flatMap((q) => q.query.relevant))].sort();
+      corpus = labels.map((l) => ({ id: l, text: l }));
+    }
+    return {
+      queries: queries.map((q) => q.query),
+      ...(evalSet ? { eval: evalSet.map((q) => q.query) } : {}),
+      corpus,
+    };
+  }
+
+  private async readQueries(file: string, option: string): Promise<Located[]> {
+    const path = this.ctx.resolvePath(file);
+    let records = await readRecords(path, option);
+    if (records.length === 0) throw new UserError('E_DATA', `${displayPath(path)}: no records`);
+    if (this.options.limit !== undefined) records = records.slice(0, this.options.limit);
+    const base = basename(path);
+    return records.map((r) => ({ query: this.toQuery(r, path, base), loc: `${displayPath(path)}:${r.line}` }));
+  }
+
+  private toQuery(r: DataRecord, path: string, base: string): Query {
+    const { input, expected, label } = this.options;
+    const loc = `${displayPath(path)}:${r.line}`;
+    const rec = asRecord(r.value, loc);
+    const text = field(rec, input, loc, 'input');
+    if (typeof text !== 'string') throw new UserError('E_DATA', `${loc}: field "${input}" must be a string, got ${typeName(text)}`);
+    const exp = field(rec, expected, loc, 'expected');
+    const relevant = typeof exp === 'string' ? [exp] : exp;
+    if (!Array.isArray(relevant) || relevant.some((x) => typeof x !== 'string')) {
+      throw new UserError('E_DATA', `${loc}: field "${expected}" must be a string or a list of strings, got ${typeName(exp)}`);
+    }
+    if (relevant.length === 0) throw new UserError('E_DATA', `${loc}: field "${expected}" is an empty list`);
+    let lab: string = relevant[0] as string;
+    if (label !== undefined) {
+      const v = field(rec, label, loc, 'label');
+      if (typeof v !== 'string' && typeof v !== 'number') {
+        throw new UserError('E_DATA', `${loc}: field "${label}" must be a string or a number, got ${typeName(v)}`);
+      }
+      lab = String(v);
+    }
+    return { id: `${base}:${r.line}`, text, relevant: relevant as string[], label: lab, fields: rec };
+  }
+}
+
+function asRecord(v: unknown, loc: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    throw new UserError('E_DATA', `${loc}: expected a JSON object, got ${typeName(v)}`);
+  }
+  return v as Record<string, unknown>;
+}
+
+/** A required field, or a UserError naming the fields present and the option to change. */
+function field(rec: Record<string, unknown>, name: string, loc: string, option: string): unknown {
+  if (Object.prototype.hasOwnProperty.call(rec, name)) return rec[name];
+  const present = Object.keys(rec);
+  throw new UserError(
+    'E_DATA',
+    `${loc}: missing field "${name}" (fields present: ${present.length ? present.join(', ') : 'none'}); set dataset.${option} to use another field`,
+  );
+}
+
+async function readCorpus(path: string, textField: string, idField: string | undefined): Promise<Doc[]> {
+  const records = await readRecords(path, 'dataset.corpus');
+  if (records.length === 0) throw new UserError('E_DATA', `${displayPath(path)}: no records`);
+  const docs: Doc[] = [];
+  const firstLine = new Map<string, number>();
+  for (const r of records) {
+    const loc = `${displayPath(path)}:${r.line}`;
+    let doc: Doc;
+    if (typeof r.value === 'string') {
+      doc = { id: r.value, text: r.value };
+    } else if (typeof r.value === 'object' && r.value !== null && !Array.isArray(r.value)) {
+      const rec = r.value as Record<string, unknown>;
+      const text = field(rec, textField, loc, 'corpus.text');
+      if (typeof text !== 'string') throw new UserError('E_DATA', `${loc}: field "${textField}" must be a string, got ${typeName(text)}`);
+      let id = text;
+      if (idField !== undefined) {
+        const v = field(rec, idField, loc, 'corpus.id');
+        if (typeof v !== 'string' && typeof v !== 'number') {
+          throw new UserError('E_DATA', `${loc}: field "${idField}" must be a string or a number, got ${typeName(v)}`);
+        }
+        id = String(v);
+      }
+      doc = { id, text };
+    } else {
+      throw new UserError('E_DATA', `${loc}: expected a string or an object, got ${typeName(r.value)}`);
+    }
+    const first = firstLine.get(doc.id);
+    if (first !== undefined) throw new UserError('E_DATA', `${loc}: duplicate document id "${doc.id}" (first at line ${first})`);
+    firstLine.set(doc.id, r.line);
+    docs.push(doc);
+  }
+  return docs;
+}
+
+/** Every expected id must be a corpus id; lists the first few offenders with suggestions. */
+function checkLabels(queries: Located[], corpus: Doc[], corpusPath: string): void {
+  const ids = corpus.map((d) => d.id);
+  const known = new Set(ids);
+  const bad: string[] = [];
+  for (const { query, loc } of queries) {
+    for (const r of query.relevant) {
+      if (known.has(r)) continue;
+      const hint = didYouMean(r, ids);
+      bad.push(`  ${loc}: "${r}"${hint !== undefined ? ` (did you mean "${hint}"?)` : ''}`);
+    }
+  }
+  if (bad.length === 0) return;
+  const n = bad.length;
+  const lines = [
+    `dataset.corpus: ${n} expected label${n === 1 ? ' is' : 's are'} not in the corpus (${displayPath(corpusPath)}, ${corpus.length} documents):`,
+    ...bad.slice(0, MAX_LISTED),
+  ];
+  if (n > MAX_LISTED) lines.push(`  … and ${n - MAX_LISTED} more`);
+  throw new UserError('E_DATA', lines.join('\n'));
+}

@@ -1,0 +1,72 @@
+/**
+ * Loss `batch-all-triplet`: sentence-transformers' BatchAllTripletLoss. Every valid triplet of a
+ * labelled batch (a ≠ p same label, n another label) contributes max(d(a,p) − d(a,n) + margin, 0); the sum
+ * is divided by the number of triplets with a positive loss.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { inject, injectable } from 'tsyringe';
+import { TOKENS } from '../../core/tokens.js';
+import type { ExampleShape, JsonSchema, RunContext } from '../../core/types.js';
+import {
+  BATCH_DISTANCE_OPTION,
+  type BatchDistance,
+  greaterMask,
+  type LossBatch,
+  type LossPlugin,
+  marginOption,
+  need,
+  pairwiseDistance,
+  sameLabel,
+} from '../../core/train/loss.js';
+
+export interface BatchAllTripletOptions {
+  margin: number;
+  distance_metric: BatchDistance;
+}
+
+/** [a, p, n] mask of the valid triplets: distinct indices, label(a) = label(p) ≠ label(n). */
+export function tripletMask(labels: tf.Tensor1D): tf.Tensor3D {
+  const notSelf = tf.logicalNot(tf.cast(tf.eye(labels.shape[0]), 'bool'));
+  const distinct = tf.logicalAnd(
+    tf.logicalAnd(tf.expandDims(notSelf, 2), tf.expandDims(notSelf, 1)),
+    tf.expandDims(notSelf, 0),
+  );
+  const same = sameLabel(labels);
+  const valid = tf.logicalAnd(tf.logicalNot(tf.expandDims(same, 1)), tf.expandDims(same, 2));
+  return tf.logicalAnd(valid, distinct) as tf.Tensor3D;
+}
+
+@injectable()
+export default class BatchAllTripletLoss implements LossPlugin {
+  static readonly type = 'batch-all-triplet';
+  static readonly description =
+    'Triplet loss averaged over every valid triplet of a labelled batch that still violates the margin (sentence-transformers BatchAllTripletLoss).';
+  static readonly needs: ExampleShape = 'labelled';
+  static readonly schema: JsonSchema = {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      margin: marginOption(5, 'Negatives should be at least this much farther from the anchor than the positive.'),
+      distance_metric: BATCH_DISTANCE_OPTION,
+    },
+  };
+
+  readonly needs: ExampleShape = BatchAllTripletLoss.needs;
+
+  constructor(
+    @inject(TOKENS.options) private readonly options: BatchAllTripletOptions,
+    @inject(TOKENS.context) private readonly ctx: RunContext,
+  ) {}
+
+  compute(batch: LossBatch): tf.Scalar {
+    const emb = need(batch, 'anchor', BatchAllTripletLoss.type);
+    const labels = need(batch, 'labels', BatchAllTripletLoss.type);
+    return tf.tidy(() => {
+      const d = pairwiseDistance(emb, this.options.distance_metric);
+      const all = tf.add(tf.sub(tf.expandDims(d, 2), tf.expandDims(d, 1)), this.options.margin); // [a, p, n]
+      const losses = tf.maximum(tf.mul(tf.cast(tripletMask(labels), 'float32'), all), 0);
+      const active = tf.sum(greaterMask(losses, 1e-16));
+      return tf.div(tf.sum(losses), tf.add(active, 1e-16)) as tf.Scalar;
+    });
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Sink `console`: a one-line note after each model's evaluation and, at the end of the run, the
+ * base / fine-tuned / Δ table (as in the reference notebook) with the primary metric, the run
+ * directory and the elapsed time. Writes to stderr (stdout is reserved for `--json` output).
+ */
+import { relative } from 'node:path';
+import { inject, injectable } from 'tsyringe';
+import { TOKENS } from '../../core/tokens.js';
+import { formatNumber, formatSigned, metricLabel, modelLabel, orderModels, renderMetricsTable } from '../../core/report.js';
+import type { JsonSchema, QueryResult, RunContext, RunSummary, SinkPlugin } from '../../core/types.js';
+
+export interface ConsoleSinkOptions {
+  digits: number;
+}
+
+@injectable()
+export default class ConsoleSink implements SinkPlugin {
+  static readonly type = 'console';
+  static readonly description = 'Prints the base / fine-tuned / Δ results table to stderr at the end of a run.';
+  static readonly schema: JsonSchema = {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      digits: { type: 'integer', minimum: 0, maximum: 10, default: 3, description: 'Decimal places of metric values.' },
+    },
+  };
+
+  /** Where text goes; replaceable in tests. */
+  write: (s: string) => void = (s) => void process.stderr.write(s);
+  /** Clock in milliseconds and the run's start on it; replaceable in tests. */
+  now: () => number = () => Date.now();
+  startedAt: number = Date.now();
+
+  constructor(
+    @inject(TOKENS.options) private readonly options: ConsoleSinkOptions,
+    @inject(TOKENS.context) private readonly ctx: RunContext,
+  ) {}
+
+  logEval(model: string, perQuery: QueryResult[], summary: Record<string, number>): void {
+    const first = Object.keys(summary)[0];
+    const value = first === undefined ? '' : `: ${metricLabel(first)} ${formatNumber(summary[first], this.digits)}`;
+    this.write(`evaluated ${modelLabel(model)} on ${perQuery.length} queries${value}\n`);
+  }
+
+  close(summary: RunSummary): void {
+    const d = this.digits;
+    const lines: string[] = ['', `${summary.name}: ${summary.status}`];
+    if (Object.keys(summary.models).length) lines.push(renderMetricsTable(summary, { format: 'text', digits: d }));
+    else lines.push('no model was evaluated');
+    lines.push('', `primary: ${this.primaryLine(summary)}`);
+    lines.push(`run dir: ${displayPath(summary.runDir || this.ctx.runDir)}`);
+    lines.push(`elapsed: ${formatElapsed((this.now() - this.startedAt) / 1000)}`);
+    this.write(lines.join('\n') + '\n');
+  }
+
+  private get digits(): number {
+    return this.options.digits ?? 3;
+  }
+
+  private primaryLine(s: RunSummary): string {
+    const parts = orderModels(Object.keys(s.models))
+      .filter((m) => s.models[m]?.[s.primary] !== undefined)
+      .map((m) => `${modelLabel(m)} ${formatNumber(s.models[m]![s.primary], this.digits)}`);
+    const delta = s.delta?.[s.primary];
+    if (delta !== undefined) parts.push(`Δ ${formatSigned(delta, this.digits)}`);
+    return `${metricLabel(s.primary)}${parts.length ? ' (' + parts.join(', ') + ')' : ''}`;
+  }
+}
+
+/** Relative to the working directory when inside it, else absolute. */
+function displayPath(p: string): string {
+  const rel = relative(process.cwd(), p);
+  return rel && !rel.startsWith('..') && !rel.startsWith('/') ? rel : p;
+}
+
+export function formatElapsed(seconds: number): string {
+  if (seconds < 59.95) return `${seconds.toFixed(1)} s`;
+  const total = Math.round(seconds);
+  const m = Math.floor(total / 60);
+  if (m < 60) return `${m} min ${total % 60} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}

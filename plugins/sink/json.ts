@@ -1,0 +1,55 @@
+/**
+ * Sink `json`: at the end of a run, appends one line to a JSON Lines file:
+ *   {name, run_dir, status, primary, models, delta, timings}
+ * By default `summary.jsonl` in the run directory; point `path` at a shared file (e.g.
+ * `runs/summary.jsonl`) to collect one line per run across runs. The append is one write on an
+ * O_APPEND descriptor followed by fsync, so concurrent runs never interleave their lines.
+ */
+import { join } from 'node:path';
+import { inject, injectable } from 'tsyringe';
+import { appendJsonl } from '../../core/fsutil.js';
+import { TOKENS } from '../../core/tokens.js';
+import type { JsonSchema, RunContext, RunSummary, SinkPlugin } from '../../core/types.js';
+
+export interface JsonSinkOptions {
+  path?: string;
+}
+
+@injectable()
+export default class JsonSink implements SinkPlugin {
+  static readonly type = 'json';
+  static readonly description = 'Appends a one-line JSON summary of the run to a JSON Lines file.';
+  static readonly schema: JsonSchema = {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      path: {
+        type: 'string',
+        minLength: 1,
+        description: 'JSON Lines file to append to, relative to the experiment file. Default: summary.jsonl in the run directory.',
+      },
+    },
+  };
+
+  constructor(
+    @inject(TOKENS.options) private readonly options: JsonSinkOptions,
+    @inject(TOKENS.context) private readonly ctx: RunContext,
+  ) {}
+
+  /** The file this sink appends to. */
+  get file(): string {
+    return this.options.path ? this.ctx.resolvePath(this.options.path) : join(this.ctx.runDir, 'summary.jsonl');
+  }
+
+  close(summary: RunSummary): void {
+    appendJsonl(this.file, {
+      name: summary.name,
+      run_dir: summary.runDir,
+      status: summary.status,
+      primary: summary.primary,
+      models: summary.models,
+      delta: summary.delta,
+      timings: summary.timings,
+    });
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Sink `markdown`: writes the human report (report.md) into the run directory when the run
+ * closes: experiment name, date, status, a configuration summary, the base / fine-tuned / Δ
+ * table, per-stage timings and the 10 worst queries of the last evaluated model. The file is
+ * written atomically, also for failed or interrupted runs.
+ */
+import { isAbsolute, join } from 'node:path';
+import { inject, injectable } from 'tsyringe';
+import { writeFileAtomic } from '../../core/fsutil.js';
+import { renderReport } from '../../core/report.js';
+import { TOKENS } from '../../core/tokens.js';
+import type { JsonSchema, QueryResult, RunContext, RunSummary, SinkPlugin } from '../../core/types.js';
+
+export interface MarkdownSinkOptions {
+  file: string;
+  digits: number;
+}
+
+@injectable()
+export default class MarkdownSink implements SinkPlugin {
+  static readonly type = 'markdown';
+  static readonly description = 'Writes a Markdown report (report.md) into the run directory.';
+  static readonly schema: JsonSchema = {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      file: { type: 'string', minLength: 1, default: 'report.md', description: 'Report file name, relative to the run directory.' },
+      digits: { type: 'integer', minimum: 0, maximum: 10, default: 3, description: 'Decimal places of metric values.' },
+    },
+  };
+
+  /** The run's start, shown as the report date; replaceable in tests. */
+  date: Date = new Date();
+  private config?: Record<string, unknown>;
+  private last?: { model: string; results: QueryResult[] };
+
+  constructor(
+    @inject(TOKENS.options) private readonly options: MarkdownSinkOptions,
+    @inject(TOKENS.context) private readonly ctx: RunContext,
+  ) {}
+
+  /** The report's path. */
+  get file(): string {
+    const f = this.options.file ?? 'report.md';
+    return isAbsolute(f) ? f : join(this.ctx.runDir, f);
+  }
+
+  logConfig(config: Record<string, unknown>): void {
+    this.config = config;
+  }
+
+  logEval(model: string, perQuery: QueryResult[]): void {
+    this.last = { model, results: perQuery };
+  }
+
+  close(summary: RunSummary): void {
+    const text = renderReport({
+      name: summary.name,
+      date: this.date,
+      status: summary.status,
+      runDir: summary.runDir || this.ctx.runDir,
+      primary: summary.primary,
+      config: this.config,
+      models: summary.models,
+      delta: summary.delta,
+      timings: summary.timings,
+      queries: this.last,
+      digits: this.options.digits ?? 3,
+    });
+    writeFileAtomic(this.file, text);
+  }
+}

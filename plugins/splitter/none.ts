@@ -1,0 +1,29 @@
+/**
+ * splitter `none`: every query is a training query; there is no test part. Evaluation uses the
+ * dataset's eval set, or — when it has none — the queries themselves (then the scores measure
+ * fit to the training data, not generalisation).
+ */
+import { inject, injectable } from 'tsyringe';
+import { TOKENS } from '../../core/tokens.js';
+import type { DatasetData, JsonSchema, RunContext, SplitResult, SplitterPlugin } from '../../core/types.js';
+
+export type NoneSplitterOptions = Record<string, never>;
+
+@injectable()
+export default class NoneSplitter implements SplitterPlugin {
+  static readonly type = 'none';
+  static readonly description = 'No split: all queries train; evaluation on the eval set (or on the queries themselves).';
+  static readonly schema: JsonSchema = { type: 'object', additionalProperties: false, properties: {} };
+
+  constructor(
+    @inject(TOKENS.options) private readonly options: NoneSplitterOptions,
+    @inject(TOKENS.context) private readonly ctx: RunContext,
+  ) {}
+
+  split(data: DatasetData): SplitResult {
+    if (data.eval === undefined) {
+      this.ctx.logger.warn('splitter none: the dataset has no eval set; evaluating on the training queries');
+    }
+    return { train: data.queries.slice(), test: [], eval: data.eval ?? data.queries };
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * store `lancedb`: documents and vectors in a LanceDB database on disk (@lancedb/lancedb), one
+ * table per model per run named `<runId>__<name>`. Search is exact (a flat scan with cosine
+ * distance: no ANN index is built, and `bypassVectorIndex` makes sure none is used), so results
+ * equal the `memory` store's; score = 1 − cosine distance. An existing table is never replaced.
+ */
+import { connect, type Connection, type Table } from '@lancedb/lancedb';
+import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow';
+import { join } from 'node:path';
+import { inject, injectable } from 'tsyringe';
+import { UserError } from '../../core/errors.js';
+import { TOKENS } from '../../core/tokens.js';
+import type { Doc, JsonSchema, RunContext, SearchHit, StorePlugin } from '../../core/types.js';
+import { checkVectors } from './memory.js';
+
+export interface LanceDbStoreOptions {
+  uri?: string;
+  metric: 'cosine';
+}
+
+/** Rows fetched beyond k, so that ties at the cut-off are broken by corpus order. */
+const TIE_MARGIN = 8;
+
+/** LanceDB table names allow letters, digits, `_`, `-` and `.`; anything else becomes `_`. */
+export function tableName(runId: string, name: string): string {
+  return `${runId}__${name}`.replace(/[^A-Za-z0-9_.-]/g, '_');
+}
+
+@injectable()
+export default class LanceDbStore implements StorePlugin {
+  static readonly type = 'lancedb';
+  static readonly description = 'LanceDB on disk: one table per model per run, exact cosine search.';
+  static readonly schema: JsonSchema = {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      uri: { type: 'string', minLength: 1, description: 'Database directory (default: <run dir>/lancedb).' },
+      metric: { type: 'string', enum: ['cosine'], default: 'cosine', description: 'Distance metric; cosine only.' },
+    },
+  };
+
+  private db: Connection | undefined;
+  private readonly tables = new Map<string, Table>();
+
+  constructor(
+    @inject(TOKENS.options) private readonly options: LanceDbStoreOptions,
+    @inject(TOKENS.context) private readonly ctx: RunContext,
+  ) {}
+
+  /** The database directory. */
+  get uri(): string {
+    return this.options.uri !== undefined ? this.ctx.resolvePath(this.options.uri) : join(this.ctx.runDir, 'lancedb');
+  }
+
+  private async connection(): Promise<Connection> {
+    this.db ??= await connect(this.uri);
+    return this.db;
+  }
+
+  async index(name: string, docs: Doc[], vectors: Float32Array[]): Promise<void> {
+    const dim = checkVectors('lancedb', name, docs, vectors);
+    const db = await this.connection();
+    const tname = tableName(this.ctx.runId, name);
+    if (this.tables.has(name) || (await db.tableNames()).includes(tname)) {
+      throw new UserError('E_RUN', `store lancedb: table "${tname}" already exists in ${this.uri}; it belongs to another run and is not replaced`);
+    }
+    const schema = new Schema([
+      new Field('id', new Utf8(), false),
+      new Field('ord', new Int32(), false),
+      new Field('vector', new FixedSizeList(dim, new Field('item', new Float32(), true)), false),
+    ]);
+    const rows = docs.map((d, i) => ({ id: d.id, ord: i, vector: Array.from(vectors[i]!) }));
+    const table = await db.createTable(tname, rows, { schema, mode: 'create' });
+    this.tables.set(name, table);
+  }
+
+  async search(name: string, queries: Float32Array[], k: number): Promise<SearchHit[][]> {
+    const table = this.tables.get(name);
+    if (!table) throw new Error(`store lancedb: no table "${name}" indexed in this run`);
+    const out: SearchHit[][] = [];
+    for (const q of queries) {
+      const rows = (await table
+        .vectorSearch(Array.from(q))
+        .distanceType('cosine')
+        .bypassVectorIndex()
+        .select(['id', 'ord', '_distance'])
+        .limit(k + TIE_MARGIN)
+        .toArray()) as Array<{ id: string; ord: number; _distance: number }>;
+      // exact ties (duplicate documents) come back in no fixed order: order them by corpus
+      // position, like `memory`; the extra rows let a tie that straddles the cut-off resolve too
+      rows.sort((a, b) => a._distance - b._distance || a.ord - b.ord);
+      out.push(rows.slice(0, k).map((r) => ({ id: r.id, score: 1 - r._distance })));
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.tables.values()) if (t.isOpen()) t.close();
+    this.tables.clear();
+    if (this.db?.isOpen()) this.db.close();
+    this.db = undefined;
+  }
+}

@@ -1,0 +1,100 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../core/config/load.js';
+import { validateConfig } from '../../core/config/validate.js';
+import { UserError } from '../../core/errors.js';
+import { fakeRegistry } from './fakes.js';
+
+const INVALID = 'test/fixtures/config/invalid';
+const VALID = 'test/fixtures/config/valid';
+
+function validationError(file: string, sets: string[] = []): UserError {
+  try {
+    validateConfig(loadConfig(file, { sets, env: {} }), fakeRegistry());
+  } catch (e) {
+    if (e instanceof UserError) return e;
+    throw e;
+  }
+  throw new Error(`${file}: expected a UserError`);
+}
+
+/** Each invalid fixture carries its expected problems: `# expect: <line>`, `# set: <flag>`, `# code: <code>`. */
+describe('invalid fixtures report exactly their expected problems', () => {
+  const files = readdirSync(INVALID).filter((f) => f.endsWith('.yaml'));
+  for (const f of files) {
+    const text = readFileSync(`${INVALID}/${f}`, 'utf8');
+    const expected = [...text.matchAll(/^# expect: (.*)$/gm)].map((m) => m[1]!);
+    if (expected.length === 0) continue;
+    it(f, () => {
+      const sets = [...text.matchAll(/^# set: (.*)$/gm)].map((m) => m[1]!);
+      const code = /^# code: (\S+)$/m.exec(text)?.[1] ?? 'E_CONFIG';
+      const e = validationError(`${INVALID}/${f}`, sets);
+      expect(e.code).toBe(code);
+      const n = expected.length;
+      expect(e.message).toBe([`Config is not valid, found ${n} problem${n === 1 ? '' : 's'}:`, ...expected.map((l) => '  ' + l)].join('\n'));
+    });
+  }
+});
+
+describe('validateConfig', () => {
+  it('fills in the defaults of the core sections and of plugin options', () => {
+    const cfg = validateConfig(loadConfig(`${VALID}/minimal.yaml`, { env: {} }), fakeRegistry());
+    expect(cfg).toEqual({
+      name: 'minimal',
+      seed: 42,
+      plugins: [],
+      dataset: { type: 'jsonl', queries: 'data/queries.jsonl' },
+      splitter: { type: 'none' },
+      miner: { type: 'none' },
+      model: { path: './model', revision: 'main', query_prompt: '', document_prompt: '' },
+      backend: { type: 'ort' },
+      training: { method: 'none' },
+      evaluate: {
+        compare: ['base'],
+        metrics: ['mrr', 'recall', 'ndcg', 'map', 'precision', 'hit'],
+        k: [1, 3, 5],
+        primary: 'mrr@1',
+        batch_size: 32,
+      },
+      store: { type: 'memory' },
+      sinks: [{ type: 'console' }, { type: 'json' }, { type: 'markdown' }],
+    });
+  });
+
+  it('fills plugin option defaults inside given entries and keeps given values', () => {
+    const loaded = loadConfig(`${VALID}/full.yaml`, { env: {}, sets: ['loss={type: batch-semi-hard-triplet}'] });
+    const cfg = validateConfig(loaded, fakeRegistry());
+    expect(cfg.splitter).toEqual({ type: 'ratio', test: 0.25, stratify: false });
+    expect(cfg.backend).toEqual({ type: 'tfjs', device: 'cpu' });
+    expect(cfg.loss).toEqual({ type: 'batch-semi-hard-triplet', margin: 5, distance: 'euclidean' });
+    expect(cfg.evaluate).toEqual({ compare: ['base'], metrics: ['mrr', 'recall'], k: [1, 10], primary: 'recall@10', batch_size: 8 });
+    expect(cfg.model).toEqual({
+      id: 'org/model', revision: 'v1', query_prompt: 'query: ', document_prompt: '', pooling: 'mean', normalize: true, max_seq_length: 128,
+    });
+    // the loaded data is left untouched
+    expect(loaded.data.splitter).toEqual({ type: 'ratio', test: 0.25 });
+  });
+
+  it('reports problems from an extended file at their own file:line:col, --set ones at --set', () => {
+    const e = validationError('test/fixtures/config/extends/bad-child.yaml', ['model.pooling=avg']);
+    expect(e.message).toBe(
+      [
+        'Config is not valid, found 2 problems:',
+        '  test/fixtures/config/extends/bad-base.yaml:5:3 dataset.corpuss: unknown option "corpuss". Did you mean "corpus"? Allowed: corpus, eval, queries.',
+        '  --set model.pooling: invalid value "avg". Allowed: cls, mean, max.',
+      ].join('\n'),
+    );
+  });
+
+  it('reports an unknown type when the registry lacks a default plugin', () => {
+    const r = fakeRegistry().clone();
+    const bare = new (r.constructor as typeof import('../../core/registry.js').Registry)({ dataset: { jsonl: r.get('dataset', 'jsonl')! } });
+    let msg = '';
+    try {
+      validateConfig(loadConfig(`${VALID}/minimal.yaml`, { env: {} }), bare);
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg.split('\n')).toContain(`  ${VALID}/minimal.yaml splitter.type: unknown splitter plugin "none". Available: (none).`);
+  });
+});

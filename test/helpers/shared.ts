@@ -1,0 +1,28 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe } from 'vitest';
+
+/** Repository root (this file is test/helpers/shared.ts). */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** ../shared beside the repository root. */
+export const SHARED = resolve(ROOT, '..', 'shared');
+export const HAS_SHARED = existsSync(join(SHARED, 'fixtures', 'sentence-transformers'));
+
+export function sharedPath(...parts: string[]): string {
+  return join(SHARED, ...parts);
+}
+
+export const FIXTURE_DIR = sharedPath('fixtures', 'sentence-transformers');
+export const TINY_BERT = sharedPath('fixtures', 'sentence-transformers', 'tiny-bert');
+export const TRANSACTIONS = sharedPath('data', 'transactions');
+
+/** describe() that skips, with a printed reason, when ../shared is absent. */
+export function describeShared(name: string, fn: () => void): void {
+  if (!HAS_SHARED) {
+    console.warn(`[skip] ${name}: ../shared not found at ${SHARED}`);
+    describe.skip(name, fn);
+    return;
+  }
+  describe(name, fn);
+}
