@@ -1,7 +1,9 @@
 /**
  * Encode benchmark: sentences/s of the `ort` backend on the tiny-bert fixture model, encoding the
  * 66 eval transactions of ../shared/data/transactions/eval_transactions.jsonl (one warmup pass,
- * then 20 timed repeats by default; the median is the headline, the machine is often shared). Run with `npm run bench -- [--threads N] [--batch N] [--repeats N]`.
+ * then 20 timed repeats by default; the median is the headline, as the machine is often shared).
+ * Run: `npm run bench -- [--threads N] [--batch N] [--repeats N] [--model DIR]`
+ * (DIR: another HF model directory with an ONNX export; the texts still come from ../shared).
  * Skips with a printed reason when ../shared is absent.
  */
 import 'reflect-metadata';
@@ -28,13 +30,13 @@ const int = (v: string | undefined, name: string, dflt: number): number => {
 };
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { threads: { type: 'string' }, batch: { type: 'string' }, repeats: { type: 'string' } } });
+  const { values } = parseArgs({ options: { threads: { type: 'string' }, batch: { type: 'string' }, repeats: { type: 'string' }, model: { type: 'string' } } });
   const threads = int(values.threads, 'threads', 2);
   const batch = Math.max(1, int(values.batch, 'batch', 32));
   const repeats = Math.max(1, int(values.repeats, 'repeats', 20));
 
   const shared = resolve(repoRoot(), '..', 'shared');
-  const model = join(shared, 'fixtures', 'sentence-transformers', 'tiny-bert');
+  const model = values.model ? resolve(values.model) : join(shared, 'fixtures', 'sentence-transformers', 'tiny-bert');
   const data = join(shared, 'data', 'transactions', 'eval_transactions.jsonl');
   if (!existsSync(model) || !existsSync(data)) {
     console.log(`bench skipped: ../shared not found (looked for ${model} and ${data})`);
@@ -50,6 +52,8 @@ async function main(): Promise<void> {
     seed: 0,
     logger: { info() {}, warn: (m) => console.warn(m), debug() {} },
     progress: { start: () => ({ update() {}, done() {} }) },
+    write: (s) => void process.stderr.write(s),
+    quiet: true,
     signal: new AbortController().signal,
     resolvePath: (p) => resolve(repoRoot(), p),
   };
@@ -68,14 +72,14 @@ async function main(): Promise<void> {
 
   const tokenizer = Tokenizer.fromFile(join(model, 'tokenizer.json'));
   const t1 = process.hrtime.bigint();
-  for (let r = 0; r < repeats; r++) tokenizer.encodeBatch(texts, 64);
+  for (let r = 0; r < repeats; r++) tokenizer.encodeBatch(texts, encoder.info.max_seq_length as number);
   const tokRate = (texts.length * repeats) / (Number(process.hrtime.bigint() - t1) / 1e9);
   const sorted = [...rates].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)]!;
   const cpu = cpus();
   console.log(`machine: ${cpu[0]?.model ?? 'unknown'}, ${cpu.length} cores, ${platform()} ${release()}, node ${process.version}`);
   console.log(`backend: ort (onnxruntime-node, cpu), intra_op_threads: ${threads}${threads === 0 ? ' (ORT default)' : ''}, batch: ${batch}`);
-  console.log(`model: tiny-bert fixture (hidden 64, 2 layers), ${texts.length} eval transactions, ${repeats} repeats after a warmup`);
+  console.log(`model: ${values.model ? model : 'tiny-bert fixture (hidden 64, 2 layers)'}, ${texts.length} eval transactions, ${repeats} repeats after a warmup`);
   console.log(`tokenizer alone: ${tokRate.toFixed(0)} sentences/s`);
   console.log(`sentences/s: median ${median.toFixed(0)}, best ${sorted[sorted.length - 1]!.toFixed(0)}, worst ${sorted[0]!.toFixed(0)}`);
 }

@@ -28,6 +28,24 @@ export function typeName(v: unknown): string {
   return typeof v;
 }
 
+/** The value as a record, or `loc: expected a JSON object, got …`. */
+export function asObject(v: unknown, loc: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    throw new UserError('E_DATA', `${loc}: expected a JSON object, got ${typeName(v)}`);
+  }
+  return v as Record<string, unknown>;
+}
+
+/** A field that must be present (null counts as present), else an error naming the fields there and `option`. */
+export function requireField(rec: Record<string, unknown>, name: string, loc: string, option: string): unknown {
+  if (Object.prototype.hasOwnProperty.call(rec, name)) return rec[name];
+  const present = Object.keys(rec);
+  throw new UserError(
+    'E_DATA',
+    `${loc}: missing field "${name}" (fields present: ${present.length ? present.join(', ') : 'none'}); set ${option} to use another field`,
+  );
+}
+
 /** Reads a text file named by config option `option` (e.g. `dataset.queries`). */
 export async function readTextFile(path: string, option: string): Promise<string> {
   try {

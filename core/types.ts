@@ -184,6 +184,10 @@ export interface RunContext {
   seed: number;
   logger: Logger;
   progress: Progress;
+  /** Human-facing output (stderr in the CLI); sinks such as `console` print through it. */
+  write(text: string): void;
+  /** True under --quiet or inside sweep trials: print nothing that is not an error. */
+  quiet: boolean;
   /** Aborted on Ctrl-C. */
   signal: AbortSignal;
   /** Resolve a config path against baseDir. */

@@ -168,6 +168,11 @@ if (isEntry()) {
     controller.abort();
   });
   process.on('SIGTERM', () => controller.abort());
+  // `ftrun plan x.yaml | head` closes stdout early: that is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   main(process.argv.slice(2), { signal: controller.signal }).then(
     (code) => {
       process.exitCode = code;

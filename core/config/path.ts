@@ -25,22 +25,50 @@ export function formatPath(path: readonly (string | number)[]): string {
 }
 
 /**
- * Parse a dotted path. Segments are separated by `.`; `[n]` indexes a list. Digit-only dotted
- * segments stay strings here and become indexes when applied to a list. Returns an error text
- * for a malformed path.
+ * Parse a dotted path. Segments are separated by `.`; `[n]` indexes a list and `["key"]` names a
+ * key that contains dots (`sweep.grid["training.lr"]`). Digit-only dotted segments stay strings
+ * here and become indexes when applied to a list. Returns an error text for a malformed path.
  */
 export function parsePath(text: string): ConfigPath | string {
   if (text.trim() === '') return 'the path is empty';
   const out: ConfigPath = [];
-  for (const part of text.split('.')) {
-    const m = /^([^[\]]*)((?:\[\d+\])*)$/.exec(part);
-    if (!m) return `malformed path segment "${part}"`;
-    const [, key, idx] = m as unknown as [string, string, string];
-    if (key === '' && (idx === '' || out.length === 0)) return `empty segment in path "${text}"`;
-    if (key !== '') out.push(key);
-    for (const i of idx.matchAll(/\[(\d+)\]/g)) out.push(Number(i[1]));
+  let i = 0;
+  let expectKey = true; // at the start or after a '.'
+  while (i < text.length) {
+    if (text[i] === '[') {
+      if (expectKey) return `empty segment in path "${text}"`;
+      const m = /^\[(\d+)\]/.exec(text.slice(i)) ?? /^\[("(?:[^"\\]|\\.)*")\]/.exec(text.slice(i));
+      const key = m && m[1]!.startsWith('"') ? jsonString(m[1]!) : undefined;
+      if (!m || key === null) return `malformed index in path "${text}" at "${text.slice(i)}"`;
+      out.push(key ?? Number(m[1]));
+      i += m[0].length;
+      expectKey = false;
+    } else if (text[i] === '.') {
+      if (expectKey) return `empty segment in path "${text}"`;
+      expectKey = true;
+      i++;
+    } else {
+      if (!expectKey) return `malformed path "${text}": expected "." or "[" at "${text.slice(i)}"`;
+      let j = i;
+      while (j < text.length && text[j] !== '.' && text[j] !== '[') {
+        if (text[j] === ']') return `malformed path "${text}": unexpected "]"`;
+        j++;
+      }
+      out.push(text.slice(i, j));
+      i = j;
+      expectKey = false;
+    }
   }
+  if (expectKey) return `empty segment in path "${text}"`;
   return out;
+}
+
+function jsonString(s: string): string | null {
+  try {
+    return JSON.parse(s) as string;
+  } catch {
+    return null;
+  }
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -54,9 +82,10 @@ function kindOf(v: unknown): string {
 }
 
 /**
- * Replace the value at `path` in `root` (mutates). Missing or null mappings on the way are
- * created; list indexes may point at an existing item or one past the end (append). Returns the
- * normalized path (digit segments on lists become numbers), or an error text.
+ * Replace the value at `path` in `root` (mutates). Missing or null containers on the way are
+ * created (a list before a `[n]` index, else a mapping); list indexes may point at an existing
+ * item or one past the end (append). Returns the normalized path (digit segments on lists become
+ * numbers), or an error text.
  */
 export function setAtPath(root: Record<string, unknown>, path: ConfigPath, value: unknown): ConfigPath | string {
   const norm: ConfigPath = [];
@@ -80,7 +109,7 @@ export function setAtPath(root: Record<string, unknown>, path: ConfigPath, value
     if (last) {
       container[key] = value;
     } else {
-      if (container[key] === undefined || container[key] === null) container[key] = {};
+      if (container[key] === undefined || container[key] === null) container[key] = typeof path[i + 1] === 'number' ? [] : {};
       node = container[key];
     }
   }

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { UserError, type Problem } from '../errors.js';
 import type { Registry } from '../registry.js';
 import { STAGES, type PluginClass, type StageName } from '../types.js';
-import { problemAt, type LoadedConfig } from './located.js';
+import { displayPath, problemAt, type LoadedConfig } from './located.js';
 
 const STATICS = ['type', 'description', 'schema', 'stage'] as const;
 
@@ -36,7 +36,7 @@ export async function loadCustomPlugins(loaded: LoadedConfig, registry: Registry
     const path = ['plugins', i];
     const origin = loaded.locate(path);
     const abs = resolve(origin.file === '--set' ? process.cwd() : dirname(origin.file), ref);
-    if (!existsSync(abs)) throw UserError.at('E_FILE', problemAt(loaded, path, `plugin module "${ref}" not found (${abs})`));
+    if (!existsSync(abs)) throw UserError.at('E_FILE', problemAt(loaded, path, `plugin module "${ref}" not found (${displayPath(abs)})`));
     if (!['.js', '.mjs'].includes(extname(abs))) {
       problems.push(problemAt(loaded, path, `plugin module "${ref}" must be a .js or .mjs file (compile TypeScript first)`));
       continue;

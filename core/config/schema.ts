@@ -49,7 +49,7 @@ export function buildJsonSchema(registry: Registry): JsonSchema {
   }
   properties.model = {
     ...CORE_SCHEMAS.model,
-    oneOf: [{ required: ['id'] }, { required: ['path'] }],
+    oneOf: ['id', 'path'].map((k) => ({ properties: { [k]: { type: 'string' } }, required: [k] })),
   };
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',

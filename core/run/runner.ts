@@ -33,6 +33,7 @@ import type {
 } from '../types.js';
 import { evaluateModel } from './evaluate.js';
 import { checkData } from './data-checks.js';
+import { locateError } from './locate-error.js';
 
 export interface RunRequest {
   loaded: LoadedConfig;
@@ -95,6 +96,8 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
     seed: config.seed,
     logger: makeLogger(req.log),
     progress: makeProgress(req.log),
+    write: req.log.write ?? ((s) => void process.stderr.write(s)),
+    quiet: req.log.quiet,
     signal: req.signal,
     resolvePath: (p) => (isAbsolute(p) ? p : resolve(baseDir, p)),
   };
@@ -121,11 +124,17 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
     appendJsonl(join(runDir, 'events.jsonl'), event);
     for (const s of sinks) await s.log?.(event);
   };
-  const stage = async <T>(name: string, fn: () => Promise<T> | T): Promise<T> => {
+  /** Run a timed stage; user errors get the location of `configPath` (the stage's config key). */
+  const stage = async <T>(name: string, configPath: string, fn: () => Promise<T> | T): Promise<T> => {
     if (req.signal.aborted) throw new Interrupted();
     const t0 = performance.now();
     await emit('stage_start', { stage: name });
-    const out = await fn();
+    let out: T;
+    try {
+      out = await fn();
+    } catch (e) {
+      throw locateError(e, loaded, configPath);
+    }
     timings[name] = round((performance.now() - t0) / 1000, 4);
     await emit('stage_end', { stage: name, seconds: timings[name] });
     if (req.signal.aborted) throw new Interrupted();
@@ -151,27 +160,27 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
     await emit('run_start', { run_id: runId, name: config.name });
 
     const dataset = make<DatasetPlugin>('dataset', config.dataset);
-    const data = await stage('dataset', () => dataset.load());
+    const data = await stage('dataset', 'dataset', () => dataset.load());
     checkData(config, loaded, data);
     const splitter = make<SplitterPlugin>('splitter', config.splitter);
-    const split = await stage('split', () => splitter.split(data));
+    const split = await stage('split', 'splitter', () => splitter.split(data));
     await emit('split', { train: split.train.length, test: split.test.length, eval: split.eval.length, corpus: data.corpus.length });
     ctx.logger.info(
       `data: ${split.train.length} train / ${split.test.length} test / ${split.eval.length} eval queries, ${data.corpus.length} documents`,
     );
     const miner = make<MinerPlugin>('miner', config.miner);
-    const examples = await stage('mine', () => miner.mine(split.train, data.corpus));
+    const examples = await stage('mine', 'miner', () => miner.mine(split.train, data.corpus));
     await emit('mined', { examples: examples.items.length, shapes: examples.shapes });
 
     const backend = make<BackendPlugin>('backend', config.backend);
     store = make<StorePlugin>('store', config.store);
     for (const model of config.evaluate.compare) {
       if (model !== 'base') continue; // `finetuned` is produced by training (training.method ≠ none)
-      const encoder = await stage(`load_${model}`, () => backend.loadEncoder(config.model, model));
+      const encoder = await stage(`load_${model}`, config.model.path !== undefined ? 'model.path' : 'model.id', () => backend.loadEncoder(config.model, model));
       encoders.push(encoder);
       (env.encoders as Record<string, unknown>)[model] = encoder.info;
       ctx.logger.info(`evaluating ${model} on ${split.eval.length} queries…`);
-      const result = await stage(`evaluate_${model}`, () =>
+      const result = await stage(`evaluate_${model}`, 'store', () =>
         evaluateModel(model, encoder, store!, data.corpus, split.eval, config.evaluate, ctx),
       );
       for (const [k, v] of Object.entries(result.timings)) timings[`${model}_${k}`] = round(v, 4);

@@ -238,11 +238,15 @@ export const BATCH_DISTANCE_OPTION: Record<string, unknown> = {
     'squared_euclidean (eucledian_distance with squared=True) or cosine (1 − cosine similarity).',
 };
 
-/** mask * x reduced with a torch-style masked minimum/maximum (as TF-addons' triplet_semihard_loss). */
+/**
+ * TF-addons' / sentence-transformers' _masked_minimum over the last axis: min of (data − rowMax)·mask,
+ * plus rowMax (so unmasked entries act as rowMax). `rowMax` may be passed precomputed (broadcastable).
+ */
 export function maskedMinimum(data: tf.Tensor, mask: tf.Tensor, rowMax = reduceMax(data)): tf.Tensor {
   return tf.add(reduceMin(tf.mul(tf.sub(data, rowMax), mask)), rowMax);
 }
 
+/** _masked_maximum over the last axis: max of (data − rowMin)·mask, plus rowMin. */
 export function maskedMaximum(data: tf.Tensor, mask: tf.Tensor, rowMin = reduceMin(data)): tf.Tensor {
   return tf.add(reduceMax(tf.mul(tf.sub(data, rowMin), mask)), rowMin);
 }

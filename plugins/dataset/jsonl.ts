@@ -6,7 +6,7 @@
 import { basename } from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import { didYouMean, UserError } from '../../core/errors.js';
-import { displayPath, readRecords, typeName, type DataRecord } from '../../core/jsonl.js';
+import { asObject, displayPath, readRecords, requireField, typeName, type DataRecord } from '../../core/jsonl.js';
 import { TOKENS } from '../../core/tokens.js';
 import type { DatasetData, DatasetPlugin, Doc, JsonSchema, Query, RunContext } from '../../core/types.js';
 
@@ -109,10 +109,10 @@ export default class JsonlDataset implements DatasetPlugin {
   private toQuery(r: DataRecord, path: string, base: string): Query {
     const { input, expected, label } = this.options;
     const loc = `${displayPath(path)}:${r.line}`;
-    const rec = asRecord(r.value, loc);
-    const text = field(rec, input, loc, 'input');
+    const rec = asObject(r.value, loc);
+    const text = requireField(rec, input, loc, 'dataset.input');
     if (typeof text !== 'string') throw new UserError('E_DATA', `${loc}: field "${input}" must be a string, got ${typeName(text)}`);
-    const exp = field(rec, expected, loc, 'expected');
+    const exp = requireField(rec, expected, loc, 'dataset.expected');
     const relevant = typeof exp === 'string' ? [exp] : exp;
     if (!Array.isArray(relevant) || relevant.some((x) => typeof x !== 'string')) {
       throw new UserError('E_DATA', `${loc}: field "${expected}" must be a string or a list of strings, got ${typeName(exp)}`);
@@ -120,7 +120,7 @@ export default class JsonlDataset implements DatasetPlugin {
     if (relevant.length === 0) throw new UserError('E_DATA', `${loc}: field "${expected}" is an empty list`);
     let lab: string = relevant[0] as string;
     if (label !== undefined) {
-      const v = field(rec, label, loc, 'label');
+      const v = requireField(rec, label, loc, 'dataset.label');
       if (typeof v !== 'string' && typeof v !== 'number') {
         throw new UserError('E_DATA', `${loc}: field "${label}" must be a string or a number, got ${typeName(v)}`);
       }
@@ -128,23 +128,6 @@ export default class JsonlDataset implements DatasetPlugin {
     }
     return { id: `${base}:${r.line}`, text, relevant: relevant as string[], label: lab, fields: rec };
   }
-}
-
-function asRecord(v: unknown, loc: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-    throw new UserError('E_DATA', `${loc}: expected a JSON object, got ${typeName(v)}`);
-  }
-  return v as Record<string, unknown>;
-}
-
-/** A required field, or a UserError naming the fields present and the option to change. */
-function field(rec: Record<string, unknown>, name: string, loc: string, option: string): unknown {
-  if (Object.prototype.hasOwnProperty.call(rec, name)) return rec[name];
-  const present = Object.keys(rec);
-  throw new UserError(
-    'E_DATA',
-    `${loc}: missing field "${name}" (fields present: ${present.length ? present.join(', ') : 'none'}); set dataset.${option} to use another field`,
-  );
 }
 
 async function readCorpus(path: string, textField: string, idField: string | undefined): Promise<Doc[]> {
@@ -159,11 +142,11 @@ async function readCorpus(path: string, textField: string, idField: string | und
       doc = { id: r.value, text: r.value };
     } else if (typeof r.value === 'object' && r.value !== null && !Array.isArray(r.value)) {
       const rec = r.value as Record<string, unknown>;
-      const text = field(rec, textField, loc, 'corpus.text');
+      const text = requireField(rec, textField, loc, 'dataset.corpus.text');
       if (typeof text !== 'string') throw new UserError('E_DATA', `${loc}: field "${textField}" must be a string, got ${typeName(text)}`);
       let id = text;
       if (idField !== undefined) {
-        const v = field(rec, idField, loc, 'corpus.id');
+        const v = requireField(rec, idField, loc, 'dataset.corpus.id');
         if (typeof v !== 'string' && typeof v !== 'number') {
           throw new UserError('E_DATA', `${loc}: field "${idField}" must be a string or a number, got ${typeName(v)}`);
         }

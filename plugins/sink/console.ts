@@ -25,8 +25,8 @@ export default class ConsoleSink implements SinkPlugin {
     },
   };
 
-  /** Where text goes; replaceable in tests. */
-  write: (s: string) => void = (s) => void process.stderr.write(s);
+  /** Where text goes (the run's human output, silent under --quiet); replaceable in tests. */
+  write: (s: string) => void;
   /** Clock in milliseconds and the run's start on it; replaceable in tests. */
   now: () => number = () => Date.now();
   startedAt: number = Date.now();
@@ -34,7 +34,11 @@ export default class ConsoleSink implements SinkPlugin {
   constructor(
     @inject(TOKENS.options) private readonly options: ConsoleSinkOptions,
     @inject(TOKENS.context) private readonly ctx: RunContext,
-  ) {}
+  ) {
+    this.write = (s) => {
+      if (!ctx.quiet) ctx.write(s);
+    };
+  }
 
   logEval(model: string, perQuery: QueryResult[], summary: Record<string, number>): void {
     const first = Object.keys(summary)[0];

@@ -41,6 +41,9 @@ describe('--set', () => {
     expect(c.locate(['sinks', 1, 'title'])).toEqual({ file: '--set' });
     expect(c.locate(['sinks', 1, 'type'])).toMatchObject({ line: 29, col: 11 });
     expect(c.locate(['loss'])).toEqual({ file: '--set' });
+    const m = loadConfig('test/fixtures/config/valid/minimal.yaml', { env: {}, sets: ['sinks[0].type=json', 'a.b.1=x'] });
+    expect(m.data.sinks).toEqual([{ type: 'json' }]);
+    expect(m.data.a).toEqual({ b: { 1: 'x' } });
   });
 
   it('does not change the file it was loaded from', () => {
@@ -69,7 +72,12 @@ describe('paths', () => {
     expect(parsePath('sinks.1.type')).toEqual(['sinks', '1', 'type']);
     expect(parsePath('a[0][2]')).toEqual(['a', 0, 2]);
     expect(parsePath('[0]')).toBe('empty segment in path "[0]"');
-    expect(parsePath('a[x]')).toBe('malformed path segment "a[x]"');
+    expect(parsePath('a[x]')).toBe('malformed index in path "a[x]" at "[x]"');
+    expect(parsePath('a.[0]')).toBe('empty segment in path "a.[0]"');
+    expect(parsePath('a.')).toBe('empty segment in path "a."');
+    expect(parsePath('a]b')).toBe('malformed path "a]b": unexpected "]"');
+    expect(parsePath('a[0]b')).toBe('malformed path "a[0]b": expected "." or "[" at "b"');
+    expect(parsePath('sweep.grid["training.lr"][1]')).toEqual(['sweep', 'grid', 'training.lr', 1]);
     expect(formatPath(['sinks', 1, 'type'])).toBe('sinks[1].type');
     expect(formatPath(['sweep', 'grid', 'training.lr', 0])).toBe('sweep.grid["training.lr"][0]');
   });

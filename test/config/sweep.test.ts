@@ -70,14 +70,14 @@ describe('sweep expansion', () => {
   it('mismatched zip lengths throw a config error', () => {
     let err: unknown;
     try {
-      expandTrials(load('sweep.zip.seed=[1, 2, 3]'));
+      expandTrials(load('sweep.zip["model.pooling"]=[cls, mean, max]'));
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(UserError);
     expect((err as UserError).message).toBe(
       'Config is not valid, found 1 problem:\n' +
-        '  test/fixtures/config/sweep.yaml:9:3 sweep.zip: zip lists must have equal lengths: evaluate.k has 2 values, evaluate.primary has 2 values, seed has 3 values',
+        '  test/fixtures/config/sweep.yaml:9:3 sweep.zip: zip lists must have equal lengths: evaluate.k has 2 values, evaluate.primary has 2 values, model.pooling has 3 values',
     );
   });
 

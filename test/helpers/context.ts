@@ -15,6 +15,8 @@ export function makeContext(overrides: Partial<RunContext> = {}): RunContext {
     seed: 42,
     logger: { info() {}, warn() {}, debug() {} },
     progress: { start: () => ({ update() {}, done() {} }) },
+    write: () => {},
+    quiet: true,
     signal: new AbortController().signal,
     resolvePath: (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p)),
     ...overrides,

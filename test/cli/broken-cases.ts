@@ -1,0 +1,223 @@
+/**
+ * Broken inputs for the CLI: each case writes its files into a fresh temp dir `<dir>`, runs the
+ * CLI there and expects exit code 2 with exactly `stderr` (with the temp dir shown as `<dir>`).
+ */
+import { TINY_BERT, TRANSACTIONS } from '../helpers/shared.js';
+
+export interface BrokenCase {
+  name: string;
+  files: Record<string, string>;
+  /** argv; `<dir>` is replaced by the case's temp dir. */
+  args: string[];
+  env?: Record<string, string>;
+  stderr: string;
+}
+
+const DATA = TRANSACTIONS;
+/** A valid experiment, to break one piece at a time. */
+export const VALID = `name: broken
+dataset:
+  type: jsonl
+  queries: ${DATA}/train_transactions.jsonl
+  eval: ${DATA}/eval_transactions.jsonl
+  corpus: { path: ${DATA}/categories.json, text: category }
+model:
+  path: ${TINY_BERT}
+store:
+  type: memory
+sinks: []
+`;
+
+const replace = (from: string, to: string) => VALID.replace(from, to);
+const run = ['run', '<dir>/x.yaml', '--runs-dir', '<dir>/runs', '--quiet'];
+const validate = ['validate', '<dir>/x.yaml'];
+
+export const CASES: BrokenCase[] = [
+  {
+    name: 'YAML syntax error',
+    files: { 'x.yaml': 'name: broken\ndataset: { type: jsonl\nmodel: x\n' },
+    args: validate,
+    stderr: "error[E_YAML]: <dir>/x.yaml:3:1 Flow map in block collection must be sufficiently indented and end with a }\n",
+  },
+  {
+    name: 'wrong type',
+    files: { 'x.yaml': VALID + 'seed: forty-two\n' },
+    args: validate,
+    stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:12:7 seed: expected an integer, found string \"forty-two\"\n",
+  },
+  {
+    name: 'unknown top-level key with did-you-mean',
+    files: { 'x.yaml': VALID + 'evalute:\n  k: [1]\n' },
+    args: validate,
+    stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:12:1 evalute: unknown top-level key \"evalute\". Did you mean \"evaluate\"? Allowed: backend, dataset, description, evaluate, extends, loss, miner, model, name, plugins, seed, sinks, splitter, store, sweep, training.\n",
+  },
+  {
+    name: 'unknown plugin type',
+    files: { 'x.yaml': replace('type: jsonl', 'type: jsonll') },
+    args: validate,
+    stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:3:9 dataset.type: unknown dataset plugin \"jsonll\". Did you mean \"jsonl\"? Available: jsonl.\n",
+  },
+  {
+    name: 'unknown plugin option',
+    files: { 'x.yaml': VALID + 'splitter: { type: ratio, tset: 0.3 }\n' },
+    args: validate,
+    stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:12:26 splitter.tset: unknown option \"tset\". Did you mean \"test\"? Allowed: seed, shuffle, stratify, test.\n",
+  },
+  {
+    name: 'option out of range',
+    files: { 'x.yaml': VALID + 'splitter: { type: ratio, test: 1.5 }\n' },
+    args: validate,
+    stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:12:32 splitter.test: must be < 1, found number 1.5\n",
+  },
+  {
+    name: 'enum value not allowed',
+    files: { 'x.yaml': replace(`  path: ${TINY_BERT}`, `  path: ${TINY_BERT}\n  pooling: first`) },
+    args: validate,
+    stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:9:12 model.pooling: invalid value \"first\". Allowed: cls, mean, max.\n",
+  },
+  {
+    name: 'missing required section',
+    files: { 'x.yaml': 'name: broken\nmodel: { path: /m }\n' },
+    args: validate,
+    stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml missing required key \"dataset\"\n",
+  },
+  {
+    name: 'model with both id and path',
+    files: { 'x.yaml': replace(`  path: ${TINY_BERT}`, `  path: ${TINY_BERT}\n  id: BAAI/bge-base-en`) },
+    args: validate,
+    stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:7:1 model: give either \"id\" (a hub model id) or \"path\" (a model directory), not both\n",
+  },
+  {
+    name: 'several problems reported together',
+    files: { 'x.yaml': replace('type: memory', 'type: memroy') + 'seed: -1.5\nevaluate: { k: [1, 3], primary: mrr@10 }\n' },
+    args: validate,
+    stderr: "error[E_CONFIG]: Config is not valid, found 2 problems:\n  <dir>/x.yaml:10:9 store.type: unknown store plugin \"memroy\". Did you mean \"memory\"? Available: lancedb, memory.\n  <dir>/x.yaml:12:7 seed: expected an integer, found number -1.5\n",
+  },
+  {
+    name: 'primary metric not computed',
+    files: { 'x.yaml': VALID + 'evaluate: { metrics: [recall], primary: mrr@1 }\n' },
+    args: validate,
+    stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:12:41 evaluate.primary: metric \"mrr\" is not in evaluate.metrics. Choices: recall@1, recall@3, recall@5.\n",
+  },
+  {
+    name: 'finetuned without training',
+    files: { 'x.yaml': VALID + 'evaluate: { compare: [base, finetuned] }\n' },
+    args: validate,
+    stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:12:29 evaluate.compare[1]: \"finetuned\" needs a trained model, but training.method is \"none\"\n",
+  },
+  {
+    name: 'missing config file',
+    files: {},
+    args: ['validate', '<dir>/nope.yaml'],
+    stderr: "error[E_FILE]: cannot read config file <dir>/nope.yaml: no such file\n",
+  },
+  {
+    name: 'extends cycle',
+    files: { 'x.yaml': 'extends: ./a.yaml\n' + VALID, 'a.yaml': 'extends: ./x.yaml\nseed: 1\n' },
+    args: validate,
+    stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/a.yaml:1:10 extends: extends cycle: <dir>/x.yaml → <dir>/a.yaml → <dir>/x.yaml\n",
+  },
+  {
+    name: 'extends a missing file',
+    files: { 'x.yaml': 'extends: [./base.yaml]\n' + VALID },
+    args: validate,
+    stderr: "error[E_FILE]: <dir>/x.yaml:1:11 extends[0]: cannot read \"./base.yaml\" (<dir>/base.yaml): no such file\n",
+  },
+  {
+    name: 'unset environment variable',
+    files: { 'x.yaml': VALID + 'seed: ${env:FTRUN_TEST_UNSET_SEED}\n' },
+    args: validate,
+    stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:12:7 seed: environment variable FTRUN_TEST_UNSET_SEED is not set (write ${env:FTRUN_TEST_UNSET_SEED:-default} to give a default)\n",
+  },
+  {
+    name: 'bad --set (no =)',
+    files: { 'x.yaml': VALID },
+    args: [...validate, '--set', 'seed'],
+    stderr: "error[E_USAGE]: --set \"seed\": expected path=value (e.g. --set loss.margin=0.5)\n",
+  },
+  {
+    name: '--set on a path no plugin accepts',
+    files: { 'x.yaml': VALID },
+    args: [...validate, '--set', 'store.dim=3'],
+    stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  --set store.dim: unknown option \"dim\". Allowed: (none).\n",
+  },
+  {
+    name: 'sweep zip lists of different lengths',
+    files: { 'x.yaml': VALID + 'sweep:\n  zip:\n    seed: [1, 2]\n    evaluate.k: [[1], [1, 3], [5]]\n' },
+    args: validate,
+    stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:13:3 sweep.zip: zip lists must have equal lengths: seed has 2 values, evaluate.k has 3 values\n",
+  },
+  {
+    name: 'custom plugin module missing',
+    files: { 'x.yaml': 'plugins: [./my-plugin.mjs]\n' + VALID },
+    args: validate,
+    stderr: "error[E_FILE]: <dir>/x.yaml:1:11 plugins[0]: plugin module \"./my-plugin.mjs\" not found (<dir>/my-plugin.mjs)\n",
+  },
+  {
+    name: 'unknown command',
+    files: {},
+    args: ['trian', 'x.yaml'],
+    stderr: "error[E_USAGE]: unknown command \"trian\". Commands: run, validate, plan, schema, diff, ls (or a config file to run). See: ftrun --help\n",
+  },
+  {
+    name: 'unknown flag',
+    files: { 'x.yaml': VALID },
+    args: ['run', '<dir>/x.yaml', '--runs-dri', '<dir>/runs'],
+    stderr: "error[E_USAGE]: ftrun run: unknown option --runs-dri. Did you mean --runs-dir? See: ftrun run --help\n",
+  },
+  {
+    name: 'bad --parallel',
+    files: { 'x.yaml': VALID },
+    args: [...run, '--parallel', '0'],
+    stderr: "error[E_USAGE]: ftrun run: --parallel must be a positive integer, got \"0\"\n",
+  },
+  {
+    name: 'missing data file',
+    files: { 'x.yaml': replace(`${DATA}/train_transactions.jsonl`, './train.jsonl') },
+    args: run,
+    stderr: "error[E_FILE]: <dir>/x.yaml:4:12 dataset.queries: file not found: <dir>/train.jsonl\n",
+  },
+  {
+    name: 'empty dataset',
+    files: { 'x.yaml': replace(`${DATA}/train_transactions.jsonl`, './train.jsonl'), 'train.jsonl': '\n' },
+    args: run,
+    stderr: "error[E_DATA]: <dir>/x.yaml:2:1 dataset: <dir>/train.jsonl: no records\n",
+  },
+  {
+    name: 'malformed JSONL line',
+    files: {
+      'x.yaml': replace(`${DATA}/train_transactions.jsonl`, './train.jsonl'),
+      'train.jsonl': '{"input": "Uber ride", "expected": ["Travel"]}\n{"input": "Lunch", "expected": [Meals]}\n',
+    },
+    args: run,
+    stderr: "error[E_DATA]: <dir>/x.yaml:2:1 dataset: <dir>/train.jsonl:2: invalid JSON: Unexpected token 'M' (column 33)\n",
+  },
+  {
+    name: 'expected labels missing from the corpus',
+    files: {
+      'x.yaml': replace(`${DATA}/train_transactions.jsonl`, './train.jsonl'),
+      'train.jsonl': '{"input": "Uber ride", "expected": ["Travel & Transportaton"]}\n',
+    },
+    args: run,
+    stderr: "error[E_DATA]: <dir>/x.yaml:6:3 dataset.corpus: 1 expected label is not in the corpus (<shared>/data/transactions/categories.json, 27 documents):\n  <dir>/train.jsonl:1: \"Travel & Transportaton\"\n",
+  },
+  {
+    name: 'k larger than the corpus',
+    files: { 'x.yaml': VALID + 'evaluate: { k: [1, 5, 50] }\n' },
+    args: run,
+    stderr: "error[E_DATA]: <dir>/x.yaml:12:23 evaluate.k[2]: k=50 is larger than the corpus (27 documents); use k ≤ 27\n",
+  },
+  {
+    name: 'unreadable model directory',
+    files: { 'x.yaml': replace(`path: ${TINY_BERT}`, 'path: ./model'), 'model/README.md': 'not a model\n' },
+    args: run,
+    stderr: "error[E_MODEL]: <dir>/x.yaml:8:9 model.path: unreadable model directory <dir>/model: missing config.json and tokenizer.json (expected a Hugging Face model directory with config.json and tokenizer.json)\n",
+  },
+  {
+    name: 'model not cached while offline',
+    files: { 'x.yaml': replace(`path: ${TINY_BERT}`, 'id: example-org/never-downloaded') },
+    args: run,
+    env: { HF_HUB_OFFLINE: '1', HF_HOME: '<dir>/hf' },
+    stderr: "error[E_MODEL]: <dir>/x.yaml:8:7 model.id: model \"example-org/never-downloaded\" is not in the Hugging Face cache (<dir>/hf/hub/models--example-org--never-downloaded) and HF_HUB_OFFLINE=1: download it once with network access, or point model.path at a local directory\n",
+  },
+];
