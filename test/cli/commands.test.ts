@@ -1,0 +1,196 @@
+/**
+ * The CLI commands around a run: help, validate (every shipped config), plan, schema, custom
+ * plugins, sweeps (sequential and --parallel), diff, ls, and Ctrl-C.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cli, tempDir } from '../helpers/cli.js';
+import { ROOT, TINY_BERT, TRANSACTIONS, describeShared } from '../helpers/shared.js';
+
+const CONFIGS = readdirSync(join(ROOT, 'configs')).filter((f) => f.endsWith('.yaml'));
+
+describe('help and usage', () => {
+  it('prints usage for --help and for each command', async () => {
+    const top = await cli(['--help']);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toContain('ftrun validate <config.yaml>');
+    for (const c of ['run', 'validate', 'plan', 'diff', 'ls', 'schema']) {
+      const r = await cli([c, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^Usage: ftrun ${c}`));
+    }
+  });
+
+  it('prints the JSON Schema of experiment files with every built-in plugin', async () => {
+    const r = await cli(['schema']);
+    expect(r.code).toBe(0);
+    const schema = JSON.parse(r.stdout);
+    const text = JSON.stringify(schema);
+    for (const t of ['jsonl', 'ratio', 'random-negative', 'ort', 'lancedb', 'memory', 'markdown']) expect(text).toContain(`"${t}"`);
+    // The committed copy that configs point editors at is up to date.
+    expect(JSON.parse(readFileSync(join(ROOT, 'docs', 'ftrun.schema.json'), 'utf8'))).toEqual(schema);
+  });
+});
+
+describeShared('shipped configs', () => {
+  it.each(CONFIGS)('configs/%s is valid', async (file) => {
+    const r = await cli(['validate', join(ROOT, 'configs', file)]);
+    expect(r.stderr).toMatch(/: valid/);
+    expect(r.code).toBe(0);
+  });
+
+  it('plan prints every sweep trial with its overrides', async () => {
+    const r = await cli(['plan', join(ROOT, 'configs', 'bge-sweep.yaml'), '--json']);
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    expect(plan.trials.map((t: { overrides: unknown }) => t.overrides)).toEqual([
+      { 'model.query_prompt': '', 'model.pooling': 'cls' },
+      { 'model.query_prompt': '', 'model.pooling': 'mean' },
+      { 'model.query_prompt': 'Represent this sentence for searching relevant passages: ', 'model.pooling': 'cls' },
+      { 'model.query_prompt': 'Represent this sentence for searching relevant passages: ', 'model.pooling': 'mean' },
+    ]);
+    expect(plan.trials[3].config.model.pooling).toBe('mean');
+  });
+});
+
+describeShared('custom plugins', () => {
+  const plugin = join(ROOT, 'test', 'fixtures', 'plugins', 'inline-dataset.mjs');
+  const config = (extra = '') => `name: custom
+plugins: [${plugin}]
+dataset:
+  type: inline
+${extra}  corpus: [Travel & Transportation, Meals & Entertainment, Software & Licenses]
+  queries:
+    - { text: "Name : Delta Air Lines\\nCategory: Airlines", expected: [Travel & Transportation] }
+    - { text: "Name : Atlassian\\nCategory: Software", expected: [Software & Licenses] }
+    - { text: "Name : Joe's Diner\\nCategory: Restaurants", expected: [Meals & Entertainment] }
+model: { path: ${TINY_BERT} }
+evaluate: { k: [1, 3] }
+sinks: [{ type: json }]
+`;
+
+  it('loads a plain-JS plugin module and runs it end to end', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'x.yaml'), config());
+    const r = await cli(['run', join(dir, 'x.yaml'), '--runs-dir', join(dir, 'runs'), '--json', '--quiet']);
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.models.base['recall@3']).toBe(1);
+    const lines = readFileSync(join(out.run_dir, 'per_query.jsonl'), 'utf8').trim().split('\n');
+    expect(lines.map((l) => JSON.parse(l).query_id)).toEqual(['inline:1', 'inline:2', 'inline:3']);
+  });
+
+  it('validates the plugin options with its own schema', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'x.yaml'), config('  uppercas: true\n'));
+    const r = await cli(['validate', join(dir, 'x.yaml')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${join(dir, 'x.yaml')}:5:3 dataset.uppercas: unknown option "uppercas". Did you mean "uppercase"? Allowed: corpus, queries, uppercase.`);
+  });
+});
+
+describeShared('sweeps, diff and ls', () => {
+  let runs: string;
+  let sweepDir: string;
+  const write = (dir: string) => {
+    const file = join(dir, 'sweep.yaml');
+    writeFileSync(
+      file,
+      `name: pooling-sweep
+dataset:
+  type: jsonl
+  queries: ${TRANSACTIONS}/eval_transactions.jsonl
+  corpus: { path: ${TRANSACTIONS}/categories.json, text: category }
+model: { path: ${TINY_BERT} }
+store: { type: memory }
+sinks: [{ type: json }]
+sweep:
+  grid:
+    model.pooling: [cls, mean]
+`,
+    );
+    return file;
+  };
+
+  beforeAll(async () => {
+    runs = tempDir();
+    const r = await cli(['run', write(runs), '--runs-dir', runs, '--json', '--quiet']);
+    expect(r.code).toBe(0);
+    sweepDir = JSON.parse(r.stdout).sweep_dir;
+  });
+
+  it('runs every trial and ranks them in a leaderboard', () => {
+    const board = JSON.parse(readFileSync(join(sweepDir, 'leaderboard.json'), 'utf8'));
+    expect(board.primary).toBe('mrr@1');
+    expect(board.trials).toHaveLength(2);
+    expect(board.trials.every((t: { status: string }) => t.status === 'ok')).toBe(true);
+    const values = board.trials.map((t: { value: number }) => t.value);
+    expect(values[0]).toBeGreaterThanOrEqual(values[1]);
+    expect(readFileSync(join(sweepDir, 'leaderboard.md'), 'utf8')).toContain('model.pooling');
+    for (const n of ['0', '1']) expect(existsSync(join(sweepDir, 'trials', n, 'metrics.json'))).toBe(true);
+  });
+
+  it('runs the same trials in parallel worker processes with the same results', async () => {
+    const dir = tempDir();
+    const r = await cli(['run', write(dir), '--runs-dir', dir, '--json', '--quiet', '--parallel', '2']);
+    expect(r.code).toBe(0);
+    const par = JSON.parse(r.stdout);
+    const seq = JSON.parse(readFileSync(join(sweepDir, 'sweep.json'), 'utf8'));
+    expect(par.trials.map((t: { status: string }) => t.status)).toEqual(['ok', 'ok']);
+    for (const i of [0, 1]) {
+      const a = JSON.parse(readFileSync(join(seq.trials[i].run_dir, 'metrics.json'), 'utf8'));
+      expect(par.trials[i].models).toEqual(a.models);
+    }
+  });
+
+  it('diffs two trials: the changed key and signed metric deltas', async () => {
+    const a = join(sweepDir, 'trials', '0');
+    const b = join(sweepDir, 'trials', '1');
+    const r = await cli(['diff', a, b, '--json']);
+    expect(r.code).toBe(0);
+    const d = JSON.parse(r.stdout);
+    expect(d.config).toEqual([{ path: 'model.pooling', a: 'cls', b: 'mean' }]);
+    const ma = JSON.parse(readFileSync(join(a, 'metrics.json'), 'utf8')).models.base;
+    const mb = JSON.parse(readFileSync(join(b, 'metrics.json'), 'utf8')).models.base;
+    expect(d.metrics.base['mrr@1'].delta).toBeCloseTo(mb['mrr@1'] - ma['mrr@1'], 10);
+    const text = await cli(['diff', a, b]);
+    expect(text.stdout).toContain('model.pooling');
+    expect(text.stdout).toMatch(/[+-]\d\.\d{3}/);
+  });
+
+  it('lists runs and sweeps', async () => {
+    const r = await cli(['ls', runs, '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.stringify(JSON.parse(r.stdout))).toContain('pooling-sweep');
+  });
+});
+
+describeShared('Ctrl-C', () => {
+  it('marks the run interrupted and leaves every file valid', async () => {
+    const dir = tempDir();
+    const entry = join(ROOT, 'bin', 'ftrun.js');
+    const args = [entry, 'run', join(ROOT, 'configs', 'bge.yaml'), '--runs-dir', dir, '--set', `model={path: ${TINY_BERT}}`, '--set', 'store.type=memory'];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: '1' } });
+    let stderr = '';
+    let sent = false;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!sent && stderr.includes('data: ')) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((res) => child.on('close', res));
+    expect(sent).toBe(true);
+    expect(code).toBe(1);
+    const [runDir] = readdirSync(join(dir, 'bge-base-transactions')).map((d) => join(dir, 'bge-base-transactions', d));
+    const env = JSON.parse(readFileSync(join(runDir!, 'env.json'), 'utf8'));
+    expect(env.status).toBe('interrupted');
+    expect(JSON.parse(readFileSync(join(runDir!, 'metrics.json'), 'utf8')).status).toBe('interrupted');
+    for (const l of readFileSync(join(runDir!, 'events.jsonl'), 'utf8').trim().split('\n')) JSON.parse(l);
+    expect(readdirSync(runDir!).filter((f) => f.includes('.tmp'))).toEqual([]);
+  });
+});
