@@ -121,7 +121,6 @@ export const CORE_SCHEMAS: Record<string, JsonSchema> = {
         description: 'Cut-offs: each metric is computed as <metric>@<k>.',
       },
       primary: { type: 'string', default: 'mrr@1', description: 'The metric `<metric>@<k>` that ranks sweep trials and picks the best checkpoint.' },
-      batch_size: { type: 'integer', minimum: 1, default: 32, description: 'Encoding batch size.' },
     },
   },
   sweep: {

@@ -23,8 +23,6 @@ export interface EvaluateConfig {
   k: number[];
   /** Primary metric key `<metric>@<k>`, used to rank sweep trials and pick the best checkpoint. */
   primary: string;
-  /** Encoding batch size. */
-  batch_size: number;
 }
 
 export interface SweepConfig {

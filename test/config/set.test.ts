@@ -39,7 +39,7 @@ describe('--set', () => {
     expect(c.data.sinks).toEqual([{ type: 'console' }, { type: 'markdown', title: 'New' }, { type: 'json' }]);
     expect(c.data.loss).toEqual({ margin: 0.5 });
     expect(c.locate(['sinks', 1, 'title'])).toEqual({ file: '--set' });
-    expect(c.locate(['sinks', 1, 'type'])).toMatchObject({ line: 29, col: 11 });
+    expect(c.locate(['sinks', 1, 'type'])).toMatchObject({ line: 28, col: 11 });
     expect(c.locate(['loss'])).toEqual({ file: '--set' });
     const m = loadConfig('test/fixtures/config/valid/minimal.yaml', { env: {}, sets: ['sinks[0].type=json', 'a.b.1=x'] });
     expect(m.data.sinks).toEqual([{ type: 'json' }]);

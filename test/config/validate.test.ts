@@ -54,7 +54,6 @@ describe('validateConfig', () => {
         metrics: ['mrr', 'recall', 'ndcg', 'map', 'precision', 'hit'],
         k: [1, 3, 5],
         primary: 'mrr@1',
-        batch_size: 32,
       },
       store: { type: 'memory' },
       sinks: [{ type: 'console' }, { type: 'json' }, { type: 'markdown' }],
@@ -67,7 +66,7 @@ describe('validateConfig', () => {
     expect(cfg.splitter).toEqual({ type: 'ratio', test: 0.25, stratify: false });
     expect(cfg.backend).toEqual({ type: 'tfjs', device: 'cpu' });
     expect(cfg.loss).toEqual({ type: 'batch-semi-hard-triplet', margin: 5, distance: 'euclidean' });
-    expect(cfg.evaluate).toEqual({ compare: ['base'], metrics: ['mrr', 'recall'], k: [1, 10], primary: 'recall@10', batch_size: 8 });
+    expect(cfg.evaluate).toEqual({ compare: ['base'], metrics: ['mrr', 'recall'], k: [1, 10], primary: 'recall@10' });
     expect(cfg.model).toEqual({
       id: 'org/model', revision: 'v1', query_prompt: 'query: ', document_prompt: '', pooling: 'mean', normalize: true, max_seq_length: 128,
     });
