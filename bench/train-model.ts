@@ -4,7 +4,7 @@
  * is present) and a bge-small-shaped BERT with random weights (384 hidden, 12 layers, 12 heads,
  * 1536 intermediate, vocab 30522, dropout 0.1 as in bge-small's config).
  *
- *   node dist/bench/train-model.js [--device wasm|cpu|auto] [--steps 3] [--profile] [--only small|fixture]
+ *   node dist/bench/train-model.js [--device wasm|cpu|auto] [--steps 3] [--threads N] [--profile] [--only small|fixture]
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -86,7 +86,7 @@ async function bench(name: string, model: BertModel): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const sel = await selectTfjsDevice(device);
+  const sel = await selectTfjsDevice(device, { threads: Number(opt('threads', '0')) || undefined });
   console.log(`device: ${sel.device} (backend ${sel.backend}; ${JSON.stringify(sel.details)}); tried: ${sel.tried.join(' | ')}`);
   const fixture = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'fixtures', 'sentence-transformers', 'tiny-bert');
   if (only !== 'small') {

@@ -7,10 +7,14 @@
  * @tensorflow/tfjs-backend-webgpu; where any is missing it falls back like `auto`, with the reason
  * logged. Any other explicitly requested device that is unavailable is a UserError (E_MODEL)
  * naming the devices that are available. The result records what was actually used.
+ * On wasm, XNNPACK runs on `threads` threads (default: the CPU count, at most 8) through the
+ * shim in wasm-threads.ts, or on one thread where the shim does not apply.
  */
+import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
 import type { Logger } from '../types.js';
+import { setWasmBackendThreaded, threadsShimApplies } from './wasm-threads.js';
 
 export type TfjsDevice = 'auto' | 'node-gpu' | 'node' | 'wasm' | 'cpu' | 'webgpu';
 export const TFJS_DEVICES: readonly TfjsDevice[] = ['auto', 'node-gpu', 'node', 'wasm', 'cpu', 'webgpu'];
@@ -51,8 +55,38 @@ function reasonOf(e: unknown, pkg: string): string {
   return `${pkg} failed to load: ${(err?.message ?? String(e)).split('\n')[0]}`;
 }
 
+export interface SelectOptions {
+  logger?: Logger;
+  /** wasm only: XNNPACK threads (default: CPU count, at most 8; 1 = single-threaded build). */
+  threads?: number;
+}
+
+export function defaultThreads(): number {
+  const n = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, Math.min(8, n));
+}
+
+async function activateWasm(pkg: string, threads: number, logger?: Logger): Promise<string | undefined> {
+  await importOptional(pkg);
+  const initialised = tf.engine().registry.wasm !== undefined;
+  if (threads > 1 && !initialised && threadsShimApplies()) {
+    const factory = tf.findBackendFactory('wasm');
+    let got = 0;
+    try {
+      got = await setWasmBackendThreaded(threads);
+    } catch (e) {
+      logger?.warn(`multi-threaded wasm did not start (${(e as Error).message}); using one thread`);
+    }
+    if (got > 0) return undefined;
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    tf.removeBackend('wasm');
+    tf.registerBackend('wasm', factory, 2);
+  }
+  return (await tf.setBackend('wasm')) ? undefined : 'the wasm backend failed to initialise';
+}
+
 /** Try to activate one device; returns undefined on success or the reason it is unavailable. */
-async function activate(device: Concrete): Promise<string | undefined> {
+async function activate(device: Concrete, opts: SelectOptions = {}): Promise<string | undefined> {
   const pkg = PACKAGES[device];
   try {
     if (device === 'node-gpu' || device === 'node') {
@@ -62,10 +96,7 @@ async function activate(device: Concrete): Promise<string | undefined> {
       }
       return (await tf.setBackend('tensorflow')) ? undefined : `backend "tensorflow" of ${pkg} failed to initialise`;
     }
-    if (device === 'wasm') {
-      await importOptional(pkg);
-      return (await tf.setBackend('wasm')) ? undefined : 'the wasm backend failed to initialise';
-    }
+    if (device === 'wasm') return await activateWasm(pkg, opts.threads ?? defaultThreads(), opts.logger);
     if (device === 'cpu') return (await tf.setBackend('cpu')) ? undefined : 'the cpu backend failed to initialise';
     return await activateWebgpu();
   } catch (e) {
@@ -97,11 +128,16 @@ async function activateWebgpu(): Promise<string | undefined> {
   return (await tf.setBackend('webgpu')) ? undefined : 'the webgpu backend failed to initialise';
 }
 
+function wasmThreads(): number {
+  const backend = tf.engine().registry.wasm as unknown as { wasm?: { tfjs?: { getThreadsCount?: () => number } } } | undefined;
+  return backend?.wasm?.tfjs?.getThreadsCount?.() ?? 1;
+}
+
 function details(backend: string): Record<string, unknown> {
   const out: Record<string, unknown> = { tfjs: tf.version.tfjs };
   if (backend === 'wasm') {
     out.simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
-    out.threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? 'multi' : 1;
+    out.threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? wasmThreads() : 1;
   }
   return out;
 }
@@ -110,7 +146,7 @@ function details(backend: string): Record<string, unknown> {
  * Select and activate a tfjs device (a global setting of tfjs). tfjs's own console banners are
  * silenced (prod mode); the reason for every fallback is logged as a warning when `logger` is given.
  */
-export async function selectTfjsDevice(device: TfjsDevice, opts: { logger?: Logger } = {}): Promise<DeviceSelection> {
+export async function selectTfjsDevice(device: TfjsDevice, opts: SelectOptions = {}): Promise<DeviceSelection> {
   if (!TFJS_DEVICES.includes(device)) {
     throw new UserError('E_CONFIG', `unknown tfjs device "${device}"; supported: ${TFJS_DEVICES.join(', ')}`);
   }
@@ -118,7 +154,7 @@ export async function selectTfjsDevice(device: TfjsDevice, opts: { logger?: Logg
   const order: Concrete[] = device === 'auto' ? AUTO_ORDER : device === 'webgpu' ? ['webgpu', ...AUTO_ORDER] : [device];
   const tried: string[] = [];
   for (const d of order) {
-    const why = await activate(d);
+    const why = await activate(d, opts);
     if (why === undefined) {
       tried.push(`${d}: ok`);
       await tf.ready();
