@@ -2,7 +2,8 @@
  * miner `random-negative` (the reference notebook's): for each training query, the anchor is its
  * text, the positive is the text of its label's corpus document, and the negative is a random
  * (seeded) other corpus document — one that is not relevant to the query. The examples carry
- * the label too, so they serve label-based, pair and triplet losses alike.
+ * the label too, so they serve label-based, pair and triplet losses alike; `pairLabel` alternates
+ * 1/0 so that contrastive losses read them as (anchor, positive, 1) / (anchor, negative, 0) pairs.
  */
 import { inject, injectable } from 'tsyringe';
 import { UserError } from '../../core/errors.js';
@@ -15,12 +16,12 @@ export interface RandomNegativeOptions {
   seed?: number;
 }
 
-const PROVIDES: readonly ExampleShape[] = ['labelled', 'triplets', 'pairs'];
+const PROVIDES: readonly ExampleShape[] = ['labelled', 'triplets', 'pairs', 'labelled-pairs'];
 
 @injectable()
 export default class RandomNegativeMiner implements MinerPlugin {
   static readonly type = 'random-negative';
-  static readonly description = "Triplets (query, its label's document, a random other document), also usable as pairs and labelled sentences.";
+  static readonly description = "Triplets (query, its label's document, a random other document), also usable as pairs, labelled pairs and labelled sentences.";
   static readonly provides = PROVIDES;
   static readonly schema: JsonSchema = {
     type: 'object',
@@ -71,7 +72,8 @@ export default class RandomNegativeMiner implements MinerPlugin {
         do neg = rng.int(corpus.length);
         while (excluded.has(neg));
         excluded.add(neg);
-        items.push({ anchor: q.text, positive: corpus[pos]!.text, negative: corpus[neg]!.text, label });
+        // pairLabel alternates 1/0 so contrastive losses see (anchor, positive) and (anchor, negative) pairs equally often
+        items.push({ anchor: q.text, positive: corpus[pos]!.text, negative: corpus[neg]!.text, label, pairLabel: items.length % 2 === 0 ? 1 : 0 });
       }
     }
     return { shapes: [...PROVIDES], items };

@@ -22,20 +22,21 @@ describe('miner random-negative', () => {
   });
 
   it('declares its shapes statically and on the instance', () => {
-    expect(RandomNegativeMiner.provides).toEqual(['labelled', 'triplets', 'pairs']);
-    expect(miner().provides).toEqual(['labelled', 'triplets', 'pairs']);
+    expect(RandomNegativeMiner.provides).toEqual(['labelled', 'triplets', 'pairs', 'labelled-pairs']);
+    expect(miner().provides).toEqual(['labelled', 'triplets', 'pairs', 'labelled-pairs']);
   });
 
   it('builds (query, label document, random other document) triplets with the label', async () => {
     const train = [q('1', ['A'], 'A'), q('2', ['C'], 'C'), q('3', ['B'])];
     const ex = await miner().mine(train, corpus);
-    expect(ex.shapes).toEqual(['labelled', 'triplets', 'pairs']);
+    expect(ex.shapes).toEqual(['labelled', 'triplets', 'pairs', 'labelled-pairs']);
     expect(ex.items).toHaveLength(3);
     expect(ex.items.map((e) => [e.anchor, e.positive, e.label])).toEqual([
       ['query 1', 'doc A', 'A'],
       ['query 2', 'doc C', 'C'],
       ['query 3', 'doc B', 'B'],
     ]);
+    expect(ex.items.map((e) => e.pairLabel)).toEqual([1, 0, 1]);
     for (const [i, e] of ex.items.entries()) {
       expect(corpus.map((d) => d.text)).toContain(e.negative);
       expect(e.negative).not.toBe(e.positive);
