@@ -3,7 +3,7 @@
  * formatting, plain-text / Markdown tables, the base / fine-tuned / Δ table and the Markdown
  * run report. Pure functions: no I/O here.
  */
-import type { QueryResult } from './types.js';
+import type { QueryResult, RunSummary } from './types.js';
 
 export type ModelMetrics = Record<string, Record<string, number>>;
 
@@ -205,6 +205,7 @@ export interface ReportInput {
   models: ModelMetrics;
   delta?: Record<string, number>;
   timings: Record<string, number>;
+  training?: RunSummary['training'];
   /** Per-query results of the last evaluated model. */
   queries?: { model: string; results: QueryResult[] };
   digits?: number;
@@ -220,6 +221,24 @@ export function renderReport(r: ReportInput): string {
   out.push(r.config ? renderTable(['stage', 'setting'], configSummary(r.config), { format: 'md' }) : '(not recorded)');
   out.push('', '## Results', '');
   out.push(Object.keys(r.models).length ? renderMetricsTable(r, { format: 'md', digits }) : '(no model was evaluated)');
+  if (r.training) {
+    const t = r.training;
+    out.push('', '## Training', '');
+    out.push(
+      renderTable(
+        ['', ''],
+        [
+          ['steps', String(t.steps)],
+          ['epochs', String(t.epochs)],
+          ['time', `${t.seconds.toFixed(1)} s`],
+          ['samples/s', t.samples_per_second.toFixed(2)],
+          ...(t.best_step !== undefined ? [['best checkpoint', `step ${t.best_step}`]] : []),
+          ['model', `\`${t.model_dir}\``],
+        ],
+        { format: 'md' },
+      ),
+    );
+  }
   const stages = Object.entries(r.timings);
   if (stages.length) {
     // no total: sub-timings (e.g. base_encode inside evaluate_base) overlap their stage

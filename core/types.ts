@@ -113,6 +113,44 @@ export interface MinerPlugin {
 export interface BackendPlugin {
   /** Load an encoder for a model (base or fine-tuned). */
   loadEncoder(model: ModelSpec, name: string): Promise<Encoder>;
+  /** Fine-tune (training.method full); absent on backends that cannot train (static canTrain = false). */
+  train?(req: TrainRequest): Promise<TrainResult>;
+}
+
+/** What the runner hands a training backend. */
+export interface TrainRequest {
+  model: ModelSpec;
+  examples: Examples;
+  /** The loss plugin instance (core/train/loss.ts LossPlugin). */
+  loss: unknown;
+  /** The validated `training:` section. */
+  training: Record<string, unknown>;
+  /** Held-out split for periodic evaluation (may be empty). */
+  test: Query[];
+  corpus: Doc[];
+  metrics: string[];
+  k: number[];
+  primary: string;
+  /** <runDir>/model — where the fine-tuned model is written (HF + sentence-transformers layout). */
+  outDir: string;
+  /** <runDir>/checkpoints */
+  checkpointDir: string;
+  /** Continue from the latest checkpoint in checkpointDir. */
+  resume: boolean;
+  /** Training events (step, epoch, loss, lr, eval metrics): the runner writes them to events.jsonl and sinks. */
+  onEvent(event: Record<string, unknown>): void;
+}
+
+export interface TrainResult {
+  /** Directory of the fine-tuned model, loadable by loadEncoder({ path }). */
+  modelDir: string;
+  steps: number;
+  epochs: number;
+  seconds: number;
+  samplesPerSecond: number;
+  bestStep?: number;
+  /** Facts about how training ran (device, threads…), recorded in env.json. */
+  info: Record<string, unknown>;
 }
 
 export interface SearchHit {
@@ -150,6 +188,8 @@ export interface RunSummary {
   models: Record<string, Record<string, number>>;
   delta: Record<string, number>;
   timings: Record<string, number>;
+  /** Present when the run trained a model. */
+  training?: { steps: number; epochs: number; seconds: number; samples_per_second: number; best_step?: number; model_dir: string };
 }
 
 /** A metrics sink, modelled on torchtune's MetricLoggerInterface. */

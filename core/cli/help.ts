@@ -9,6 +9,7 @@ Usage:
   ftrun plan <config.yaml> [--set ...]           print the resolved config (and every sweep trial)
   ftrun diff <runA> <runB> [--md|--json] [--all] compare two runs or two sweeps
   ftrun ls [runs-dir]                            list runs and sweeps
+  ftrun resume <run-dir>                         continue an interrupted run from its last checkpoint
   ftrun schema                                   print the JSON Schema of experiment files
 
 Common options:
@@ -24,6 +25,11 @@ Docs: docs/README.md
 `;
 
 const COMMANDS: Record<string, string> = {
+  resume: `Usage: ftrun resume <run-dir> [--json] [--quiet]
+
+Continues an interrupted or failed run in its own directory, with the config it recorded (resolved.yaml):
+training restarts from the latest checkpoint in <run-dir>/checkpoints, and the evaluations are redone.
+`,
   run: `Usage: ftrun run <config.yaml> [--set path=value ...] [--runs-dir DIR] [--parallel N] [--json] [--quiet]
 
 Runs the experiment: dataset → splitter → miner → evaluate (base) → train → evaluate (finetuned) → sinks,

@@ -13,6 +13,7 @@ import { hasSweep } from '../config/sweep.js';
 import { redactSecrets, toYaml, validateConfig } from '../config/validate.js';
 import { diffCommand } from '../commands/diff.js';
 import { lsCommand } from '../commands/ls.js';
+import { resumeCommand } from '../commands/resume.js';
 import { formatOverrides, prepare, runCommand, validateTrials, type IO } from '../commands/run.js';
 import { UserError } from '../errors.js';
 import { FTRUN_VERSION } from '../run/runner.js';
@@ -28,6 +29,7 @@ const SPECS: Record<string, FlagSpec> = {
   schema: { values: {}, booleans: ['help'] },
   diff: { values: {}, booleans: ['md', 'json', 'all', 'help'] },
   ls: { values: { 'runs-dir': {} }, booleans: ['json', 'help'] },
+  resume: { values: {}, booleans: ['json', 'quiet', 'verbose', 'help'] },
 };
 
 export interface MainIO {
@@ -127,6 +129,9 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
         const format = p.flags.has('json') ? 'json' : p.flags.has('md') ? 'md' : 'text';
         return await diffCommand({ a: p.positionals[0]!, b: p.positionals[1]!, all: p.flags.has('all'), format }, io);
       }
+      case 'resume':
+        needFile(1, 'one run directory');
+        return await resumeCommand({ runDir: p.positionals[0]!, json: p.flags.has('json'), quiet: p.flags.has('quiet'), verbose, argv }, io);
       case 'ls': {
         if (p.positionals.length > 1) needFile(1, 'at most one runs directory');
         const dir = p.positionals[0] ?? one(p, 'runs-dir') ?? 'runs';

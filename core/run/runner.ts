@@ -5,9 +5,9 @@
  * Every file is written atomically, so an interrupted or failed run leaves valid files and its
  * status in env.json / metrics.json.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { cpus, platform, release } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRunScope } from '../container.js';
 import type { LoadedConfig } from '../config/load.js';
@@ -21,6 +21,7 @@ import type {
   BackendPlugin,
   DatasetPlugin,
   Encoder,
+  ModelSpec,
   MinerPlugin,
   PluginClass,
   RunContext,
@@ -45,6 +46,10 @@ export interface RunRequest {
   log: LogOptions;
   /** Aborted on Ctrl-C. */
   signal: AbortSignal;
+  /** Continue an interrupted run in `runDir` (ftrun resume): training restarts from its last checkpoint. */
+  resume?: boolean;
+  /** Directory relative config paths resolve against (default: the config file's). */
+  baseDir?: string;
 }
 
 export const FTRUN_VERSION: string = (() => {
@@ -87,7 +92,7 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
     timings,
     encoders: {} as Record<string, unknown>,
   };
-  const baseDir = resolve(loaded.file, '..');
+  const baseDir = req.baseDir ?? resolve(loaded.file, '..');
   const ctx: RunContext = {
     configFile: loaded.file,
     baseDir,
@@ -111,7 +116,13 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
     timings,
   };
 
-  writeFileAtomic(join(runDir, 'resolved.yaml'), toYaml(redactSecrets(config) as Record<string, unknown>));
+  // Plugin module paths are made absolute so that `ftrun resume` can load them from resolved.yaml.
+  const recorded = { ...config, plugins: config.plugins.map((p, i) => pluginPath(loaded, p, i)) };
+  writeFileAtomic(join(runDir, 'resolved.yaml'), toYaml(redactSecrets(recorded)));
+  if (req.resume) {
+    env.resumed_at = started.toISOString();
+    rmSync(join(runDir, 'per_query.jsonl'), { force: true }); // evaluations are redone
+  }
   writeJsonAtomic(join(runDir, 'env.json'), env);
 
   const scope = createRunScope(ctx);
@@ -157,7 +168,7 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
   try {
     for (const entry of config.sinks) sinks.push(make<SinkPlugin>('sink', entry));
     for (const s of sinks) await s.logConfig?.(redactSecrets(config) as Record<string, unknown>);
-    await emit('run_start', { run_id: runId, name: config.name });
+    await emit(req.resume ? 'run_resume' : 'run_start', { run_id: runId, name: config.name });
 
     const dataset = make<DatasetPlugin>('dataset', config.dataset);
     const data = await stage('dataset', 'dataset', () => dataset.load());
@@ -174,9 +185,11 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
 
     const backend = make<BackendPlugin>('backend', config.backend);
     store = make<StorePlugin>('store', config.store);
-    for (const model of config.evaluate.compare) {
-      if (model !== 'base') continue; // `finetuned` is produced by training (training.method ≠ none)
-      const encoder = await stage(`load_${model}`, config.model.path !== undefined ? 'model.path' : 'model.id', () => backend.loadEncoder(config.model, model));
+
+    /** Load, evaluate and record one model (`base` or `finetuned`). */
+    const evaluate = async (model: string, spec: ModelSpec) => {
+      const where = model === 'base' ? (config.model.path !== undefined ? 'model.path' : 'model.id') : 'training';
+      const encoder = await stage(`load_${model}`, where, () => backend.loadEncoder(spec, model));
       encoders.push(encoder);
       (env.encoders as Record<string, unknown>)[model] = encoder.info;
       ctx.logger.info(`evaluating ${model} on ${split.eval.length} queries…`);
@@ -198,7 +211,48 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
       for (const s of sinks) await s.logEval?.(model, result.perQuery, result.summary);
       await emit('eval', { model, metrics: result.summary });
       await encoder.dispose();
-      encoders.pop();
+      encoders.splice(encoders.indexOf(encoder), 1);
+    };
+
+    if (config.evaluate.compare.includes('base')) await evaluate('base', config.model);
+
+    if (config.training.method !== 'none') {
+      if (!backend.train) throw new UserError('E_CONFIG', `backend ${config.backend.type} cannot train`);
+      const loss = make<unknown>('loss', config.loss!);
+      ctx.logger.info(`training (${config.training.method}) on ${examples.items.length} examples…`);
+      const result = await stage('train', 'training', () =>
+        backend.train!({
+          model: config.model,
+          examples,
+          loss,
+          training: config.training,
+          test: split.test,
+          corpus: data.corpus,
+          metrics: config.evaluate.metrics,
+          k: config.evaluate.k,
+          primary: config.evaluate.primary,
+          outDir: join(runDir, 'model'),
+          checkpointDir: join(runDir, 'checkpoints'),
+          resume: req.resume ?? false,
+          onEvent: (event) => {
+            const { type, ...rest } = event;
+            void emit(String(type ?? 'train'), rest);
+          },
+        }),
+      );
+      summary.training = {
+        steps: result.steps,
+        epochs: result.epochs,
+        seconds: round(result.seconds, 3),
+        samples_per_second: round(result.samplesPerSecond, 3),
+        best_step: result.bestStep,
+        model_dir: result.modelDir,
+      };
+      env.training = { ...result.info, ...summary.training };
+      if (config.evaluate.compare.includes('finetuned')) {
+        const { id: _id, revision: _rev, ...rest } = config.model;
+        await evaluate('finetuned', { ...rest, path: result.modelDir });
+      }
     }
     summary.delta = delta(summary.models);
     summary.status = 'ok';
@@ -230,6 +284,12 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
   scope.dispose();
   if (failure && !(failure instanceof Interrupted)) throw failure;
   return summary;
+}
+
+/** A plugin module path as loadCustomPlugins resolves it: against the file that lists it (cwd for --set). */
+function pluginPath(loaded: LoadedConfig, p: string, i: number): string {
+  const origin = loaded.locate(['plugins', i]).file;
+  return isAbsolute(p) ? p : resolve(origin === '--set' ? process.cwd() : dirname(origin), p);
 }
 
 function delta(models: Record<string, Record<string, number>>): Record<string, number> {

@@ -64,6 +64,7 @@ export default class MarkdownSink implements SinkPlugin {
       models: summary.models,
       delta: summary.delta,
       timings: summary.timings,
+      training: summary.training,
       queries: this.last,
       digits: this.options.digits ?? 3,
     });

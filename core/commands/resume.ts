@@ -1,0 +1,57 @@
+/**
+ * `ftrun resume <run-dir>`: continue an interrupted or failed run in its own directory, from the
+ * config it recorded (resolved.yaml) — training restarts from its latest checkpoint, evaluations
+ * are redone.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { builtinRegistry } from '../builtins.js';
+import { loadConfig } from '../config/load.js';
+import { loadCustomPlugins } from '../config/plugins.js';
+import { validateConfig } from '../config/validate.js';
+import { UserError } from '../errors.js';
+import { runExperiment } from '../run/runner.js';
+import type { IO } from './run.js';
+
+export interface ResumeArgs {
+  runDir: string;
+  json: boolean;
+  quiet: boolean;
+  verbose: boolean;
+  argv: string[];
+}
+
+export async function resumeCommand(args: ResumeArgs, io: IO): Promise<number> {
+  const runDir = resolve(args.runDir);
+  const resolvedFile = join(runDir, 'resolved.yaml');
+  const envFile = join(runDir, 'env.json');
+  if (!existsSync(resolvedFile) || !existsSync(envFile)) {
+    throw new UserError('E_RUN', `${args.runDir}: not a run directory (expected resolved.yaml and env.json in it)`);
+  }
+  const env = JSON.parse(readFileSync(envFile, 'utf8')) as { status?: string; run_id?: string; config_file?: string };
+  if (env.status === 'ok') {
+    throw new UserError('E_RUN', `${args.runDir}: this run finished (status ok); nothing to resume. Start a new run with: ftrun <config>`);
+  }
+  const loaded = loadConfig(resolvedFile);
+  const registry = builtinRegistry().clone();
+  await loadCustomPlugins(loaded, registry);
+  const config = validateConfig(loaded, registry);
+  if (!args.quiet) io.err(`resume ${config.name} (${env.status ?? 'unknown'}) → ${runDir}\n`);
+  const summary = await runExperiment({
+    loaded,
+    config,
+    registry,
+    runDir,
+    runId: env.run_id ?? basename(runDir),
+    argv: args.argv,
+    log: { quiet: args.quiet, verbose: args.verbose, write: io.err },
+    signal: io.signal,
+    resume: true,
+    // relative paths in resolved.yaml are as written in the original experiment file
+    baseDir: env.config_file ? dirname(env.config_file) : dirname(resolvedFile),
+  });
+  if (args.json) {
+    io.out(JSON.stringify({ run_dir: summary.runDir, name: summary.name, status: summary.status, primary: summary.primary, models: summary.models, delta: summary.delta, training: summary.training }, null, 2) + '\n');
+  }
+  return summary.status === 'ok' ? 0 : 1;
+}
