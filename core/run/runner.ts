@@ -179,19 +179,26 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
     ctx.logger.info(
       `data: ${split.train.length} train / ${split.test.length} test / ${split.eval.length} eval queries, ${data.corpus.length} documents`,
     );
-    const miner = make<MinerPlugin>('miner', config.miner);
-    const examples = await stage('mine', 'miner', () => miner.mine(split.train, data.corpus));
-    await emit('mined', { examples: examples.items.length, shapes: examples.shapes });
-
     const backend = make<BackendPlugin>('backend', config.backend);
-    store = make<StorePlugin>('store', config.store);
-
-    /** Load, evaluate and record one model (`base` or `finetuned`). */
-    const evaluate = async (model: string, spec: ModelSpec) => {
-      const where = model === 'base' ? (config.model.path !== undefined ? 'model.path' : 'model.id') : 'training';
+    const load = async (model: string, spec: ModelSpec, where: string) => {
       const encoder = await stage(`load_${model}`, where, () => backend.loadEncoder(spec, model));
       encoders.push(encoder);
       (env.encoders as Record<string, unknown>)[model] = encoder.info;
+      return encoder;
+    };
+    const baseWhere = config.model.path !== undefined ? 'model.path' : config.model.id !== undefined ? 'model.id' : 'model';
+
+    // Miners such as hard-negative rank the corpus with the base model: load it once for both.
+    const minerNeedsEncoder = (registry.get('miner', config.miner.type) as { needsEncoder?: boolean }).needsEncoder === true;
+    let baseEncoder = minerNeedsEncoder ? await load('base', config.model, baseWhere) : undefined;
+    const miner = make<MinerPlugin>('miner', config.miner);
+    const examples = await stage('mine', 'miner', () => miner.mine(split.train, data.corpus, baseEncoder));
+    await emit('mined', { examples: examples.items.length, shapes: examples.shapes });
+
+    store = make<StorePlugin>('store', config.store);
+
+    /** Evaluate and record one model (`base` or `finetuned`), then release its encoder. */
+    const evaluate = async (model: string, encoder: Encoder) => {
       ctx.logger.info(`evaluating ${model} on ${split.eval.length} queries…`);
       const result = await stage(`evaluate_${model}`, 'store', () =>
         evaluateModel(model, encoder, store!, data.corpus, split.eval, config.evaluate, ctx),
@@ -214,7 +221,13 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
       encoders.splice(encoders.indexOf(encoder), 1);
     };
 
-    if (config.evaluate.compare.includes('base')) await evaluate('base', config.model);
+    if (config.evaluate.compare.includes('base')) {
+      await evaluate('base', baseEncoder ?? (await load('base', config.model, baseWhere)));
+      baseEncoder = undefined;
+    } else if (baseEncoder) {
+      await baseEncoder.dispose();
+      encoders.splice(encoders.indexOf(baseEncoder), 1);
+    }
 
     if (config.training.method !== 'none') {
       if (!backend.train) throw new UserError('E_CONFIG', `backend ${config.backend.type} cannot train`);
@@ -251,7 +264,7 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
       env.training = { ...result.info, ...summary.training };
       if (config.evaluate.compare.includes('finetuned')) {
         const { id: _id, revision: _rev, ...rest } = config.model;
-        await evaluate('finetuned', { ...rest, path: result.modelDir });
+        await evaluate('finetuned', await load('finetuned', { ...rest, path: result.modelDir }, 'training'));
       }
     }
     summary.delta = delta(summary.models);
