@@ -6,9 +6,11 @@ import { Registry, type PluginMap } from './registry.js';
 import type { PluginClass } from './types.js';
 
 import jsonlDataset from '../plugins/dataset/jsonl.js';
+import syntheticTransactionsDataset from '../plugins/dataset/synthetic-transactions.js';
 import fieldSplitter from '../plugins/splitter/field.js';
 import noneSplitter from '../plugins/splitter/none.js';
 import ratioSplitter from '../plugins/splitter/ratio.js';
+import hardNegativeMiner from '../plugins/miner/hard-negative.js';
 import noneMiner from '../plugins/miner/none.js';
 import randomNegativeMiner from '../plugins/miner/random-negative.js';
 import ortBackend from '../plugins/backend/ort.js';
@@ -22,9 +24,9 @@ const byType = (...classes: PluginClass[]): Record<string, PluginClass> =>
   Object.fromEntries(classes.map((c) => [c.type, c]));
 
 export const BUILTINS: PluginMap = {
-  dataset: byType(jsonlDataset),
+  dataset: byType(jsonlDataset, syntheticTransactionsDataset),
   splitter: byType(fieldSplitter, noneSplitter, ratioSplitter),
-  miner: byType(noneMiner, randomNegativeMiner),
+  miner: byType(hardNegativeMiner, noneMiner, randomNegativeMiner),
   loss: byType(),
   backend: byType(ortBackend),
   store: byType(lancedbStore, memoryStore),

@@ -52,6 +52,8 @@ export interface Graph {
   initializers: Tensor[];
   inputs: ValueInfo[];
   outputs: ValueInfo[];
+  /** Shapes of intermediate values (optional hints for shape inference and runtime fusions). */
+  valueInfo?: ValueInfo[];
   docString?: string;
 }
 
@@ -126,6 +128,7 @@ export function encodeGraph(g: Graph): ProtoWriter {
   if (g.docString) w.string(10, g.docString);
   for (const v of g.inputs) w.message(11, encodeValueInfo(v));
   for (const v of g.outputs) w.message(12, encodeValueInfo(v));
+  for (const v of g.valueInfo ?? []) w.message(13, encodeValueInfo(v));
   return w;
 }
 

@@ -170,11 +170,9 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
     for (const s of sinks) await s.logConfig?.(redactSecrets(config) as Record<string, unknown>);
     await emit(req.resume ? 'run_resume' : 'run_start', { run_id: runId, name: config.name });
 
-    const dataset = make<DatasetPlugin>('dataset', config.dataset);
-    const data = await stage('dataset', 'dataset', () => dataset.load());
+    const data = await stage('dataset', 'dataset', () => make<DatasetPlugin>('dataset', config.dataset).load());
     checkData(config, loaded, data);
-    const splitter = make<SplitterPlugin>('splitter', config.splitter);
-    const split = await stage('split', 'splitter', () => splitter.split(data));
+    const split = await stage('split', 'splitter', () => make<SplitterPlugin>('splitter', config.splitter).split(data));
     await emit('split', { train: split.train.length, test: split.test.length, eval: split.eval.length, corpus: data.corpus.length });
     ctx.logger.info(
       `data: ${split.train.length} train / ${split.test.length} test / ${split.eval.length} eval queries, ${data.corpus.length} documents`,
@@ -191,8 +189,7 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
     // Miners such as hard-negative rank the corpus with the base model: load it once for both.
     const minerNeedsEncoder = (registry.get('miner', config.miner.type) as { needsEncoder?: boolean }).needsEncoder === true;
     let baseEncoder = minerNeedsEncoder ? await load('base', config.model, baseWhere) : undefined;
-    const miner = make<MinerPlugin>('miner', config.miner);
-    const examples = await stage('mine', 'miner', () => miner.mine(split.train, data.corpus, baseEncoder));
+    const examples = await stage('mine', 'miner', () => make<MinerPlugin>('miner', config.miner).mine(split.train, data.corpus, baseEncoder));
     await emit('mined', { examples: examples.items.length, shapes: examples.shapes });
 
     store = make<StorePlugin>('store', config.store);

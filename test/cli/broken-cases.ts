@@ -55,7 +55,7 @@ export const CASES: BrokenCase[] = [
     name: 'unknown plugin type',
     files: { 'x.yaml': replace('type: jsonl', 'type: jsonll') },
     args: validate,
-    stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:3:9 dataset.type: unknown dataset plugin \"jsonll\". Did you mean \"jsonl\"? Available: jsonl.\n",
+    stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:3:9 dataset.type: unknown dataset plugin \"jsonll\". Did you mean \"jsonl\"? Available: jsonl, synthetic-transactions.\n",
   },
   {
     name: 'unknown plugin option',

@@ -1,0 +1,154 @@
+/**
+ * miner `hard-negative`: ranks the corpus for each training query with the base encoder (cosine;
+ * queries encoded as 'query', documents as 'document') and takes negatives from a rank window over
+ * the non-relevant documents, as sentence-transformers' mine_hard_negatives does: ranks
+ * [range_min, range_max), minus candidates scoring above positive_score · (1 − margin) — the
+ * false-negative guard — then the hardest (`sampling: top`) or a seeded random choice. Each
+ * example is (query, its label's document, a negative, label), with `pairLabel` alternating 1/0
+ * as in `random-negative`, so it serves triplet, pair, labelled and contrastive losses.
+ */
+import { inject, injectable } from 'tsyringe';
+import { UserError } from '../../core/errors.js';
+import { createRng } from '../../core/rng.js';
+import { TOKENS } from '../../core/tokens.js';
+import type { Doc, Encoder, Example, Examples, ExampleShape, JsonSchema, MinerPlugin, Query, RunContext } from '../../core/types.js';
+
+export interface HardNegativeOptions {
+  range_min: number;
+  range_max: number;
+  margin: number | null;
+  num_negatives: number;
+  sampling: 'top' | 'random';
+  seed?: number;
+}
+
+const PROVIDES: readonly ExampleShape[] = ['triplets', 'pairs', 'labelled', 'labelled-pairs'];
+
+@injectable()
+export default class HardNegativeMiner implements MinerPlugin {
+  static readonly type = 'hard-negative';
+  static readonly description =
+    'Triplets whose negatives are the documents the base model ranks highest among the non-relevant ones (rank window, false-negative margin).';
+  static readonly provides = PROVIDES;
+  /** The runner passes the base model's Encoder to mine(). */
+  static readonly needsEncoder = true;
+  static readonly schema: JsonSchema = {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      range_min: { type: 'integer', minimum: 0, default: 0, description: 'First rank (0-based) among the non-relevant documents that may be a negative.' },
+      range_max: {
+        type: 'integer',
+        minimum: 1,
+        default: 10,
+        description: 'End of the rank window (exclusive): negatives come from ranks range_min … range_max − 1.',
+      },
+      margin: {
+        anyOf: [{ type: 'number', minimum: 0, exclusiveMaximum: 1 }, { type: 'null' }],
+        default: 0.05,
+        description: "False-negative guard: skip candidates scoring above positive_score × (1 − margin). null or 0 turns it off.",
+      },
+      num_negatives: { type: 'integer', minimum: 1, default: 1, description: 'Negatives (examples) per training query.' },
+      sampling: {
+        type: 'string',
+        enum: ['top', 'random'],
+        default: 'top',
+        description: 'top: the hardest candidates of the window first; random: a seeded random choice within the window.',
+      },
+      seed: { type: 'integer', description: "Seed for sampling: random (default: the experiment's seed)." },
+    },
+  };
+
+  readonly provides: ExampleShape[] = [...PROVIDES];
+
+  constructor(
+    @inject(TOKENS.options) private readonly options: HardNegativeOptions,
+    @inject(TOKENS.context) private readonly ctx: RunContext,
+  ) {
+    if (options.range_max <= options.range_min) {
+      throw UserError.config([
+        {
+          file: ctx.configFile,
+          path: 'miner.range_max',
+          message: `must be greater than range_min (${options.range_min}), got ${options.range_max}: the window [range_min, range_max) would be empty`,
+        },
+      ]);
+    }
+  }
+
+  async mine(train: Query[], corpus: Doc[], encoder?: Encoder): Promise<Examples> {
+    if (!encoder) {
+      throw new Error('miner hard-negative needs the base encoder to rank documents: mine(train, corpus, encoder) was called without one');
+    }
+    const { range_min, range_max, num_negatives, sampling } = this.options;
+    const margin = this.options.margin ?? 0;
+    const index = new Map(corpus.map((d, i) => [d.id, i]));
+    const rng = createRng(this.options.seed ?? this.ctx.seed);
+
+    const texts = [...new Set(train.map((q) => q.text))];
+    const qVec = new Map<string, Float32Array>();
+    (await encoder.encode(texts, { kind: 'query' })).forEach((v, i) => qVec.set(texts[i]!, normalized(v)));
+    const dVec = (await encoder.encode(corpus.map((d) => d.text), { kind: 'document' })).map(normalized);
+
+    const items: Example[] = [];
+    let skipped = 0;
+    for (const q of train) {
+      if (this.ctx.signal.aborted) throw new Error('miner hard-negative: aborted');
+      const label = q.label ?? q.relevant[0];
+      if (label === undefined) throw new UserError('E_DATA', `miner hard-negative: query ${q.id} has no relevant document`);
+      const posId = index.has(label) ? label : q.relevant[0];
+      const pos = posId !== undefined ? index.get(posId) : undefined;
+      if (pos === undefined) {
+        throw new UserError('E_DATA', `miner hard-negative: query ${q.id}: its relevant document "${posId ?? label}" is not in the corpus`);
+      }
+      const relevant = new Set([pos, ...q.relevant.map((r) => index.get(r)).filter((i): i is number => i !== undefined)]);
+      const v = qVec.get(q.text)!;
+      const scores = dVec.map((d) => dot(v, d));
+      // non-relevant documents, best first (ties by corpus order), inside the rank window
+      const ranked = corpus.map((_, i) => i).filter((i) => !relevant.has(i));
+      ranked.sort((a, b) => scores[b]! - scores[a]! || a - b);
+      const limit = scores[pos]! * (1 - margin);
+      const candidates = ranked.slice(range_min, range_max).filter((i) => margin <= 0 || scores[i]! <= limit);
+      if (candidates.length === 0) {
+        skipped++;
+        continue;
+      }
+      const k = Math.min(num_negatives, candidates.length);
+      const chosen = sampling === 'random' ? rng.sample(candidates, k) : candidates.slice(0, k);
+      for (const neg of chosen) {
+        items.push({ anchor: q.text, positive: corpus[pos]!.text, negative: corpus[neg]!.text, label, pairLabel: items.length % 2 === 0 ? 1 : 0 });
+      }
+    }
+    if (skipped > 0 && items.length === 0) {
+      throw new UserError(
+        'E_DATA',
+        `miner hard-negative: no training query has a negative left in ranks [${range_min}, ${range_max})` +
+          (margin > 0 ? ` under the margin guard (${margin}): lower miner.margin or widen the window` : ': widen the window'),
+      );
+    }
+    if (skipped > 0) {
+      this.ctx.logger.warn(
+        `miner hard-negative: skipped ${skipped} of ${train.length} queries with no negative left in ranks [${range_min}, ${range_max})` +
+          (margin > 0 ? ` after the margin guard (${margin})` : ''),
+      );
+    }
+    return { shapes: [...PROVIDES], items };
+  }
+}
+
+function normalized(v: Float32Array): Float32Array {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
+  const n = Math.sqrt(s);
+  if (n === 0) return v;
+  const out = new Float32Array(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = v[i]! / n;
+  return out;
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) throw new Error(`miner hard-negative: encoder returned vectors of different sizes (${a.length} and ${b.length})`);
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}

@@ -1,0 +1,153 @@
+import { Ajv } from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { UserError } from '../../../core/errors.js';
+import type { Doc, EncodeOptions, Encoder, Query, TextKind } from '../../../core/types.js';
+import HardNegativeMiner, { type HardNegativeOptions } from '../../../plugins/miner/hard-negative.js';
+import { makeContext } from '../../helpers/context.js';
+
+const IDS = ['A', 'B', 'C', 'D', 'E', 'F'];
+const corpus: Doc[] = IDS.map((id) => ({ id, text: `doc ${id}` }));
+
+/**
+ * Documents are one-hot vectors (doc C scaled ×100, so a dot product would misrank it); a query's
+ * vector is its wanted cosine scores, so its cosine with doc i is scores[i] / |scores|: the
+ * ranking and every score ratio the margin guard looks at are the wanted ones.
+ */
+class FakeEncoder implements Encoder {
+  readonly dim = IDS.length;
+  readonly info = { fake: true };
+  readonly calls: Array<{ kind: TextKind; texts: string[] }> = [];
+  constructor(private readonly queries: Record<string, number[]>) {}
+  async encode(texts: string[], opts: EncodeOptions): Promise<Float32Array[]> {
+    this.calls.push({ kind: opts.kind, texts });
+    return texts.map((t) => {
+      if (opts.kind === 'document') {
+        const v = new Float32Array(this.dim);
+        const i = IDS.indexOf(t.slice(4));
+        v[i] = i === 2 ? 100 : 1;
+        return v;
+      }
+      return Float32Array.from(this.queries[t]!);
+    });
+  }
+  async dispose(): Promise<void> {}
+}
+
+//                                A     B     C    D    E    F
+const STEEP = [1.0, 0.99, 0.9, 0.8, 0.7, 0.6];
+const q = (id: string, relevant = ['A']): Query => ({ id, text: `query ${id}`, relevant, label: relevant[0] });
+const DEFAULTS: HardNegativeOptions = { range_min: 0, range_max: 10, margin: 0.05, num_negatives: 1, sampling: 'top' };
+
+function setup(o: Partial<HardNegativeOptions> = {}, seed = 42) {
+  const warnings: string[] = [];
+  const ctx = makeContext({ seed, logger: { info() {}, debug() {}, warn: (m) => warnings.push(m) } });
+  return { miner: new HardNegativeMiner({ ...DEFAULTS, ...o }, ctx), warnings };
+}
+async function negatives(o: Partial<HardNegativeOptions>, scores = STEEP, relevant = ['A']): Promise<string[]> {
+  const ex = await setup(o).miner.mine([q('1', relevant)], corpus, new FakeEncoder({ 'query 1': scores }));
+  return ex.items.map((e) => e.negative!.slice(4));
+}
+
+describe('miner hard-negative', () => {
+  it('has a strict schema with its defaults; margin may be null', () => {
+    const validate = new Ajv({ allErrors: true, useDefaults: true, strict: true }).compile(HardNegativeMiner.schema);
+    const o: Record<string, unknown> = {};
+    expect(validate(o)).toBe(true);
+    expect(o).toEqual(DEFAULTS);
+    expect(validate({ margin: null })).toBe(true);
+    expect(validate({ margin: 1 })).toBe(false);
+    expect(validate({ sampling: 'hardest' })).toBe(false);
+    expect(validate({ num_negatives: 0 })).toBe(false);
+    expect(validate({ range_min: -1 })).toBe(false);
+  });
+
+  it('declares that it needs the encoder and the shapes it produces', () => {
+    expect(HardNegativeMiner.needsEncoder).toBe(true);
+    expect(HardNegativeMiner.provides).toEqual(['triplets', 'pairs', 'labelled', 'labelled-pairs']);
+    expect(setup().miner.provides).toEqual(['triplets', 'pairs', 'labelled', 'labelled-pairs']);
+  });
+
+  it('rejects an empty rank window', () => {
+    expect(() => setup({ range_min: 3, range_max: 3 })).toThrow(UserError);
+    expect(() => setup({ range_min: 3, range_max: 3 })).toThrow(/miner\.range_max: must be greater than range_min \(3\)/);
+  });
+
+  it('fails clearly without an encoder', async () => {
+    await expect(setup().miner.mine([q('1')], corpus)).rejects.toThrow(/needs the base encoder/);
+  });
+
+  it('encodes queries as queries and the corpus as documents, ranking by cosine', async () => {
+    const enc = new FakeEncoder({ 'query 1': STEEP, 'query 2': STEEP });
+    const ex = await setup({ margin: null }).miner.mine([q('1'), q('2'), q('1')], corpus, enc);
+    expect(enc.calls).toEqual([
+      { kind: 'query', texts: ['query 1', 'query 2'] },
+      { kind: 'document', texts: corpus.map((d) => d.text) },
+    ]);
+    // doc C is 100× longer than the others: still ranked by cosine (after B)
+    expect(ex.items.map((e) => e.negative)).toEqual(['doc B', 'doc B', 'doc B']);
+    expect(ex.items.map((e) => [e.anchor, e.positive, e.label])).toEqual([
+      ['query 1', 'doc A', 'A'],
+      ['query 2', 'doc A', 'A'],
+      ['query 1', 'doc A', 'A'],
+    ]);
+    expect(ex.items.map((e) => e.pairLabel)).toEqual([1, 0, 1]);
+    expect(ex.shapes).toEqual(['triplets', 'pairs', 'labelled', 'labelled-pairs']);
+  });
+
+  it('takes negatives from the rank window over the non-relevant documents', async () => {
+    expect(await negatives({ margin: null, num_negatives: 5 })).toEqual(['B', 'C', 'D', 'E', 'F']);
+    expect(await negatives({ margin: null, range_min: 2, range_max: 4, num_negatives: 5 })).toEqual(['D', 'E']);
+    expect(await negatives({ margin: null, range_min: 1, range_max: 2, num_negatives: 5 })).toEqual(['C']);
+    // relevant documents are never negatives and do not take a rank
+    expect(await negatives({ margin: null, num_negatives: 2 }, STEEP, ['A', 'B'])).toEqual(['C', 'D']);
+  });
+
+  it('skips candidates within the relative margin of the positive score (false-negative guard)', async () => {
+    expect(await negatives({})).toEqual(['C']); // B 0.99 > 1.0 × 0.95
+    expect(await negatives({ margin: 0 })).toEqual(['B']);
+    expect(await negatives({ margin: null })).toEqual(['B']);
+    expect(await negatives({ margin: 0.25, num_negatives: 3 })).toEqual(['E', 'F']); // only ≤ 0.75
+    // the positive is not the top document: candidates above it are skipped too
+    expect(await negatives({ margin: 0.05, num_negatives: 2 }, [0.8, 0.99, 0.9, 0.7, 0.5, 0.1])).toEqual(['D', 'E']);
+  });
+
+  it('takes num_negatives per anchor, hardest first, capped by the candidates left', async () => {
+    expect(await negatives({ num_negatives: 3 })).toEqual(['C', 'D', 'E']);
+    expect(await negatives({ num_negatives: 9, range_max: 3 })).toEqual(['C', 'D']); // window B C D, B guarded
+  });
+
+  it('samples randomly within the window, deterministically for a seed', async () => {
+    const train = Array.from({ length: 40 }, (_, i) => q(`${i}`));
+    const enc = () => new FakeEncoder(Object.fromEntries(train.map((x) => [x.text, STEEP])));
+    const run = async (seed: number, o: Partial<HardNegativeOptions> = {}) =>
+      (await setup({ sampling: 'random', margin: null, range_min: 1, range_max: 4, num_negatives: 2, ...o }, seed).miner.mine(train, corpus, enc())).items.map(
+        (e) => e.negative!.slice(4),
+      );
+    const a = await run(1);
+    expect(a).toHaveLength(80);
+    expect(new Set(a)).toEqual(new Set(['C', 'D', 'E']));
+    for (let i = 0; i < a.length; i += 2) expect(a[i]).not.toBe(a[i + 1]);
+    expect(await run(1)).toEqual(a);
+    expect(await run(2)).not.toEqual(a);
+    expect(await run(2, { seed: 1 })).toEqual(a);
+  });
+
+  it('skips queries with no candidate left and warns once with the count', async () => {
+    const enc = new FakeEncoder({ 'query 1': STEEP, 'query 2': STEEP, 'query 3': [1, 0.2, 0.1, 0, 0, 0] });
+    const { miner, warnings } = setup({ margin: 0.5, range_max: 2 });
+    const ex = await miner.mine([q('1'), q('2'), q('3')], corpus, enc);
+    expect(ex.items.map((e) => [e.anchor, e.negative])).toEqual([['query 3', 'doc B']]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/skipped 2 of 3 queries .*ranks \[0, 2\).*margin/);
+  });
+
+  it('fails when no query keeps a negative', async () => {
+    const enc = new FakeEncoder({ 'query 1': STEEP });
+    await expect(setup({ margin: 0.5, range_max: 2 }).miner.mine([q('1')], corpus, enc)).rejects.toThrow(/lower miner\.margin or widen the window/);
+  });
+
+  it('rejects a query whose relevant document is not in the corpus', async () => {
+    const enc = new FakeEncoder({ 'query 1': STEEP });
+    await expect(setup().miner.mine([q('1', ['Z'])], corpus, enc)).rejects.toThrow(/"Z" is not in the corpus/);
+  });
+});
