@@ -4,7 +4,9 @@
  * is present) and a bge-small-shaped BERT with random weights (384 hidden, 12 layers, 12 heads,
  * 1536 intermediate, vocab 30522, dropout 0.1 as in bge-small's config).
  *
- *   node dist/bench/train-model.js [--device wasm|cpu|auto] [--steps 3] [--threads N] [--profile] [--only small|fixture]
+ *   node dist/bench/train-model.js [--device wasm|cpu|auto] [--threads N] [--gemm auto|onnxruntime|backend]
+ *                                  [--steps 3] [--profile]
+ *                                  [--only small|fixture] [--fixture DIR]
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -47,7 +49,7 @@ function batchOf(vocab: number, seed: number): BertInputs {
 
 function step(model: BertModel, batch: BertInputs, backward: boolean): number {
   const mask = tf.tensor2d(batch.attentionMask.flat(), [BATCH, SEQ]);
-  const lossFn = () => tf.mean(tf.square(poolTf(model.forward(batch, { training: true }), mask, 'cls'))) as tf.Scalar;
+  const lossFn = () => tf.mean(tf.square(poolTf(model.forward(batch, { training: true, firstTokenOnly: true }), mask, 'cls'))) as tf.Scalar;
   const t0 = performance.now();
   if (backward) {
     const { value, grads } = tf.variableGrads(lossFn, model.trainableVariables);
@@ -86,9 +88,10 @@ async function bench(name: string, model: BertModel): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const sel = await selectTfjsDevice(device, { threads: Number(opt('threads', '0')) || undefined });
+  const gemm = opt('gemm', 'auto') as 'auto' | 'onnxruntime' | 'backend';
+  const sel = await selectTfjsDevice(device, { threads: Number(opt('threads', '0')) || undefined, gemm });
   console.log(`device: ${sel.device} (backend ${sel.backend}; ${JSON.stringify(sel.details)}); tried: ${sel.tried.join(' | ')}`);
-  const fixture = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'fixtures', 'sentence-transformers', 'tiny-bert');
+  const fixture = opt('fixture', resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'fixtures', 'sentence-transformers', 'tiny-bert'));
   if (only !== 'small') {
     if (existsSync(join(fixture, 'model.safetensors'))) {
       const m = BertModel.load(fixture);

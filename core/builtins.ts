@@ -14,6 +14,14 @@ import hardNegativeMiner from '../plugins/miner/hard-negative.js';
 import noneMiner from '../plugins/miner/none.js';
 import randomNegativeMiner from '../plugins/miner/random-negative.js';
 import ortBackend from '../plugins/backend/ort.js';
+import tfjsBackend from '../plugins/backend/tfjs.js';
+import batchAllTripletLoss from '../plugins/loss/batch-all-triplet.js';
+import batchHardSoftMarginTripletLoss from '../plugins/loss/batch-hard-soft-margin-triplet.js';
+import batchHardTripletLoss from '../plugins/loss/batch-hard-triplet.js';
+import batchSemiHardTripletLoss from '../plugins/loss/batch-semi-hard-triplet.js';
+import contrastiveLoss from '../plugins/loss/contrastive.js';
+import multipleNegativesRankingLoss from '../plugins/loss/multiple-negatives-ranking.js';
+import tripletLoss from '../plugins/loss/triplet.js';
 import lancedbStore from '../plugins/store/lancedb.js';
 import memoryStore from '../plugins/store/memory.js';
 import consoleSink from '../plugins/sink/console.js';
@@ -27,8 +35,16 @@ export const BUILTINS: PluginMap = {
   dataset: byType(jsonlDataset, syntheticTransactionsDataset),
   splitter: byType(fieldSplitter, noneSplitter, ratioSplitter),
   miner: byType(hardNegativeMiner, noneMiner, randomNegativeMiner),
-  loss: byType(),
-  backend: byType(ortBackend),
+  loss: byType(
+    batchAllTripletLoss,
+    batchHardSoftMarginTripletLoss,
+    batchHardTripletLoss,
+    batchSemiHardTripletLoss,
+    contrastiveLoss,
+    multipleNegativesRankingLoss,
+    tripletLoss,
+  ),
+  backend: byType(ortBackend, tfjsBackend),
   store: byType(lancedbStore, memoryStore),
   sink: byType(consoleSink, jsonSink, markdownSink),
 };

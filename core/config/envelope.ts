@@ -3,10 +3,17 @@
  * sections with their defaults, and which sections hold plugin entries of which stage.
  */
 import type { JsonSchema, StageName } from '../types.js';
+import { TRAINING_SCHEMA } from '../train/training-schema.js';
 import { METRIC_NAMES, type TrainingMethod } from './types.js';
 
-/** Implemented training methods (`full` and `adapter` come with the training issue). */
-export const TRAINING_METHODS: readonly TrainingMethod[] = ['none'];
+/** Implemented training methods: `none` (evaluate only), `full` (every encoder weight). */
+export const TRAINING_METHODS: readonly TrainingMethod[] = ['none', 'full'];
+
+/** The trainer's `training:` schema, with the method enum taken from TRAINING_METHODS. */
+function trainingSchema(): JsonSchema {
+  const props = TRAINING_SCHEMA.properties as Record<string, JsonSchema>;
+  return { ...TRAINING_SCHEMA, properties: { ...props, method: { ...props.method, enum: [...TRAINING_METHODS] } } };
+}
 
 export const COMPARE_MODELS = ['base', 'finetuned'] as const;
 export const POOLING_MODES = ['cls', 'mean', 'max'] as const;
@@ -81,15 +88,7 @@ export const CORE_SCHEMAS: Record<string, JsonSchema> = {
       max_seq_length: { type: 'integer', minimum: 1, description: 'Truncate inputs to this many tokens (default: what the model directory says).' },
     },
   },
-  training: {
-    type: 'object',
-    description: 'How the model is fine-tuned.',
-    default: {},
-    additionalProperties: false,
-    properties: {
-      method: { type: 'string', enum: [...TRAINING_METHODS], default: 'none', description: 'Training method; `none` evaluates the base model only.' },
-    },
-  },
+  training: trainingSchema(),
   evaluate: {
     type: 'object',
     description: 'Retrieval evaluation.',

@@ -246,7 +246,8 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
           resume: req.resume ?? false,
           onEvent: (event) => {
             const { type, ...rest } = event;
-            void emit(String(type ?? 'train'), rest);
+            if (type === 'eval') ctx.logger.info(describeTrainingEval(rest, config.evaluate.primary));
+            void emit(type === 'eval' ? 'train_eval' : String(type ?? 'train'), rest);
           },
         }),
       );
@@ -294,6 +295,15 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
   scope.dispose();
   if (failure && !(failure instanceof Interrupted)) throw failure;
   return summary;
+}
+
+/** One log line per evaluation during training: step, epoch and the test-split metrics that matter. */
+function describeTrainingEval(e: Record<string, unknown>, primary: string): string {
+  const m = (e.metrics ?? {}) as Record<string, number>;
+  const parts = [`step ${String(e.step)}`, `epoch ${Number(e.epoch ?? 0).toFixed(2)}`];
+  if (m[primary] !== undefined) parts.push(`test ${primary} ${m[primary]!.toFixed(3)}`);
+  if (m.triplet_accuracy !== undefined) parts.push(`triplet accuracy ${m.triplet_accuracy.toFixed(3)}`);
+  return `  ${parts.join(', ')}`;
 }
 
 /** A plugin module path as loadCustomPlugins resolves it: against the file that lists it (cwd for --set). */

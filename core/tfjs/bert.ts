@@ -40,6 +40,11 @@ export interface ForwardOptions {
   training?: boolean;
   /** Dropout seed for this call; by default a per-model counter. */
   seed?: number;
+  /**
+   * Compute the last layer for the first ([CLS]) token only and return [batch, 1, hidden]: exact
+   * for CLS pooling, and it skips most of the last layer's work.
+   */
+  firstTokenOnly?: boolean;
 }
 
 const SUPPORTED = 'supported: model_type "bert" with hidden_act "gelu" and absolute position embeddings (BertModel layout: bge-*, all-MiniLM-*, e5-*)';
@@ -209,8 +214,11 @@ export class BertModel {
       const emb = tf.reshape(tf.add(tf.add(words, pos), tt), [N, H]);
       let h = drop(layerNorm(emb, this.v1('embeddings.LayerNorm.weight'), this.v1('embeddings.LayerNorm.bias'), cfg.layerNormEps), cfg.hiddenDropout) as tf.Tensor2D;
 
-      for (let l = 0; l < cfg.numLayers; l++) h = this.layer(`encoder.layer.${l}.`, h, maskAdd, B, S, drop);
-      return tf.reshape(h, [B, S, H]);
+      const last = cfg.numLayers - 1;
+      for (let l = 0; l < last; l++) h = this.layer(`encoder.layer.${l}.`, h, h, maskAdd, B, S, S, drop);
+      if (!opts.firstTokenOnly) return tf.reshape(this.layer(`encoder.layer.${last}.`, h, h, maskAdd, B, S, S, drop), [B, S, H]);
+      const first = tf.reshape(tf.slice(tf.reshape(h, [B, S, H]), [0, 0, 0], [B, 1, H]), [B, H]) as tf.Tensor2D;
+      return tf.reshape(this.layer(`encoder.layer.${last}.`, first, h, maskAdd, B, 1, S, drop), [B, 1, H]);
     });
   }
 
@@ -222,20 +230,30 @@ export class BertModel {
     return dense(x, this.w(p + '.weight') as tf.Tensor2D, this.v1(p + '.bias'));
   }
 
-  private layer(p: string, h: tf.Tensor2D, maskAdd: tf.Tensor, B: number, S: number, drop: (x: tf.Tensor, r: number) => tf.Tensor): tf.Tensor2D {
+  /**
+   * One post-LN encoder layer. `hq` [B·Sq, H] are the rows whose outputs are wanted (queries and
+   * residual stream), `hkv` [B·Sk, H] the rows attended to (the same tensor except for the last
+   * layer of a firstTokenOnly pass).
+   */
+  private layer(
+    p: string, hq: tf.Tensor2D, hkv: tf.Tensor2D, maskAdd: tf.Tensor, B: number, Sq: number, Sk: number,
+    drop: (x: tf.Tensor, r: number) => tf.Tensor,
+  ): tf.Tensor2D {
     const cfg = this.config;
     const nh = cfg.numHeads;
     const d = cfg.hiddenSize / nh;
     const eps = cfg.layerNormEps;
-    const heads = (x: tf.Tensor2D, perm: number[], shape: [number, number, number]) => tf.reshape(tf.transpose(tf.reshape(x, [B, S, nh, d]), perm), shape) as tf.Tensor3D;
+    const heads = (x: tf.Tensor2D, S: number, perm: number[], shape: [number, number, number]) =>
+      tf.reshape(tf.transpose(tf.reshape(x, [B, S, nh, d]), perm), shape) as tf.Tensor3D;
 
-    const q = heads(tf.mul(this.dense(p + 'attention.self.query', h), 1 / Math.sqrt(d)), [0, 2, 1, 3], [B * nh, S, d]);
-    const kT = heads(this.dense(p + 'attention.self.key', h), [0, 2, 3, 1], [B * nh, d, S]);
-    const v = heads(this.dense(p + 'attention.self.value', h), [0, 2, 1, 3], [B * nh, S, d]);
-    const scores = tf.add(tf.reshape(bmm(q, kT), [B, nh, S, S]), maskAdd);
+    const q = heads(tf.mul(this.dense(p + 'attention.self.query', hq), 1 / Math.sqrt(d)), Sq, [0, 2, 1, 3], [B * nh, Sq, d]);
+    const k = heads(this.dense(p + 'attention.self.key', hkv), Sk, [0, 2, 1, 3], [B * nh, Sk, d]);
+    const v = heads(this.dense(p + 'attention.self.value', hkv), Sk, [0, 2, 1, 3], [B * nh, Sk, d]);
+    const scores = tf.add(tf.reshape(bmm(q, k, false, true), [B, nh, Sq, Sk]), maskAdd);
     const probs = drop(tf.softmax(scores), cfg.attentionDropout);
-    const ctx = bmm(tf.reshape(probs, [B * nh, S, S]) as tf.Tensor3D, v);
-    const merged = tf.reshape(tf.transpose(tf.reshape(ctx, [B, nh, S, d]), [0, 2, 1, 3]), [B * S, nh * d]) as tf.Tensor2D;
+    const ctx = bmm(tf.reshape(probs, [B * nh, Sq, Sk]) as tf.Tensor3D, v);
+    const merged = tf.reshape(tf.transpose(tf.reshape(ctx, [B, nh, Sq, d]), [0, 2, 1, 3]), [B * Sq, nh * d]) as tf.Tensor2D;
+    const h = hq;
 
     const attnOut = drop(this.dense(p + 'attention.output.dense', merged), cfg.hiddenDropout);
     const h1 = layerNorm(tf.add(attnOut, h), this.v1(p + 'attention.output.LayerNorm.weight'), this.v1(p + 'attention.output.LayerNorm.bias'), eps) as tf.Tensor2D;

@@ -7,13 +7,16 @@
  * @tensorflow/tfjs-backend-webgpu; where any is missing it falls back like `auto`, with the reason
  * logged. Any other explicitly requested device that is unavailable is a UserError (E_MODEL)
  * naming the devices that are available. The result records what was actually used.
- * On wasm, XNNPACK runs on `threads` threads (default: the CPU count, at most 8) through the
- * shim in wasm-threads.ts, or on one thread where the shim does not apply.
+ * On the wasm and cpu devices, matrix products go to onnxruntime-node's native kernels when it
+ * loads (`gemm: 'auto'`, see ort-gemm.ts) on `threads` threads (default: the CPU count, at most
+ * 8); otherwise wasm's XNNPACK runs on `threads` threads through the shim in wasm-threads.ts
+ * (one thread where the shim does not apply).
  */
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
 import type { Logger } from '../types.js';
+import { disableOrtGemm, enableOrtGemm, ortGemmInfo } from './ort-gemm.js';
 import { setWasmBackendThreaded, threadsShimApplies } from './wasm-threads.js';
 
 export type TfjsDevice = 'auto' | 'node-gpu' | 'node' | 'wasm' | 'cpu' | 'webgpu';
@@ -57,8 +60,13 @@ function reasonOf(e: unknown, pkg: string): string {
 
 export interface SelectOptions {
   logger?: Logger;
-  /** wasm only: XNNPACK threads (default: CPU count, at most 8; 1 = single-threaded build). */
+  /** Compute threads for matrix products (default: CPU count, at most 8). */
   threads?: number;
+  /**
+   * wasm and cpu devices: where matrix products run. auto = onnxruntime-node when it loads, else
+   * the tfjs backend; onnxruntime = required (E_MODEL if unavailable); backend = tfjs only.
+   */
+  gemm?: 'auto' | 'onnxruntime' | 'backend';
 }
 
 export function defaultThreads(): number {
@@ -68,6 +76,7 @@ export function defaultThreads(): number {
 
 async function activateWasm(pkg: string, threads: number, logger?: Logger): Promise<string | undefined> {
   await importOptional(pkg);
+  if (ortGemmInfo() !== undefined) threads = 1; // XNNPACK keeps only attention's small products
   const initialised = tf.engine().registry.wasm !== undefined;
   if (threads > 1 && !initialised && threadsShimApplies()) {
     const factory = tf.findBackendFactory('wasm');
@@ -96,6 +105,13 @@ async function activate(device: Concrete, opts: SelectOptions = {}): Promise<str
       }
       return (await tf.setBackend('tensorflow')) ? undefined : `backend "tensorflow" of ${pkg} failed to initialise`;
     }
+    const fast = device === 'wasm' || device === 'cpu';
+    if (!fast) disableOrtGemm();
+    if (fast && (opts.gemm ?? 'auto') !== 'backend') {
+      const why = enableOrtGemm(opts.threads ?? defaultThreads());
+      if (why !== undefined && opts.gemm === 'onnxruntime') return why;
+      if (why !== undefined) opts.logger?.debug(`matrix products stay on the tfjs backend: ${why}`);
+    } else if (fast) disableOrtGemm();
     if (device === 'wasm') return await activateWasm(pkg, opts.threads ?? defaultThreads(), opts.logger);
     if (device === 'cpu') return (await tf.setBackend('cpu')) ? undefined : 'the cpu backend failed to initialise';
     return await activateWebgpu();
@@ -134,7 +150,7 @@ function wasmThreads(): number {
 }
 
 function details(backend: string): Record<string, unknown> {
-  const out: Record<string, unknown> = { tfjs: tf.version.tfjs };
+  const out: Record<string, unknown> = { tfjs: tf.version.tfjs, gemm: ortGemmInfo() ?? `tfjs ${backend}` };
   if (backend === 'wasm') {
     out.simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
     out.threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? wasmThreads() : 1;

@@ -7,18 +7,23 @@
  *  - the stock gradient of `gather` needs UnsortedSegmentSum, missing on wasm: the embedding
  *    lookup's gradient is a dense scatter-add (ScatterNd sums duplicate indices), so rows of
  *    tokens absent from a batch get an exact zero gradient, as in torch.
+ * When onnxruntime GEMM is enabled (ort-gemm.ts), dense layers and batched products run there.
  * Each gradient equals tfjs's stock gradient (checked in test/tfjs/ops.test.ts).
  */
 import * as tf from '@tensorflow/tfjs';
+import { mixSeed, mulberry32 } from '../rng.js';
+import { gemm, ortGemmActive } from './ort-gemm.js';
 
 const isWasm = (): boolean => tf.getBackend() === 'wasm';
 
 /** y = x·Wᵀ + b, with W in torch's Linear layout [out, in]; x is [n, in]. */
 export const dense = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
   save([x, w]);
-  const value = tf.fused.matMul({ a: x, b: tf.transpose(w), bias: b });
+  const ort = ortGemmActive();
+  const value = ort ? gemm(x, w, false, true, b) : tf.fused.matMul({ a: x, b: tf.transpose(w), bias: b });
   const gradFunc = (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
     const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
+    if (ort) return [gemm(dy, sw), gemm(dy, sx, true, false), tf.sum(dy, 0)];
     return [tf.matMul(dy, sw), tf.matMul(tf.transpose(dy), sx), tf.sum(dy, 0)];
   };
   return { value, gradFunc };
@@ -92,21 +97,41 @@ export function bmmForward(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
 
 const swap = (t: tf.Tensor3D): tf.Tensor3D => tf.transpose(t, [0, 2, 1]);
 
-/** Differentiable batched matMul (see bmmForward); the gradient uses bmmForward too. */
-export const bmm = tf.customGrad(((a: tf.Tensor3D, b: tf.Tensor3D, save: tf.GradSaveFunc) => {
-  save([a, b]);
-  const gradFunc = (dy: tf.Tensor3D, saved: tf.Tensor[]) => {
-    const [sa, sb] = saved as [tf.Tensor3D, tf.Tensor3D];
-    return [bmmForward(dy, swap(sb)), bmmForward(swap(sa), dy)];
-  };
-  return { value: bmmForward(a, b), gradFunc };
-}) as any) as (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
+/** op(a)·op(b) for batched 3-D operands, op = transpose where the flag is set. */
+function product(a: tf.Tensor3D, b: tf.Tensor3D, ta: boolean, tb: boolean): tf.Tensor3D {
+  if (ortGemmActive()) return gemm(a, b, ta, tb) as tf.Tensor3D;
+  if (!isWasm()) return tf.matMul(a, b, ta, tb);
+  return bmmForward(ta ? swap(a) : a, tb ? swap(b) : b);
+}
 
-/** Inverted dropout with a fixed seed (identity when rate is 0). */
+/**
+ * Differentiable batched matMul op(a)·op(b) (transposeA with transposeB is not supported). The
+ * transposes are explicit on wasm, folded into the product on onnxruntime and other backends.
+ */
+export function bmm(a: tf.Tensor3D, b: tf.Tensor3D, transA = false, transB = false): tf.Tensor3D {
+  if (transA && transB) throw new Error('bmm: transposing both operands is not supported');
+  const f = tf.customGrad(((x: tf.Tensor3D, y: tf.Tensor3D, save: tf.GradSaveFunc) => {
+    save([x, y]);
+    const gradFunc = (dc: tf.Tensor3D, saved: tf.Tensor[]) => {
+      const [sa, sb] = saved as [tf.Tensor3D, tf.Tensor3D];
+      if (transA) return [product(sb, dc, false, true), product(sa, dc, false, false)]; // C = Aᵀ·B
+      if (transB) return [product(dc, sb, false, false), product(dc, sa, true, false)]; // C = A·Bᵀ
+      return [product(dc, sb, false, true), product(sa, dc, true, false)];
+    };
+    return { value: product(x, y, transA, transB), gradFunc };
+  }) as any) as (x: tf.Tensor3D, y: tf.Tensor3D) => tf.Tensor3D;
+  return f(a, b);
+}
+
+/**
+ * Inverted dropout with a fixed seed (identity when rate is 0). The keep-mask (0 or 1/(1−rate))
+ * is drawn on the host with mulberry32: one tensor upload instead of tfjs's four random ops.
+ */
 export function dropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor {
   if (rate <= 0) return x;
-  const keep = tf.tidy(() =>
-    tf.div(tf.cast(tf.greaterEqual(tf.randomUniform(x.shape, 0, 1, 'float32', seed), rate), 'float32'), 1 - rate),
-  );
-  return tf.mul(x, keep);
+  const next = mulberry32(mixSeed(seed));
+  const keep = new Float32Array(x.size);
+  const scale = 1 / (1 - rate);
+  for (let i = 0; i < keep.length; i++) keep[i] = next() >= rate ? scale : 0;
+  return tf.mul(x, tf.tensor(keep, x.shape, 'float32'));
 }

@@ -43,8 +43,9 @@ export async function setWasmBackendThreaded(threads: number): Promise<number> {
   const origCpus = os.cpus;
 
   globalThis.Blob = class RecordingBlob extends OrigBlob {
-    constructor(parts?: BlobPart[], opts?: BlobPropertyBag) {
-      super(parts, opts);
+    constructor(...args: ConstructorParameters<typeof Blob>) {
+      super(...args);
+      const parts = args[0] as unknown[] | undefined;
       if (Array.isArray(parts) && parts.every((p) => typeof p === 'string')) {
         const text = parts.join('');
         texts.set(this, text);
@@ -74,5 +75,16 @@ export async function setWasmBackendThreaded(threads: number): Promise<number> {
     URL.createObjectURL = origCreate;
     os.cpus = origCpus;
   }
+  unrefWorkers();
   return wasm.getThreadsCount();
+}
+
+/** pthread workers must not keep the process alive (Emscripten refs the running ones). */
+function unrefWorkers(): void {
+  const backend = tf.engine().registry.wasm as unknown as { wasm?: { PThread?: Record<string, unknown> } } | undefined;
+  const pt = backend?.wasm?.PThread;
+  if (!pt) return;
+  for (const key of ['runningWorkers', 'unusedWorkers']) {
+    for (const w of (pt[key] as Array<{ unref?: () => void }> | undefined) ?? []) w.unref?.();
+  }
 }

@@ -23,7 +23,11 @@ describeShared('ftrun run configs/bge.yaml (fixture model, sentence-transformers
   for (const store of ['lancedb', 'memory']) {
     it(`reproduces retrieval.json with store ${store}`, async () => {
       const runs = tempDir();
-      const r = await cli(['run', BGE, '--runs-dir', runs, '--json', '--quiet', '--set', `model={path: ${TINY_BERT}}`, '--set', `store.type=${store}`]);
+      const r = await cli([
+        'run', BGE, '--runs-dir', runs, '--json', '--quiet',
+        '--set', `model={path: ${TINY_BERT}}`, '--set', `store.type=${store}`,
+        '--set', 'backend={type: ort}', '--set', 'training={method: none}', '--set', 'evaluate.compare=[base]',
+      ]);
       expect(r.stderr).not.toMatch(/error/i);
       expect(r.code).toBe(0);
       const summary = JSON.parse(r.stdout) as { run_dir: string; status: string; models: Record<string, Record<string, number>> };

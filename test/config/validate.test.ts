@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { trainingDefaults } from '../../core/train/training-schema.js';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config/load.js';
 import { validateConfig } from '../../core/config/validate.js';
@@ -48,7 +49,7 @@ describe('validateConfig', () => {
       miner: { type: 'none' },
       model: { path: './model', revision: 'main', query_prompt: '', document_prompt: '' },
       backend: { type: 'ort' },
-      training: { method: 'none' },
+      training: { method: 'none', ...trainingDefaults() },
       evaluate: {
         compare: ['base'],
         metrics: ['mrr', 'recall', 'ndcg', 'map', 'precision', 'hit'],

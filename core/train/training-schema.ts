@@ -1,0 +1,135 @@
+/**
+ * The `training:` section of an experiment file for full fine-tuning (method `full`): its JSON
+ * Schema (defaults inside, one description per option) and the typed, validated view the trainer
+ * reads. The defaults are the Hugging Face / sentence-transformers ones, except where noted.
+ */
+import type { JsonSchema } from '../types.js';
+
+export type BatchSamplerKind = 'no-duplicates' | 'group-by-label';
+export const BATCH_SAMPLERS: readonly BatchSamplerKind[] = ['no-duplicates', 'group-by-label'];
+
+export type SchedulerKind = 'linear' | 'constant';
+export const SCHEDULERS: readonly SchedulerKind[] = ['linear', 'constant'];
+
+/** The validated `training:` section (method full). */
+export interface FullTrainingConfig {
+  method: 'none' | 'full';
+  epochs: number;
+  batch_size: number;
+  learning_rate: number;
+  warmup_ratio: number;
+  warmup_steps: number;
+  weight_decay: number;
+  max_grad_norm: number;
+  gradient_accumulation_steps: number;
+  batch_sampler: BatchSamplerKind;
+  samples_per_label: number;
+  scheduler: SchedulerKind;
+  eval_every: number;
+  save_total_limit: number;
+  load_best: boolean;
+  max_steps?: number;
+  export_onnx: boolean;
+  seed?: number;
+}
+
+export const TRAINING_SCHEMA: JsonSchema = {
+  type: 'object',
+  description: 'How the model is fine-tuned (see docs/training.md).',
+  default: {},
+  additionalProperties: false,
+  properties: {
+    method: {
+      type: 'string',
+      enum: ['none', 'full'],
+      default: 'none',
+      description: 'Training method: `none` evaluates the base model only; `full` fine-tunes every weight of the encoder (backend tfjs).',
+    },
+    epochs: { type: 'integer', minimum: 1, default: 1, description: 'Passes over the training examples.' },
+    batch_size: { type: 'integer', minimum: 1, default: 16, description: 'Examples per batch (per forward/backward pass).' },
+    learning_rate: { type: 'number', exclusiveMinimum: 0, default: 2e-5, description: 'Peak learning rate of AdamW.' },
+    warmup_ratio: {
+      type: 'number',
+      minimum: 0,
+      maximum: 1,
+      default: 0.1,
+      description: 'Share of the optimizer steps during which the learning rate rises linearly from 0 (used when warmup_steps is 0).',
+    },
+    warmup_steps: { type: 'integer', minimum: 0, default: 0, description: 'Warmup in optimizer steps; 0 = use warmup_ratio.' },
+    weight_decay: {
+      type: 'number',
+      minimum: 0,
+      default: 0.01,
+      description: 'AdamW decoupled weight decay, applied to every weight except biases and LayerNorm weights (as the Hugging Face Trainer).',
+    },
+    max_grad_norm: { type: 'number', minimum: 0, default: 1.0, description: 'Clip the global gradient norm to this value; 0 disables clipping.' },
+    gradient_accumulation_steps: {
+      type: 'integer',
+      minimum: 1,
+      default: 1,
+      description: 'Batches whose gradients are summed (each loss divided by this number) before one optimizer step.',
+    },
+    batch_sampler: {
+      type: 'string',
+      enum: [...BATCH_SAMPLERS],
+      default: 'no-duplicates',
+      description:
+        'How batches are drawn: no-duplicates (shuffled, no text twice in a batch, as sentence-transformers\' NoDuplicatesBatchSampler) ' +
+        'or group-by-label (samples_per_label examples of each of several labels, so batch triplet losses always find valid triplets).',
+    },
+    samples_per_label: {
+      type: 'integer',
+      minimum: 2,
+      default: 2,
+      description: 'group-by-label only: examples of one label placed together in a batch (K of P labels × K examples).',
+    },
+    scheduler: {
+      type: 'string',
+      enum: [...SCHEDULERS],
+      default: 'linear',
+      description: 'Learning-rate schedule after warmup: linear (decay to 0 at the last step) or constant.',
+    },
+    eval_every: {
+      type: 'integer',
+      minimum: 0,
+      default: 0,
+      description: 'Evaluate on the test split and save a checkpoint every this many optimizer steps; 0 = at the end of each epoch.',
+    },
+    save_total_limit: {
+      type: 'integer',
+      minimum: 0,
+      default: 2,
+      description: 'Checkpoints kept in <run>/checkpoints (the newest ones, plus the best); 0 keeps all.',
+    },
+    load_best: {
+      type: 'boolean',
+      default: true,
+      description: 'Save the checkpoint with the best primary metric (evaluate.primary on the test split) as the fine-tuned model, instead of the last one.',
+    },
+    max_steps: {
+      type: 'integer',
+      minimum: 1,
+      description: 'Stop after this many optimizer steps (overrides epochs, as in Hugging Face; the schedule spans max_steps).',
+    },
+    export_onnx: {
+      type: 'boolean',
+      default: true,
+      description: 'Also write <run>/model/onnx/model.onnx, so the ort backend can encode with the fine-tuned model.',
+    },
+    seed: { type: 'integer', description: "Seed for batch order, dropout and evaluation triplets (default: the experiment's seed)." },
+  },
+};
+
+/** Default values of every option that has one (the schema's defaults). */
+export function trainingDefaults(): FullTrainingConfig {
+  const out: Record<string, unknown> = {};
+  for (const [key, s] of Object.entries(TRAINING_SCHEMA.properties as Record<string, { default?: unknown }>)) {
+    if (s.default !== undefined) out[key] = s.default;
+  }
+  return out as unknown as FullTrainingConfig;
+}
+
+/** The validated section as the trainer reads it; options missing (e.g. in unit tests) take their defaults. */
+export function readTrainingConfig(section: Record<string, unknown>): FullTrainingConfig {
+  return { ...trainingDefaults(), ...(section as Partial<FullTrainingConfig>) };
+}

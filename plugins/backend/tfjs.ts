@@ -1,0 +1,188 @@
+/**
+ * Backend `tfjs`: a BERT-family sentence encoder written with TensorFlow.js ops (core/tfjs), which
+ * both encodes and fine-tunes (training.method full). Weights come from the model directory's
+ * model.safetensors; tokenizer, pooling, Normalize, max_seq_length and prompts from its Hugging
+ * Face / sentence-transformers files (overridable in `model:`). The device is chosen once per
+ * process (auto: tfjs-node-gpu, tfjs-node, wasm, then cpu) and recorded in `info`.
+ */
+import { join } from 'node:path';
+import { inject, injectable } from 'tsyringe';
+import { UserError } from '../../core/errors.js';
+import { exportBertOnnx } from '../../core/export/onnx.js';
+import { resolveModelDir } from '../../core/model/hub.js';
+import { loadModelLayout, type ModelLayout } from '../../core/model/layout.js';
+import { type DeviceSelection, selectTfjsDevice, TFJS_DEVICES, type TfjsDevice } from '../../core/tfjs/device.js';
+import { TfjsSentenceModel } from '../../core/tfjs/sentence.js';
+import { TOKENS } from '../../core/tokens.js';
+import type { LossPlugin } from '../../core/train/loss.js';
+import { saveSentenceTransformer } from '../../core/train/model-dir.js';
+import { runTraining } from '../../core/train/trainer.js';
+import { readTrainingConfig } from '../../core/train/training-schema.js';
+import type { MetricName } from '../../core/config/types.js';
+import type { BackendPlugin, EncodeOptions, Encoder, JsonSchema, ModelSpec, RunContext, TrainRequest, TrainResult } from '../../core/types.js';
+
+export interface TfjsOptions {
+  device: TfjsDevice;
+  threads: number;
+  batch_size: number;
+}
+
+@injectable()
+export default class TfjsBackend implements BackendPlugin {
+  static readonly type = 'tfjs';
+  static readonly description = 'BERT-family encoder on TensorFlow.js (wasm/cpu, or tfjs-node when installed): encodes and fine-tunes (training.method full).';
+  static readonly canTrain = true;
+  static readonly schema: JsonSchema = {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      device: {
+        type: 'string',
+        enum: [...TFJS_DEVICES],
+        default: 'auto',
+        description: 'Where tfjs runs: auto (tfjs-node-gpu, tfjs-node, wasm, then cpu — the first available), node-gpu, node, wasm, cpu or webgpu (falls back like auto).',
+      },
+      threads: { type: 'integer', minimum: 1, default: 2, description: 'wasm only: XNNPACK threads for matrix products (1 = single-threaded).' },
+      batch_size: { type: 'integer', minimum: 1, default: 32, description: 'Texts per forward pass when encoding (texts are sorted by length first).' },
+    },
+  };
+
+  private selection?: DeviceSelection;
+
+  constructor(
+    @inject(TOKENS.options) private readonly options: TfjsOptions,
+    @inject(TOKENS.context) private readonly ctx: RunContext,
+  ) {}
+
+  /** Activate the device (once per process: tfjs has one global backend). */
+  private async device(): Promise<DeviceSelection> {
+    this.selection ??= await selectTfjsDevice(this.options.device, { threads: this.options.threads, logger: this.ctx.logger });
+    return this.selection;
+  }
+
+  private async load(spec: ModelSpec, name: string): Promise<{ model: TfjsSentenceModel; layout: ModelLayout; sel: DeviceSelection }> {
+    const sel = await this.device();
+    const dir = await resolveModelDir(spec, this.ctx, { weights: ['safetensors'] });
+    const layout = loadModelLayout(dir, spec);
+    if (!layout.weightsFile) {
+      throw new UserError('E_MODEL', `model ${name} (${dir}) has no model.safetensors: the tfjs backend reads safetensors weights (convert pytorch_model.bin, or use backend ort with an ONNX export)`);
+    }
+    return { model: TfjsSentenceModel.load(layout), layout, sel };
+  }
+
+  private facts(sel: DeviceSelection, layout: ModelLayout): Record<string, unknown> {
+    return {
+      backend: 'tfjs',
+      device: sel.device,
+      tfjs_backend: sel.backend,
+      requested_device: sel.requested,
+      devices_tried: sel.tried,
+      ...sel.details,
+      batch_size: this.options.batch_size,
+      pooling: layout.pooling,
+      normalize: layout.normalize,
+      max_seq_length: layout.maxSeqLength,
+      model_dir: layout.dir,
+    };
+  }
+
+  async loadEncoder(spec: ModelSpec, name: string): Promise<Encoder> {
+    const { model, layout, sel } = await this.load(spec, name);
+    return new TfjsEncoder(model, this.facts(sel, layout), this.options.batch_size, this.ctx.signal);
+  }
+
+  async train(req: TrainRequest): Promise<TrainResult> {
+    const t0 = performance.now();
+    const { model, layout, sel } = await this.load(req.model, 'base');
+    const training = readTrainingConfig(req.training);
+    try {
+      const out = await runTraining({
+        model,
+        loss: req.loss as LossPlugin,
+        examples: req.examples.items,
+        training,
+        seed: this.ctx.seed,
+        test: req.test,
+        corpus: req.corpus,
+        metrics: req.metrics as MetricName[],
+        k: req.k,
+        primary: req.primary,
+        checkpointDir: req.checkpointDir,
+        resume: req.resume,
+        onEvent: (e) => req.onEvent(e),
+        logger: this.ctx.logger,
+        progress: this.ctx.progress,
+        signal: this.ctx.signal,
+        encodeBatchSize: this.options.batch_size,
+      });
+      saveSentenceTransformer(model.bert, layout, req.outDir);
+      let onnx: string | undefined;
+      let onnxError: string | undefined;
+      if (training.export_onnx) {
+        // A failed export must not lose the trained model (saved above): warn, and record why.
+        try {
+          await exportBertOnnx(req.outDir, join(req.outDir, 'onnx', 'model.onnx'));
+          onnx = join(req.outDir, 'onnx', 'model.onnx');
+        } catch (e) {
+          onnxError = (e as Error).message;
+          this.ctx.logger.warn(`the fine-tuned model is saved in ${req.outDir}, but its ONNX export failed: ${onnxError}`);
+        }
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      return {
+        modelDir: req.outDir,
+        steps: out.steps,
+        epochs: out.epochs,
+        seconds,
+        samplesPerSecond: out.trainSeconds > 0 ? out.samples / out.trainSeconds : 0,
+        ...(out.best ? { bestStep: out.best.step } : {}),
+        info: {
+          ...this.facts(sel, layout),
+          ...out.info,
+          steps: out.steps,
+          samples: out.samples,
+          train_seconds: out.trainSeconds,
+          ...(out.best ? { best: out.best } : {}),
+          ...(out.resumedFrom !== undefined ? { resumed_from_step: out.resumedFrom } : {}),
+          ...(onnx ? { onnx_file: onnx } : {}),
+          ...(onnxError ? { onnx_error: onnxError } : {}),
+        },
+      };
+    } finally {
+      model.dispose();
+    }
+  }
+}
+
+class TfjsEncoder implements Encoder {
+  readonly dim: number;
+
+  constructor(
+    private readonly model: TfjsSentenceModel,
+    readonly info: Record<string, unknown>,
+    private readonly batchSize: number,
+    private readonly signal: AbortSignal,
+  ) {
+    this.dim = model.dim;
+  }
+
+  async encode(texts: string[], opts: EncodeOptions): Promise<Float32Array[]> {
+    const prompt = opts.kind === 'query' ? this.model.layout.queryPrompt : this.model.layout.documentPrompt;
+    // Longest first, so each batch pads little; results go back to the callers' order.
+    const order = texts.map((_, i) => i).sort((a, b) => (prompt + texts[b]!).length - (prompt + texts[a]!).length || a - b);
+    const out = new Array<Float32Array>(texts.length);
+    for (let start = 0; start < order.length; start += this.batchSize) {
+      if (this.signal.aborted) throw this.signal.reason ?? new Error('aborted');
+      const idx = order.slice(start, start + this.batchSize);
+      const vecs = this.model.embed(idx.map((i) => texts[i]!), opts.kind, this.batchSize);
+      idx.forEach((i, k) => (out[i] = vecs[k]!));
+      opts.onProgress?.(Math.min(start + this.batchSize, order.length), order.length);
+      await new Promise((res) => setImmediate(res));
+    }
+    return out;
+  }
+
+  async dispose(): Promise<void> {
+    this.model.dispose();
+  }
+}
