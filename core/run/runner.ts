@@ -184,7 +184,8 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
       (env.encoders as Record<string, unknown>)[model] = encoder.info;
       return encoder;
     };
-    const baseWhere = config.model.path !== undefined ? 'model.path' : config.model.id !== undefined ? 'model.id' : 'model';
+    const source = (['path', 'id', 'bundled'] as const).find((k) => config.model[k] !== undefined);
+    const baseWhere = source ? `model.${source}` : 'model';
 
     // Miners such as hard-negative rank the corpus with the base model: load it once for both.
     const minerNeedsEncoder = (registry.get('miner', config.miner.type) as { needsEncoder?: boolean }).needsEncoder === true;

@@ -32,6 +32,8 @@ export default class TfjsBackend implements BackendPlugin {
   static readonly type = 'tfjs';
   static readonly description = 'BERT-family encoder on TensorFlow.js (wasm/cpu, or tfjs-node when installed): encodes and fine-tunes (training.method full).';
   static readonly canTrain = true;
+  /** Also loads the bundled models of core/bundled (model.bundled). */
+  static readonly servesBundled = true;
   static readonly schema: JsonSchema = {
     type: 'object',
     additionalProperties: false,
@@ -87,6 +89,17 @@ export default class TfjsBackend implements BackendPlugin {
   }
 
   async loadEncoder(spec: ModelSpec, name: string): Promise<Encoder> {
+    if (spec.bundled !== undefined) {
+      const { loadBundled } = await import('../../core/bundled/index.js');
+      return loadBundled(spec.bundled, {
+        selection: await this.device(),
+        batchSize: this.options.batch_size,
+        queryPrompt: spec.query_prompt,
+        documentPrompt: spec.document_prompt,
+        logger: this.ctx.logger,
+        signal: this.ctx.signal,
+      });
+    }
     const { model, layout, sel } = await this.load(spec, name);
     return new TfjsEncoder(model, this.facts(sel, layout), this.options.batch_size, this.ctx.signal);
   }

@@ -85,7 +85,7 @@ export const CASES: BrokenCase[] = [
     name: 'model with both id and path',
     files: { 'x.yaml': replace(`  path: ${TINY_BERT}`, `  path: ${TINY_BERT}\n  id: BAAI/bge-base-en`) },
     args: validate,
-    stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:7:1 model: give either \"id\" (a hub model id) or \"path\" (a model directory), not both\n",
+    stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:7:1 model: give only one of \"id\" (a hub model id), \"path\" (a model directory) or \"bundled\"; found \"id\" and \"path\"\n",
   },
   {
     name: 'several problems reported together',
@@ -219,5 +219,21 @@ export const CASES: BrokenCase[] = [
     args: run,
     env: { HF_HUB_OFFLINE: '1', HF_HOME: '<dir>/hf' },
     stderr: "error[E_MODEL]: <dir>/x.yaml:8:7 model.id: model \"example-org/never-downloaded\" is not in the Hugging Face cache (<dir>/hf/hub/models--example-org--never-downloaded) and HF_HUB_OFFLINE=1: download it once with network access, or point model.path at a local directory\n",
+  },
+  {
+    name: 'bundled model on a backend that cannot load it',
+    files: { 'x.yaml': replace(`path: ${TINY_BERT}`, 'bundled: use-lite') + 'backend: { type: ort }\n' },
+    args: validate,
+    stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:12:18 backend.type: backend ort cannot load bundled model use-lite. Backends that can: tfjs.\n",
+  },
+  {
+    name: 'full fine-tuning of a frozen bundled model',
+    files: {
+      'x.yaml':
+        replace(`path: ${TINY_BERT}`, 'bundled: use-lite') +
+        'backend: { type: tfjs }\nloss: { type: multiple-negatives-ranking }\nminer: { type: random-negative }\ntraining: { method: full }\n',
+    },
+    args: validate,
+    stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:15:21 training.method: bundled model use-lite is a frozen graph and cannot be fully fine-tuned; use training.method: adapter\n",
   },
 ];

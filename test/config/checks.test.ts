@@ -24,7 +24,7 @@ describe('cross-stage checks', () => {
   it('every check has a unique name and a description', () => {
     const names = CHECKS.map((c) => c.name);
     expect(new Set(names).size).toBe(names.length);
-    expect(names).toEqual(['model-source', 'primary-metric', 'finetuned-needs-training', 'training-needs-loss', 'loss-shape', 'backend-can-train']);
+    expect(names).toEqual(['model-source', 'bundled-model', 'primary-metric', 'finetuned-needs-training', 'training-needs-loss', 'loss-shape', 'backend-can-train']);
     for (const c of CHECKS) expect(c.description.length).toBeGreaterThan(10);
   });
 
@@ -77,6 +77,6 @@ describe('cross-stage checks', () => {
 
   it('model-source: neither id nor path', () => {
     const { run } = setup((c) => delete c.model.id);
-    expect(run('model-source')).toEqual([`${F}:3:1 model: missing "id" (a hub model id) or "path" (a model directory)`]);
+    expect(run('model-source')).toEqual([`${F}:3:1 model: missing "id" (a hub model id), "path" (a model directory) or "bundled" (use-lite)`]);
   });
 });
