@@ -87,6 +87,7 @@ async function activateWasm(pkg: string, threads: number, logger?: Logger): Prom
       logger?.warn(`multi-threaded wasm did not start (${(e as Error).message}); using one thread`);
     }
     if (got > 0) return undefined;
+    // removeBackend also invalidates a pending (hung) initialisation of the threaded build
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     tf.removeBackend('wasm');
     tf.registerBackend('wasm', factory, 2);

@@ -12,13 +12,16 @@
  * then everything is restored. Only XNNPACK kernels (matMul, conv) use the extra threads.
  * Used only with the tfjs version it was checked against; callers fall back to one thread.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 
 /** The tfjs version whose wasm glue this shim was written for. */
 export const THREADS_SHIM_TFJS = '4.22.0';
+
+/** A threaded start that has not finished by then is abandoned (the caller falls back). */
+const INIT_TIMEOUT_MS = 30_000;
 
 /** Free variables of the bundled factory that the worker's global scope must provide. */
 const FACTORY_PRELUDE =
@@ -30,7 +33,8 @@ export function threadsShimApplies(): boolean {
 
 /**
  * Initialise the wasm backend with `threads` XNNPACK threads. Must run before the wasm backend is
- * first initialised. Returns the thread count in effect (1 when the threaded build did not start).
+ * first initialised. Returns the thread count in effect, 0 when the backend did not start; throws
+ * when the workers do not answer in time (the caller then re-registers the single-threaded build).
  */
 export async function setWasmBackendThreaded(threads: number): Promise<number> {
   const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as typeof import('@tensorflow/tfjs-backend-wasm');
@@ -49,18 +53,23 @@ export async function setWasmBackendThreaded(threads: number): Promise<number> {
       if (Array.isArray(parts) && parts.every((p) => typeof p === 'string')) {
         const text = parts.join('');
         texts.set(this, text);
-        if (text.startsWith('var WasmBackendModuleThreadedSimd')) writeFileSync(factoryPath, FACTORY_PRELUDE + text);
+        if (text.startsWith('var WasmBackendModuleThreadedSimd') && !existsSync(factoryPath)) writeFileSync(factoryPath, FACTORY_PRELUDE + text);
       }
     }
   } as typeof Blob;
+  const workerPath = join(dir, 'worker.cjs');
+  let workerWritten = false;
   URL.createObjectURL = (blob: Blob): string => {
     const text = texts.get(blob);
     if (text === undefined || !text.includes('ENVIRONMENT_IS_NODE')) return origCreate(blob);
-    const workerPath = join(dir, 'worker.cjs');
-    const redirect =
-      `\n;{const o=self.onmessage;self.onmessage=(e)=>{if(e&&e.data&&e.data.cmd==="load"&&typeof e.data.urlOrBlob!=="string")` +
-      `e.data.urlOrBlob=${JSON.stringify(factoryPath)};return o(e)}}\n`;
-    writeFileSync(workerPath, text + redirect);
+    // Written once: a worker started earlier may still be reading the file.
+    if (!workerWritten) {
+      const redirect =
+        `\n;{const o=self.onmessage;self.onmessage=(e)=>{if(e&&e.data&&e.data.cmd==="load"&&typeof e.data.urlOrBlob!=="string")` +
+        `e.data.urlOrBlob=${JSON.stringify(factoryPath)};return o(e)}}\n`;
+      writeFileSync(workerPath, text + redirect);
+      workerWritten = true;
+    }
     return workerPath;
   };
   const cpus = origCpus();
@@ -68,8 +77,16 @@ export async function setWasmBackendThreaded(threads: number): Promise<number> {
   try {
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
     wasm.setThreadsCount(threads);
-    if (!(await tf.setBackend('wasm'))) return 0;
-    await tf.ready();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer from the pthread workers in ${INIT_TIMEOUT_MS / 1000} s`)), INIT_TIMEOUT_MS);
+      timer.unref();
+    });
+    try {
+      if (!(await Promise.race([tf.setBackend('wasm'), timeout]))) return 0;
+    } finally {
+      clearTimeout(timer);
+    }
   } finally {
     globalThis.Blob = OrigBlob;
     URL.createObjectURL = origCreate;
