@@ -3,17 +3,23 @@
  * sections with their defaults, and which sections hold plugin entries of which stage.
  */
 import type { JsonSchema, StageName } from '../types.js';
+import { ADAPTER_SCHEMA } from '../adapter/schema.js';
 import { BUNDLED_MODEL_NAMES } from '../bundled/catalog.js';
 import { TRAINING_SCHEMA } from '../train/training-schema.js';
 import { METRIC_NAMES, type TrainingMethod } from './types.js';
 
-/** Implemented training methods: `none` (evaluate only), `full` (every encoder weight). */
-export const TRAINING_METHODS: readonly TrainingMethod[] = ['none', 'full'];
+/** Training methods: `none` (evaluate only), `full` (every encoder weight), `adapter` (a small map on a frozen encoder). */
+export const TRAINING_METHODS: readonly TrainingMethod[] = ['none', 'full', 'adapter'];
 
-/** The trainer's `training:` schema, with the method enum taken from TRAINING_METHODS. */
+/** The trainer's `training:` schema, with the method enum taken from TRAINING_METHODS and the adapter options. */
 function trainingSchema(): JsonSchema {
   const props = TRAINING_SCHEMA.properties as Record<string, JsonSchema>;
-  return { ...TRAINING_SCHEMA, properties: { ...props, method: { ...props.method, enum: [...TRAINING_METHODS] } } };
+  const method = {
+    ...props.method,
+    enum: [...TRAINING_METHODS],
+    description: 'Training method: `none` evaluates the base model only; `full` fine-tunes every weight of the encoder (backend tfjs); `adapter` learns a small map on top of the frozen encoder (any backend, bundled models too).',
+  };
+  return { ...TRAINING_SCHEMA, properties: { ...props, method, adapter: ADAPTER_SCHEMA } };
 }
 
 export const COMPARE_MODELS = ['base', 'finetuned'] as const;

@@ -22,6 +22,7 @@ import type {
   DatasetPlugin,
   Encoder,
   ModelSpec,
+  TrainResult,
   MinerPlugin,
   PluginClass,
   RunContext,
@@ -33,6 +34,9 @@ import type {
   StorePlugin,
 } from '../types.js';
 import { evaluateModel } from './evaluate.js';
+import { loadAdapterEncoder } from '../adapter/encoder.js';
+import { trainAdapter } from '../adapter/train.js';
+import type { LossPlugin } from '../train/loss.js';
 import { checkData } from './data-checks.js';
 import { locateError } from './locate-error.js';
 
@@ -195,8 +199,12 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
 
     store = make<StorePlugin>('store', config.store);
 
-    /** Evaluate and record one model (`base` or `finetuned`), then release its encoder. */
-    const evaluate = async (model: string, encoder: Encoder) => {
+    const release = async (encoder: Encoder) => {
+      encoders.splice(encoders.indexOf(encoder), 1);
+      await encoder.dispose();
+    };
+    /** Evaluate and record one model (`base` or `finetuned`), then release its encoder unless kept. */
+    const evaluate = async (model: string, encoder: Encoder, opts: { keep?: boolean } = {}) => {
       ctx.logger.info(`evaluating ${model} on ${split.eval.length} queries…`);
       const result = await stage(`evaluate_${model}`, 'store', () =>
         evaluateModel(model, encoder, store!, data.corpus, split.eval, config.evaluate, ctx),
@@ -215,43 +223,64 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
       }
       for (const s of sinks) await s.logEval?.(model, result.perQuery, result.summary);
       await emit('eval', { model, metrics: result.summary });
-      await encoder.dispose();
-      encoders.splice(encoders.indexOf(encoder), 1);
+      if (!opts.keep) await release(encoder);
     };
 
+    const adapter = config.training.method === 'adapter';
     if (config.evaluate.compare.includes('base')) {
-      await evaluate('base', baseEncoder ?? (await load('base', config.model, baseWhere)));
+      const encoder = baseEncoder ?? (await load('base', config.model, baseWhere));
+      await evaluate('base', encoder, { keep: adapter });
+      baseEncoder = adapter ? encoder : undefined;
+    } else if (baseEncoder && !adapter) {
+      await release(baseEncoder);
       baseEncoder = undefined;
-    } else if (baseEncoder) {
-      await baseEncoder.dispose();
-      encoders.splice(encoders.indexOf(baseEncoder), 1);
     }
 
     if (config.training.method !== 'none') {
-      if (!backend.train) throw new UserError('E_CONFIG', `backend ${config.backend.type} cannot train`);
       const loss = make<unknown>('loss', config.loss!);
+      const onEvent = (event: Record<string, unknown>) => {
+        const { type, ...rest } = event;
+        if (type === 'eval') ctx.logger.info(describeTrainingEval(rest, config.evaluate.primary));
+        void emit(type === 'eval' ? 'train_eval' : String(type ?? 'train'), rest);
+      };
+      const common = {
+        examples,
+        training: config.training,
+        test: split.test,
+        corpus: data.corpus,
+        metrics: config.evaluate.metrics,
+        k: config.evaluate.k,
+        primary: config.evaluate.primary,
+        checkpointDir: join(runDir, 'checkpoints'),
+        resume: req.resume ?? false,
+        onEvent,
+      };
       ctx.logger.info(`training (${config.training.method}) on ${examples.items.length} examples…`);
-      const result = await stage('train', 'training', () =>
-        backend.train!({
-          model: config.model,
-          examples,
-          loss,
-          training: config.training,
-          test: split.test,
-          corpus: data.corpus,
-          metrics: config.evaluate.metrics,
-          k: config.evaluate.k,
-          primary: config.evaluate.primary,
-          outDir: join(runDir, 'model'),
-          checkpointDir: join(runDir, 'checkpoints'),
-          resume: req.resume ?? false,
-          onEvent: (event) => {
-            const { type, ...rest } = event;
-            if (type === 'eval') ctx.logger.info(describeTrainingEval(rest, config.evaluate.primary));
-            void emit(type === 'eval' ? 'train_eval' : String(type ?? 'train'), rest);
-          },
-        }),
-      );
+      let result: TrainResult;
+      if (adapter) {
+        // Adapters work on any encoder: the frozen base encoder embeds once, a small map is learned on top.
+        const encoder = baseEncoder ?? (await load('base', config.model, baseWhere));
+        result = await stage('train', 'training', () =>
+          trainAdapter({
+            ...common,
+            encoder,
+            loss: loss as LossPlugin,
+            outDir: join(runDir, 'adapter'),
+            logger: ctx.logger,
+            progress: ctx.progress,
+            signal: ctx.signal,
+            seed: config.seed,
+            model: config.model,
+          }),
+        );
+        await release(encoder);
+        baseEncoder = undefined;
+      } else {
+        if (!backend.train) throw new UserError('E_CONFIG', `backend ${config.backend.type} cannot train`);
+        result = await stage('train', 'training', () =>
+          backend.train!({ ...common, model: config.model, loss, outDir: join(runDir, 'model') }),
+        );
+      }
       summary.training = {
         steps: result.steps,
         epochs: result.epochs,
@@ -262,8 +291,18 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
       };
       env.training = { ...result.info, ...summary.training };
       if (config.evaluate.compare.includes('finetuned')) {
-        const { id: _id, revision: _rev, ...rest } = config.model;
-        await evaluate('finetuned', await load('finetuned', { ...rest, path: result.modelDir }, 'training'));
+        let tuned: Encoder;
+        if (adapter) {
+          const base = await load('finetuned', config.model, 'training');
+          encoders.splice(encoders.indexOf(base), 1);
+          tuned = await loadAdapterEncoder(base, result.modelDir);
+          encoders.push(tuned);
+          (env.encoders as Record<string, unknown>).finetuned = tuned.info;
+        } else {
+          const { id: _id, revision: _rev, bundled: _b, ...rest } = config.model;
+          tuned = await load('finetuned', { ...rest, path: result.modelDir }, 'training');
+        }
+        await evaluate('finetuned', tuned);
       }
     }
     summary.delta = delta(summary.models);
