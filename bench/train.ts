@@ -98,7 +98,7 @@ async function main(): Promise<void> {
   if (!only || only === 'small') {
     const onnx = join(small, 'onnx', 'model.onnx');
     await exportRandomBertOnnx(BGE_SMALL_SHAPE, onnx);
-    const ctx = { resolvePath: (p: string) => p, logger: { info() {}, warn() {}, debug() {} }, progress: { start: () => ({ update() {}, done() {} }) } } as unknown as RunContext;
+    const ctx = { resolvePath: (p: string) => p, signal: new AbortController().signal, logger: { info() {}, warn() {}, debug() {} }, progress: { start: () => ({ update() {}, done() {} }) } } as unknown as RunContext;
     const enc = await new OrtBackend({ intra_op_threads: threads, batch_size: 32, execution_providers: ['cpu'] }, ctx).loadEncoder(
       { path: small, query_prompt: '', document_prompt: '' },
       'bench',
