@@ -84,6 +84,7 @@ class OrtEncoder implements Encoder {
   readonly dim: number;
   readonly info: Record<string, unknown>;
   private readonly output: string;
+  private readonly documentOutput: string;
 
   constructor(
     private readonly session: InferenceSession,
@@ -102,6 +103,8 @@ class OrtEncoder implements Encoder {
     };
     const names = session.outputNames;
     this.output = names.includes('last_hidden_state') ? 'last_hidden_state' : (names.find((n) => rank(n) === 3) ?? names.find((n) => rank(n) === 2) ?? names[0]!);
+    // A query-side adapter export (core/adapter/onnx.ts) gives documents the base vectors.
+    this.documentOutput = names.includes('document_embedding') ? 'document_embedding' : this.output;
     const meta = session.outputMetadata.find((o) => o.name === this.output);
     const last = meta && meta.isTensor ? meta.shape[meta.shape.length - 1] : undefined;
     this.dim = typeof last === 'number' ? last : layout.hiddenSize;
@@ -130,14 +133,14 @@ class OrtEncoder implements Encoder {
     for (let start = 0; start < order.length; start += bs) {
       if (this.signal.aborted) throw this.signal.reason ?? new Error('aborted');
       const idx = order.slice(start, start + bs);
-      const vecs = await this.run(idx.map((i) => enc[i]!));
+      const vecs = await this.run(idx.map((i) => enc[i]!), opts.kind === 'document' ? this.documentOutput : this.output);
       idx.forEach((i, k) => (out[i] = vecs[k]!));
       opts.onProgress?.(Math.min(start + bs, order.length), order.length);
     }
     return out;
   }
 
-  private async run(enc: Array<{ ids: number[]; typeIds: number[] }>): Promise<Float32Array[]> {
+  private async run(enc: Array<{ ids: number[]; typeIds: number[] }>, output: string): Promise<Float32Array[]> {
     const batch = this.tokenizer.pad(enc);
     const seq = Math.max(1, batch.seqLen); // an all-empty batch still needs one (padding) position
     const tensor = (rows: number[][], fill: number) => {
@@ -151,13 +154,13 @@ class OrtEncoder implements Encoder {
       attention_mask: tensor(mask, 0),
     };
     if (this.session.inputNames.includes('token_type_ids')) feeds.token_type_ids = tensor(batch.tokenTypeIds, this.tokenizer.padTypeId);
-    const result = await this.session.run(feeds, [this.output]);
-    const t = result[this.output]!;
+    const result = await this.session.run(feeds, [output]);
+    const t = result[output]!;
     const data = t.data as Float32Array;
     const { pooling, normalize } = this.layout;
     if (t.dims.length === 3) return poolAndNormalize(data, mask, enc.length, t.dims[1]!, t.dims[2]!, pooling, normalize);
     if (t.dims.length === 2) return poolAndNormalize(data, enc.map(() => [1]), enc.length, 1, t.dims[1]!, 'cls', normalize);
-    throw new Error(`${this.layout.onnxFile}: output ${this.output} has shape [${t.dims.join(', ')}], expected rank 2 or 3`);
+    throw new Error(`${this.layout.onnxFile}: output ${output} has shape [${t.dims.join(', ')}], expected rank 2 or 3`);
   }
 
   async dispose(): Promise<void> {

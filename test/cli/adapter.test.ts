@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, tempDir } from '../helpers/cli.js';
-import { ROOT, describeShared } from '../helpers/shared.js';
+import { ROOT, TINY_BERT, describeShared } from '../helpers/shared.js';
 
 type Summary = { run_dir: string; status: string; models: Record<string, Record<string, number>> };
 
@@ -39,5 +39,34 @@ describeShared('adapter on the reference workflow data (use-lite)', () => {
     const { base, finetuned } = s.models;
     expect(finetuned!['mrr@1']).toBeGreaterThan(base!['mrr@1']!);
     expect(finetuned!['recall@3']).toBeGreaterThan(base!['recall@3']!);
+  });
+});
+
+describeShared('adapters on BERT encoders', () => {
+  const fixture = `model={path: ${TINY_BERT}}`;
+  const adapterRun = ['training={method: adapter, epochs: 2, adapter: {apply_to: query}}', 'loss={type: multiple-negatives-ranking}', 'evaluate.compare=[base, finetuned]', 'store.type=memory'];
+
+  it('on an ONNX model: the exported tuned ONNX file is served by the ort backend with the same results', async () => {
+    const tuned = await run('bge-eval.yaml', fixture, ...adapterRun);
+    const dir = join(tuned.run_dir, 'adapter');
+    expect(existsSync(join(dir, 'onnx', 'model.onnx'))).toBe(true);
+    // Evaluate the adapter directory as a plain model with the ort backend.
+    const served = await run('bge-eval.yaml', `model={path: ${dir}}`, 'store.type=memory');
+    for (const [k, v] of Object.entries(tuned.models.finetuned!)) expect(served.models.base![k], k).toBeCloseTo(v, 5);
+  });
+
+  it('on the tfjs BERT encoder, with hard negatives mined by the base model', async () => {
+    const s = await run('bge.yaml', fixture, 'backend.device=wasm', 'miner={type: hard-negative, range_max: 5}', ...adapterRun);
+    expect(s.status).toBe('ok');
+    const env = JSON.parse(readFileSync(join(s.run_dir, 'env.json'), 'utf8'));
+    expect(env.encoders.base.backend).toBe('tfjs');
+    expect(env.encoders.finetuned.adapter).toBe('linear');
+    const events = readFileSync(join(s.run_dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const mined = events.find((e) => e.type === 'mined');
+    expect(mined.shapes).toEqual(expect.arrayContaining(['pairs', 'triplets']));
+    // at most one example per training query; queries whose window holds no safe negative are skipped
+    expect(mined.examples).toBeGreaterThan(100);
+    expect(mined.examples).toBeLessThanOrEqual(208);
+    expect(s.models.finetuned).not.toEqual(s.models.base);
   });
 });
