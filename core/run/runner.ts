@@ -22,7 +22,6 @@ import type {
   DatasetPlugin,
   Encoder,
   ModelSpec,
-  TrainResult,
   MinerPlugin,
   PluginClass,
   RunContext,
@@ -34,11 +33,9 @@ import type {
   StorePlugin,
 } from '../types.js';
 import { evaluateModel } from './evaluate.js';
-import { loadAdapterEncoder } from '../adapter/encoder.js';
-import { trainAdapter } from '../adapter/train.js';
-import type { LossPlugin } from '../train/loss.js';
 import { checkData } from './data-checks.js';
 import { locateError } from './locate-error.js';
+import { describeTrainingEval, round, train, trainingSummary, tunedEncoder } from './training.js';
 
 export interface RunRequest {
   loaded: LoadedConfig;
@@ -200,7 +197,8 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
     store = make<StorePlugin>('store', config.store);
 
     const release = async (encoder: Encoder) => {
-      encoders.splice(encoders.indexOf(encoder), 1);
+      const i = encoders.indexOf(encoder);
+      if (i >= 0) encoders.splice(i, 1);
       await encoder.dispose();
     };
     /** Evaluate and record one model (`base` or `finetuned`), then release its encoder unless kept. */
@@ -237,71 +235,31 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
     }
 
     if (config.training.method !== 'none') {
-      const loss = make<unknown>('loss', config.loss!);
-      const onEvent = (event: Record<string, unknown>) => {
-        const { type, ...rest } = event;
-        if (type === 'eval') ctx.logger.info(describeTrainingEval(rest, config.evaluate.primary));
-        void emit(type === 'eval' ? 'train_eval' : String(type ?? 'train'), rest);
-      };
-      const common = {
-        examples,
-        training: config.training,
-        test: split.test,
-        corpus: data.corpus,
-        metrics: config.evaluate.metrics,
-        k: config.evaluate.k,
-        primary: config.evaluate.primary,
-        checkpointDir: join(runDir, 'checkpoints'),
-        resume: req.resume ?? false,
-        onEvent,
-      };
       ctx.logger.info(`training (${config.training.method}) on ${examples.items.length} examples…`);
-      let result: TrainResult;
-      if (adapter) {
-        // Adapters work on any encoder: the frozen base encoder embeds once, a small map is learned on top.
-        const encoder = baseEncoder ?? (await load('base', config.model, baseWhere));
-        result = await stage('train', 'training', () =>
-          trainAdapter({
-            ...common,
-            encoder,
-            loss: loss as LossPlugin,
-            outDir: join(runDir, 'adapter'),
-            logger: ctx.logger,
-            progress: ctx.progress,
-            signal: ctx.signal,
-            seed: config.seed,
-            model: config.model,
-          }),
-        );
-        await release(encoder);
-        baseEncoder = undefined;
-      } else {
-        if (!backend.train) throw new UserError('E_CONFIG', `backend ${config.backend.type} cannot train`);
-        result = await stage('train', 'training', () =>
-          backend.train!({ ...common, model: config.model, loss, outDir: join(runDir, 'model') }),
-        );
-      }
-      summary.training = {
-        steps: result.steps,
-        epochs: result.epochs,
-        seconds: round(result.seconds, 3),
-        samples_per_second: round(result.samplesPerSecond, 3),
-        best_step: result.bestStep,
-        model_dir: result.modelDir,
-      };
+      if (adapter) baseEncoder ??= await load('base', config.model, baseWhere);
+      const result = await stage('train', 'training', () =>
+        train({
+          config, ctx, resume: req.resume ?? false, data, split, examples, backend,
+          loss: make<unknown>('loss', config.loss!),
+          baseEncoder,
+          onEvent: (event) => {
+            const { type, ...rest } = event;
+            if (type === 'eval') ctx.logger.info(describeTrainingEval(rest, config.evaluate.primary));
+            void emit(type === 'eval' ? 'train_eval' : String(type ?? 'train'), rest);
+          },
+        }),
+      );
+      if (baseEncoder) await release(baseEncoder);
+      summary.training = trainingSummary(result);
       env.training = { ...result.info, ...summary.training };
       if (config.evaluate.compare.includes('finetuned')) {
-        let tuned: Encoder;
-        if (adapter) {
-          const base = await load('finetuned', config.model, 'training');
-          encoders.splice(encoders.indexOf(base), 1);
-          tuned = await loadAdapterEncoder(base, result.modelDir);
-          encoders.push(tuned);
-          (env.encoders as Record<string, unknown>).finetuned = tuned.info;
-        } else {
-          const { id: _id, revision: _rev, bundled: _b, ...rest } = config.model;
-          tuned = await load('finetuned', { ...rest, path: result.modelDir }, 'training');
-        }
+        const tuned = await tunedEncoder(config, result, async (spec) => {
+          const enc = await load('finetuned', spec, 'training');
+          encoders.splice(encoders.indexOf(enc), 1); // the tuned encoder (which may wrap it) is tracked instead
+          return enc;
+        });
+        encoders.push(tuned);
+        (env.encoders as Record<string, unknown>).finetuned = tuned.info;
         await evaluate('finetuned', tuned);
       }
     }
@@ -337,15 +295,6 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
   return summary;
 }
 
-/** One log line per evaluation during training: step, epoch and the test-split metrics that matter. */
-function describeTrainingEval(e: Record<string, unknown>, primary: string): string {
-  const m = (e.metrics ?? {}) as Record<string, number>;
-  const parts = [`step ${String(e.step)}`, `epoch ${Number(e.epoch ?? 0).toFixed(2)}`];
-  if (m[primary] !== undefined) parts.push(`test ${primary} ${m[primary]!.toFixed(3)}`);
-  if (m.triplet_accuracy !== undefined) parts.push(`triplet accuracy ${m.triplet_accuracy.toFixed(3)}`);
-  return `  ${parts.join(', ')}`;
-}
-
 /** A plugin module path as loadCustomPlugins resolves it: against the file that lists it (cwd for --set). */
 function pluginPath(loaded: LoadedConfig, p: string, i: number): string {
   const origin = loaded.locate(['plugins', i]).file;
@@ -359,9 +308,4 @@ function delta(models: Record<string, Record<string, number>>): Record<string, n
   const out: Record<string, number> = {};
   for (const k of Object.keys(base)) if (k in tuned) out[k] = tuned[k]! - base[k]!;
   return out;
-}
-
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }
