@@ -1,8 +1,8 @@
 /**
  * Crash-safe file writing for run directories.
  *
- * - writeFileAtomic: write a temp file beside the target, fsync it, rename it over the target,
- *   then fsync the directory. Readers see the old file or the new one, never a partial one.
+ * - writeFileAtomic / writeChunksAtomic: write a temp file beside the target, fsync it, rename it
+ *   over the target, then fsync the directory. Readers see the old file or the new one, never a partial one.
  * - appendJsonl: one JSON line written with a single write(2) on an O_APPEND descriptor, then
  *   fsync. Concurrent appenders never interleave inside a line; a torn last line left by a crash
  *   is closed with a newline before the next append, so every complete line stays parseable.
@@ -18,15 +18,21 @@ import { UserError } from './errors.js';
 
 /** Atomically replace `path` with `data` (parent directories are created). */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  writeChunksAtomic(path, [typeof data === 'string' ? Buffer.from(data, 'utf8') : data]);
+}
+
+/**
+ * Atomically replace `path` with the concatenation of `chunks`, written one after another (no
+ * concatenated copy is made; a generator may produce each chunk just before it is written).
+ */
+export function writeChunksAtomic(path: string, chunks: Iterable<Uint8Array>): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   let fd: number | undefined;
   try {
     fd = openSync(tmp, 'wx', 0o644);
-    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    for (const buf of chunks) writeFully(fd, buf);
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
@@ -62,9 +68,7 @@ export function appendJsonl(path: string, obj: unknown): void {
       readSync(fd, last, 0, 1, size - 1);
       if (last[0] !== 0x0a) prefix = '\n'; // close a torn line left by a crash
     }
-    const buf = Buffer.from(prefix + line + '\n', 'utf8');
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    writeFully(fd, Buffer.from(prefix + line + '\n', 'utf8'));
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -102,6 +106,11 @@ export function ensureNewDir(path: string): void {
     }
     throw e;
   }
+}
+
+function writeFully(fd: number, buf: Uint8Array): void {
+  let off = 0;
+  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
 }
 
 function syncDir(dir: string): void {

@@ -8,10 +8,9 @@
  * Float32Array (F16 and BF16 widened exactly); writing stores F32. A malformed file is a
  * UserError E_MODEL naming it.
  */
-import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { UserError } from './errors.js';
+import { writeChunksAtomic } from './fsutil.js';
 
 export interface SafeTensor {
   /** The dtype stored in the file (F32, F16, BF16, I64, …); `data` is always float32. */
@@ -99,26 +98,12 @@ export function writeSafetensors(path: string, tensors: Map<string, TensorToWrit
   head.writeBigUInt64LE(BigInt(head.length - 8), 0);
   head.write(json, 8, 'utf8');
 
-  const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  let fd: number | undefined = openSync(tmp, 'wx', 0o644);
-  try {
-    writeFully(fd, head);
-    for (const t of tensors.values()) writeFully(fd, littleEndianF32(t.data));
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, path);
-  } catch (e) {
-    if (fd !== undefined) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* already gone */
-    }
-    throw e;
-  }
+  writeChunksAtomic(path, chunksOf(head, tensors));
+}
+
+function* chunksOf(head: Uint8Array, tensors: Map<string, TensorToWrite>): Generator<Uint8Array> {
+  yield head;
+  for (const t of tensors.values()) yield littleEndianF32(t.data);
 }
 
 function openFile(path: string): number {
@@ -181,11 +166,6 @@ function readFully(fd: number, buf: Uint8Array, position: number, path: string):
     if (n === 0) fail(path, 'unexpected end of file');
     off += n;
   }
-}
-
-function writeFully(fd: number, buf: Uint8Array): void {
-  let off = 0;
-  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

@@ -1,5 +1,6 @@
 /**
- * Planning helpers of the training loop: the number of optimizer steps, the pre-flight checks of
+ * Planning helpers of the training loop: the batch plan of a run (RunPlan), the number of
+ * optimizer steps, the pre-flight checks of
  * the batch plan (can a batch triplet loss find valid triplets?), and the fingerprint that a
  * resumed run must share with the checkpoint it continues.
  */
@@ -7,8 +8,35 @@ import { createHash } from 'node:crypto';
 import { UserError } from '../errors.js';
 import type { Example, ExampleShape, Logger } from '../types.js';
 import type { LossPlugin } from './loss.js';
-import { type BatchSampler, validTripletShare } from './samplers.js';
+import { type BatchSampler, createSampler, validTripletShare } from './samplers.js';
 import type { FullTrainingConfig } from './training-schema.js';
+
+/**
+ * The batch plan of a run: the seeded sampler, each epoch's batches (made on first use, dropped
+ * once the epoch is done), the number of optimizer steps, and each example's label ('' if none).
+ */
+export class RunPlan {
+  readonly sampler: BatchSampler;
+  readonly totalSteps: number;
+  readonly labels: string[];
+  private readonly plans = new Map<number, number[][]>();
+
+  constructor(cfg: FullTrainingConfig, items: readonly Example[], needs: ExampleShape, seed: number) {
+    this.sampler = createSampler(items, needs, { kind: cfg.batch_sampler, batchSize: cfg.batch_size, samplesPerLabel: cfg.samples_per_label, seed });
+    this.totalSteps = planSteps(cfg, (e) => this.epoch(e));
+    this.labels = items.map((e) => e.label ?? '');
+  }
+
+  /** The batches (example indices) of epoch `e`. */
+  epoch(e: number): number[][] {
+    return this.plans.get(e) ?? this.plans.set(e, this.sampler.epoch(e)).get(e)!;
+  }
+
+  /** Forget a finished epoch's batches. */
+  drop(e: number): void {
+    this.plans.delete(e);
+  }
+}
 
 /**
  * Optimizer steps of the run: max_steps when set (epochs then repeat as needed, as Hugging Face),
