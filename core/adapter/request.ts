@@ -7,26 +7,15 @@ import { join } from 'node:path';
 import type { MetricName } from '../config/types.js';
 import { UserError } from '../errors.js';
 import type { LossPlugin, TextColumns } from '../train/loss.js';
-import type { Doc, Encoder, Examples, Logger, ModelSpec, Progress, Query } from '../types.js';
+import type { Encoder, Logger, ModelSpec, Progress, TrainRequest } from '../types.js';
 import { cachedEmbeddings, type CacheStats } from './cache.js';
 
-export interface AdapterTrainRequest {
+/** The runner's TrainRequest, with the frozen encoder instead of a model to load. */
+export interface AdapterTrainRequest extends Omit<TrainRequest, 'model' | 'loss' | 'metrics'> {
   /** The frozen base encoder (any backend). Not disposed here. */
   encoder: Encoder;
-  examples: Examples;
   loss: LossPlugin;
-  /** The validated `training:` section (options missing take their defaults). */
-  training: Record<string, unknown>;
-  test: Query[];
-  corpus: Doc[];
   metrics: MetricName[];
-  k: number[];
-  primary: string;
-  /** <runDir>/adapter: adapter.safetensors, adapter.json, onnx/ and cache/ go here. */
-  outDir: string;
-  checkpointDir: string;
-  resume: boolean;
-  onEvent(event: Record<string, unknown>): void;
   logger?: Logger;
   progress?: Progress;
   signal?: AbortSignal;
