@@ -24,17 +24,20 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Keys that say what a mapping is: a plugin's `type`, the training `method`. */
+const DISCRIMINATORS = ['type', 'method'];
+
 /**
  * Deep-merge `over` into `base` (mutating base): mappings merge, anything else replaces — except
- * that a plugin entry naming another `type` replaces the inherited entry whole, since the old
- * plugin's options mean nothing to the new one.
+ * that a plugin entry naming another `type` (or a training section naming another `method`)
+ * replaces the inherited entry whole, since the old options mean nothing to the new one.
  */
 function mergeTree(base: Tree, over: Tree): void {
   const walk = (b: Record<string, unknown>, o: Record<string, unknown>, path: ConfigPath) => {
     for (const [k, v] of Object.entries(o)) {
       const p = [...path, k];
       const old = Object.prototype.hasOwnProperty.call(b, k) ? b[k] : undefined;
-      const otherPlugin = isPlainObject(old) && isPlainObject(v) && 'type' in v && 'type' in old && v.type !== old.type;
+      const otherPlugin = isPlainObject(old) && isPlainObject(v) && DISCRIMINATORS.some((d) => d in v && d in old && v[d] !== old[d]);
       if (isPlainObject(old) && isPlainObject(v) && !otherPlugin) walk(old, v, p);
       else {
         base.origins.deleteTree(p);

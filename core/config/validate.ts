@@ -90,7 +90,20 @@ export function schemaPasses(loaded: LoadedConfig, registry: Registry): { config
     }
   }
   delete data.extends;
+  trimTraining(data, loaded.data);
   return { config: data as unknown as ExperimentConfig, problems };
+}
+
+/**
+ * Training options the chosen method does not use are left out of the resolved config (unless
+ * written by the user), so `plan` and resolved.yaml of an evaluation-only run show no hyperparameters.
+ */
+function trimTraining(data: Record<string, unknown>, raw: Record<string, unknown>): void {
+  const training = data.training;
+  if (!isMap(training)) return;
+  const written = new Set(isMap(raw.training) ? Object.keys(raw.training) : []);
+  const unused = (key: string) => (training.method === 'none' ? key !== 'method' : key === 'adapter' && training.method !== 'adapter');
+  for (const key of Object.keys(training)) if (unused(key) && !written.has(key)) delete training[key];
 }
 
 /** Validate one configuration without sweep: schema passes, then (if they pass) the checks. */

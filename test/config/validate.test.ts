@@ -1,6 +1,4 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { adapterDefaults } from '../../core/adapter/schema.js';
-import { trainingDefaults } from '../../core/train/training-schema.js';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config/load.js';
 import { validateConfig } from '../../core/config/validate.js';
@@ -50,7 +48,7 @@ describe('validateConfig', () => {
       miner: { type: 'none' },
       model: { path: './model', revision: 'main', query_prompt: '', document_prompt: '' },
       backend: { type: 'ort' },
-      training: { method: 'none', ...trainingDefaults(), adapter: adapterDefaults() },
+      training: { method: 'none' },
       evaluate: {
         compare: ['base'],
         metrics: ['mrr', 'recall', 'ndcg', 'map', 'precision', 'hit'],
