@@ -52,6 +52,8 @@ export default class ConsoleSink implements SinkPlugin {
     if (Object.keys(summary.models).length) lines.push(renderMetricsTable(summary, { format: 'text', digits: d }));
     else lines.push('no model was evaluated');
     lines.push('', `primary: ${this.primaryLine(summary)}`);
+    const t = summary.training;
+    if (t) lines.push(`training: ${t.steps} steps, ${t.epochs} epochs in ${formatElapsed(t.seconds)} (${t.samples_per_second.toFixed(1)} samples/s)`);
     lines.push(`run dir: ${displayPath(summary.runDir || this.ctx.runDir)}`);
     lines.push(`elapsed: ${formatElapsed((this.now() - this.startedAt) / 1000)}`);
     this.write(lines.join('\n') + '\n');

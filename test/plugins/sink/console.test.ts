@@ -90,3 +90,15 @@ describe('console sink', () => {
     expect([0.04, 59.96, 61, 3725].map(formatElapsed)).toEqual(['0.0 s', '1 min 0 s', '1 min 1 s', '1 h 2 min']);
   });
 });
+
+describe('console sink: training line', () => {
+  it('prints steps, epochs, time and samples/s when the run trained', () => {
+    const out: string[] = [];
+    const sink = new ConsoleSink({ digits: 3 }, makeContext({ quiet: false, write: (s: string) => out.push(s) }));
+    sink.close({
+      name: 'x', runDir: '/tmp/x', status: 'ok', primary: 'mrr@1', models: { base: { 'mrr@1': 0.5 } }, delta: {}, timings: {},
+      training: { steps: 26, epochs: 2, seconds: 3.5, samples_per_second: 118.86, model_dir: '/tmp/x/model' },
+    });
+    expect(out.join('')).toContain('training: 26 steps, 2 epochs in 3.5 s (118.9 samples/s)');
+  });
+});
