@@ -74,8 +74,27 @@ export function defaultThreads(): number {
   return Math.max(1, Math.min(8, n));
 }
 
+/**
+ * wasm's Identity kernel copies its input; tfjs calls it for every tensor a gradient saves (clone)
+ * and for tf.clone. Tensors are immutable, so the copy can share the data with a reference count,
+ * as the cpu backend's Identity and wasm's own Reshape do.
+ */
+function shareWasmIdentity(): void {
+  tf.unregisterKernel('Identity', 'wasm');
+  tf.registerKernel({
+    kernelName: 'Identity',
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend }) => {
+      const x = inputs['x'] as tf.TensorInfo;
+      (backend as unknown as { incRef(id: tf.DataId): void }).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+  });
+}
+
 async function activateWasm(pkg: string, threads: number, logger?: Logger): Promise<string | undefined> {
   await importOptional(pkg);
+  shareWasmIdentity();
   if (ortGemmInfo() !== undefined) threads = 1; // XNNPACK keeps only attention's small products
   const initialised = tf.engine().registry.wasm !== undefined;
   if (threads > 1 && !initialised && threadsShimApplies()) {

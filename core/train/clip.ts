@@ -19,6 +19,12 @@ export function globalNorm(grads: Record<string, tf.Tensor | undefined>, normTyp
   });
 }
 
+/** The factor clip_grad_norm_ multiplies by, in float32 as torch: clamp(max_norm / (total_norm + 1e-6), max=1). */
+export function clipCoef(totalNorm: number, maxNorm: number): number {
+  const f = Math.fround;
+  return Math.min(f(f(maxNorm) / f(totalNorm + f(1e-6))), 1);
+}
+
 export interface ClipResult {
   grads: Record<string, tf.Tensor>;
   /** Total norm before clipping. */
@@ -33,9 +39,7 @@ export interface ClipResult {
  */
 export function clipGradNorm(grads: Record<string, tf.Tensor | undefined>, maxNorm: number, normType: NormType = 2): ClipResult {
   const totalNorm = globalNorm(grads, normType);
-  // In float32, as torch: clamp(max_norm / (total_norm + 1e-6), max=1).
-  const f = Math.fround;
-  const coef = Math.min(f(f(maxNorm) / f(totalNorm + f(1e-6))), 1);
+  const coef = clipCoef(totalNorm, maxNorm);
   const out: Record<string, tf.Tensor> = {};
   for (const [k, g] of Object.entries(grads)) {
     if (g) out[k] = tf.mul(g, coef);

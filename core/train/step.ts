@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { TensorToWrite } from '../safetensors.js';
 import type { TfjsSentenceModel } from '../tfjs/sentence.js';
 import type { Example } from '../types.js';
-import { clipGradNorm, globalNorm } from './clip.js';
+import { clipCoef, globalNorm } from './clip.js';
 import { textColumns, type LossBatch, type LossPlugin } from './loss.js';
 import { AdamW, type AdamWState } from './optim.js';
 
@@ -40,7 +40,7 @@ export interface StepResult {
 export const hfDecay = (name: string): boolean => !/\.bias$|LayerNorm\./.test(name);
 
 export function createOptimizer(model: TfjsSentenceModel, lr: number, weightDecay: number): AdamW {
-  return new AdamW(model.trainableVariables, { lr, weightDecay, decay: hfDecay });
+  return new AdamW(model.trainableVariables, { lr, weightDecay, decay: hfDecay, rowSparse: (n) => /word_embeddings\.weight$/.test(n) });
 }
 
 export class TrainStep {
@@ -84,7 +84,6 @@ export class TrainStep {
     if (batches.length === 0) throw new Error('TrainStep.step: no batches');
     const scale = 1 / batches.length;
     let acc: tf.NamedTensorMap | undefined;
-    let clipped: tf.NamedTensorMap | undefined;
     let lossSum = 0;
     try {
       batches.forEach((items, i) => {
@@ -100,18 +99,13 @@ export class TrainStep {
         acc = sum;
       });
       const loss = lossSum / batches.length;
-      let gradNorm: number;
-      if (maxGradNorm > 0) {
-        const c = clipGradNorm(acc!, maxGradNorm);
-        clipped = c.grads;
-        gradNorm = c.totalNorm;
-      } else gradNorm = globalNorm(acc!);
+      const gradNorm = globalNorm(acc!);
       if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) throw new NonFiniteLossError(loss, gradNorm);
-      this.optimizer.step(clipped ?? acc!, lr);
+      // Clipping (as clipGradNorm: every gradient times the coefficient) is fused into the update.
+      this.optimizer.step(acc!, lr, maxGradNorm > 0 ? clipCoef(gradNorm, maxGradNorm) : 1);
       return { loss, gradNorm };
     } finally {
       if (acc) tf.dispose(Object.values(acc));
-      if (clipped) tf.dispose(Object.values(clipped));
     }
   }
 

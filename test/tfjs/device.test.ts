@@ -52,6 +52,18 @@ describe('selectTfjsDevice', () => {
     expect((await selectTfjsDevice('cpu', { gemm: 'backend' })).details.gemm).toBe('tfjs cpu');
   });
 
+  it('on wasm, clones (and the tensors gradients save) share their data instead of copying it', async () => {
+    await selectTfjsDevice('wasm', { gemm: 'backend' });
+    const a = tf.tensor1d([1, 2, 3]);
+    const b = tf.clone(a);
+    expect(b.dataId).toBe(a.dataId);
+    a.dispose();
+    expect(Array.from(b.dataSync())).toEqual([1, 2, 3]); // reference-counted: still alive
+    const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(x, x)))(b);
+    expect(Array.from(g.dataSync())).toEqual([2, 4, 6]);
+    tf.dispose([b, g]);
+  });
+
   it('selects cpu explicitly and records it', async () => {
     const sel = await selectTfjsDevice('cpu');
     expect(sel).toMatchObject({ device: 'cpu', backend: 'cpu', requested: 'cpu', tried: ['cpu: ok'] });

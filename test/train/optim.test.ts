@@ -138,6 +138,62 @@ describe('AdamW', () => {
     p.dispose();
   });
 
+  it('gradScale gives bit for bit the update of the pre-multiplied gradient (fused clipping)', () => {
+    const coef = Math.fround(0.37);
+    const finals = [true, false].map((fused) => {
+      const p = tf.variable(tf.tensor(X0, [2, 3]), true, `scale_${fused}`);
+      const opt = new AdamW([p], { lr: 0.1 });
+      for (let s = 0; s < 3; s++) {
+        const g = tfGrads(p);
+        const k = Object.keys(g)[0]!;
+        if (fused) opt.step({ [`scale_${fused}`]: g[k] }, 0.1, coef);
+        else tf.tidy(() => opt.step({ [`scale_${fused}`]: tf.mul(g[k]!, coef) }, 0.1));
+        tf.dispose(Object.values(g));
+      }
+      const out = { p: Array.from(p.dataSync()), m: Array.from(opt.getState().params[0]!.m) };
+      opt.dispose();
+      p.dispose();
+      return out;
+    });
+    expect(finals[0]).toEqual(finals[1]);
+  });
+
+  it('row-sparse parameters (embedding tables) get bit for bit the dense update, across a resume', async () => {
+    const rowsOf = (step: number): number[] => [[1], [1, 4], [], [7], [2, 4]][step]!; // rows with a gradient
+    const run = (sparse: boolean): { p: number[]; m: number[]; v: number[] } => {
+      const name = `emb_${sparse}`;
+      const p = tf.variable(tf.tensor(Array.from({ length: 30 }, (_, i) => Math.sin(i + 1)), [10, 3]), true, name);
+      let opt = new AdamW([p], { lr: 0.1, weightDecay: 0.2, rowSparse: () => sparse });
+      for (let s = 0; s < 5; s++) {
+        if (s === 3) {
+          const state = opt.getState();
+          opt.dispose();
+          opt = new AdamW([p], { lr: 0.1, weightDecay: 0.2, rowSparse: () => sparse });
+          opt.setState(state);
+        }
+        const g = new Float32Array(30);
+        for (const r of rowsOf(s)) for (let j = 0; j < 3; j++) g[r * 3 + j] = Math.cos(s * 7 + r * 3 + j);
+        const gt = tf.tensor(g, [10, 3]);
+        opt.step({ [name]: gt }, 0.1, s === 1 ? Math.fround(0.6) : 1);
+        gt.dispose();
+      }
+      const st = opt.getState().params[0]!;
+      const out = { p: Array.from(p.dataSync()), m: Array.from(st.m), v: Array.from(st.v) };
+      opt.dispose();
+      p.dispose();
+      return out;
+    };
+    const sparse = run(true);
+    expect(sparse).toEqual(run(false));
+    expect(sparse.m.slice(0, 3)).toEqual([0, 0, 0]); // row 0 never touched: moments stay zero
+    await tf.setBackend('wasm');
+    try {
+      expect(run(true)).toEqual(sparse);
+    } finally {
+      await tf.setBackend('cpu');
+    }
+  });
+
   it('does not leak tensors across steps', () => {
     const p = tf.variable(tf.tensor(X0, [2, 3]), true, 'leak_x');
     const opt = new AdamW([p], { lr: 0.1 });
