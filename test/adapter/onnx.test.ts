@@ -21,6 +21,7 @@ import type { Encoder, ModelSpec } from '../../core/types.js';
 import OrtBackend from '../../plugins/backend/ort.js';
 import { makeContext } from '../helpers/context.js';
 import { describeShared, FIXTURE_DIR, TINY_BERT } from '../helpers/shared.js';
+import { adapterRequest } from './helpers.js';
 
 const open: Encoder[] = [];
 afterAll(async () => {
@@ -81,22 +82,14 @@ describeShared('adapter ONNX export', () => {
   it('trainAdapter on an ort base writes the ONNX file beside the adapter, and both encode alike', async () => {
     const base = await ortEncoder({ path: TINY_BERT });
     const items = texts.slice(0, 12).map((t, i) => ({ anchor: t, positive: texts[12 + (i % 8)]!, label: String(i % 8) }));
-    const run = mkdtempSync(join(tmpdir(), 'ftrun-adapter-onnx-'));
-    const res = await trainAdapter({
-      encoder: base,
-      examples: { shapes: ['pairs'], items },
-      loss: new MultipleNegativesRankingLoss({ scale: 20, similarity: 'cos' }, makeContext()),
-      training: { max_steps: 3, batch_size: 4, adapter: { apply_to: 'query', learning_rate: 0.05 } },
-      test: [],
-      corpus: [],
-      metrics: ['mrr'],
-      k: [1],
-      primary: 'mrr@1',
-      outDir: join(run, 'adapter'),
-      checkpointDir: join(run, 'checkpoints'),
-      resume: false,
-      onEvent: () => {},
-    });
+    const res = await trainAdapter(
+      adapterRequest({
+        encoder: base,
+        examples: { shapes: ['pairs'], items },
+        loss: new MultipleNegativesRankingLoss({ scale: 20, similarity: 'cos' }, makeContext()),
+        training: { max_steps: 3, batch_size: 4, adapter: { apply_to: 'query', learning_rate: 0.05 } },
+      }),
+    );
     expect(loadAdapter(res.modelDir).meta.onnx).toBe('onnx/model.onnx');
     expect(res.info.onnx_file).toBe(join(res.modelDir, 'onnx', 'model.onnx'));
     const wrapped = await loadAdapterEncoder({ ...base, encode: (t, o) => base.encode(t, o), dispose: async () => {} }, res.modelDir);

@@ -4,8 +4,7 @@
  * and stops on a non-finite loss or on too little data.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadAdapterEncoder } from '../../core/adapter/encoder.js';
@@ -18,6 +17,7 @@ import type { Doc, Example, Query } from '../../core/types.js';
 import MultipleNegativesRankingLoss from '../../plugins/loss/multiple-negatives-ranking.js';
 import { makeContext } from '../helpers/context.js';
 import { FakeEncoder } from './fake-encoder.js';
+import { adapterRequest } from './helpers.js';
 
 const LABELS = ['a', 'b', 'c', 'd', 'e', 'f'];
 const corpus: Doc[] = LABELS.map((l) => ({ id: l, text: `document ${l}` }));
@@ -35,26 +35,24 @@ const mnrl = (): LossPlugin => new MultipleNegativesRankingLoss({ scale: 20, sim
 type Ev = Record<string, any>;
 
 function request(over: Partial<AdapterTrainRequest> = {}, training: Record<string, unknown> = {}): AdapterTrainRequest & { events: Ev[] } {
-  const run = mkdtempSync(join(tmpdir(), 'ftrun-adapter-train-'));
   const events: Ev[] = [];
-  return {
-    encoder: new FakeEncoder(8),
-    examples: { shapes: ['pairs', 'triplets', 'labelled'], items },
-    loss: mnrl(),
-    training: { epochs: 4, batch_size: 6, eval_every: 4, save_total_limit: 2, adapter: { learning_rate: 0.05, apply_to: 'query' }, ...training },
-    test: queries.slice(0, 12),
-    corpus,
-    metrics: ['mrr', 'recall'],
-    k: [1, 3],
-    primary: 'mrr@1',
-    outDir: join(run, 'adapter'),
-    checkpointDir: join(run, 'checkpoints'),
-    resume: false,
-    onEvent: (e) => events.push(e),
-    seed: 5,
-    events,
-    ...over,
-  };
+  const req = adapterRequest(
+    {
+      encoder: new FakeEncoder(8),
+      examples: { shapes: ['pairs', 'triplets', 'labelled'], items },
+      loss: mnrl(),
+      training: { epochs: 4, batch_size: 6, eval_every: 4, save_total_limit: 2, adapter: { learning_rate: 0.05, apply_to: 'query' }, ...training },
+      test: queries.slice(0, 12),
+      corpus,
+      metrics: ['mrr', 'recall'],
+      k: [1, 3],
+      onEvent: (e) => events.push(e),
+      seed: 5,
+      ...over,
+    },
+    'ftrun-adapter-train-',
+  );
+  return { ...req, events };
 }
 
 describe('trainAdapter', () => {
