@@ -5,13 +5,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { builtinRegistry } from '../builtins.js';
-import { loadConfig } from '../config/load.js';
-import { loadCustomPlugins } from '../config/plugins.js';
 import { validateConfig } from '../config/validate.js';
 import { UserError } from '../errors.js';
 import { runExperiment } from '../run/runner.js';
-import type { IO } from './run.js';
+import { prepare, type IO } from './run.js';
 
 export interface ResumeArgs {
   runDir: string;
@@ -32,9 +29,7 @@ export async function resumeCommand(args: ResumeArgs, io: IO): Promise<number> {
   if (env.status === 'ok') {
     throw new UserError('E_RUN', `${args.runDir}: this run finished (status ok); nothing to resume. Start a new run with: ftrun <config>`);
   }
-  const loaded = loadConfig(resolvedFile);
-  const registry = builtinRegistry().clone();
-  await loadCustomPlugins(loaded, registry);
+  const { loaded, registry } = await prepare(resolvedFile, []);
   const config = validateConfig(loaded, registry);
   if (!args.quiet) io.err(`resume ${config.name} (${env.status ?? 'unknown'}) → ${runDir}\n`);
   const summary = await runExperiment({
