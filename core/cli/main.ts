@@ -10,11 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { builtinRegistry } from '../builtins.js';
 import { buildJsonSchema } from '../config/schema.js';
 import { hasSweep } from '../config/sweep.js';
-import { redactSecrets, toYaml, validateConfig } from '../config/validate.js';
+import { formatTrialOverrides, redactSecrets, toYaml, validateConfig, validateTrials } from '../config/validate.js';
 import { diffCommand } from '../commands/diff.js';
 import { lsCommand } from '../commands/ls.js';
 import { resumeCommand } from '../commands/resume.js';
-import { formatOverrides, prepare, runCommand, validateTrials, type IO } from '../commands/run.js';
+import { prepare, runCommand, type IO } from '../commands/run.js';
 import { UserError } from '../errors.js';
 import { FTRUN_VERSION } from '../run/runner.js';
 import { one, parseArgs, type FlagSpec } from './args.js';
@@ -116,7 +116,7 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
         if (!trials.length) io.out(toYaml(redactSecrets(config) as Record<string, unknown>));
         else {
           io.out(`# sweep: ${trials.length} trials\n`);
-          for (const t of trials) io.out(`\n# --- trial ${t.index}: ${formatOverrides(t.overrides)}\n${toYaml(redactSecrets(t.config) as Record<string, unknown>)}`);
+          for (const t of trials) io.out(`\n# --- trial ${t.index}: ${formatTrialOverrides(t.overrides)}\n${toYaml(redactSecrets(t.config) as Record<string, unknown>)}`);
         }
         return 0;
       }

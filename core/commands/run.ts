@@ -9,10 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { builtinRegistry } from '../builtins.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { loadCustomPlugins } from '../config/plugins.js';
-import { expandTrials, hasSweep } from '../config/sweep.js';
+import { hasSweep } from '../config/sweep.js';
 import type { ExperimentConfig } from '../config/types.js';
-import { toYaml, validateConfig } from '../config/validate.js';
-import { UserError, type Problem } from '../errors.js';
+import { formatTrialOverrides, toYaml, validateConfig, validateTrials } from '../config/validate.js';
+import { UserError } from '../errors.js';
 import { writeJsonAtomic } from '../fsutil.js';
 import { writeLeaderboard } from '../leaderboard.js';
 import type { LogOptions } from '../log.js';
@@ -47,37 +47,6 @@ export async function prepare(file: string, sets: string[]): Promise<{ loaded: L
   const registry = builtinRegistry().clone();
   await loadCustomPlugins(loaded, registry);
   return { loaded, registry };
-}
-
-/** Validate every sweep trial; all problems of all trials are reported together. */
-export function validateTrials(loaded: LoadedConfig, registry: Registry) {
-  const trials = expandTrials(loaded);
-  const problems: Problem[] = [];
-  const seen = new Set<string>();
-  const configs: ExperimentConfig[] = [];
-  for (const t of trials) {
-    try {
-      configs.push(validateConfig(t.loaded, registry));
-    } catch (e) {
-      if (!(e instanceof UserError)) throw e;
-      for (const p of e.problems) {
-        const key = JSON.stringify(p);
-        if (!seen.has(key)) {
-          seen.add(key);
-          problems.push({ ...p, message: `${p.message} (sweep trial ${t.index}: ${formatOverrides(t.overrides)})` });
-        }
-      }
-      if (!e.problems.length) throw e;
-    }
-  }
-  if (problems.length) throw UserError.config(problems);
-  return trials.map((t, i) => ({ ...t, config: configs[i]! }));
-}
-
-export function formatOverrides(o: Record<string, unknown>): string {
-  return Object.entries(o)
-    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-    .join(', ');
 }
 
 export async function runCommand(args: RunArgs, io: IO): Promise<number> {
@@ -152,7 +121,7 @@ async function runSweep(
     const rec = records[i]!;
     rec.status = 'running';
     mkdirSync(rec.runDir, { recursive: true });
-    if (!args.quiet) io.err(`trial ${t.index}/${trials.length - 1}: ${formatOverrides(t.overrides)}\n`);
+    if (!args.quiet) io.err(`trial ${t.index}/${trials.length - 1}: ${formatTrialOverrides(t.overrides)}\n`);
     try {
       if (args.parallel > 1) {
         await runWorker(args, t.index, rec.runDir, io);

@@ -15,7 +15,7 @@ import { envelopeSchema, STAGE_SECTIONS } from './envelope.js';
 import { problemAt, sortProblems, type LoadedConfig } from './located.js';
 import { ajvProblems, choices, describeValue } from './messages.js';
 import type { ConfigPath } from './path.js';
-import { expandTrials, hasSweep, sweepProblems } from './sweep.js';
+import { expandTrials, hasSweep, sweepProblems, type Trial } from './sweep.js';
 import type { ExperimentConfig } from './types.js';
 
 export { redactSecrets, toYaml } from './output.js';
@@ -125,18 +125,36 @@ export function validateConfig(loaded: LoadedConfig, registry: Registry): Experi
     if (problems.length) throw UserError.config(sortProblems(problems, loaded.file));
     return config;
   }
+  validateTrials(loaded, registry);
+  return schemaPasses(loaded, registry).config;
+}
+
+/** `path=value` pairs of a sweep trial, values as JSON: `model.pooling="cls", seed=1`. */
+export function formatTrialOverrides(overrides: Record<string, unknown>): string {
+  return Object.entries(overrides)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(', ');
+}
+
+/**
+ * Validate the sweep section and every trial of a sweep; returns each trial with its resolved
+ * config. Throws UserError.config with every problem of every trial (deduplicated), each marked
+ * "(sweep trial N: path=value, …)".
+ */
+export function validateTrials(loaded: LoadedConfig, registry: Registry): Array<Trial & { config: ExperimentConfig }> {
   const problems = sweepProblems(loaded);
   if (problems.length) throw UserError.config(problems);
   const seen = new Set<string>();
-  for (const t of expandTrials(loaded)) {
-    for (const p of validateOne(t.loaded, registry).problems) {
+  const trials = expandTrials(loaded).map((t) => {
+    const r = validateOne(t.loaded, registry);
+    for (const p of r.problems) {
       const key = JSON.stringify(p);
       if (seen.has(key)) continue;
       seen.add(key);
-      const o = Object.entries(t.overrides).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ');
-      problems.push({ ...p, message: `${p.message} (sweep trial ${t.index}: ${o})` });
+      problems.push({ ...p, message: `${p.message} (sweep trial ${t.index}: ${formatTrialOverrides(t.overrides)})` });
     }
-  }
+    return { ...t, config: r.config };
+  });
   if (problems.length) throw UserError.config(sortProblems(problems, loaded.file));
-  return schemaPasses(loaded, registry).config;
+  return trials;
 }
