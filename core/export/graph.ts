@@ -31,6 +31,18 @@ export class GraphBuilder {
     return output;
   }
 
+  /** Append a node with several outputs (names given; '' for an unused optional output). */
+  opMulti(opType: string, inputs: string[], outputs: string[], attributes: Attribute[] = [], domain?: string): string[] {
+    for (const o of outputs) if (o) this.claim(o);
+    this.nodes.push({ opType, inputs, outputs, name: `${opType}_${this.nodes.length}`, ...(attributes.length ? { attributes } : {}), ...(domain ? { domain } : {}) });
+    return outputs;
+  }
+
+  /** A fresh value name with a readable prefix (for opMulti outputs). */
+  name(prefix: string): string {
+    return this.fresh(prefix);
+  }
+
   /** A float32 initializer (the data is referenced, not copied). */
   floatTensor(name: string, dims: number[], data: Float32Array): string {
     const n = dims.reduce((a, b) => a * b, 1);

@@ -53,19 +53,9 @@ export interface RunRequest {
   baseDir?: string;
 }
 
-export const FTRUN_VERSION: string = (() => {
-  const pkg = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '..', 'package.json');
-  const alt = resolve(fileURLToPath(import.meta.url), '..', '..', '..', 'package.json');
-  for (const p of [alt, pkg]) {
-    try {
-      const j = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
-      if (j.name === 'ftrun' && j.version) return j.version;
-    } catch {
-      /* try the next */
-    }
-  }
-  return 'unknown';
-})();
+import { FTRUN_VERSION } from '../version.js';
+
+export { FTRUN_VERSION };
 
 class Interrupted extends Error {
   constructor() {

@@ -1,0 +1,215 @@
+/**
+ * One optimizer step of the `ort` trainer, with the semantics of the tfjs TrainStep
+ * (core/train/step.ts): per batch, each loss column (anchors with the query prompt, the others
+ * with the document prompt) runs the forward graph in training mode with the dropout masks of
+ * its seed; the loss plugin's reference implementation gives the loss and its gradient on the
+ * last hidden states (pooling, Normalize and the loss are small [batch, dim] maths, run on tfjs'
+ * host backend); the backward graph gives the weight gradients. Gradient accumulation sums
+ * `loss / batches` gradients; then the global norm, optional clipping, the NaN/Inf guard and
+ * AdamW on the host weights (word-embedding rows updated sparsely, exactly).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { TensorToWrite } from '../../../core/safetensors.js';
+import { l2Normalize, poolTf } from '../../../core/tfjs/pooling.js';
+import { clipCoef } from '../../../core/train/clip.js';
+import { HostAdamW, type HostParam } from '../../../core/train/host-adamw.js';
+import { textColumns, type LossBatch, type LossPlugin } from '../../../core/train/loss.js';
+import type { AdamWState } from '../../../core/train/optim.js';
+import { hfDecay, NonFiniteLossError, type StepResult } from '../../../core/train/step.js';
+import type { Example } from '../../../core/types.js';
+import type { ForwardResult, OrtBertEngine } from './bert-engine.js';
+import { dropoutMasks } from './masks.js';
+
+const WORD = 'embeddings.word_embeddings.weight';
+const POS = 'embeddings.position_embeddings.weight';
+const TYPE = 'embeddings.token_type_embeddings.weight';
+
+/** Seconds spent in each part of the last step (for the benchmark). */
+export interface StepTimes {
+  forward: number;
+  loss: number;
+  backward: number;
+  optimizer: number;
+}
+
+export class OrtTrainStep {
+  readonly labelIds: Map<string, number>;
+  readonly optimizer: HostAdamW;
+  readonly times: StepTimes = { forward: 0, loss: 0, backward: 0, optimizer: 0 };
+  /** Dense accumulators of the embedding tables (rows touched this step are zeroed after it). */
+  private readonly tableGrads = new Map<string, Float32Array>();
+
+  constructor(
+    readonly engine: OrtBertEngine,
+    readonly loss: LossPlugin,
+    opt: { lr?: number; betas?: [number, number]; eps?: number; weightDecay: number; decay?: (name: string) => boolean },
+    labels: Iterable<string> = [],
+  ) {
+    this.labelIds = new Map([...new Set(labels)].sort().map((l, i) => [l, i]));
+    const decay = opt.decay ?? hfDecay;
+    const params: HostParam[] = [...engine.weights].map(([name, data]) => {
+      const file = engine.prefix + name;
+      return { name: file, shape: engine.shapeOf(name), data, decay: decay(file), rowSparse: name === WORD };
+    });
+    this.optimizer = new HostAdamW(params, { betas: opt.betas, eps: opt.eps, weightDecay: opt.weightDecay });
+    for (const t of [WORD, POS, TYPE]) this.tableGrads.set(t, new Float32Array(engine.weights.get(t)!.length));
+  }
+
+  /** Loss (scaled by `scale`) and ∂/∂last_hidden_state of each column, on tfjs' host backend. */
+  private lossGrad(cols: ForwardResult[], extra: { labels?: number[]; pairLabels?: number[] }, scale: number): { loss: number; grads: Float32Array[] } {
+    const { pooling, normalize } = this.engine.layout;
+    const H = this.engine.dim;
+    return tf.tidy(() => {
+      const hs = cols.map((c) => tf.tensor3d(c.hidden, [c.batch.B, c.batch.S, H]));
+      const masks = cols.map((c) => tf.tensor2d(c.batch.mask, [c.batch.B, c.batch.S]));
+      const f = (...h: tf.Tensor[]): tf.Scalar => {
+        const emb = (i: number): tf.Tensor2D => {
+          const pooled = poolTf(h[i] as tf.Tensor3D, masks[i]!, pooling);
+          return normalize ? l2Normalize(pooled) : pooled;
+        };
+        const batch: LossBatch = { anchor: emb(0) };
+        if (cols.length > 1) batch.positive = emb(1);
+        if (cols.length > 2) batch.negative = emb(2);
+        if (extra.labels) batch.labels = tf.tensor1d(extra.labels, 'int32');
+        if (extra.pairLabels) batch.pairLabels = tf.tensor1d(extra.pairLabels, 'float32');
+        const l = this.loss.compute(batch);
+        return scale === 1 ? l : tf.mul(l, scale);
+      };
+      const { value, grads } = tf.valueAndGrads(f)(hs);
+      const loss = value.dataSync()[0]!;
+      return { loss: scale === 1 ? loss : loss / scale, grads: grads.map((g) => g.dataSync() as Float32Array) };
+    });
+  }
+
+  /**
+   * One optimizer update from `batches` with learning rate `lr`. Throws NonFiniteLossError (and
+   * leaves weights and optimizer untouched) when the loss or the gradient norm is not finite.
+   */
+  async step(batches: Example[][], lr: number, maxGradNorm = 0, seeds: number[] = []): Promise<StepResult> {
+    const { loss, grads, touched, positions } = await this.gradients(batches, seeds);
+    const engine = this.engine;
+    const H = engine.dim;
+    const WORD_FILE = engine.prefix + WORD;
+    const t0 = performance.now();
+    let sq = 0;
+    for (const [name, g] of grads) {
+      if (name === WORD_FILE) {
+        for (const r of touched) for (let i = r * H; i < r * H + H; i++) sq += g[i]! * g[i]!;
+      } else for (let i = 0; i < g.length; i++) sq += g[i]! * g[i]!;
+    }
+    const gradNorm = Math.sqrt(sq);
+    try {
+      if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) throw new NonFiniteLossError(loss, gradNorm);
+      this.optimizer.step(grads, lr, maxGradNorm > 0 ? clipCoef(gradNorm, maxGradNorm) : 1, new Map([[WORD_FILE, touched]]));
+    } finally {
+      this.clearTables(touched, positions);
+      this.times.optimizer = (performance.now() - t0) / 1000;
+    }
+    return { loss, gradNorm };
+  }
+
+  /** Zero the embedding-table accumulators after a step (only the rows written). */
+  clearTables(touched: Iterable<number>, positions: number): void {
+    const H = this.engine.dim;
+    const word = this.tableGrads.get(WORD)!;
+    for (const r of touched) word.fill(0, r * H, r * H + H);
+    this.tableGrads.get(POS)!.fill(0, 0, positions * H);
+    this.tableGrads.get(TYPE)!.fill(0);
+  }
+
+  /**
+   * Mean loss of `batches` and the gradients of Σ loss/batches by weight file name. The three
+   * embedding tables' gradients are accumulators owned by this object: call clearTables(touched,
+   * positions) before the next call.
+   */
+  async gradients(batches: Example[][], seeds: number[] = []): Promise<{ loss: number; grads: Map<string, Float32Array>; touched: Set<number>; positions: number }> {
+    if (batches.length === 0) throw new Error('OrtTrainStep.step: no batches');
+    const engine = this.engine;
+    const cfg = engine.cfg;
+    const H = cfg.hiddenSize;
+    const scale = 1 / batches.length;
+    const grads = new Map<string, Float32Array>();
+    const touched = new Set<number>();
+    const usedPositions = { n: 0 };
+    const clsLast = engine.layout.pooling === 'cls';
+    const dropout = engine.graphOptions.hiddenDropout || engine.graphOptions.attentionDropout;
+    const t = this.times;
+    t.forward = t.loss = t.backward = t.optimizer = 0;
+    let lossSum = 0;
+    for (let bi = 0; bi < batches.length; bi++) {
+      const cols = textColumns(this.loss.needs, batches[bi]!, this.labelIds);
+      const texts: Array<[string[], 'query' | 'document']> = [[cols.anchor, 'query']];
+      if (cols.positive) texts.push([cols.positive, 'document']);
+      if (cols.negative) texts.push([cols.negative, 'document']);
+      const seed = seeds[bi] ?? bi;
+      let t0 = performance.now();
+      const fw: ForwardResult[] = [];
+      for (let c = 0; c < texts.length; c++) {
+        const batch = engine.tokenize(texts[c]![0], texts[c]![1]);
+        const masks = dropout ? dropoutMasks(cfg, batch.B, batch.S, (seed + 0x9e3779b9 * c) >>> 0, clsLast) : undefined;
+        fw.push(await engine.forwardTrain(batch, masks));
+      }
+      let t1 = performance.now();
+      t.forward += (t1 - t0) / 1000;
+      const { loss, grads: dHidden } = this.lossGrad(fw, { labels: cols.labels, pairLabels: cols.pairLabels }, scale);
+      lossSum += loss;
+      t0 = performance.now();
+      t.loss += (t0 - t1) / 1000;
+      for (let c = 0; c < fw.length; c++) {
+        const f = fw[c]!;
+        const r = await engine.backward(f, dHidden[c]!);
+        for (const [name, g] of r.grads) {
+          const acc = grads.get(name);
+          if (!acc) grads.set(name, g);
+          else for (let i = 0; i < g.length; i++) acc[i] += g[i]!;
+        }
+        // Scatter-add the gradient at the embedding sum into the three tables.
+        const { ids, types, B, S } = f.batch;
+        const word = this.tableGrads.get(WORD)!;
+        const pos = this.tableGrads.get(POS)!;
+        const type = this.tableGrads.get(TYPE)!;
+        const d = r.dEmbeddings;
+        usedPositions.n = Math.max(usedPositions.n, S);
+        for (let b = 0; b < B; b++) {
+          for (let s = 0; s < S; s++) {
+            const row = b * S + s;
+            const src = row * H;
+            const w = ids[row]! * H;
+            const p = s * H;
+            const ty = types[row]! * H;
+            touched.add(ids[row]!);
+            for (let k = 0; k < H; k++) {
+              const v = d[src + k]!;
+              word[w + k] += v;
+              pos[p + k] += v;
+              type[ty + k] += v;
+            }
+          }
+        }
+        f.saved = undefined;
+      }
+      t1 = performance.now();
+      t.backward += (t1 - t0) / 1000;
+    }
+    const all = new Map<string, Float32Array>();
+    for (const [name, g] of grads) all.set(engine.prefix + name, g);
+    for (const [name, g] of this.tableGrads) all.set(engine.prefix + name, g);
+    return { loss: lossSum / batches.length, grads: all, touched, positions: usedPositions.n };
+  }
+
+  exportWeights(): Map<string, TensorToWrite> {
+    return this.engine.exportTensors();
+  }
+
+  importWeights(tensors: Map<string, { shape: number[]; data: Float32Array }>, source: string): void {
+    this.engine.importTensors(tensors, source);
+  }
+
+  exportOptimizer(): AdamWState {
+    return this.optimizer.getState();
+  }
+
+  importOptimizer(state: AdamWState): void {
+    this.optimizer.setState(state);
+  }
+}

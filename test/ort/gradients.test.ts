@@ -1,0 +1,105 @@
+/**
+ * The ort backward graph against the tfjs encoder's gradients (whose ops are checked against
+ * tfjs' stock gradients in test/tfjs/ops.test.ts): every weight gradient of one batch, for the
+ * tiny-bert fixture as it is (dropout 0), and for a copy with dropout 0.1 (hidden and attention)
+ * under CLS and mean pooling, where both engines draw the same keep-masks from the same seed.
+ * Also checks the forward pass (last hidden state via embeddings) against tfjs.
+ */
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { loadModelLayout } from '../../core/model/layout.js';
+import { selectTfjsDevice } from '../../core/tfjs/device.js';
+import { TfjsSentenceModel } from '../../core/tfjs/sentence.js';
+import { AdamW } from '../../core/train/optim.js';
+import { TrainStep } from '../../core/train/step.js';
+import type { Example } from '../../core/types.js';
+import BatchSemiHardTripletLoss from '../../plugins/loss/batch-semi-hard-triplet.js';
+import MultipleNegativesRankingLoss from '../../plugins/loss/multiple-negatives-ranking.js';
+import { OrtBertEngine } from '../../plugins/backend/ort/bert-engine.js';
+import { OrtTrainStep } from '../../plugins/backend/ort/train-step.js';
+import { makeContext } from '../helpers/context.js';
+import { describeShared, TINY_BERT, TRANSACTIONS } from '../helpers/shared.js';
+
+const rows = (): Array<{ input: string; expected: string[] }> =>
+  readFileSync(`${TRANSACTIONS}/train_transactions.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { input: string; expected: string[] });
+
+/** A copy of the fixture with dropout and the given pooling. */
+function variant(dropout: number, pooling: 'cls' | 'mean'): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ftrun-ort-grad-'));
+  cpSync(TINY_BERT, dir, { recursive: true });
+  const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...cfg, hidden_dropout_prob: dropout, attention_probs_dropout_prob: dropout }));
+  const pool = JSON.parse(readFileSync(join(dir, '1_Pooling', 'config.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(dir, '1_Pooling', 'config.json'), JSON.stringify({ ...pool, pooling_mode_cls_token: pooling === 'cls', pooling_mode_mean_tokens: pooling === 'mean' }));
+  return dir;
+}
+
+describeShared('ort backward graph vs tfjs gradients', () => {
+  beforeAll(async () => {
+    await selectTfjsDevice('cpu', { threads: 1 });
+  });
+  afterAll(async () => {
+    await selectTfjsDevice('cpu', { threads: 1 });
+  });
+
+  const cases = [
+    { name: 'fixture (dropout 0, cls), batch semi-hard triplet', dir: () => TINY_BERT, loss: 'bsh' },
+    { name: 'dropout 0.1, cls, batch semi-hard triplet', dir: () => variant(0.1, 'cls'), loss: 'bsh' },
+    { name: 'dropout 0.1, mean pooling, multiple negatives ranking (two columns)', dir: () => variant(0.1, 'mean'), loss: 'mnrl' },
+  ] as const;
+
+  for (const c of cases) {
+    it(c.name, async () => {
+      const dir = c.dir();
+      const layout = loadModelLayout(dir, { query_prompt: '', document_prompt: '' });
+      const data = rows().slice(0, 16);
+      const items: Example[] = data.map((r) => ({ anchor: r.input, label: r.expected[0]!, positive: r.expected[0]! }));
+      const loss = c.loss === 'bsh'
+        ? new BatchSemiHardTripletLoss({ margin: 5, distance_metric: 'euclidean' }, makeContext())
+        : new MultipleNegativesRankingLoss({ scale: 20, similarity: 'cosine' }, makeContext());
+      const labels = data.map((r) => r.expected[0]!);
+
+      const model = TfjsSentenceModel.load(layout);
+      const tfStep = new TrainStep(model, loss, new AdamW(model.trainableVariables, { lr: 1e-3 }), labels);
+      const ref = tfStep.lossAndGrads(items, 1, 1234);
+      const names = new Map([...model.bert.weights].map(([file, v]) => [v.name, file]));
+      const want = new Map<string, Float32Array>();
+      for (const [k, g] of Object.entries(ref.grads)) want.set(names.get(k)!, g.dataSync() as Float32Array);
+      tf.dispose(Object.values(ref.grads));
+
+      const engine = await OrtBertEngine.load(layout, { threads: 1, executionProviders: ['cpu'] });
+      const step = new OrtTrainStep(engine, loss, { weightDecay: 0.01 }, labels);
+      const got = await step.gradients([items], [1234]);
+      expect(Math.abs(got.loss - ref.loss)).toBeLessThan(1e-5);
+      expect([...got.grads.keys()].sort()).toEqual([...want.keys()].sort());
+      // Errors relative to the tensor's largest gradient (or 1e-3 of the largest of all: the key
+      // bias's true gradient is 0, softmax being shift-invariant, so both engines give rounding noise).
+      let globalMax = 0;
+      for (const w of want.values()) for (const x of w) globalMax = Math.max(globalMax, Math.abs(x));
+      let worst = { name: '', err: 0 };
+      for (const [name, g] of got.grads) {
+        const w = want.get(name)!;
+        let maxRef = 0;
+        let maxErr = 0;
+        for (let i = 0; i < g.length; i++) {
+          maxRef = Math.max(maxRef, Math.abs(w[i]!));
+          maxErr = Math.max(maxErr, Math.abs(g[i]! - w[i]!));
+        }
+        const rel = maxErr / Math.max(maxRef, 1e-3 * globalMax);
+        if (process.env.FTRUN_DEBUG) console.log(name, maxRef.toExponential(2), maxErr.toExponential(2));
+        if (rel > worst.err) worst = { name, err: rel };
+      }
+      expect(worst.err, `worst gradient ${worst.name}`).toBeLessThan(1e-4);
+      // Eval-mode embeddings equal the tfjs encoder's.
+      const texts = data.slice(0, 5).map((r) => r.input);
+      const a = await engine.embed(texts, 'query');
+      const b = model.embed(texts, 'query');
+      for (let i = 0; i < texts.length; i++) for (let k = 0; k < a[i]!.length; k++) expect(Math.abs(a[i]![k]! - b[i]![k]!)).toBeLessThan(1e-5);
+      await engine.dispose();
+      model.dispose();
+    });
+  }
+});
