@@ -66,16 +66,7 @@ export class HostAdamW {
       const wd = this.weightDecay !== 0 && p.decay ? 1 - lr * this.weightDecay : 1;
       const { m, v } = slot;
       const x = p.data;
-      const update = (from: number, to: number): void => {
-        for (let i = from; i < to; i++) {
-          const gi = g[i]! * gradScale;
-          const mi = w < 0.5 ? m[i]! + (gi - m[i]!) * w : gi - (gi - m[i]!) * (1 - w);
-          const vi = v[i]! * b2 + (1 - b2) * gi * gi;
-          m[i] = mi;
-          v[i] = vi;
-          x[i] = x[i]! * wd - (stepSize * m[i]!) / (Math.sqrt(v[i]!) / bc2Sqrt + eps);
-        }
-      };
+      const update = (from: number, to: number): void => adamwRange(x, g, m, v, from, to, gradScale, w, b2, wd, stepSize, bc2Sqrt, eps);
       if (p.rowSparse && p.shape.length === 2) {
         const width = p.shape[1]!;
         const touched = (slot.touched ??= new Uint8Array(p.shape[0]!));
@@ -115,6 +106,39 @@ export class HostAdamW {
       this.slots.set(p.name, s);
     }
     return s;
+  }
+}
+
+/**
+ * The element-wise update on [from, to), one tight loop (monomorphic Float32Array accesses):
+ * m ← lerp(m, g, w) (torch's two forms), v ← β2·v + (1 − β2)·g², p ← p·wd − stepSize·m / (√v / √bc2 + eps).
+ */
+function adamwRange(
+  x: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, from: number, to: number,
+  gradScale: number, w: number, b2: number, wd: number, stepSize: number, bc2Sqrt: number, eps: number,
+): void {
+  const c2 = 1 - b2;
+  const invBc2 = 1 / bc2Sqrt;
+  if (w < 0.5) {
+    for (let i = from; i < to; i++) {
+      const gi = g[i]! * gradScale;
+      const mo = m[i]!;
+      const mi = Math.fround(mo + (gi - mo) * w);
+      const vi = Math.fround(v[i]! * b2 + c2 * gi * gi);
+      m[i] = mi;
+      v[i] = vi;
+      x[i] = x[i]! * wd - (stepSize * mi) / (Math.sqrt(vi) * invBc2 + eps);
+    }
+  } else {
+    const w1 = 1 - w;
+    for (let i = from; i < to; i++) {
+      const gi = g[i]! * gradScale;
+      const mi = Math.fround(gi - (gi - m[i]!) * w1);
+      const vi = Math.fround(v[i]! * b2 + c2 * gi * gi);
+      m[i] = mi;
+      v[i] = vi;
+      x[i] = x[i]! * wd - (stepSize * mi) / (Math.sqrt(vi) * invBc2 + eps);
+    }
   }
 }
 

@@ -9,8 +9,23 @@
  * row, so those masks go to the CLS rows, and the other rows (whose outputs nothing reads) keep
  * everything.
  */
-import { mixSeed, mulberry32 } from '../../../core/rng.js';
+import { mixSeed } from '../../../core/rng.js';
 import type { BertConfig } from '../../../core/tfjs/bert-config.js';
+
+/** mulberry32(mixSeed(seed)) inlined: `count` values, 0 where the draw is below `rate`, else 1/(1 − rate). */
+function keepMask(count: number, rate: number, seed: number): Float32Array {
+  const scale = 1 / (1 - rate);
+  const m = new Float32Array(count);
+  let a = mixSeed(seed) >>> 0;
+  for (let i = 0; i < count; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    m[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296 >= rate ? scale : 0;
+  }
+  return m;
+}
 
 /** Keep-masks by input name (mask.embeddings, mask.<l>.probs, mask.<l>.attention_output, mask.<l>.output). */
 export function dropoutMasks(cfg: BertConfig, B: number, S: number, seed: number, clsLastLayer: boolean): Map<string, Float32Array> {
@@ -20,13 +35,7 @@ export function dropoutMasks(cfg: BertConfig, B: number, S: number, seed: number
   const hiddenRate = cfg.hiddenDropout;
   const attnRate = cfg.attentionDropout;
   let s = seed;
-  const draw = (count: number, rate: number): Float32Array => {
-    const next = mulberry32(mixSeed(s++));
-    const scale = 1 / (1 - rate);
-    const m = new Float32Array(count);
-    for (let i = 0; i < count; i++) m[i] = next() >= rate ? scale : 0;
-    return m;
-  };
+  const draw = (count: number, rate: number): Float32Array => keepMask(count, rate, s++);
   if (hiddenRate > 0) out.set('mask.embeddings', draw(B * S * H, hiddenRate));
   for (let l = 0; l < cfg.numLayers; l++) {
     const first = clsLastLayer && l === cfg.numLayers - 1;

@@ -147,7 +147,7 @@ export class OrtTrainStep {
       for (let c = 0; c < texts.length; c++) {
         const batch = engine.tokenize(texts[c]![0], texts[c]![1]);
         const masks = dropout ? dropoutMasks(cfg, batch.B, batch.S, (seed + 0x9e3779b9 * c) >>> 0, clsLast) : undefined;
-        fw.push(await engine.forwardTrain(batch, masks));
+        fw.push(await engine.forwardTrain(batch, masks, c));
       }
       let t1 = performance.now();
       t.forward += (t1 - t0) / 1000;
@@ -157,11 +157,14 @@ export class OrtTrainStep {
       t.loss += (t0 - t1) / 1000;
       for (let c = 0; c < fw.length; c++) {
         const f = fw[c]!;
-        const r = await engine.backward(f, dHidden[c]!);
+        const first = grads.size === 0;
+        const r = await engine.backward(f, dHidden[c]!, first ? 'grad' : 'scratch');
         for (const [name, g] of r.grads) {
-          const acc = grads.get(name);
-          if (!acc) grads.set(name, g);
-          else for (let i = 0; i < g.length; i++) acc[i] += g[i]!;
+          if (first) grads.set(name, g);
+          else {
+            const acc = grads.get(name)!;
+            for (let i = 0; i < g.length; i++) acc[i] += g[i]!;
+          }
         }
         // Scatter-add the gradient at the embedding sum into the three tables.
         const { ids, types, B, S } = f.batch;
