@@ -16,7 +16,7 @@ export const TRIPLET_ACCURACY = 'triplet_accuracy';
 
 /** What the evaluator needs of a model: embeddings of texts, in order. */
 export interface Embedder {
-  embed(texts: string[], kind?: TextKind, batchSize?: number): Float32Array[];
+  embed(texts: string[], kind?: TextKind, batchSize?: number): Float32Array[] | Promise<Float32Array[]>;
 }
 
 export interface EvaluatorSetup {
@@ -67,11 +67,11 @@ export class TrainingEvaluator {
   }
 
   /** Metrics of `model` now: triplet_accuracy and the retrieval metrics; {} when empty. */
-  evaluate(model: Embedder): Record<string, number> {
+  async evaluate(model: Embedder): Promise<Record<string, number>> {
     if (this.empty) return {};
     const { test, corpus, metrics, k, batchSize } = this.setup;
-    const docs = model.embed(corpus.map((d) => d.text), 'document', batchSize).map(unit);
-    const queries = model.embed(test.map((q) => q.text), 'query', batchSize).map(unit);
+    const docs = (await model.embed(corpus.map((d) => d.text), 'document', batchSize)).map(unit);
+    const queries = (await model.embed(test.map((q) => q.text), 'query', batchSize)).map(unit);
 
     const out: Record<string, number> = {};
     if (this.triplets.length > 0) {

@@ -8,10 +8,10 @@
  */
 import type { Logger, Progress } from '../types.js';
 import { type BestMetric, type CheckpointData, type CheckpointRef, checkpointPath, latestCheckpoint, pruneCheckpoints, readCheckpoint, removePartialCheckpoints, writeCheckpoint } from './checkpoint.js';
-import type { AdamW } from './optim.js';
+import type { OptimizerHyper } from './optim.js';
 import { resumeCheck, type RunPlan } from './plan.js';
 import { LrSchedule } from './schedule.js';
-import { NonFiniteLossError } from './step.js';
+import { NonFiniteLossError, type StepResult } from './step.js';
 import type { FullTrainingConfig } from './training-schema.js';
 
 export interface LoopSpec {
@@ -28,14 +28,15 @@ export interface LoopSpec {
   fingerprint: Record<string, unknown>;
   primary: string;
   checkpointDir: string;
-  optimizer: AdamW;
+  /** AdamW hyper-parameters, recorded in each checkpoint's optimizer.json. */
+  optimizer: OptimizerHyper;
   onEvent(event: Record<string, unknown>): void;
   logger: Logger;
   signal?: AbortSignal;
   /** One optimizer update over `micro`, the batches starting at (epoch, batchIdx). */
-  step(micro: number[][], lr: number, epoch: number, batchIdx: number): { loss: number; gradNorm: number };
+  step(micro: number[][], lr: number, epoch: number, batchIdx: number): StepResult | Promise<StepResult>;
   /** Metrics of the current weights; undefined when there is nothing to evaluate. */
-  evaluate(): Record<string, number> | undefined;
+  evaluate(): Record<string, number> | undefined | Promise<Record<string, number> | undefined>;
   /** The current weights and optimizer state, for a checkpoint. */
   save(): Pick<CheckpointData, 'weights' | 'optimizer'>;
 }
@@ -102,7 +103,7 @@ export class TrainLoop {
       const micro = batches.slice(this.batchIdx, this.batchIdx + cfg.gradient_accumulation_steps);
       const lr = this.schedule.lrAt(this.step);
       const t0 = performance.now();
-      const r = this.update(micro, lr);
+      const r = await this.update(micro, lr);
       this.trainSeconds += (performance.now() - t0) / 1000;
       this.step++;
       this.batchIdx += micro.length;
@@ -116,7 +117,7 @@ export class TrainLoop {
       }
       const final = this.step >= this.totalSteps;
       if (final || (cfg.eval_every > 0 ? this.step % cfg.eval_every === 0 : epochDone)) {
-        this.evaluate();
+        await this.evaluate();
         this.checkpoint(this.metrics);
       }
       bar?.update(this.step);
@@ -141,9 +142,9 @@ export class TrainLoop {
     return { dir, weights };
   }
 
-  private update(micro: number[][], lr: number): { loss: number; gradNorm: number } {
+  private async update(micro: number[][], lr: number): Promise<StepResult> {
     try {
-      return this.s.step(micro, lr, this.epoch, this.batchIdx);
+      return await this.s.step(micro, lr, this.epoch, this.batchIdx);
     } catch (e) {
       if (!(e instanceof NonFiniteLossError)) throw e;
       const last = this.last;
@@ -156,8 +157,8 @@ export class TrainLoop {
     }
   }
 
-  private evaluate(): void {
-    const metrics = this.s.evaluate();
+  private async evaluate(): Promise<void> {
+    const metrics = await this.s.evaluate();
     if (!metrics) return;
     this.metrics = metrics;
     const value = metrics[this.s.primary];

@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { basename, dirname, join } from 'node:path';
 import { writeJsonAtomic } from '../fsutil.js';
 import { loadModelLayout, type ModelLayout } from '../model/layout.js';
-import { saveBertWeights, type BertModel } from '../tfjs/bert.js';
+import { writeSafetensors, type TensorToWrite } from '../safetensors.js';
 
 type Json = Record<string, any>;
 
@@ -65,8 +65,11 @@ function poolingConfig(base: Json | undefined, layout: ModelLayout): Json {
   };
 }
 
-/** Write `bert` with `layout` (how sentence embeddings are made) to `outDir`, replacing it. */
-export function saveSentenceTransformer(bert: BertModel, layout: ModelLayout, outDir: string): void {
+/**
+ * Write the weights (by weight-file name; integer buffers such as position_ids dropped, the rest
+ * as F32) with `layout` (how sentence embeddings are made) to `outDir`, replacing it.
+ */
+export function saveSentenceTransformer(weights: Map<string, TensorToWrite>, layout: ModelLayout, outDir: string): void {
   const src = layout.dir;
   const tmp = `${outDir}.tmp-${process.pid}`;
   // leftovers of a save cut short (this or a killed process)
@@ -75,7 +78,7 @@ export function saveSentenceTransformer(bert: BertModel, layout: ModelLayout, ou
   mkdirSync(tmp, { recursive: true });
   try {
     for (const f of COPIED) if (existsSync(join(src, f))) copy(join(src, f), join(tmp, f));
-    saveBertWeights(bert, join(tmp, 'model.safetensors'));
+    writeSafetensors(join(tmp, 'model.safetensors'), weights, { format: 'pt' });
 
     const baseModules = readJson(join(src, 'modules.json')) as Json[] | undefined;
     const modules = modulesFor(baseModules, layout.normalize);

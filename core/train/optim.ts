@@ -31,6 +31,14 @@ export interface AdamWConfig {
   rowSparse?: (name: string) => boolean;
 }
 
+/** The hyper-parameters a checkpoint records (core/train/optim.ts AdamW and host-adamw.ts HostAdamW). */
+export interface OptimizerHyper {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+}
+
 export interface AdamWParamState {
   name: string;
   shape: number[];

@@ -43,6 +43,7 @@ export function createOptimizer(model: TfjsSentenceModel, lr: number, weightDeca
   return new AdamW(model.trainableVariables, { lr, weightDecay, decay: hfDecay, rowSparse: (n) => /word_embeddings\.weight$/.test(n) });
 }
 
+/** The tfjs engine's TrainingSession (core/train/trainer.ts): a TfjsSentenceModel, its loss and AdamW. */
 export class TrainStep {
   /** Class label → id (labelled losses); fixed up front so ids do not depend on batch order. */
   readonly labelIds: Map<string, number>;
@@ -107,6 +108,15 @@ export class TrainStep {
     } finally {
       if (acc) tf.dispose(Object.values(acc));
     }
+  }
+
+  /** Inference embeddings of the current weights (evaluation during training). */
+  embed(texts: string[], kind?: 'query' | 'document', batchSize?: number): Float32Array[] {
+    return this.model.embed(texts, kind, batchSize);
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
   }
 
   /** Variable name → weight file name. */

@@ -7,24 +7,52 @@
  * Resume continues from the latest complete checkpoint: weights, AdamW state, position in the
  * batch plan; dropout seeds derive from the position, so a resumed run ends with the same
  * weights as an uninterrupted one. On abort (Ctrl-C) a checkpoint is written before stopping.
- * The model is left holding the final (or best) weights; the caller saves it.
+ * The engine's session is left holding the final (or best) weights; the caller saves them.
+ *
+ * Engine-agnostic: a training engine (a backend that can train: tfjs, ort) opens a TrainingSession
+ * — its own forward/backward, its implementation of the loss, its optimizer state — and this
+ * loop drives it.
  */
 import { UserError } from '../errors.js';
 import type { MetricName } from '../config/types.js';
 import { deriveSeed } from '../rng.js';
-import type { TfjsSentenceModel } from '../tfjs/sentence.js';
+import type { TensorToWrite } from '../safetensors.js';
 import type { Doc, Example, Logger, Progress, Query } from '../types.js';
 import type { BestMetric } from './checkpoint.js';
-import { TrainingEvaluator } from './evaluator.js';
+import { TrainingEvaluator, type Embedder } from './evaluator.js';
 import { TrainLoop } from './loop.js';
 import type { LossPlugin } from './loss.js';
 import { validTripletShare } from './samplers.js';
-import { createOptimizer, TrainStep } from './step.js';
+import type { AdamWState, OptimizerHyper } from './optim.js';
+import type { StepResult } from './step.js';
 import type { FullTrainingConfig } from './training-schema.js';
 import { fingerprintOf, preflight, RunPlan } from './plan.js';
 
+/** What a training engine gives the shared loop: one model being fine-tuned, with its optimizer. */
+export interface TrainingSession extends Embedder {
+  /**
+   * One optimizer update over `batches` (gradient accumulation: Σ loss/batches), the global
+   * gradient norm, clipping when maxGradNorm > 0, AdamW at `lr`; `seeds` are the dropout seeds of
+   * the batches. Throws NonFiniteLossError, leaving weights untouched, on a NaN/Inf loss or norm.
+   */
+  step(batches: Example[][], lr: number, maxGradNorm: number, seeds: number[]): StepResult | Promise<StepResult>;
+  /** Current weights (and untouched extras) by weight-file name. */
+  exportWeights(): Map<string, TensorToWrite>;
+  importWeights(tensors: Map<string, { shape: number[]; data: Float32Array }>, source: string): void;
+  /** AdamW state keyed by weight-file names (the same format for every engine). */
+  exportOptimizer(): AdamWState;
+  importOptimizer(state: AdamWState): void;
+  readonly optimizer: OptimizerHyper;
+  /** Frees the optimizer state (the model itself stays with its owner). */
+  dispose?(): void;
+}
+
 export interface TrainerRequest {
-  model: TfjsSentenceModel;
+  /**
+   * Opens the engine's training session (labels: the class label of every example, for
+   * label-based losses; AdamW with the config's learning rate and weight decay).
+   */
+  open(labels: string[]): TrainingSession | Promise<TrainingSession>;
   loss: LossPlugin;
   examples: Example[];
   training: FullTrainingConfig;
@@ -75,8 +103,7 @@ export async function runTraining(req: TrainerRequest): Promise<TrainerOutcome> 
   const plan = new RunPlan(cfg, items, req.loss.needs, seed);
   preflight(req, plan.sampler, plan.epoch(0), plan.labels);
 
-  const optimizer = createOptimizer(req.model, cfg.learning_rate, cfg.weight_decay);
-  const stepper = new TrainStep(req.model, req.loss, optimizer, items.flatMap((e) => (e.label === undefined ? [] : [e.label])));
+  const stepper = await req.open(items.flatMap((e) => (e.label === undefined ? [] : [e.label])));
   const evaluator = new TrainingEvaluator({ test: req.test, corpus: req.corpus, metrics: req.metrics, k: req.k, seed, batchSize: req.encodeBatchSize });
   const loop = new TrainLoop({
     label: 'training',
@@ -89,13 +116,13 @@ export async function runTraining(req: TrainerRequest): Promise<TrainerOutcome> 
     fingerprint: fingerprintOf(cfg, seed, items, req.loss.needs),
     primary: req.primary,
     checkpointDir: req.checkpointDir,
-    optimizer,
+    optimizer: stepper.optimizer,
     onEvent: req.onEvent,
     logger: req.logger,
     signal: req.signal,
     step: (micro, lr, epoch, batchIdx) =>
       stepper.step(micro.map((b) => b.map((i) => items[i]!)), lr, cfg.max_grad_norm, micro.map((_, j) => dropoutSeed(seed, epoch, batchIdx + j))),
-    evaluate: () => evaluator.evaluate(req.model),
+    evaluate: () => evaluator.evaluate(stepper),
     save: () => ({ weights: stepper.exportWeights(), optimizer: stepper.exportOptimizer() }),
   });
 
@@ -116,7 +143,7 @@ export async function runTraining(req: TrainerRequest): Promise<TrainerOutcome> 
     if (chosen) stepper.importWeights(chosen.weights, chosen.dir);
   } finally {
     bar?.done();
-    optimizer.dispose();
+    stepper.dispose?.();
   }
   const { best, metrics } = loop;
   return {

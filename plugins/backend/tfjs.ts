@@ -5,20 +5,15 @@
  * Face / sentence-transformers files (overridable in `model:`). The device is chosen once per
  * process (auto: tfjs-node-gpu, tfjs-node, wasm, then cpu) and recorded in `info`.
  */
-import { join } from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import { UserError } from '../../core/errors.js';
-import { exportBertOnnx } from '../../core/export/onnx.js';
 import { resolveModelDir } from '../../core/model/hub.js';
 import { loadModelLayout, type ModelLayout } from '../../core/model/layout.js';
 import { type DeviceSelection, selectTfjsDevice, TFJS_DEVICES, type TfjsDevice } from '../../core/tfjs/device.js';
 import { TfjsSentenceModel } from '../../core/tfjs/sentence.js';
 import { TOKENS } from '../../core/tokens.js';
-import type { LossPlugin } from '../../core/train/loss.js';
-import { saveSentenceTransformer } from '../../core/train/model-dir.js';
-import { runTraining } from '../../core/train/trainer.js';
-import { readTrainingConfig } from '../../core/train/training-schema.js';
-import type { MetricName } from '../../core/config/types.js';
+import { trainFull } from '../../core/train/full.js';
+import { createOptimizer, TrainStep } from '../../core/train/step.js';
 import type { BackendPlugin, EncodeOptions, Encoder, JsonSchema, ModelSpec, RunContext, TrainRequest, TrainResult } from '../../core/types.js';
 
 export interface TfjsOptions {
@@ -105,62 +100,15 @@ export default class TfjsBackend implements BackendPlugin {
   }
 
   async train(req: TrainRequest): Promise<TrainResult> {
-    const t0 = performance.now();
     const { model, layout, sel } = await this.load(req.model, 'base');
-    const training = readTrainingConfig(req.training);
     try {
-      const out = await runTraining({
-        model,
-        loss: req.loss as LossPlugin,
-        examples: req.examples.items,
-        training,
-        seed: this.ctx.seed,
-        test: req.test,
-        corpus: req.corpus,
-        metrics: req.metrics as MetricName[],
-        k: req.k,
-        primary: req.primary,
-        checkpointDir: req.checkpointDir,
-        resume: req.resume,
-        onEvent: (e) => req.onEvent(e),
-        logger: this.ctx.logger,
-        progress: this.ctx.progress,
-        signal: this.ctx.signal,
+      return await trainFull(req, this.ctx, {
+        layout,
+        facts: this.facts(sel, layout),
         encodeBatchSize: this.options.batch_size,
+        open: (labels, cfg, loss) => new TrainStep(model, loss, createOptimizer(model, cfg.learning_rate, cfg.weight_decay), labels),
+        exportTensors: () => model.bert.exportTensors(),
       });
-      saveSentenceTransformer(model.bert, layout, req.outDir);
-      let onnx: string | undefined;
-      let onnxError: string | undefined;
-      if (training.export_onnx) {
-        // A failed export must not lose the trained model (saved above): warn, and record why.
-        try {
-          await exportBertOnnx(req.outDir, join(req.outDir, 'onnx', 'model.onnx'));
-          onnx = join(req.outDir, 'onnx', 'model.onnx');
-        } catch (e) {
-          onnxError = (e as Error).message;
-          this.ctx.logger.warn(`the fine-tuned model is saved in ${req.outDir}, but its ONNX export failed: ${onnxError}`);
-        }
-      }
-      const seconds = (performance.now() - t0) / 1000;
-      return {
-        modelDir: req.outDir,
-        steps: out.steps,
-        epochs: out.epochs,
-        seconds,
-        samplesPerSecond: out.trainSeconds > 0 ? out.samples / out.trainSeconds : 0,
-        ...(out.best ? { bestStep: out.best.step } : {}),
-        info: {
-          ...this.facts(sel, layout),
-          ...out.info,
-          steps: out.steps,
-          samples: out.samples,
-          train_seconds: out.trainSeconds,
-          ...(out.best ? { best: out.best } : {}),
-          ...(out.resumedFrom !== undefined ? { resumed_from_step: out.resumedFrom } : {}),
-          ...(onnx ? { onnx_file: onnx } : {}),
-          ...(onnxError ? { onnx_error: onnxError } : {}),
-        },
-      };
     } finally {
       model.dispose();
     }

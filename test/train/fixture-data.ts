@@ -55,7 +55,7 @@ export function training(over: Partial<FullTrainingConfig> = {}): FullTrainingCo
 export const quietLogger = { info() {}, warn() {}, debug() {} };
 
 /** A TrainerRequest without model and loss (the caller adds them). */
-export function trainerRequest(checkpointDir: string, over: Partial<TrainerRequest> = {}): Omit<TrainerRequest, 'model' | 'loss'> {
+export function trainerRequest(checkpointDir: string, over: Partial<TrainerRequest> = {}): Omit<TrainerRequest, 'open' | 'loss'> {
   return {
     examples: examples(64),
     training: training(),

@@ -16,7 +16,7 @@ import type { TfjsSentenceModel } from '../../core/tfjs/sentence.js';
 import { listCheckpoints, readCheckpoint } from '../../core/train/checkpoint.js';
 import type { LossBatch, LossPlugin } from '../../core/train/loss.js';
 import { AdamW } from '../../core/train/optim.js';
-import { TrainStep } from '../../core/train/step.js';
+import { createOptimizer, TrainStep } from '../../core/train/step.js';
 import { runTraining, type TrainerRequest } from '../../core/train/trainer.js';
 import { TRAINING_SCHEMA } from '../../core/train/training-schema.js';
 import BatchSemiHardTripletLoss from '../../plugins/loss/batch-semi-hard-triplet.js';
@@ -45,11 +45,14 @@ async function train(over: Partial<TrainerRequest> & { loss?: LossPlugin } = {},
   const warnings: string[] = [];
   const req: TrainerRequest = {
     ...trainerRequest(dir),
-    model,
     loss: semiHard(),
     onEvent: (e) => events.push(e),
     logger: { info() {}, debug() {}, warn: (m) => warnings.push(m) },
     ...over,
+    open: (labels) => {
+      const cfg = req.training;
+      return new TrainStep(model, req.loss, createOptimizer(model, cfg.learning_rate, cfg.weight_decay), labels);
+    },
   };
   const out = await runTraining(req);
   return { model, events, warnings, out, dir };
@@ -230,8 +233,8 @@ describeShared('trainer', () => {
     const first = tinyModel();
     const err = await runTraining({
       ...trainerRequest(dir, { training: cfg }),
-      model: first,
       loss: semiHard(),
+      open: (labels) => new TrainStep(first, semiHard(), createOptimizer(first, cfg.learning_rate, cfg.weight_decay), labels),
       signal: ac.signal,
       onEvent: (e) => e.type === 'train_step' && e.step === 7 && ac.abort(),
     }).catch((e) => e);

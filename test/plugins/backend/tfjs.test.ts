@@ -106,7 +106,7 @@ describeShared('tfjs backend on the tiny-bert fixture', () => {
       const layout = loadModelLayout(TINY_BERT, s);
       const model = TfjsSentenceModel.load(layout);
       const out = join(tmp(), 'model');
-      saveSentenceTransformer(model.bert, layout, out);
+      saveSentenceTransformer(model.bert.exportTensors(), layout, out);
       expect(readdirSync(out).sort()).toEqual(
         ['1_Pooling', 'config.json', 'config_sentence_transformers.json', 'model.safetensors', 'modules.json', 'sentence_bert_config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt', ...(layout.normalize ? ['2_Normalize'] : [])].sort(),
       );
