@@ -236,6 +236,12 @@ export interface RunContext {
   resolvePath(p: string): string;
 }
 
+/** A problem a plugin finds in its own (schema-valid) options: `path` is relative to its section. */
+export interface OptionProblem {
+  path: Array<string | number>;
+  message: string;
+}
+
 export interface PluginClass<I = unknown> {
   readonly type: string;
   readonly description: string;
@@ -243,6 +249,17 @@ export interface PluginClass<I = unknown> {
   /** Shapes produced (miners) or needed (losses); optional metadata for cross-stage checks. */
   readonly provides?: readonly ExampleShape[];
   readonly needs?: ExampleShape;
+  /**
+   * Backends: whether `training.method: full` can run on it (validation refuses the config
+   * otherwise, before anything loads).
+   */
+  readonly canTrain?: boolean;
+  /**
+   * Checks of the options (with defaults filled) that the schema cannot express and that need
+   * no data or model (e.g. an execution provider that is not installed); run by `validate` and
+   * before a run loads anything.
+   */
+  check?(options: Record<string, unknown>): OptionProblem[];
   new (...args: any[]): I;
 }
 

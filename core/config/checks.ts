@@ -6,7 +6,7 @@
 import { BUNDLED_CATALOG, BUNDLED_MODEL_NAMES, type BundledModelName } from '../bundled/catalog.js';
 import type { Problem } from '../errors.js';
 import type { Registry } from '../registry.js';
-import type { PluginClass } from '../types.js';
+import type { PluginClass, StageName } from '../types.js';
 import { problemAt, type LoadedConfig } from './located.js';
 import { choices } from './messages.js';
 import { formatPath, type ConfigPath } from './path.js';
@@ -124,6 +124,31 @@ export const CHECKS: ConfigCheck[] = [
       return [
         ctx.problem(['backend', 'type'], `backend ${cfg.backend.type} cannot train (training.method: full). Backends that can: ${able.join(', ') || '(none)'}.`),
       ];
+    },
+  },
+  {
+    name: 'plugin-options',
+    description: 'each plugin\'s own check() of its options (things a schema cannot say, e.g. an execution provider that is not installed)',
+    check(cfg, ctx) {
+      const sections: Array<[StageName, ConfigPath, { type: string } | undefined]> = [
+        ['dataset', ['dataset'], cfg.dataset],
+        ['splitter', ['splitter'], cfg.splitter],
+        ['miner', ['miner'], cfg.miner],
+        ['loss', ['loss'], cfg.loss],
+        ['backend', ['backend'], cfg.backend],
+        ['store', ['store'], cfg.store],
+        ...cfg.sinks.map((s, i): [StageName, ConfigPath, { type: string }] => ['sink', ['sinks', i], s]),
+      ];
+      return sections.flatMap(([stage, path, entry]) => {
+        const cls = entry ? ctx.registry.get(stage, entry.type) : undefined;
+        if (!entry || !cls?.check) return [];
+        const { type: _t, ...options } = entry as Record<string, unknown>;
+        return cls.check(options).map((p) => {
+          const full = [...path, ...p.path];
+          // Locate at the option when it is written, else at the section.
+          return ctx.problem(full, p.message, ctx.loaded.locate(full).line !== undefined ? full : path);
+        });
+      });
     },
   },
 ];

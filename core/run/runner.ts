@@ -161,6 +161,13 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
     for (const s of sinks) await s.logConfig?.(redactSecrets(config) as Record<string, unknown>);
     await emit(req.resume ? 'run_resume' : 'run_start', { run_id: runId, name: config.name });
 
+    // The backend first: its option checks (e.g. an execution provider not installed) fail before any data loads.
+    let backend: BackendPlugin;
+    try {
+      backend = make<BackendPlugin>('backend', config.backend);
+    } catch (e) {
+      throw locateError(e, loaded, 'backend');
+    }
     const data = await stage('dataset', 'dataset', () => make<DatasetPlugin>('dataset', config.dataset).load());
     checkData(config, loaded, data);
     const split = await stage('split', 'splitter', () => make<SplitterPlugin>('splitter', config.splitter).split(data));
@@ -168,7 +175,6 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
     ctx.logger.info(
       `data: ${split.train.length} train / ${split.test.length} test / ${split.eval.length} eval queries, ${data.corpus.length} documents`,
     );
-    const backend = make<BackendPlugin>('backend', config.backend);
     const load = async (model: string, spec: ModelSpec, where: string) => {
       const encoder = await stage(`load_${model}`, where, () => backend.loadEncoder(spec, model));
       encoders.push(encoder);

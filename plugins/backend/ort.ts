@@ -1,8 +1,13 @@
 /**
- * Backend `ort`: fast encoding with onnxruntime-node from a model's ONNX export
- * (`onnx/model.onnx` or `model.onnx`), with our exact HF tokenizer and sentence-transformers
- * pooling / normalization. Inference only: it cannot train (canTrain = false).
+ * Backend `ort`: onnxruntime-node. Encodes from a model's ONNX export (`onnx/model.onnx` or
+ * `model.onnx`) with our exact HF tokenizer and sentence-transformers pooling / normalization;
+ * fine-tunes BERT models (training.method full) from their safetensors weights with forward and
+ * backward graphs generated from config.json (plugins/backend/ort/: train-graph.ts, the engine,
+ * the step), the weights and AdamW state kept on the host and fed to every run without a copy.
  */
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import ort from 'onnxruntime-node';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
@@ -12,7 +17,10 @@ import { ONNX_CANDIDATES, loadModelLayout, type ModelLayout } from '../../core/m
 import { poolAndNormalize } from '../../core/model/pooling.js';
 import { Tokenizer } from '../../core/tokenizer.js';
 import { TOKENS } from '../../core/tokens.js';
-import type { BackendPlugin, EncodeOptions, Encoder, JsonSchema, ModelSpec, RunContext } from '../../core/types.js';
+import { trainFull } from '../../core/train/full.js';
+import type { BackendPlugin, EncodeOptions, Encoder, JsonSchema, ModelSpec, OptionProblem, RunContext, TrainRequest, TrainResult } from '../../core/types.js';
+import { OrtBertEngine } from './ort/bert-engine.js';
+import { OrtTrainStep } from './ort/train-step.js';
 
 const PROVIDERS = ['cpu', 'cuda', 'tensorrt', 'webgpu', 'dml', 'coreml'] as const;
 
@@ -25,28 +33,75 @@ export interface OrtOptions {
 @injectable()
 export default class OrtBackend implements BackendPlugin {
   static readonly type = 'ort';
-  static readonly description = 'Encodes with onnxruntime-node from the model\'s ONNX export (fast CPU inference; no training).';
-  static readonly canTrain = false;
+  static readonly description =
+    'onnxruntime-node: encodes from the model\'s ONNX export, and fine-tunes BERT models (training.method full) with generated forward/backward graphs.';
+  static readonly canTrain = true;
   static readonly schema: JsonSchema = {
     type: 'object',
     additionalProperties: false,
     properties: {
-      intra_op_threads: { type: 'integer', minimum: 0, default: 2, description: 'Threads ONNX Runtime uses inside one operator (0 = ONNX Runtime default: all cores).' },
+      intra_op_threads: {
+        type: 'integer',
+        minimum: 0,
+        default: 2,
+        description: 'Threads ONNX Runtime uses inside one operator, for encoding and training (0 = ONNX Runtime default: all cores).',
+      },
       batch_size: { type: 'integer', minimum: 1, default: 32, description: 'Texts per inference call (texts are sorted by length first).' },
       execution_providers: {
         type: 'array',
         items: { type: 'string', enum: [...PROVIDERS] },
         minItems: 1,
         default: ['cpu'],
-        description: 'ONNX Runtime execution providers, in order of preference.',
+        description:
+          'ONNX Runtime execution providers, in order of preference, for encoding and training. cuda needs onnxruntime-node\'s CUDA provider, which its install script downloads (Linux x64, CUDA 12: ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci); untested by ftrun.',
       },
     },
   };
 
+  /** Execution providers that are not installed (see providerProblems). */
+  static check(options: Record<string, unknown>): OptionProblem[] {
+    return providerProblems((options.execution_providers as string[] | undefined) ?? ['cpu']);
+  }
+
   constructor(
     @inject(TOKENS.options) private readonly options: OrtOptions,
     @inject(TOKENS.context) private readonly ctx: RunContext,
-  ) {}
+  ) {
+    const problems = OrtBackend.check(options as unknown as Record<string, unknown>);
+    if (problems.length > 0) throw new UserError('E_CONFIG', `backend.${problems[0]!.path.join('.')}: ${problems[0]!.message}`);
+  }
+
+  /** Full fine-tuning on onnxruntime (see ./ort/). */
+  async train(req: TrainRequest): Promise<TrainResult> {
+    const dir = await resolveModelDir(req.model, this.ctx, { weights: ['safetensors'] });
+    const layout = loadModelLayout(dir, req.model);
+    if (!layout.weightsFile) {
+      throw new UserError('E_MODEL', `model base (${dir}) has no model.safetensors: the ort trainer reads safetensors weights (convert pytorch_model.bin)`);
+    }
+    const engine = await OrtBertEngine.load(layout, { threads: this.options.intra_op_threads, executionProviders: this.options.execution_providers });
+    try {
+      return await trainFull(req, this.ctx, {
+        layout,
+        facts: {
+          backend: 'ort',
+          device: this.options.execution_providers.join(','),
+          execution_providers: this.options.execution_providers,
+          intra_op_threads: this.options.intra_op_threads,
+          batch_size: this.options.batch_size,
+          pooling: layout.pooling,
+          normalize: layout.normalize,
+          max_seq_length: layout.maxSeqLength,
+          model_dir: layout.dir,
+          dropout: { hidden: engine.cfg.hiddenDropout, attention: engine.cfg.attentionDropout },
+        },
+        encodeBatchSize: this.options.batch_size,
+        open: (labels, cfg, loss) => new OrtTrainStep(engine, loss, { weightDecay: cfg.weight_decay }, labels),
+        exportTensors: () => engine.exportTensors(),
+      });
+    } finally {
+      await engine.dispose();
+    }
+  }
 
   async loadEncoder(model: ModelSpec, name: string): Promise<Encoder> {
     const dir = await resolveModelDir(model, this.ctx, { weights: ['onnx'] });
@@ -57,11 +112,6 @@ export default class OrtBackend implements BackendPlugin {
         `model ${name} (${dir}) has no ONNX file: looked for ${ONNX_CANDIDATES.join(' and ')}. ` +
           'The ort backend needs an ONNX export (e.g. `optimum-cli export onnx --model <id> <dir>`); or use backend tfjs',
       );
-    }
-    const available = ort.listSupportedBackends().map((b) => b.name);
-    const unknown = this.options.execution_providers.filter((p) => !available.includes(p));
-    if (unknown.length > 0) {
-      throw new UserError('E_CONFIG', `backend.execution_providers: ${unknown.join(', ')} not available in this onnxruntime-node build; available: ${available.join(', ')}`);
     }
     let session: InferenceSession;
     try {
@@ -76,6 +126,33 @@ export default class OrtBackend implements BackendPlugin {
     }
     return new OrtEncoder(session, layout, Tokenizer.fromFile(layout.tokenizerFile), this.options, this.ctx.signal);
   }
+}
+
+/** The directory holding onnxruntime-node's native libraries (where install-time providers land). */
+function nativeDir(): string | undefined {
+  try {
+    const root = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')), '..', 'bin');
+    const napi = readdirSync(root).find((n) => n.startsWith('napi-v'));
+    return napi ? join(root, napi, process.platform, process.arch) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Providers this onnxruntime-node cannot run: unknown to the build, or (cuda, tensorrt) listed
+ * but their library was not downloaded at install time.
+ */
+export function providerProblems(requested: readonly string[]): OptionProblem[] {
+  const backends = ort.listSupportedBackends();
+  const usable = backends.filter((b) => b.bundled || existsSync(join(nativeDir() ?? '', `libonnxruntime_providers_${b.name}.so`))).map((b) => b.name);
+  const missing = requested.filter((p) => !usable.includes(p));
+  if (missing.length === 0) return [];
+  const listed = missing.filter((p) => backends.some((b) => b.name === p));
+  const how = listed.length
+    ? ` (${listed.join(', ')}: onnxruntime-node downloads that provider when it installs; on Linux x64 with CUDA 12 reinstall it with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci, without onnxruntime-node-install=skip in .npmrc)`
+    : '';
+  return [{ path: ['execution_providers'], message: `${missing.join(', ')} not installed in this onnxruntime-node${how}; usable here: ${usable.join(', ')}` }];
 }
 
 const KNOWN_INPUTS = ['input_ids', 'attention_mask', 'token_type_ids'];

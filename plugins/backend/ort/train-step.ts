@@ -200,6 +200,11 @@ export class OrtTrainStep {
     return { loss: lossSum / batches.length, grads: all, touched, positions: usedPositions.n };
   }
 
+  /** Inference embeddings of the current weights (evaluation during training). */
+  embed(texts: string[], kind?: 'query' | 'document', batchSize?: number): Promise<Float32Array[]> {
+    return this.engine.embed(texts, kind, batchSize);
+  }
+
   exportWeights(): Map<string, TensorToWrite> {
     return this.engine.exportTensors();
   }
