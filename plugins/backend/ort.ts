@@ -150,9 +150,9 @@ export function providerProblems(requested: readonly string[]): OptionProblem[] 
   if (missing.length === 0) return [];
   const listed = missing.filter((p) => backends.some((b) => b.name === p));
   const how = listed.length
-    ? ` (${listed.join(', ')}: onnxruntime-node downloads that provider when it installs; on Linux x64 with CUDA 12 reinstall it with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci, without onnxruntime-node-install=skip in .npmrc)`
+    ? `: onnxruntime-node's install script downloads ${listed.join(' and ')} (Linux x64, CUDA 12): reinstall with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci, without onnxruntime-node-install=skip in .npmrc`
     : '';
-  return [{ path: ['execution_providers'], message: `${missing.join(', ')} not installed in this onnxruntime-node${how}; usable here: ${usable.join(', ')}` }];
+  return [{ path: ['execution_providers'], message: `${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not installed in this onnxruntime-node${how}. Usable here: ${usable.join(', ')}.` }];
 }
 
 const KNOWN_INPUTS = ['input_ids', 'attention_mask', 'token_type_ids'];

@@ -236,4 +236,16 @@ export const CASES: BrokenCase[] = [
     args: validate,
     stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:15:21 training.method: bundled model use-lite is a frozen graph and cannot be fully fine-tuned; use training.method: adapter\n",
   },
+  {
+    name: 'execution provider not installed (validate)',
+    files: { 'x.yaml': VALID + 'backend: { type: ort, execution_providers: [cuda, cpu] }\n' },
+    args: validate,
+    stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:12:23 backend.execution_providers: cuda is not installed in this onnxruntime-node: onnxruntime-node's install script downloads cuda (Linux x64, CUDA 12): reinstall with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci, without onnxruntime-node-install=skip in .npmrc. Usable here: cpu, webgpu.\n",
+  },
+  {
+    name: 'execution provider not installed (run fails before loading data)',
+    files: { 'x.yaml': VALID.replace('train_transactions.jsonl', 'missing.jsonl') + 'backend: { type: ort, execution_providers: [tensorrt] }\ntraining: { method: full }\nloss: { type: batch-semi-hard-triplet }\n' },
+    args: run,
+    stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:12:23 backend.execution_providers: tensorrt is not installed in this onnxruntime-node: onnxruntime-node's install script downloads tensorrt (Linux x64, CUDA 12): reinstall with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci, without onnxruntime-node-install=skip in .npmrc. Usable here: cpu, webgpu.\n",
+  },
 ];
