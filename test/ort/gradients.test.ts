@@ -27,13 +27,13 @@ const rows = (): Array<{ input: string; expected: string[] }> =>
   readFileSync(`${TRANSACTIONS}/train_transactions.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { input: string; expected: string[] });
 
 /** A copy of the fixture with dropout and the given pooling. */
-function variant(dropout: number, pooling: 'cls' | 'mean'): string {
+function variant(dropout: number, pooling: 'cls' | 'mean' | 'max'): string {
   const dir = mkdtempSync(join(tmpdir(), 'ftrun-ort-grad-'));
   cpSync(TINY_BERT, dir, { recursive: true });
   const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...cfg, hidden_dropout_prob: dropout, attention_probs_dropout_prob: dropout }));
   const pool = JSON.parse(readFileSync(join(dir, '1_Pooling', 'config.json'), 'utf8')) as Record<string, unknown>;
-  writeFileSync(join(dir, '1_Pooling', 'config.json'), JSON.stringify({ ...pool, pooling_mode_cls_token: pooling === 'cls', pooling_mode_mean_tokens: pooling === 'mean' }));
+  writeFileSync(join(dir, '1_Pooling', 'config.json'), JSON.stringify({ ...pool, pooling_mode_cls_token: pooling === 'cls', pooling_mode_mean_tokens: pooling === 'mean', pooling_mode_max_tokens: pooling === 'max' }));
   return dir;
 }
 
@@ -49,6 +49,7 @@ describeShared('ort backward graph vs tfjs gradients', () => {
     { name: 'fixture (dropout 0, cls), batch semi-hard triplet', dir: () => TINY_BERT, loss: 'bsh' },
     { name: 'dropout 0.1, cls, batch semi-hard triplet', dir: () => variant(0.1, 'cls'), loss: 'bsh' },
     { name: 'dropout 0.1, mean pooling, multiple negatives ranking (two columns)', dir: () => variant(0.1, 'mean'), loss: 'mnrl' },
+    { name: 'dropout 0, max pooling, batch semi-hard triplet', dir: () => variant(0, 'max'), loss: 'bsh' },
   ] as const;
 
   for (const c of cases) {

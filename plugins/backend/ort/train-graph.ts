@@ -190,16 +190,18 @@ export function buildForwardGraph(cfg: BertConfig, mode: 'train' | 'eval', opts:
   const train = mode === 'train';
   const hiddenDrop = train && opts.hiddenDropout;
   const attnDrop = train && opts.attentionDropout;
-  const save = (name: string, value: string): string => (train ? g.op('Identity', [value], [], name) : value);
+  /** Name a value the train graph saves: the producing node writes straight into the graph output. */
+  const named = (name: string): string | undefined => (train ? name : undefined);
+  const layerInput = (l: number): string | undefined => (l < cfg.numLayers ? named(`saved.${l}.x`) : undefined);
 
   const seqLen = g.op('Shape', ['input_ids'], [attr.int('start', 1), attr.int('end', 2)]);
   o.shapes(seqLen);
   const positions = g.op('Slice', ['embeddings.position_embeddings.weight', g.int64s([0]), seqLen, g.int64s([0])]);
   const words = g.op('Gather', ['embeddings.word_embeddings.weight', 'input_ids'], [attr.int('axis', 0)]);
   const types = g.op('Gather', ['embeddings.token_type_embeddings.weight', 'token_type_ids'], [attr.int('axis', 0)]);
-  const z0 = g.op('Reshape', [g.op('Add', [g.op('Add', [words, positions]), types]), o.flatShape], [], train ? 'saved.emb.z' : undefined);
-  const ln0 = o.layerNorm(z0, 'embeddings.LayerNorm.weight', 'embeddings.LayerNorm.bias', train ? { mean: 'saved.emb.mean', rstd: 'saved.emb.rstd' } : undefined);
-  let x = hiddenDrop ? o.mul(ln0.y, 'mask.embeddings') : ln0.y;
+  const z0 = g.op('Reshape', [g.op('Add', [g.op('Add', [words, positions]), types]), o.flatShape], [], named('saved.emb.z'));
+  const ln0 = o.layerNorm(z0, 'embeddings.LayerNorm.weight', 'embeddings.LayerNorm.bias', train ? { y: hiddenDrop ? undefined : layerInput(0), mean: 'saved.emb.mean', rstd: 'saved.emb.rstd' } : undefined);
+  let x = hiddenDrop ? g.op('Mul', [ln0.y, 'mask.embeddings'], [], layerInput(0)) : ln0.y;
 
   const additive = g.op('Mul', [g.op('Sub', [g.scalar(1), 'attention_mask']), g.scalar(MASK_MIN)]);
   const mask4 = g.op('Unsqueeze', [additive, g.int64s([1, 2])]);
@@ -208,24 +210,26 @@ export function buildForwardGraph(cfg: BertConfig, mode: 'train' | 'eval', opts:
   for (let l = 0; l < cfg.numLayers; l++) {
     const p = `encoder.layer.${l}.`;
     const s = `saved.${l}.`;
-    const xin = save(`${s}x`, x);
-    const q = save(`${s}q`, o.linear(xin, `${p}attention.self.query.weight`, `${p}attention.self.query.bias`));
-    const k = save(`${s}k`, o.linear(xin, `${p}attention.self.key.weight`, `${p}attention.self.key.bias`));
-    const v = save(`${s}v`, o.linear(xin, `${p}attention.self.value.weight`, `${p}attention.self.value.bias`));
+    const xin = x;
+    const proj = (n: string, out: string) => g.op('Gemm', [xin, `${p}attention.self.${n}.weight`, `${p}attention.self.${n}.bias`], [attr.int('transB', 1)], named(out));
+    const q = proj('query', `${s}q`);
+    const k = proj('key', `${s}k`);
+    const v = proj('value', `${s}v`);
     const scores = o.add(o.mul(g.op('MatMul', [o.split(q, [0, 2, 1, 3]), o.split(k, [0, 2, 3, 1])]), scale), mask4);
-    const probs = g.op('Softmax', [scores], [attr.int('axis', -1)], train ? `${s}probs` : undefined);
+    const probs = g.op('Softmax', [scores], [attr.int('axis', -1)], named(`${s}probs`));
     const dropped = attnDrop ? o.mul(probs, `mask.${l}.probs`) : probs;
-    const ctx = save(`${s}ctx`, o.merge(g.op('MatMul', [dropped, o.split(v, [0, 2, 1, 3])])));
+    const ctxh = g.op('Transpose', [g.op('MatMul', [dropped, o.split(v, [0, 2, 1, 3])])], [attr.ints('perm', [0, 2, 1, 3])]);
+    const ctx = g.op('Reshape', [ctxh, o.flatShape], [], named(`${s}ctx`));
     let ao = o.linear(ctx, `${p}attention.output.dense.weight`, `${p}attention.output.dense.bias`);
     if (hiddenDrop) ao = o.mul(ao, `mask.${l}.attention_output`);
-    const z1 = g.op('Add', [ao, xin], [], train ? `${s}z1` : undefined);
+    const z1 = g.op('Add', [ao, xin], [], named(`${s}z1`));
     const ln1 = o.layerNorm(z1, `${p}attention.output.LayerNorm.weight`, `${p}attention.output.LayerNorm.bias`, train ? { mean: `${s}mean1`, rstd: `${s}rstd1` } : undefined);
-    const h = g.op('Gemm', [ln1.y, `${p}intermediate.dense.weight`, `${p}intermediate.dense.bias`], [attr.int('transB', 1)], train ? `${s}h` : undefined);
+    const h = g.op('Gemm', [ln1.y, `${p}intermediate.dense.weight`, `${p}intermediate.dense.bias`], [attr.int('transB', 1)], named(`${s}h`));
     const gelu = o.mul(h, o.cdf(h));
     let out = o.linear(gelu, `${p}output.dense.weight`, `${p}output.dense.bias`);
     if (hiddenDrop) out = o.mul(out, `mask.${l}.output`);
-    const z2 = g.op('Add', [out, ln1.y], [], train ? `${s}z2` : undefined);
-    x = o.layerNorm(z2, `${p}output.LayerNorm.weight`, `${p}output.LayerNorm.bias`, train ? { mean: `${s}mean2`, rstd: `${s}rstd2` } : undefined).y;
+    const z2 = g.op('Add', [out, ln1.y], [], named(`${s}z2`));
+    x = o.layerNorm(z2, `${p}output.LayerNorm.weight`, `${p}output.LayerNorm.bias`, train ? { y: layerInput(l + 1), mean: `${s}mean2`, rstd: `${s}rstd2` } : undefined).y;
   }
   const hiddenShape = g.op('Concat', [g.int64s([-1]), seqLen, g.int64s([H])], [attr.int('axis', 0)]);
   g.op('Reshape', [x, hiddenShape], [], 'last_hidden_state');

@@ -10,7 +10,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { TensorToWrite } from '../../../core/safetensors.js';
-import { l2Normalize, poolTf } from '../../../core/tfjs/pooling.js';
+import type { PoolingMode } from '../../../core/model/pooling.js';
+import { l2Normalize } from '../../../core/tfjs/pooling.js';
 import { clipCoef } from '../../../core/train/clip.js';
 import { HostAdamW, type HostParam } from '../../../core/train/host-adamw.js';
 import { textColumns, type LossBatch, type LossPlugin } from '../../../core/train/loss.js';
@@ -19,6 +20,74 @@ import { hfDecay, NonFiniteLossError, type StepResult } from '../../../core/trai
 import type { Example } from '../../../core/types.js';
 import type { ForwardResult, OrtBertEngine } from './bert-engine.js';
 import { dropoutMasks } from './masks.js';
+
+/** Pooled [B, H] vectors (before Normalize); for max pooling, the row each value came from. */
+interface Pooled {
+  values: Float32Array;
+  argmax?: Int32Array;
+}
+
+/** sentence-transformers Pooling over last_hidden_state [B, S, H] (mask 0/1 [B, S]). */
+function poolHost(hidden: Float32Array, mask: Float32Array, B: number, S: number, H: number, mode: PoolingMode): Pooled {
+  const values = new Float32Array(B * H);
+  if (mode === 'cls') {
+    for (let b = 0; b < B; b++) values.set(hidden.subarray(b * S * H, b * S * H + H), b * H);
+    return { values };
+  }
+  if (mode === 'mean') {
+    const acc = new Float64Array(H);
+    for (let b = 0; b < B; b++) {
+      acc.fill(0);
+      let count = 0;
+      for (let s = 0; s < S; s++) {
+        if (!mask[b * S + s]) continue;
+        count++;
+        const off = (b * S + s) * H;
+        for (let k = 0; k < H; k++) acc[k] += hidden[off + k]!;
+      }
+      const d = Math.max(count, 1e-9);
+      for (let k = 0; k < H; k++) values[b * H + k] = acc[k]! / d;
+    }
+    return { values };
+  }
+  const argmax = new Int32Array(B * H);
+  for (let b = 0; b < B; b++) {
+    for (let k = 0; k < H; k++) {
+      let best = -Infinity;
+      let at = 0;
+      for (let s = 0; s < S; s++) {
+        const v = mask[b * S + s] ? hidden[(b * S + s) * H + k]! : -1e9;
+        if (v > best) (best = v), (at = s);
+      }
+      values[b * H + k] = best;
+      argmax[b * H + k] = at;
+    }
+  }
+  return { values, argmax };
+}
+
+/** The gradient at last_hidden_state [B, S, H] of the gradient at the pooled vectors [B, H]. */
+function unpoolHost(g: Float32Array, p: Pooled, mask: Float32Array, B: number, S: number, H: number, mode: PoolingMode): Float32Array {
+  const out = new Float32Array(B * S * H);
+  for (let b = 0; b < B; b++) {
+    const gb = g.subarray(b * H, b * H + H);
+    if (mode === 'cls') out.set(gb, b * S * H);
+    else if (mode === 'mean') {
+      let count = 0;
+      for (let s = 0; s < S; s++) count += mask[b * S + s] ? 1 : 0;
+      const d = Math.max(count, 1e-9);
+      for (let s = 0; s < S; s++) {
+        if (!mask[b * S + s]) continue;
+        const off = (b * S + s) * H;
+        for (let k = 0; k < H; k++) out[off + k] = gb[k]! / d;
+      }
+    } else {
+      // max pooling: the gradient goes to the token each maximum came from.
+      for (let k = 0; k < H; k++) out[(b * S + p.argmax![b * H + k]!) * H + k] = gb[k]!;
+    }
+  }
+  return out;
+}
 
 const WORD = 'embeddings.word_embeddings.weight';
 const POS = 'embeddings.position_embeddings.weight';
@@ -55,18 +124,18 @@ export class OrtTrainStep {
     for (const t of [WORD, POS, TYPE]) this.tableGrads.set(t, new Float32Array(engine.weights.get(t)!.length));
   }
 
-  /** Loss (scaled by `scale`) and ∂/∂last_hidden_state of each column, on tfjs' host backend. */
+  /**
+   * Loss (scaled by `scale`) and ∂/∂last_hidden_state of each column. Pooling and its backward
+   * run here on the host; Normalize and the loss — the loss plugin's reference implementation —
+   * on tfjs' host backend over [batch, dim] only.
+   */
   private lossGrad(cols: ForwardResult[], extra: { labels?: number[]; pairLabels?: number[] }, scale: number): { loss: number; grads: Float32Array[] } {
     const { pooling, normalize } = this.engine.layout;
     const H = this.engine.dim;
-    return tf.tidy(() => {
-      const hs = cols.map((c) => tf.tensor3d(c.hidden, [c.batch.B, c.batch.S, H]));
-      const masks = cols.map((c) => tf.tensor2d(c.batch.mask, [c.batch.B, c.batch.S]));
-      const f = (...h: tf.Tensor[]): tf.Scalar => {
-        const emb = (i: number): tf.Tensor2D => {
-          const pooled = poolTf(h[i] as tf.Tensor3D, masks[i]!, pooling);
-          return normalize ? l2Normalize(pooled) : pooled;
-        };
+    const pooled = cols.map((c) => poolHost(c.hidden, c.batch.mask, c.batch.B, c.batch.S, H, pooling));
+    const { loss, grads } = tf.tidy(() => {
+      const f = (...p: tf.Tensor[]): tf.Scalar => {
+        const emb = (i: number): tf.Tensor2D => (normalize ? l2Normalize(p[i] as tf.Tensor2D) : (p[i] as tf.Tensor2D));
         const batch: LossBatch = { anchor: emb(0) };
         if (cols.length > 1) batch.positive = emb(1);
         if (cols.length > 2) batch.negative = emb(2);
@@ -75,10 +144,11 @@ export class OrtTrainStep {
         const l = this.loss.compute(batch);
         return scale === 1 ? l : tf.mul(l, scale);
       };
-      const { value, grads } = tf.valueAndGrads(f)(hs);
-      const loss = value.dataSync()[0]!;
-      return { loss: scale === 1 ? loss : loss / scale, grads: grads.map((g) => g.dataSync() as Float32Array) };
+      const { value, grads } = tf.valueAndGrads(f)(pooled.map((p, i) => tf.tensor2d(p.values, [cols[i]!.batch.B, H])));
+      const v = value.dataSync()[0]!;
+      return { loss: scale === 1 ? v : v / scale, grads: grads.map((g) => g.dataSync() as Float32Array) };
     });
+    return { loss, grads: cols.map((c, i) => unpoolHost(grads[i]!, pooled[i]!, c.batch.mask, c.batch.B, c.batch.S, H, pooling)) };
   }
 
   /**
