@@ -183,9 +183,10 @@ export class OrtBertEngine {
   /**
    * Gradients of the encoder weights given ∂loss/∂last_hidden_state of a training forward:
    * `grad.<name>` for every weight but the embedding tables, and d_embeddings [B·S, H], in the
-   * pooled buffers named by `into` (valid until the next call with the same `into`).
+   * pooled buffers named by `into` (valid until the next call with the same `into`), and Σ g² over
+   * those weight gradients.
    */
-  async backward(f: ForwardResult, dHidden: Float32Array, into = 'grad'): Promise<{ grads: Map<string, Float32Array>; dEmbeddings: Float32Array }> {
+  async backward(f: ForwardResult, dHidden: Float32Array, into = 'grad'): Promise<{ grads: Map<string, Float32Array>; dEmbeddings: Float32Array; sumSquares: number }> {
     const b = f.batch;
     const feeds: Record<string, Tensor> = {
       attention_mask: new ort.Tensor('float32', b.mask, [b.B, b.S]),
@@ -194,12 +195,15 @@ export class OrtBertEngine {
       ...f.saved,
     };
     for (const name of this.sessions.backward.inputNames) if (!feeds[name] && this.feeds[name]) feeds[name] = this.feeds[name]!;
-    const fetches: Record<string, Tensor> = { d_embeddings: this.output('d_embeddings', [b.B * b.S, this.cfg.hiddenSize]) };
-    for (const n of gradientNames(this.cfg)) fetches[`grad.${n}`] = this.output(`${into}/${n}`, this.shapes.get(n)!);
+    const names = gradientNames(this.cfg);
+    const fetches: Record<string, Tensor> = { d_embeddings: this.output('d_embeddings', [b.B * b.S, this.cfg.hiddenSize]), grad_sumsq: this.output('grad_sumsq', [names.length]) };
+    for (const n of names) fetches[`grad.${n}`] = this.output(`${into}/${n}`, this.shapes.get(n)!);
     const out = await this.sessions.backward.run(feeds, fetches);
     const grads = new Map<string, Float32Array>();
-    for (const n of gradientNames(this.cfg)) grads.set(n, out[`grad.${n}`]!.data as Float32Array);
-    return { grads, dEmbeddings: out.d_embeddings!.data as Float32Array };
+    for (const n of names) grads.set(n, out[`grad.${n}`]!.data as Float32Array);
+    let sumSquares = 0;
+    for (const x of out.grad_sumsq!.data as Float32Array) sumSquares += x;
+    return { grads, dEmbeddings: out.d_embeddings!.data as Float32Array, sumSquares };
   }
 
   /** Inference: embeddings of texts, in order, batched by similar length. */

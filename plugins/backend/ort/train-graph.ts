@@ -62,12 +62,10 @@ export function savedValues(cfg: BertConfig): Array<{ name: string; shape: Array
   for (let l = 0; l < cfg.numLayers; l++) {
     const p = `saved.${l}.`;
     out.push(
-      { name: `${p}x`, shape: ['N', H] },
       { name: `${p}q`, shape: ['N', H] },
       { name: `${p}k`, shape: ['N', H] },
       { name: `${p}v`, shape: ['N', H] },
       { name: `${p}probs`, shape: ['B', nh, 'S', 'S'] },
-      { name: `${p}ctx`, shape: ['N', H] },
       { name: `${p}z1`, shape: ['N', H] },
       { name: `${p}mean1`, shape: ['N', 1] },
       { name: `${p}rstd1`, shape: ['N', 1] },
@@ -159,16 +157,23 @@ class Ops {
     return g.op('Mul', [g.op('Add', [g.op('Erf', [g.op('Mul', [h, g.scalar(Math.SQRT1_2)])]), g.scalar(1)]), g.scalar(0.5)]);
   }
 
-  /** Sum over rows: [N, k] → [k]. */
+  private ones = '';
+
+  /** Sum over rows: [N, k] → [k], as ones[1, N]·x (a GEMV, much faster than ReduceSum over axis 0). */
   colSum(x: string, out?: string): string {
     const g = this.g;
-    return g.op('ReduceSum', [x, g.int64s([0])], [attr.int('keepdims', 0)], out);
+    if (!this.ones) {
+      const n = g.op('Shape', [x], [attr.int('start', 0), attr.int('end', 1)]);
+      const one = { name: 'one', dataType: DataType.FLOAT, dims: [1], raw: new Uint8Array(Float32Array.of(1).buffer) };
+      this.ones = g.op('ConstantOfShape', [g.op('Concat', [g.int64s([1]), n], [attr.int('axis', 0)])], [{ name: 'value', type: 'tensor', value: one }]);
+    }
+    return g.op('Reshape', [g.op('MatMul', [this.ones, x]), g.int64s([-1])], [], out);
   }
 
   /** LayerNorm backward: returns dz; writes dγ, dβ to the given output names. */
-  layerNormGrad(dy: string, z: string, mean: string, rstd: string, gamma: string, dGamma: string, dBeta: string): { dz: string; xhat: string } {
+  layerNormGrad(dy: string, z: string, mean: string, rstd: string, gamma: string, dGamma: string, dBeta: string, xhatIn?: string): { dz: string; xhat: string } {
     const g = this.g;
-    const xhat = this.mul(g.op('Sub', [z, mean]), rstd);
+    const xhat = xhatIn ?? this.mul(g.op('Sub', [z, mean]), rstd);
     this.colSum(this.mul(dy, xhat), dGamma);
     this.colSum(dy, dBeta);
     const gy = this.mul(dy, gamma);
@@ -192,7 +197,6 @@ export function buildForwardGraph(cfg: BertConfig, mode: 'train' | 'eval', opts:
   const attnDrop = train && opts.attentionDropout;
   /** Name a value the train graph saves: the producing node writes straight into the graph output. */
   const named = (name: string): string | undefined => (train ? name : undefined);
-  const layerInput = (l: number): string | undefined => (l < cfg.numLayers ? named(`saved.${l}.x`) : undefined);
 
   const seqLen = g.op('Shape', ['input_ids'], [attr.int('start', 1), attr.int('end', 2)]);
   o.shapes(seqLen);
@@ -200,8 +204,8 @@ export function buildForwardGraph(cfg: BertConfig, mode: 'train' | 'eval', opts:
   const words = g.op('Gather', ['embeddings.word_embeddings.weight', 'input_ids'], [attr.int('axis', 0)]);
   const types = g.op('Gather', ['embeddings.token_type_embeddings.weight', 'token_type_ids'], [attr.int('axis', 0)]);
   const z0 = g.op('Reshape', [g.op('Add', [g.op('Add', [words, positions]), types]), o.flatShape], [], named('saved.emb.z'));
-  const ln0 = o.layerNorm(z0, 'embeddings.LayerNorm.weight', 'embeddings.LayerNorm.bias', train ? { y: hiddenDrop ? undefined : layerInput(0), mean: 'saved.emb.mean', rstd: 'saved.emb.rstd' } : undefined);
-  let x = hiddenDrop ? g.op('Mul', [ln0.y, 'mask.embeddings'], [], layerInput(0)) : ln0.y;
+  const ln0 = o.layerNorm(z0, 'embeddings.LayerNorm.weight', 'embeddings.LayerNorm.bias', train ? { mean: 'saved.emb.mean', rstd: 'saved.emb.rstd' } : undefined);
+  let x = hiddenDrop ? o.mul(ln0.y, 'mask.embeddings') : ln0.y;
 
   const additive = g.op('Mul', [g.op('Sub', [g.scalar(1), 'attention_mask']), g.scalar(MASK_MIN)]);
   const mask4 = g.op('Unsqueeze', [additive, g.int64s([1, 2])]);
@@ -219,7 +223,7 @@ export function buildForwardGraph(cfg: BertConfig, mode: 'train' | 'eval', opts:
     const probs = g.op('Softmax', [scores], [attr.int('axis', -1)], named(`${s}probs`));
     const dropped = attnDrop ? o.mul(probs, `mask.${l}.probs`) : probs;
     const ctxh = g.op('Transpose', [g.op('MatMul', [dropped, o.split(v, [0, 2, 1, 3])])], [attr.ints('perm', [0, 2, 1, 3])]);
-    const ctx = g.op('Reshape', [ctxh, o.flatShape], [], named(`${s}ctx`));
+    const ctx = g.op('Reshape', [ctxh, o.flatShape]);
     let ao = o.linear(ctx, `${p}attention.output.dense.weight`, `${p}attention.output.dense.bias`);
     if (hiddenDrop) ao = o.mul(ao, `mask.${l}.attention_output`);
     const z1 = g.op('Add', [ao, xin], [], named(`${s}z1`));
@@ -229,7 +233,7 @@ export function buildForwardGraph(cfg: BertConfig, mode: 'train' | 'eval', opts:
     let out = o.linear(gelu, `${p}output.dense.weight`, `${p}output.dense.bias`);
     if (hiddenDrop) out = o.mul(out, `mask.${l}.output`);
     const z2 = g.op('Add', [out, ln1.y], [], named(`${s}z2`));
-    x = o.layerNorm(z2, `${p}output.LayerNorm.weight`, `${p}output.LayerNorm.bias`, train ? { y: layerInput(l + 1), mean: `${s}mean2`, rstd: `${s}rstd2` } : undefined).y;
+    x = o.layerNorm(z2, `${p}output.LayerNorm.weight`, `${p}output.LayerNorm.bias`, train ? { mean: `${s}mean2`, rstd: `${s}rstd2` } : undefined).y;
   }
   const hiddenShape = g.op('Concat', [g.int64s([-1]), seqLen, g.int64s([H])], [attr.int('axis', 0)]);
   g.op('Reshape', [x, hiddenShape], [], 'last_hidden_state');
@@ -258,13 +262,31 @@ export function buildBackwardGraph(cfg: BertConfig, opts: TrainGraphOptions, pro
   const used = new Set<string>(['embeddings.LayerNorm.weight']);
   const w = (name: string): string => (used.add(name), name);
 
+  // x̂ of a LayerNorm from its saved input, mean and 1/std (shared by the LayerNorm's backward
+  // and the recomputed layer input it produced).
+  const xhats = new Map<string, string>();
+  const xhat = (z: string, mean: string, rstd: string): string => {
+    if (!xhats.has(z)) xhats.set(z, o.mul(g.op('Sub', [z, mean]), rstd));
+    return xhats.get(z)!;
+  };
+  /** The input of layer l, recomputed: LayerNorm output of layer l − 1, or the embeddings' (after dropout). */
+  const layerInput = (l: number): string => {
+    if (l > 0) {
+      const p = `encoder.layer.${l - 1}.`;
+      const s = `saved.${l - 1}.`;
+      return o.add(o.mul(xhat(`${s}z2`, `${s}mean2`, `${s}rstd2`), w(`${p}output.LayerNorm.weight`)), w(`${p}output.LayerNorm.bias`));
+    }
+    const y0 = o.add(o.mul(xhat('saved.emb.z', 'saved.emb.mean', 'saved.emb.rstd'), 'embeddings.LayerNorm.weight'), w('embeddings.LayerNorm.bias'));
+    return opts.hiddenDropout ? o.mul(y0, 'mask.embeddings') : y0;
+  };
+
   let dy = g.op('Reshape', ['d_last_hidden_state', o.flatShape]);
   for (let l = cfg.numLayers - 1; l >= 0; l--) {
     const p = `encoder.layer.${l}.`;
     const s = `saved.${l}.`;
     const G = (n: string) => `grad.${p}${n}`;
     // Output LayerNorm, dropout, residual.
-    const ln2 = o.layerNormGrad(dy, `${s}z2`, `${s}mean2`, `${s}rstd2`, w(`${p}output.LayerNorm.weight`), G('output.LayerNorm.weight'), G('output.LayerNorm.bias'));
+    const ln2 = o.layerNormGrad(dy, `${s}z2`, `${s}mean2`, `${s}rstd2`, w(`${p}output.LayerNorm.weight`), G('output.LayerNorm.weight'), G('output.LayerNorm.bias'), xhat(`${s}z2`, `${s}mean2`, `${s}rstd2`));
     const dOut = opts.hiddenDropout ? o.mul(ln2.dz, `mask.${l}.output`) : ln2.dz;
     // Feed-forward: output dense (input GELU(h)), GELU, intermediate dense (input y1).
     const h = `${s}h`;
@@ -283,12 +305,13 @@ export function buildBackwardGraph(cfg: BertConfig, opts: TrainGraphOptions, pro
     // Attention-output LayerNorm, dropout, residual.
     const ln1 = o.layerNormGrad(dy1, `${s}z1`, `${s}mean1`, `${s}rstd1`, `${p}attention.output.LayerNorm.weight`, G('attention.output.LayerNorm.weight'), G('attention.output.LayerNorm.bias'));
     const dAo = opts.hiddenDropout ? o.mul(ln1.dz, `mask.${l}.attention_output`) : ln1.dz;
-    g.op('Gemm', [dAo, `${s}ctx`], [attr.int('transA', 1)], G('attention.output.dense.weight'));
-    o.colSum(dAo, G('attention.output.dense.bias'));
-    const dCtx = o.split(g.op('MatMul', [dAo, w(`${p}attention.output.dense.weight`)]), [0, 2, 1, 3]);
-    // Attention: C = P'·V with P' = P·mask, P = softmax(Q·Kᵀ/√d + additive mask).
+    // Attention: C = P'·V with P' = P·mask, P = softmax(Q·Kᵀ/√d + additive mask); C recomputed.
     const probs = `${s}probs`;
     const dropped = opts.attentionDropout ? o.mul(probs, `mask.${l}.probs`) : probs;
+    const ctx = o.merge(g.op('MatMul', [dropped, o.split(`${s}v`, [0, 2, 1, 3])]));
+    g.op('Gemm', [dAo, ctx], [attr.int('transA', 1)], G('attention.output.dense.weight'));
+    o.colSum(dAo, G('attention.output.dense.bias'));
+    const dCtx = o.split(g.op('MatMul', [dAo, w(`${p}attention.output.dense.weight`)]), [0, 2, 1, 3]);
     const dDropped = g.op('MatMul', [dCtx, o.split(`${s}v`, [0, 2, 3, 1])]);
     const dV = g.op('MatMul', [T(dropped, [0, 1, 3, 2]), dCtx]);
     const dP = opts.attentionDropout ? o.mul(dDropped, `mask.${l}.probs`) : dDropped;
@@ -296,9 +319,10 @@ export function buildBackwardGraph(cfg: BertConfig, opts: TrainGraphOptions, pro
     const dQ = g.op('MatMul', [dS, o.split(`${s}k`, [0, 2, 1, 3])]);
     const dK = g.op('MatMul', [T(dS, [0, 1, 3, 2]), o.split(`${s}q`, [0, 2, 1, 3])]);
     let dx = ln1.dz;
+    const xin = layerInput(l);
     for (const [name, grad] of [['query', dQ], ['key', dK], ['value', dV]] as const) {
       const d2 = o.merge(grad);
-      g.op('Gemm', [d2, `${s}x`], [attr.int('transA', 1)], G(`attention.self.${name}.weight`));
+      g.op('Gemm', [d2, xin], [attr.int('transA', 1)], G(`attention.self.${name}.weight`));
       o.colSum(d2, G(`attention.self.${name}.bias`));
       dx = o.add(dx, g.op('MatMul', [d2, w(`${p}attention.self.${name}.weight`)]));
     }
@@ -306,8 +330,11 @@ export function buildBackwardGraph(cfg: BertConfig, opts: TrainGraphOptions, pro
   }
   // Embedding dropout and LayerNorm; the gradient at the embedding sum goes back to the host.
   const dLn0 = opts.hiddenDropout ? o.mul(dy, 'mask.embeddings') : dy;
-  const ln0 = o.layerNormGrad(dLn0, 'saved.emb.z', 'saved.emb.mean', 'saved.emb.rstd', 'embeddings.LayerNorm.weight', 'grad.embeddings.LayerNorm.weight', 'grad.embeddings.LayerNorm.bias');
+  const ln0 = o.layerNormGrad(dLn0, 'saved.emb.z', 'saved.emb.mean', 'saved.emb.rstd', 'embeddings.LayerNorm.weight', 'grad.embeddings.LayerNorm.weight', 'grad.embeddings.LayerNorm.bias', xhat('saved.emb.z', 'saved.emb.mean', 'saved.emb.rstd'));
   g.op('Identity', [ln0.dz], [], 'd_embeddings');
+  // Σ g² of each weight gradient, in gradientNames order (the global norm without a host pass).
+  const sq = gradientNames(cfg).map((n) => g.op('Reshape', [g.op('ReduceSumSquare', [`grad.${n}`], [attr.int('keepdims', 0)]), g.int64s([1])]));
+  g.op('Concat', sq, [attr.int('axis', 0)], 'grad_sumsq');
 
   const shapes = bertWeightShapes(cfg);
   const inputs: ValueInfo[] = [
@@ -320,6 +347,7 @@ export function buildBackwardGraph(cfg: BertConfig, opts: TrainGraphOptions, pro
   const outputs: ValueInfo[] = [
     ...gradientNames(cfg).map((n) => floatInput(`grad.${n}`, shapes.get(n)!)),
     floatInput('d_embeddings', ['N', H]),
+    floatInput('grad_sumsq', [gradientNames(cfg).length]),
   ];
   return encode(g, 'bert_backward', inputs, outputs, producerVersion);
 }

@@ -89,6 +89,18 @@ function unpoolHost(g: Float32Array, p: Pooled, mask: Float32Array, B: number, S
   return out;
 }
 
+function sumSquares(g: Float32Array): number {
+  let s0 = 0;
+  let s1 = 0;
+  const n = g.length & ~1;
+  for (let i = 0; i < n; i += 2) {
+    s0 += g[i]! * g[i]!;
+    s1 += g[i + 1]! * g[i + 1]!;
+  }
+  if (n < g.length) s0 += g[n]! * g[n]!;
+  return s0 + s1;
+}
+
 const WORD = 'embeddings.word_embeddings.weight';
 const POS = 'embeddings.position_embeddings.weight';
 const TYPE = 'embeddings.token_type_embeddings.weight';
@@ -115,6 +127,7 @@ export class OrtTrainStep {
     labels: Iterable<string> = [],
   ) {
     this.labelIds = new Map([...new Set(labels)].sort().map((l, i) => [l, i]));
+    tf.enableProdMode(); // the loss runs on tfjs' host backend, as intended: no "install tfjs-node" banner
     const decay = opt.decay ?? hfDecay;
     const params: HostParam[] = [...engine.weights].map(([name, data]) => {
       const file = engine.prefix + name;
@@ -156,16 +169,19 @@ export class OrtTrainStep {
    * leaves weights and optimizer untouched) when the loss or the gradient norm is not finite.
    */
   async step(batches: Example[][], lr: number, maxGradNorm = 0, seeds: number[] = []): Promise<StepResult> {
-    const { loss, grads, touched, positions } = await this.gradients(batches, seeds);
+    const { loss, grads, touched, positions, graphSumSquares } = await this.gradients(batches, seeds);
     const engine = this.engine;
     const H = engine.dim;
     const WORD_FILE = engine.prefix + WORD;
     const t0 = performance.now();
-    let sq = 0;
+    // Σ g²: the backward graph's own sums when one backward made the gradients, else one host pass;
+    // the embedding tables (accumulated here) always on the host, the word table over its touched rows.
+    let sq = graphSumSquares ?? 0;
+    const tables = new Set([WORD, POS, TYPE].map((t) => engine.prefix + t));
     for (const [name, g] of grads) {
       if (name === WORD_FILE) {
         for (const r of touched) for (let i = r * H; i < r * H + H; i++) sq += g[i]! * g[i]!;
-      } else for (let i = 0; i < g.length; i++) sq += g[i]! * g[i]!;
+      } else if (graphSumSquares === undefined || tables.has(name)) sq += sumSquares(g);
     }
     const gradNorm = Math.sqrt(sq);
     try {
@@ -192,7 +208,7 @@ export class OrtTrainStep {
    * embedding tables' gradients are accumulators owned by this object: call clearTables(touched,
    * positions) before the next call.
    */
-  async gradients(batches: Example[][], seeds: number[] = []): Promise<{ loss: number; grads: Map<string, Float32Array>; touched: Set<number>; positions: number }> {
+  async gradients(batches: Example[][], seeds: number[] = []): Promise<{ loss: number; grads: Map<string, Float32Array>; touched: Set<number>; positions: number; graphSumSquares?: number }> {
     if (batches.length === 0) throw new Error('OrtTrainStep.step: no batches');
     const engine = this.engine;
     const cfg = engine.cfg;
@@ -206,6 +222,7 @@ export class OrtTrainStep {
     const t = this.times;
     t.forward = t.loss = t.backward = t.optimizer = 0;
     let lossSum = 0;
+    const backwards: number[] = [];
     for (let bi = 0; bi < batches.length; bi++) {
       const cols = textColumns(this.loss.needs, batches[bi]!, this.labelIds);
       const texts: Array<[string[], 'query' | 'document']> = [[cols.anchor, 'query']];
@@ -229,6 +246,7 @@ export class OrtTrainStep {
         const f = fw[c]!;
         const first = grads.size === 0;
         const r = await engine.backward(f, dHidden[c]!, first ? 'grad' : 'scratch');
+        backwards.push(r.sumSquares);
         for (const [name, g] of r.grads) {
           if (first) grads.set(name, g);
           else {
@@ -267,7 +285,7 @@ export class OrtTrainStep {
     const all = new Map<string, Float32Array>();
     for (const [name, g] of grads) all.set(engine.prefix + name, g);
     for (const [name, g] of this.tableGrads) all.set(engine.prefix + name, g);
-    return { loss: lossSum / batches.length, grads: all, touched, positions: usedPositions.n };
+    return { loss: lossSum / batches.length, grads: all, touched, positions: usedPositions.n, ...(backwards.length === 1 ? { graphSumSquares: backwards[0]! } : {}) };
   }
 
   /** Inference embeddings of the current weights (evaluation during training). */
