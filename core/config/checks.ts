@@ -10,6 +10,7 @@ import type { PluginClass, StageName } from '../types.js';
 import { problemAt, type LoadedConfig } from './located.js';
 import { choices } from './messages.js';
 import { formatPath, type ConfigPath } from './path.js';
+import { methodOf } from '../train/methods.js';
 import type { ExperimentConfig } from './types.js';
 
 export interface CheckContext {
@@ -56,7 +57,7 @@ export const CHECKS: ConfigCheck[] = [
         const able = ctx.registry.entries('backend').filter(([, c]) => (c as PluginStatics).servesBundled === true).map(([t]) => t);
         problems.push(ctx.problem(['backend', 'type'], `backend ${cfg.backend.type} cannot load bundled model ${name}. Backends that can: ${able.join(', ') || '(none)'}.`));
       }
-      if (cfg.training.method === 'full' && !BUNDLED_CATALOG[name].canFineTune) {
+      if (!methodOf(cfg).frozenModels && !BUNDLED_CATALOG[name].canFineTune) {
         problems.push(ctx.problem(['training', 'method'], `bundled model ${name} is a frozen graph and cannot be fully fine-tuned; use training.method: adapter`));
       }
       return problems;
@@ -84,7 +85,7 @@ export const CHECKS: ConfigCheck[] = [
     description: 'comparing the fine-tuned model needs a training method',
     check(cfg, ctx) {
       const i = cfg.evaluate.compare.indexOf('finetuned');
-      if (i < 0 || cfg.training.method !== 'none') return [];
+      if (i < 0 || methodOf(cfg).trains) return [];
       return [ctx.problem(['evaluate', 'compare', i], '"finetuned" needs a trained model, but training.method is "none"')];
     },
   },
@@ -92,7 +93,7 @@ export const CHECKS: ConfigCheck[] = [
     name: 'training-needs-loss',
     description: 'a training method needs a loss',
     check(cfg, ctx) {
-      if (cfg.training.method === 'none' || cfg.loss) return [];
+      if (!methodOf(cfg).trains || cfg.loss) return [];
       const available = ctx.registry.types('loss');
       return [ctx.problem(['loss'], `training.method "${cfg.training.method}" needs a loss. Available: ${available.join(', ') || '(none)'}.`, ['training', 'method'])];
     },
@@ -101,7 +102,7 @@ export const CHECKS: ConfigCheck[] = [
     name: 'loss-shape',
     description: "the loss's example shape is among the shapes the miner provides",
     check(cfg, ctx) {
-      if (cfg.training.method === 'none' || !cfg.loss) return [];
+      if (!methodOf(cfg).trains || !cfg.loss) return [];
       const loss = ctx.registry.get('loss', cfg.loss.type);
       const miner = ctx.registry.get('miner', cfg.miner.type);
       if (!loss?.needs || !miner) return [];
@@ -117,7 +118,7 @@ export const CHECKS: ConfigCheck[] = [
     name: 'backend-can-train',
     description: 'full fine-tuning needs a backend that can train',
     check(cfg, ctx) {
-      if (cfg.training.method !== 'full') return [];
+      if (!methodOf(cfg).needsTrainingEngine) return [];
       const backend = ctx.registry.get('backend', cfg.backend.type) as PluginStatics | undefined;
       if (!backend || backend.canTrain !== false) return [];
       const able = ctx.registry.entries('backend').filter(([, c]) => (c as PluginStatics).canTrain !== false).map(([t]) => t);

@@ -6,10 +6,11 @@ import type { JsonSchema, StageName } from '../types.js';
 import { ADAPTER_SCHEMA } from '../adapter/schema.js';
 import { BUNDLED_MODEL_NAMES } from '../bundled/catalog.js';
 import { TRAINING_SCHEMA } from '../train/training-schema.js';
+import { TRAINING_METHOD_NAMES, TRAINING_METHODS as METHOD_TABLE } from '../train/methods.js';
 import { METRIC_NAMES, type TrainingMethod } from './types.js';
 
-/** Training methods: `none` (evaluate only), `full` (every encoder weight), `adapter` (a small map on a frozen encoder). */
-export const TRAINING_METHODS: readonly TrainingMethod[] = ['none', 'full', 'adapter'];
+/** Training methods, in the order of core/train/methods.ts. */
+export const TRAINING_METHODS: readonly TrainingMethod[] = TRAINING_METHOD_NAMES;
 
 /** The trainer's `training:` schema, with the method enum taken from TRAINING_METHODS and the adapter options. */
 function trainingSchema(): JsonSchema {
@@ -17,7 +18,7 @@ function trainingSchema(): JsonSchema {
   const method = {
     ...props.method,
     enum: [...TRAINING_METHODS],
-    description: 'Training method: `none` evaluates the base model only; `full` fine-tunes every weight of the encoder (backend tfjs); `adapter` learns a small map on top of the frozen encoder (any backend, bundled models too).',
+    description: `Training method: ${TRAINING_METHOD_NAMES.map((m) => METHOD_TABLE[m].description).join('; ')}.`,
   };
   return { ...TRAINING_SCHEMA, properties: { ...props, method, adapter: ADAPTER_SCHEMA } };
 }

@@ -16,7 +16,8 @@ import { problemAt, sortProblems, type LoadedConfig } from './located.js';
 import { ajvProblems, choices, describeValue } from './messages.js';
 import type { ConfigPath } from './path.js';
 import { expandTrials, hasSweep, sweepProblems, type Trial } from './sweep.js';
-import type { ExperimentConfig } from './types.js';
+import { TRAINING_METHODS } from '../train/methods.js';
+import type { ExperimentConfig, TrainingMethod } from './types.js';
 
 export { redactSecrets, toYaml } from './output.js';
 
@@ -102,7 +103,8 @@ function trimTraining(data: Record<string, unknown>, raw: Record<string, unknown
   const training = data.training;
   if (!isMap(training)) return;
   const written = new Set(isMap(raw.training) ? Object.keys(raw.training) : []);
-  const unused = (key: string) => (training.method === 'none' ? key !== 'method' : key === 'adapter' && training.method !== 'adapter');
+  const method = TRAINING_METHODS[training.method as TrainingMethod];
+  const unused = (key: string) => method !== undefined && !method.uses(key);
   for (const key of Object.keys(training)) if (unused(key) && !written.has(key)) delete training[key];
 }
 

@@ -35,6 +35,7 @@ import type {
 import { evaluateModel } from './evaluate.js';
 import { checkData } from './data-checks.js';
 import { locateError } from './locate-error.js';
+import { methodOf } from '../train/methods.js';
 import { describeTrainingEval, round, train, trainingSummary, tunedEncoder } from './training.js';
 
 export interface RunRequest {
@@ -220,7 +221,8 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
       if (!opts.keep) await release(encoder);
     };
 
-    const adapter = config.training.method === 'adapter';
+    const method = methodOf(config);
+    const adapter = method.keepsBaseEncoder;
     if (config.evaluate.compare.includes('base')) {
       const encoder = baseEncoder ?? (await load('base', config.model, baseWhere));
       await evaluate('base', encoder, { keep: adapter });
@@ -230,7 +232,7 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
       baseEncoder = undefined;
     }
 
-    if (config.training.method !== 'none') {
+    if (method.trains) {
       ctx.logger.info(`training (${config.training.method}) on ${examples.items.length} examples…`);
       if (adapter) baseEncoder ??= await load('base', config.model, baseWhere);
       const result = await stage('train', 'training', () =>

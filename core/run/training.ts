@@ -1,75 +1,29 @@
 /**
- * The training part of a run: `full` fine-tuning through the backend's train(), or an `adapter`
- * learned on top of the frozen base encoder (any backend); then the encoder of the tuned model.
+ * The training part of a run, as the method's row of core/train/methods.ts says: how it trains
+ * (`full` through the backend's training engine, `adapter` on top of the frozen base encoder),
+ * then the encoder of the tuned model; and the training lines of the summary and log.
  */
-import { join } from 'node:path';
-import { loadAdapterEncoder } from '../adapter/encoder.js';
-import { trainAdapter } from '../adapter/train.js';
 import type { ExperimentConfig } from '../config/types.js';
-import { UserError } from '../errors.js';
-import type { LossPlugin } from '../train/loss.js';
-import type { BackendPlugin, DatasetData, Encoder, Examples, RunContext, RunSummary, SplitResult, TrainResult } from '../types.js';
+import { methodOf, type MethodInput } from '../train/methods.js';
+import type { Encoder, RunSummary, TrainResult } from '../types.js';
 
-export interface TrainingInput {
-  config: ExperimentConfig;
-  ctx: RunContext;
-  resume: boolean;
-  data: DatasetData;
-  split: SplitResult;
-  examples: Examples;
-  backend: BackendPlugin;
-  loss: unknown;
-  /** The frozen base encoder (adapters only); the caller owns it. */
-  baseEncoder?: Encoder;
-  /** Training events, already in the trainer's shape ({type, step, …}). */
-  onEvent(event: Record<string, unknown>): void;
-}
+export type TrainingInput = MethodInput;
 
-/** Train as `training.method` says; the result's modelDir holds the model or the adapter. */
-export async function train(input: TrainingInput): Promise<TrainResult> {
-  const { config, ctx, split, data } = input;
-  const common = {
-    examples: input.examples,
-    training: config.training,
-    test: split.test,
-    corpus: data.corpus,
-    metrics: config.evaluate.metrics,
-    k: config.evaluate.k,
-    primary: config.evaluate.primary,
-    checkpointDir: join(ctx.runDir, 'checkpoints'),
-    resume: input.resume,
-    onEvent: input.onEvent,
-  };
-  if (config.training.method === 'adapter') {
-    if (!input.baseEncoder) throw new Error('adapter training needs the base encoder');
-    return trainAdapter({
-      ...common,
-      encoder: input.baseEncoder,
-      loss: input.loss as LossPlugin,
-      outDir: join(ctx.runDir, 'adapter'),
-      logger: ctx.logger,
-      progress: ctx.progress,
-      signal: ctx.signal,
-      seed: config.seed,
-      model: config.model,
-    });
-  }
-  if (!input.backend.train) throw new UserError('E_CONFIG', `backend ${config.backend.type} cannot train`);
-  return input.backend.train({ ...common, model: config.model, loss: input.loss, outDir: join(ctx.runDir, 'model') });
+/** Train as `training.method` says (core/train/methods.ts); the result's modelDir holds the model or the adapter. */
+export async function train(input: MethodInput): Promise<TrainResult> {
+  const method = methodOf(input.config);
+  if (!method.run) throw new Error(`training.method ${input.config.training.method} does not train`);
+  return method.run(input);
 }
 
 /**
- * The encoder of the tuned model: the adapter over a fresh base encoder, or the saved model
- * directory loaded by the backend. `loadBase` / `loadPath` load through the runner (timed, tracked).
+ * The encoder of the tuned model (the adapter over a fresh base encoder, or the saved model
+ * directory loaded by the backend). `load` loads through the runner (timed, tracked).
  */
-export async function tunedEncoder(
-  config: ExperimentConfig,
-  result: TrainResult,
-  load: (spec: ExperimentConfig['model']) => Promise<Encoder>,
-): Promise<Encoder> {
-  if (config.training.method === 'adapter') return loadAdapterEncoder(await load(config.model), result.modelDir);
-  const { id: _id, revision: _rev, bundled: _b, ...rest } = config.model;
-  return load({ ...rest, path: result.modelDir });
+export async function tunedEncoder(config: ExperimentConfig, result: TrainResult, load: (spec: ExperimentConfig['model']) => Promise<Encoder>): Promise<Encoder> {
+  const method = methodOf(config);
+  if (!method.tunedEncoder) throw new Error(`training.method ${config.training.method} produces no model`);
+  return method.tunedEncoder(config, result, load);
 }
 
 export function trainingSummary(result: TrainResult): NonNullable<RunSummary['training']> {

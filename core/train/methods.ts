@@ -1,0 +1,130 @@
+/**
+ * The training methods, as one typed table that the config layer (schema, defaults, what to
+ * trim from resolved configs), validation (cross-stage checks) and the runner (how it trains,
+ * which encoder evaluates the result) all read. Adding a method is adding a row: the
+ * `Record<TrainingMethod, …>` makes the compiler point at it everywhere else.
+ *
+ * How each method runs is imported lazily, so reading the table (validate, plan, schema) loads
+ * no training code.
+ */
+import { join } from 'node:path';
+import type { ExperimentConfig, TrainingMethod } from '../config/types.js';
+import type { BackendPlugin, DatasetData, Encoder, Examples, ModelSpec, RunContext, SplitResult, TrainResult } from '../types.js';
+
+/** What a method's run receives from the runner. */
+export interface MethodInput {
+  config: ExperimentConfig;
+  ctx: RunContext;
+  resume: boolean;
+  data: DatasetData;
+  split: SplitResult;
+  examples: Examples;
+  backend: BackendPlugin;
+  /** The loss plugin instance (its reference implementation; engines map `loss.type` to theirs). */
+  loss: unknown;
+  /** The frozen base encoder, when the method keeps it (`keepsBaseEncoder`). */
+  baseEncoder?: Encoder;
+  onEvent(event: Record<string, unknown>): void;
+}
+
+export interface TrainingMethodSpec {
+  /** One sentence for the schema's `method` description. */
+  description: string;
+  /** Whether the method produces a tuned model (needs a loss and examples; `finetuned` can be compared). */
+  trains: boolean;
+  /** Whether the backend must be a training engine (its class says `canTrain`). */
+  needsTrainingEngine: boolean;
+  /** Whether bundled (frozen-graph) models can be trained this way. */
+  frozenModels: boolean;
+  /** Whether the base encoder stays loaded through training (the method trains on top of it). */
+  keepsBaseEncoder: boolean;
+  /** Options of `training:` the method reads; the others are left out of resolved configs. */
+  uses(option: string): boolean;
+  /** The run directory entry that holds what it produces. */
+  output?: 'model' | 'adapter';
+  /** Train (undefined for methods that do not train). */
+  run?(input: MethodInput): Promise<TrainResult>;
+  /** The encoder of the result, from the base model spec and the training result. */
+  tunedEncoder?(config: ExperimentConfig, result: TrainResult, load: (spec: ModelSpec) => Promise<Encoder>): Promise<Encoder>;
+}
+
+function common(input: MethodInput) {
+  const { config, ctx, split, data } = input;
+  return {
+    examples: input.examples,
+    training: config.training,
+    test: split.test,
+    corpus: data.corpus,
+    metrics: config.evaluate.metrics,
+    k: config.evaluate.k,
+    primary: config.evaluate.primary,
+    checkpointDir: join(ctx.runDir, 'checkpoints'),
+    resume: input.resume,
+    onEvent: input.onEvent,
+  };
+}
+
+export const TRAINING_METHODS: Record<TrainingMethod, TrainingMethodSpec> = {
+  none: {
+    description: '`none` evaluates the base model only',
+    trains: false,
+    needsTrainingEngine: false,
+    frozenModels: true,
+    keepsBaseEncoder: false,
+    uses: (option) => option === 'method',
+  },
+  full: {
+    description: '`full` fine-tunes every weight of the encoder (a training backend: tfjs or ort)',
+    trains: true,
+    needsTrainingEngine: true,
+    frozenModels: false,
+    keepsBaseEncoder: false,
+    uses: (option) => option !== 'adapter',
+    output: 'model',
+    async run(input) {
+      const { UserError } = await import('../errors.js');
+      const { backend, config, ctx } = input;
+      if (!backend.train) throw new UserError('E_CONFIG', `backend ${config.backend.type} cannot train`);
+      return backend.train({ ...common(input), model: config.model, loss: input.loss, outDir: join(ctx.runDir, 'model') });
+    },
+    async tunedEncoder(config, result, load) {
+      const { id: _id, revision: _rev, bundled: _b, ...rest } = config.model;
+      return load({ ...rest, path: result.modelDir });
+    },
+  },
+  adapter: {
+    description: '`adapter` learns a small map on top of the frozen encoder (any backend, bundled models too)',
+    trains: true,
+    needsTrainingEngine: false,
+    frozenModels: true,
+    keepsBaseEncoder: true,
+    uses: () => true,
+    output: 'adapter',
+    async run(input) {
+      if (!input.baseEncoder) throw new Error('adapter training needs the base encoder');
+      const { trainAdapter } = await import('../adapter/train.js');
+      const { ctx, config } = input;
+      return trainAdapter({
+        ...common(input),
+        encoder: input.baseEncoder,
+        loss: input.loss as never,
+        outDir: join(ctx.runDir, 'adapter'),
+        logger: ctx.logger,
+        progress: ctx.progress,
+        signal: ctx.signal,
+        seed: config.seed,
+        model: config.model,
+      });
+    },
+    async tunedEncoder(config, result, load) {
+      const { loadAdapterEncoder } = await import('../adapter/encoder.js');
+      return loadAdapterEncoder(await load(config.model), result.modelDir);
+    },
+  },
+};
+
+export const TRAINING_METHOD_NAMES = Object.keys(TRAINING_METHODS) as TrainingMethod[];
+
+export function methodOf(config: { training: { method: TrainingMethod } }): TrainingMethodSpec {
+  return TRAINING_METHODS[config.training.method];
+}
