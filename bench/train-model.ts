@@ -12,9 +12,9 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { BertModel, parseBertConfig, type BertInputs } from '../core/tfjs/bert.js';
-import { selectTfjsDevice, type TfjsDevice } from '../core/tfjs/device.js';
-import { poolTf } from '../core/tfjs/pooling.js';
+import { BertModel, parseBertConfig, type BertInputs } from '../plugins/backend/tfjs/bert.js';
+import { selectTfjsDevice, type TfjsDevice } from '../plugins/backend/tfjs/device.js';
+import { poolTf } from '../plugins/backend/tfjs/pooling.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string): string => {

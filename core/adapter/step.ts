@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { clipGradNorm, globalNorm } from '../train/clip.js';
 import { normalizeRows, type LossBatch, type LossPlugin, type TextColumns } from '../train/loss.js';
 import type { AdamW } from '../train/optim.js';
-import { NonFiniteLossError } from '../train/step.js';
+import { NonFiniteLossError } from '../train/engine.js';
 import type { TfAdapter } from './model.js';
 
 export interface AdapterStepData {

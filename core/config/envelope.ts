@@ -4,7 +4,7 @@
  */
 import type { JsonSchema, StageName } from '../types.js';
 import { ADAPTER_SCHEMA } from '../adapter/schema.js';
-import { BUNDLED_MODEL_NAMES } from '../bundled/catalog.js';
+import { BUNDLED_MODEL_NAMES } from '../model/bundled-catalog.js';
 import { TRAINING_SCHEMA } from '../train/training-schema.js';
 import { TRAINING_METHOD_NAMES, TRAINING_METHODS as METHOD_TABLE } from '../train/methods.js';
 import { METRIC_NAMES, type TrainingMethod } from './types.js';

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../fsutil.js';
 import { readSafetensors } from '../safetensors.js';
-import { bertWeightShapes, parseBertConfig } from '../tfjs/bert.js';
+import { bertWeightShapes, parseBertConfig } from '../../plugins/backend/tfjs/bert.js';
 import { buildBertOnnx, type SentenceEmbeddingOutput } from './bert-graph.js';
 
 export interface OnnxExportOptions {

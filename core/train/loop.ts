@@ -11,7 +11,7 @@ import { type BestMetric, type CheckpointData, type CheckpointRef, checkpointPat
 import type { OptimizerHyper } from './optim.js';
 import { resumeCheck, type RunPlan } from './plan.js';
 import { LrSchedule } from './schedule.js';
-import { NonFiniteLossError, type StepResult } from './step.js';
+import { NonFiniteLossError, type StepResult } from './engine.js';
 import type { FullTrainingConfig } from './training-schema.js';
 
 export interface LoopSpec {

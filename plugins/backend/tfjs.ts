@@ -1,5 +1,5 @@
 /**
- * Backend `tfjs`: a BERT-family sentence encoder written with TensorFlow.js ops (core/tfjs), which
+ * Backend `tfjs`: a BERT-family sentence encoder written with TensorFlow.js ops (plugins/backend/tfjs/), which
  * both encodes and fine-tunes (training.method full). Weights come from the model directory's
  * model.safetensors; tokenizer, pooling, Normalize, max_seq_length and prompts from its Hugging
  * Face / sentence-transformers files (overridable in `model:`). The device is chosen once per
@@ -9,11 +9,11 @@ import { inject, injectable } from 'tsyringe';
 import { UserError } from '../../core/errors.js';
 import { resolveModelDir } from '../../core/model/hub.js';
 import { loadModelLayout, type ModelLayout } from '../../core/model/layout.js';
-import { type DeviceSelection, selectTfjsDevice, TFJS_DEVICES, type TfjsDevice } from '../../core/tfjs/device.js';
-import { TfjsSentenceModel } from '../../core/tfjs/sentence.js';
+import { type DeviceSelection, selectTfjsDevice, TFJS_DEVICES, type TfjsDevice } from './tfjs/device.js';
+import { TfjsSentenceModel } from './tfjs/sentence.js';
 import { TOKENS } from '../../core/tokens.js';
 import { trainFull } from '../../core/train/full.js';
-import { createOptimizer, TrainStep } from '../../core/train/step.js';
+import { createOptimizer, TrainStep } from './tfjs/train-step.js';
 import type { BackendPlugin, EncodeOptions, Encoder, JsonSchema, ModelSpec, RunContext, TrainRequest, TrainResult } from '../../core/types.js';
 
 export interface TfjsOptions {
@@ -27,7 +27,7 @@ export default class TfjsBackend implements BackendPlugin {
   static readonly type = 'tfjs';
   static readonly description = 'BERT-family encoder on TensorFlow.js (wasm/cpu, or tfjs-node when installed): encodes and fine-tunes (training.method full).';
   static readonly canTrain = true;
-  /** Also loads the bundled models of core/bundled (model.bundled). */
+  /** Also loads the bundled models of plugins/backend/tfjs/bundled (model.bundled). */
   static readonly servesBundled = true;
   static readonly schema: JsonSchema = {
     type: 'object',
@@ -85,7 +85,7 @@ export default class TfjsBackend implements BackendPlugin {
 
   async loadEncoder(spec: ModelSpec, name: string): Promise<Encoder> {
     if (spec.bundled !== undefined) {
-      const { loadBundled } = await import('../../core/bundled/index.js');
+      const { loadBundled } = await import('./tfjs/bundled/index.js');
       return loadBundled(spec.bundled, {
         selection: await this.device(),
         batchSize: this.options.batch_size,

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadAdapterEncoder } from '../../core/adapter/encoder.js';
 import { trainAdapter } from '../../core/adapter/train.js';
-import { loadBundled } from '../../core/bundled/index.js';
+import { loadBundled } from '../../plugins/backend/tfjs/bundled/index.js';
 import type { DatasetData, Encoder, EncodeOptions } from '../../core/types.js';
 import MultipleNegativesRankingLoss from '../../plugins/loss/multiple-negatives-ranking.js';
 import RandomNegativeMiner from '../../plugins/miner/random-negative.js';

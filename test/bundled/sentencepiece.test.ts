@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SentencePieceTokenizer, normalizeInput, type Vocabulary } from '../../core/bundled/sentencepiece.js';
-import { useLitePackage } from '../../core/bundled/use-lite.js';
+import { SentencePieceTokenizer, normalizeInput, type Vocabulary } from '../../plugins/backend/tfjs/bundled/sentencepiece.js';
+import { useLitePackage } from '../../plugins/backend/tfjs/bundled/use-lite.js';
 
 const RESERVED: Vocabulary = [
   ['�', 0],

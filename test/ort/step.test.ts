@@ -8,7 +8,7 @@ import { loadModelLayout } from '../../core/model/layout.js';
 import { HostAdamW } from '../../core/train/host-adamw.js';
 import type { LossPlugin } from '../../core/train/loss.js';
 import { AdamW } from '../../core/train/optim.js';
-import { NonFiniteLossError } from '../../core/train/step.js';
+import { NonFiniteLossError } from '../../core/train/engine.js';
 import type { Example } from '../../core/types.js';
 import { OrtBertEngine } from '../../plugins/backend/ort/bert-engine.js';
 import { OrtTrainStep } from '../../plugins/backend/ort/train-step.js';

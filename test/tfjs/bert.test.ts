@@ -6,9 +6,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../core/errors.js';
 import { loadModelLayout } from '../../core/model/layout.js';
 import { readSafetensors } from '../../core/safetensors.js';
-import { BertModel, parseBertConfig, saveBertWeights, type BertInputs } from '../../core/tfjs/bert.js';
-import { selectTfjsDevice } from '../../core/tfjs/device.js';
-import { TfjsSentenceModel } from '../../core/tfjs/sentence.js';
+import { BertModel, parseBertConfig, saveBertWeights, type BertInputs } from '../../plugins/backend/tfjs/bert.js';
+import { selectTfjsDevice } from '../../plugins/backend/tfjs/device.js';
+import { TfjsSentenceModel } from '../../plugins/backend/tfjs/sentence.js';
 import type { ModelSpec } from '../../core/types.js';
 import { FIXTURE_DIR, TINY_BERT, describeShared } from '../helpers/shared.js';
 

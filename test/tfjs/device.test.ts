@@ -2,8 +2,8 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../core/errors.js';
-import { defaultThreads, selectTfjsDevice } from '../../core/tfjs/device.js';
-import { threadsShimApplies } from '../../core/tfjs/wasm-threads.js';
+import { defaultThreads, selectTfjsDevice } from '../../plugins/backend/tfjs/device.js';
+import { threadsShimApplies } from '../../plugins/backend/tfjs/wasm-threads.js';
 
 const require = createRequire(import.meta.url);
 const installed = (pkg: string): boolean => {

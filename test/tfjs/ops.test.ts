@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { disableOrtGemm, enableOrtGemm, gemm, ortGemmActive } from '../../core/tfjs/ort-gemm.js';
-import { bmm, dense, embeddingLookup, gelu, layerNorm } from '../../core/tfjs/ops.js';
+import { disableOrtGemm, enableOrtGemm, gemm, ortGemmActive } from '../../plugins/backend/tfjs/ort-gemm.js';
+import { bmm, dense, embeddingLookup, gelu, layerNorm } from '../../plugins/backend/tfjs/ops.js';
 
 const maxDiff = (a: tf.Tensor, b: tf.Tensor): number => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
 

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadModelLayout } from '../../core/model/layout.js';
-import { TfjsSentenceModel } from '../../core/tfjs/sentence.js';
+import { TfjsSentenceModel } from '../../plugins/backend/tfjs/sentence.js';
 import type { TrainerRequest } from '../../core/train/trainer.js';
 import { readTrainingConfig, type FullTrainingConfig } from '../../core/train/training-schema.js';
 import type { Doc, Example, Query } from '../../core/types.js';

@@ -10,7 +10,7 @@ import { UserError } from '../../../core/errors.js';
 import type { ModelLayout } from '../../../core/model/layout.js';
 import { poolAndNormalize } from '../../../core/model/pooling.js';
 import { readSafetensors, type SafeTensor, type TensorToWrite } from '../../../core/safetensors.js';
-import { bertWeightShapes, parseBertConfig, SUPPORTED_MODELS, type BertConfig } from '../../../core/tfjs/bert-config.js';
+import { bertWeightShapes, parseBertConfig, SUPPORTED_MODELS, type BertConfig } from '../../../core/model/bert-config.js';
 import { Tokenizer } from '../../../core/tokenizer.js';
 import type { TextKind } from '../../../core/types.js';
 import { FTRUN_VERSION } from '../../../core/version.js';

@@ -1,6 +1,6 @@
 /**
  * Dropout keep-masks for the ort training graphs, drawn on the host exactly as the tfjs encoder
- * draws them (core/tfjs/ops.ts `dropout`: one mulberry32 stream per dropout site, seeded with
+ * draws them (plugins/backend/tfjs/ops.ts `dropout`: one mulberry32 stream per dropout site, seeded with
  * the forward pass's seed + the site's index, values 0 or 1/(1 − p) in row-major order), so both
  * engines apply the same dropout and a checkpoint moves between them without a change of course.
  *
@@ -10,7 +10,7 @@
  * everything.
  */
 import { mixSeed } from '../../../core/rng.js';
-import type { BertConfig } from '../../../core/tfjs/bert-config.js';
+import type { BertConfig } from '../../../core/model/bert-config.js';
 
 /** mulberry32(mixSeed(seed)) inlined: `count` values, 0 where the draw is below `rate`, else 1/(1 − rate). */
 function keepMask(count: number, rate: number, seed: number): Float32Array {

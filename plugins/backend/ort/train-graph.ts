@@ -18,10 +18,10 @@
  *   LayerNorm: x̂ = (z − μ)·r, g = dy·γ, dz = r·(g − mean(g) − x̂·mean(g·x̂)), dγ = Σ dy·x̂, dβ = Σ dy
  *   GELU (erf): dh = dy·(Φ(h) + h·φ(h))
  *   attention: dP = dC·Vᵀ, dV = Pᵀ·dC, dS = P·(dP − Σ dP·P), dQ = dS·K/√d, dK = dSᵀ·Q/√d
- * exactly the maths of the tfjs ops (core/tfjs/ops.ts), whose gradients test/ort checks these against.
+ * exactly the maths of the tfjs ops (plugins/backend/tfjs/ops.ts), whose gradients test/ort checks these against.
  */
-import type { BertConfig } from '../../../core/tfjs/bert-config.js';
-import { bertWeightShapes } from '../../../core/tfjs/bert-config.js';
+import type { BertConfig } from '../../../core/model/bert-config.js';
+import { bertWeightShapes } from '../../../core/model/bert-config.js';
 import { attr, GraphBuilder } from '../../../core/export/graph.js';
 import { DataType, encodeModel, type ValueInfo } from '../../../core/export/onnx-proto.js';
 

@@ -1,6 +1,6 @@
 /**
  * One optimizer step of the `ort` trainer, with the semantics of the tfjs TrainStep
- * (core/train/step.ts): per batch, each loss column (anchors with the query prompt, the others
+ * (plugins/backend/tfjs/train-step.ts): per batch, each loss column (anchors with the query prompt, the others
  * with the document prompt) runs the forward graph in training mode with the dropout masks of
  * its seed; the loss plugin's reference implementation gives the loss and its gradient on the
  * last hidden states (pooling, Normalize and the loss are small [batch, dim] maths, run on tfjs'
@@ -11,12 +11,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorToWrite } from '../../../core/safetensors.js';
 import type { PoolingMode } from '../../../core/model/pooling.js';
-import { l2Normalize } from '../../../core/tfjs/pooling.js';
+import { l2Normalize } from '../tfjs/pooling.js';
 import { clipCoef } from '../../../core/train/clip.js';
 import { HostAdamW, type HostParam } from '../../../core/train/host-adamw.js';
 import { textColumns, type LossBatch, type LossPlugin } from '../../../core/train/loss.js';
 import type { AdamWState } from '../../../core/train/optim.js';
-import { hfDecay, NonFiniteLossError, type StepResult } from '../../../core/train/step.js';
+import { hfDecay, NonFiniteLossError, type StepResult } from '../../../core/train/engine.js';
 import type { Example } from '../../../core/types.js';
 import type { ForwardResult, OrtBertEngine } from './bert-engine.js';
 import { dropoutMasks } from './masks.js';

@@ -18,10 +18,10 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { UserError } from '../errors.js';
-import { ortGemmActive } from '../tfjs/ort-gemm.js';
-import { selectTfjsDevice, type DeviceSelection, type TfjsDevice } from '../tfjs/device.js';
-import type { EncodeOptions, Encoder, Logger } from '../types.js';
+import { UserError } from '../../../../core/errors.js';
+import { ortGemmActive } from '../ort-gemm.js';
+import { selectTfjsDevice, type DeviceSelection, type TfjsDevice } from '../device.js';
+import type { EncodeOptions, Encoder, Logger } from '../../../../core/types.js';
 import { readGraphArtifacts, readPackageFile } from './graph-files.js';
 import { routeProductsToNativeGemm } from './graph-gemm.js';
 import { SentencePieceTokenizer, SEPARATOR, type Vocabulary, type WhitespaceMode } from './sentencepiece.js';
@@ -34,7 +34,7 @@ const DEFAULT_BATCH = 32;
 export interface BundledLoadOptions {
   /** tfjs device to select (default `auto`); ignored when `selection` is given. */
   device?: TfjsDevice;
-  /** Compute threads of the tfjs device (see core/tfjs/device.ts; default: its default). */
+  /** Compute threads of the tfjs device (see plugins/backend/tfjs/device.ts; default: its default). */
   threads?: number;
   /** A device the caller already selected (the tfjs backend selects once per run). */
   selection?: DeviceSelection;

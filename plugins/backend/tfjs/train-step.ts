@@ -11,33 +11,13 @@
  *   and the transfer of weights and optimizer state to and from checkpoints (by weight file name).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { TensorToWrite } from '../safetensors.js';
-import type { TfjsSentenceModel } from '../tfjs/sentence.js';
-import type { Example } from '../types.js';
-import { clipCoef, globalNorm } from './clip.js';
-import { textColumns, type LossBatch, type LossPlugin } from './loss.js';
-import { AdamW, type AdamWState } from './optim.js';
-
-/** A non-finite loss or gradient norm; the update was not applied. */
-export class NonFiniteLossError extends Error {
-  constructor(
-    readonly loss: number,
-    readonly gradNorm: number,
-  ) {
-    super(`non-finite ${Number.isFinite(loss) ? `gradient norm (${gradNorm})` : `loss (${loss})`}`);
-    this.name = 'NonFiniteLossError';
-  }
-}
-
-export interface StepResult {
-  /** Mean loss of the batches (before the update). */
-  loss: number;
-  /** Global gradient norm before clipping. */
-  gradNorm: number;
-}
-
-/** No weight decay for biases and LayerNorm weights, as transformers.Trainer. */
-export const hfDecay = (name: string): boolean => !/\.bias$|LayerNorm\./.test(name);
+import type { TensorToWrite } from '../../../core/safetensors.js';
+import type { TfjsSentenceModel } from './sentence.js';
+import type { Example } from '../../../core/types.js';
+import { clipCoef, globalNorm } from '../../../core/train/clip.js';
+import { textColumns, type LossBatch, type LossPlugin } from '../../../core/train/loss.js';
+import { AdamW, type AdamWState } from '../../../core/train/optim.js';
+import { hfDecay, NonFiniteLossError, type StepResult } from '../../../core/train/engine.js';
 
 export function createOptimizer(model: TfjsSentenceModel, lr: number, weightDecay: number): AdamW {
   return new AdamW(model.trainableVariables, { lr, weightDecay, decay: hfDecay, rowSparse: (n) => /word_embeddings\.weight$/.test(n) });

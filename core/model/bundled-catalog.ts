@@ -1,6 +1,6 @@
 /**
  * What bundled models exist, without loading any of them (no tfjs import): the config schema,
- * the cross-stage checks and the docs read this; core/bundled/index.ts adds the loaders.
+ * the cross-stage checks and the docs read this; plugins/backend/tfjs/bundled/index.ts adds the loaders.
  */
 export interface BundledModelInfo {
   /** One line for docs and `ftrun schema`. */

@@ -7,7 +7,7 @@
  *   normalize = x / max(‖x‖₂, 1e-12)   (torch.nn.functional.normalize)
  */
 import * as tf from '@tensorflow/tfjs';
-import type { PoolingMode } from '../model/pooling.js';
+import type { PoolingMode } from '../../../core/model/pooling.js';
 
 /** hidden [batch, seq, dim], mask [batch, seq] (0/1 float) → [batch, dim]. */
 export function poolTf(hidden: tf.Tensor3D, mask: tf.Tensor2D, mode: PoolingMode): tf.Tensor2D {

@@ -14,8 +14,8 @@
  */
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { UserError } from '../errors.js';
-import type { Logger } from '../types.js';
+import { UserError } from '../../../core/errors.js';
+import type { Logger } from '../../../core/types.js';
 import { disableOrtGemm, enableOrtGemm, ortGemmInfo } from './ort-gemm.js';
 import { setWasmBackendThreaded, threadsShimApplies } from './wasm-threads.js';
 

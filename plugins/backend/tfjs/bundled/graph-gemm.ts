@@ -1,6 +1,6 @@
 /**
  * Matrix products of a frozen tfjs graph model on onnxruntime-node's native GEMM
- * (core/tfjs/ort-gemm.ts), which the tfjs device selection enables on the wasm and cpu devices.
+ * (plugins/backend/tfjs/ort-gemm.ts), which the tfjs device selection enables on the wasm and cpu devices.
  *
  * `routeProductsToNativeGemm` renames a topology's MatMul, BatchMatMul and plain Conv2D nodes
  * (stride 1, no dilation, NHWC: USE's 1×1 "dense" convolutions) to namespaced custom ops
@@ -9,7 +9,7 @@
  * dimensions, 1×1 filter), and otherwise exactly as tfjs's own executor would.
  */
 import * as tf from '@tensorflow/tfjs';
-import { gemm, ortGemmActive } from '../tfjs/ort-gemm.js';
+import { gemm, ortGemmActive } from '../ort-gemm.js';
 
 const PREFIX = 'ftrun.graph-gemm/';
 

@@ -11,7 +11,7 @@
  * Each gradient equals tfjs's stock gradient (checked in test/tfjs/ops.test.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { mixSeed, mulberry32 } from '../rng.js';
+import { mixSeed, mulberry32 } from '../../../core/rng.js';
 import { gemm, ortGemmActive } from './ort-gemm.js';
 
 const isWasm = (): boolean => tf.getBackend() === 'wasm';

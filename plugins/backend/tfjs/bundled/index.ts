@@ -3,12 +3,12 @@
  * the network, selected in an experiment file with `model: { bundled: <name> }`. A closed, sorted
  * map; `BundledModelName` is its key union and the config schema's enum comes from its keys.
  */
-import { UserError, didYouMean } from '../errors.js';
-import type { Encoder } from '../types.js';
-import { BUNDLED_CATALOG, BUNDLED_MODEL_NAMES, type BundledModelInfo, type BundledModelName } from './catalog.js';
+import { UserError, didYouMean } from '../../../../core/errors.js';
+import type { Encoder } from '../../../../core/types.js';
+import { BUNDLED_CATALOG, BUNDLED_MODEL_NAMES, type BundledModelInfo, type BundledModelName } from '../../../../core/model/bundled-catalog.js';
 import { loadUseLite, type BundledLoadOptions } from './use-lite.js';
 
-export { BUNDLED_MODEL_NAMES, type BundledModelName } from './catalog.js';
+export { BUNDLED_MODEL_NAMES, type BundledModelName } from '../../../../core/model/bundled-catalog.js';
 
 export type { BundledLoadOptions } from './use-lite.js';
 
