@@ -6,6 +6,7 @@
  * DI container (core/container.ts) with two constructor arguments, each injected explicitly:
  *   constructor(@inject(TOKENS.options) options, @inject(TOKENS.context) context)
  */
+import type { LossPlugin } from './train/loss.js';
 
 export type StageName = 'dataset' | 'splitter' | 'miner' | 'loss' | 'backend' | 'store' | 'sink';
 
@@ -115,16 +116,31 @@ export interface MinerPlugin {
 export interface BackendPlugin {
   /** Load an encoder for a model (base or fine-tuned). */
   loadEncoder(model: ModelSpec, name: string): Promise<Encoder>;
-  /** Fine-tune (training.method full); absent on backends that cannot train (static canTrain = false). */
+  /**
+   * Fine-tune (training.method full): the backend is a training engine. Absent on backends that
+   * cannot train; their class says `canTrain = false` and validation refuses such configs.
+   */
   train?(req: TrainRequest): Promise<TrainResult>;
+}
+
+/**
+ * The loss of a training request, declaratively: its `type` and validated options, the example
+ * shape it reads, and the loss plugin's reference implementation of the maths (tfjs ops on
+ * [batch, dim] embeddings), which every engine's own implementation is tested against and which
+ * an engine may use directly where it is cheap (both built-in engines do).
+ */
+export interface TrainLoss {
+  type: string;
+  options: Record<string, unknown>;
+  needs: ExampleShape;
+  reference: LossPlugin;
 }
 
 /** What the runner hands a training backend. */
 export interface TrainRequest {
   model: ModelSpec;
   examples: Examples;
-  /** The loss plugin instance (core/train/loss.ts LossPlugin). */
-  loss: unknown;
+  loss: TrainLoss;
   /** The validated `training:` section. */
   training: Record<string, unknown>;
   /** Held-out split for periodic evaluation (may be empty). */
@@ -255,6 +271,11 @@ export interface PluginClass<I = unknown> {
    */
   readonly canTrain?: boolean;
   /**
+   * Training backends: the loss types their trainer implements ('all': every loss plugin with a
+   * reference implementation). Validation refuses other losses.
+   */
+  readonly trainsLosses?: 'all' | readonly string[];
+  /**
    * Checks of the options (with defaults filled) that the schema cannot express and that need
    * no data or model (e.g. an execution provider that is not installed); run by `validate` and
    * before a run loads anything.
@@ -267,7 +288,7 @@ export interface StageInstances {
   dataset: DatasetPlugin;
   splitter: SplitterPlugin;
   miner: MinerPlugin;
-  loss: unknown;
+  loss: LossPlugin;
   backend: BackendPlugin;
   store: StorePlugin;
   sink: SinkPlugin;

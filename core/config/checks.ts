@@ -26,7 +26,7 @@ export interface ConfigCheck {
   check(cfg: ExperimentConfig, ctx: CheckContext): Problem[];
 }
 
-type PluginStatics = PluginClass & { canTrain?: boolean; servesBundled?: boolean };
+type PluginStatics = PluginClass & { servesBundled?: boolean };
 
 const shapeList = (s: readonly string[] | undefined) => (s && s.length ? s.join(', ') : '(nothing)');
 
@@ -125,6 +125,21 @@ export const CHECKS: ConfigCheck[] = [
       return [
         ctx.problem(['backend', 'type'], `backend ${cfg.backend.type} cannot train (training.method: full). Backends that can: ${able.join(', ') || '(none)'}.`),
       ];
+    },
+  },
+  {
+    name: 'backend-trains-loss',
+    description: 'a training backend that lists the losses its trainer implements (`trainsLosses`) implements the configured loss',
+    check(cfg, ctx) {
+      if (!methodOf(cfg).needsTrainingEngine || !cfg.loss) return [];
+      const backend = ctx.registry.get('backend', cfg.backend.type) as PluginStatics | undefined;
+      const list = backend?.trainsLosses;
+      if (list === undefined || list === 'all' || list.includes(cfg.loss.type)) return [];
+      const able = ctx.registry.entries('backend').filter(([, c]) => {
+        const l = (c as PluginStatics).trainsLosses;
+        return (c as PluginStatics).canTrain !== false && (l === undefined || l === 'all' || l.includes(cfg.loss!.type));
+      }).map(([t]) => t);
+      return [ctx.problem(['loss', 'type'], `backend ${cfg.backend.type} does not train with loss ${cfg.loss.type}; its trainer implements: ${list.join(', ')}. Backends that can: ${able.join(', ') || '(none)'}.`)];
     },
   },
   {

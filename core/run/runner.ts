@@ -31,7 +31,9 @@ import type {
   SplitterPlugin,
   StageName,
   StorePlugin,
+  TrainLoss,
 } from '../types.js';
+import type { LossPlugin } from '../train/loss.js';
 import { evaluateModel } from './evaluate.js';
 import { checkData } from './data-checks.js';
 import { locateError } from './locate-error.js';
@@ -238,7 +240,7 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
       const result = await stage('train', 'training', () =>
         train({
           config, ctx, resume: req.resume ?? false, data, split, examples, backend,
-          loss: make<unknown>('loss', config.loss!),
+          loss: trainLoss(config.loss!, make<LossPlugin>('loss', config.loss!)),
           baseEncoder,
           onEvent: (event) => {
             const { type, ...rest } = event;
@@ -297,6 +299,12 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
 function pluginPath(loaded: LoadedConfig, p: string, i: number): string {
   const origin = loaded.locate(['plugins', i]).file;
   return isAbsolute(p) ? p : resolve(origin === '--set' ? process.cwd() : dirname(origin), p);
+}
+
+/** The declarative loss of a training request, with the plugin's reference implementation. */
+function trainLoss(entry: StageConfig, reference: LossPlugin): TrainLoss {
+  const { type, ...options } = entry;
+  return { type, options, needs: reference.needs, reference };
 }
 
 function delta(models: Record<string, Record<string, number>>): Record<string, number> {

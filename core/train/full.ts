@@ -29,7 +29,7 @@ export interface FullTrainingEngine {
 export async function trainFull(req: TrainRequest, ctx: RunContext, engine: FullTrainingEngine): Promise<TrainResult> {
   const t0 = performance.now();
   const training = readTrainingConfig(req.training);
-  const loss = req.loss as LossPlugin;
+  const loss = req.loss.reference;
   const out = await runTraining({
     open: (labels) => engine.open(labels, training, loss),
     loss,

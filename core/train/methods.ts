@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import type { ExperimentConfig, TrainingMethod } from '../config/types.js';
-import type { BackendPlugin, DatasetData, Encoder, Examples, ModelSpec, RunContext, SplitResult, TrainResult } from '../types.js';
+import type { BackendPlugin, DatasetData, Encoder, Examples, ModelSpec, RunContext, SplitResult, TrainLoss, TrainResult } from '../types.js';
 
 /** What a method's run receives from the runner. */
 export interface MethodInput {
@@ -20,8 +20,8 @@ export interface MethodInput {
   split: SplitResult;
   examples: Examples;
   backend: BackendPlugin;
-  /** The loss plugin instance (its reference implementation; engines map `loss.type` to theirs). */
-  loss: unknown;
+  /** The loss: type, options and the plugin's reference implementation. */
+  loss: TrainLoss;
   /** The frozen base encoder, when the method keeps it (`keepsBaseEncoder`). */
   baseEncoder?: Encoder;
   onEvent(event: Record<string, unknown>): void;
@@ -107,7 +107,7 @@ export const TRAINING_METHODS: Record<TrainingMethod, TrainingMethodSpec> = {
       return trainAdapter({
         ...common(input),
         encoder: input.baseEncoder,
-        loss: input.loss as never,
+        loss: input.loss.reference,
         outDir: join(ctx.runDir, 'adapter'),
         logger: ctx.logger,
         progress: ctx.progress,

@@ -36,6 +36,8 @@ export default class OrtBackend implements BackendPlugin {
   static readonly description =
     'onnxruntime-node: encodes from the model\'s ONNX export, and fine-tunes BERT models (training.method full) with generated forward/backward graphs.';
   static readonly canTrain = true;
+  /** Every loss: its reference implementation runs in the training graph (tfjs) / on the pooled embeddings (ort). */
+  static readonly trainsLosses = 'all';
   static readonly schema: JsonSchema = {
     type: 'object',
     additionalProperties: false,

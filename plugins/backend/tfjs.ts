@@ -27,6 +27,8 @@ export default class TfjsBackend implements BackendPlugin {
   static readonly type = 'tfjs';
   static readonly description = 'BERT-family encoder on TensorFlow.js (wasm/cpu, or tfjs-node when installed): encodes and fine-tunes (training.method full).';
   static readonly canTrain = true;
+  /** Every loss: its reference implementation runs in the training graph (tfjs) / on the pooled embeddings (ort). */
+  static readonly trainsLosses = 'all';
   /** Also loads the bundled models of plugins/backend/tfjs/bundled (model.bundled). */
   static readonly servesBundled = true;
   static readonly schema: JsonSchema = {

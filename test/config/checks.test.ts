@@ -24,7 +24,7 @@ describe('cross-stage checks', () => {
   it('every check has a unique name and a description', () => {
     const names = CHECKS.map((c) => c.name);
     expect(new Set(names).size).toBe(names.length);
-    expect(names).toEqual(['model-source', 'bundled-model', 'primary-metric', 'finetuned-needs-training', 'training-needs-loss', 'loss-shape', 'backend-can-train', 'plugin-options']);
+    expect(names).toEqual(['model-source', 'bundled-model', 'primary-metric', 'finetuned-needs-training', 'training-needs-loss', 'loss-shape', 'backend-can-train', 'backend-trains-loss', 'plugin-options']);
     for (const c of CHECKS) expect(c.description.length).toBeGreaterThan(10);
   });
 
@@ -33,7 +33,7 @@ describe('cross-stage checks', () => {
     expect(run()).toEqual([
       `${F}:10:12 evaluate.primary: k 10 is not in evaluate.k. Did you mean "mrr@1"? Choices: mrr@1, mrr@3, mrr@5, recall@1, recall@3, recall@5, ndcg@1, ndcg@3, ndcg@5, map@1, map@3, map@5, precision@1, precision@3, precision@5, hit@1, hit@3, hit@5.`,
       `${F}:5:15 loss.type: loss batch-semi-hard-triplet needs labelled examples; miner none provides: (nothing). Miners that provide labelled: labelled.`,
-      `${F}:6:18 backend.type: backend ort cannot train (training.method: full). Backends that can: tfjs.`,
+      `${F}:6:18 backend.type: backend ort cannot train (training.method: full). Backends that can: narrow, tfjs.`,
     ]);
   });
 
@@ -73,6 +73,21 @@ describe('cross-stage checks', () => {
   it('backend-can-train passes for a backend that can train, or without full training', () => {
     expect(setup((c) => (c.backend = { type: 'tfjs' })).run('backend-can-train')).toEqual([]);
     expect(setup((c) => (c.training.method = 'adapter')).run('backend-can-train')).toEqual([]);
+  });
+
+  it('backend-trains-loss: a training backend that lists its losses refuses others', () => {
+    expect(setup((c) => (c.backend = { type: 'narrow' })).run('backend-trains-loss')).toEqual([
+      `${F}:5:15 loss.type: backend narrow does not train with loss batch-semi-hard-triplet; its trainer implements: multiple-negatives-ranking. Backends that can: tfjs.`,
+    ]);
+    expect(setup((c) => (c.backend = { type: 'tfjs' })).run('backend-trains-loss')).toEqual([]);
+    expect(setup((c) => ((c.backend = { type: 'narrow' }), (c.training.method = 'adapter'))).run('backend-trains-loss')).toEqual([]);
+  });
+
+  it('plugin-options: a plugin\'s own check(), located at the option (or its section when not written)', () => {
+    expect(setup((c) => (c.backend = { type: 'narrow', provider: 'cuda' })).run('plugin-options')).toEqual([
+      `${F}:6:1 backend.provider: cuda is not installed`,
+    ]);
+    expect(setup((c) => (c.backend = { type: 'narrow', provider: 'cpu' })).run('plugin-options')).toEqual([]);
   });
 
   it('model-source: neither id nor path', () => {

@@ -55,6 +55,15 @@ export function fakeRegistry(): Registry {
     'backend',
     plugin('ort', { properties: { threads: { type: 'integer', minimum: 1, description: 'threads' } } }, { canTrain: false }),
     plugin('tfjs', { properties: { device: { type: 'string', enum: ['auto', 'cpu', 'wasm'], default: 'auto', description: 'device' } } }),
+    // A training engine that implements one loss, and checks its own options.
+    plugin(
+      'narrow',
+      { properties: { provider: { type: 'string', default: 'cpu', description: 'provider' } } },
+      {
+        trainsLosses: ['multiple-negatives-ranking'],
+        check: (o: Record<string, unknown>) => (o.provider === 'cpu' ? [] : [{ path: ['provider'], message: `${String(o.provider)} is not installed` }]),
+      },
+    ),
   );
   add('store', plugin('memory'));
   add('sink', plugin('console'), plugin('json'), plugin('markdown', { properties: { title: { type: 'string', description: 'title' } } }));

@@ -17,7 +17,7 @@ export function killSetup(runDir: string, resume: boolean, onEvent: (e: Record<s
   const request: TrainRequest = {
     model: { path: TINY_BERT, query_prompt: '', document_prompt: '' },
     examples: { shapes: ['labelled', 'triplets', 'pairs', 'labelled-pairs'], items },
-    loss: new BatchSemiHardTripletLoss({ margin: 5, distance_metric: 'euclidean' }, ctx),
+    loss: { type: 'batch-semi-hard-triplet', options: { margin: 5, distance_metric: 'euclidean' }, needs: 'labelled', reference: new BatchSemiHardTripletLoss({ margin: 5, distance_metric: 'euclidean' }, ctx) },
     training: { method: 'full', epochs: 3, batch_size: 16, learning_rate: 5e-4, eval_every: 2, export_onnx: false, save_total_limit: 2 },
     test: testQueries(12),
     corpus: corpus(),
