@@ -17,7 +17,7 @@ import ort from 'onnxruntime-node';
 import { exportBertOnnx, type OnnxExportOptions } from '../core/export/onnx.js';
 import { Rng } from '../core/rng.js';
 import { writeSafetensors, type TensorToWrite } from '../core/safetensors.js';
-import { bertWeightShapes, parseBertConfig } from '../plugins/backend/tfjs/bert.js';
+import { bertWeightShapes, parseBertConfig } from '../core/model/bert-config.js';
 
 /** The Hugging Face config.json fields that fix a BERT's shape. */
 export interface BertShape {

@@ -10,7 +10,7 @@
  * LayerNormalization → SkipLayerNormalization, bias + erf GELU → BiasGelu). See docs/export.md.
  */
 import type { PoolingMode } from '../model/pooling.js';
-import type { BertConfig } from '../../plugins/backend/tfjs/bert.js';
+import type { BertConfig } from '../model/bert-config.js';
 import { attr, GraphBuilder } from './graph.js';
 import { DataType, encodeModel, type ValueInfo } from './onnx-proto.js';
 import { PROTOBUF_MAX_BYTES } from './protobuf.js';

@@ -11,9 +11,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
+import { FTRUN_VERSION } from '../version.js';
 import { writeFileAtomic } from '../fsutil.js';
 import { readSafetensors } from '../safetensors.js';
-import { bertWeightShapes, parseBertConfig } from '../../plugins/backend/tfjs/bert.js';
+import { bertWeightShapes, parseBertConfig } from '../model/bert-config.js';
 import { buildBertOnnx, type SentenceEmbeddingOutput } from './bert-graph.js';
 
 export interface OnnxExportOptions {
@@ -27,25 +28,13 @@ export const DEFAULT_OPSET = 17;
 /** Opsets the exporter writes (LayerNormalization needs 17). */
 export const SUPPORTED_OPSETS = [17, 18, 19, 20, 21];
 
-/** ftrun's version from the nearest package.json above this file (works from dist/ too). */
-function producerVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      try {
-        return String((JSON.parse(readFileSync(pkg, 'utf8')) as { version?: unknown }).version ?? 'unknown');
-      } catch {
-        return 'unknown';
-      }
-    }
-    if (dirname(dir) === dir) return 'unknown';
-    dir = dirname(dir);
-  }
-}
-
 /** Export `modelDir` (config.json + model.safetensors) to the ONNX file `outFile` (written atomically). */
 export async function exportBertOnnx(modelDir: string, outFile: string, opts: OnnxExportOptions = {}): Promise<void> {
+  writeFileAtomic(outFile, bertOnnxBytes(modelDir, opts));
+}
+
+/** The encoded ONNX model of `modelDir` (config.json + model.safetensors), e.g. to serve it without writing a file. */
+export function bertOnnxBytes(modelDir: string, opts: OnnxExportOptions = {}): Uint8Array {
   const opset = opts.opset ?? DEFAULT_OPSET;
   if (!SUPPORTED_OPSETS.includes(opset)) throw new UserError('E_CONFIG', `ONNX export: unsupported opset ${opset}; supported: ${SUPPORTED_OPSETS.join(', ')}`);
   const configFile = join(modelDir, 'config.json');
@@ -69,6 +58,5 @@ export async function exportBertOnnx(modelDir: string, outFile: string, opts: On
     if (t.shape.join(',') !== shape.join(',')) throw new UserError('E_MODEL', `${weightsFile}: weight ${prefix + name} has shape [${t.shape}], config.json implies [${shape}]`);
     weights.set(name, t.data);
   }
-  const bytes = buildBertOnnx(cfg, weights, { opset, producerVersion: producerVersion(), ...(opts.sentenceEmbedding ? { sentenceEmbedding: opts.sentenceEmbedding } : {}) });
-  writeFileAtomic(outFile, bytes);
+  return buildBertOnnx(cfg, weights, { opset, producerVersion: FTRUN_VERSION, ...(opts.sentenceEmbedding ? { sentenceEmbedding: opts.sentenceEmbedding } : {}) });
 }

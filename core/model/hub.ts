@@ -16,7 +16,7 @@ import type { ModelSpec, RunContext } from '../types.js';
 export type WeightFormat = 'onnx' | 'safetensors';
 
 export interface ResolveOptions {
-  /** Weight formats the caller can use; a cached snapshot must hold one of them. Default: both. */
+  /** Weight formats the caller can use, preferred first; a cached snapshot must hold one, a download fetches the first the repository has. Default: both. */
   weights?: WeightFormat[];
 }
 
@@ -134,11 +134,12 @@ async function download(id: string, revision: string, repoDir: string, weights: 
   for (const f of METADATA) await fetchFile(f);
   const modules = existsSync(join(snap, 'modules.json')) ? (JSON.parse(readFileSync(join(snap, 'modules.json'), 'utf8')) as Array<{ path?: string }>) : [];
   for (const m of modules) if (m.path) await fetchFile(`${m.path}/config.json`);
-  for (const w of weights) {
+  // The first format (in the caller's order of preference) the repository has; one is enough.
+  formats: for (const w of weights) {
     for (const [main, ...extra] of WEIGHT_FILES[w]) {
       if (await fetchFile(main!)) {
         for (const x of extra) await fetchFile(x);
-        break;
+        break formats;
       }
     }
   }

@@ -17,6 +17,7 @@ import { ONNX_CANDIDATES, loadModelLayout, type ModelLayout } from '../../core/m
 import { poolAndNormalize } from '../../core/model/pooling.js';
 import { Tokenizer } from '../../core/tokenizer.js';
 import { TOKENS } from '../../core/tokens.js';
+import { bertOnnxBytes } from '../../core/export/onnx.js';
 import { trainFull } from '../../core/train/full.js';
 import type { BackendPlugin, EncodeOptions, Encoder, JsonSchema, ModelSpec, OptionProblem, RunContext, TrainRequest, TrainResult } from '../../core/types.js';
 import { OrtBertEngine } from './ort/bert-engine.js';
@@ -106,25 +107,30 @@ export default class OrtBackend implements BackendPlugin {
   }
 
   async loadEncoder(model: ModelSpec, name: string): Promise<Encoder> {
-    const dir = await resolveModelDir(model, this.ctx, { weights: ['onnx'] });
+    const dir = await resolveModelDir(model, this.ctx, { weights: ['onnx', 'safetensors'] });
     const layout = loadModelLayout(dir, model);
-    if (!layout.onnxFile) {
+    // The model's ONNX export; else, for a BERT with safetensors weights, the graph ftrun generates from config.json.
+    let source: string | Uint8Array;
+    if (layout.onnxFile) source = layout.onnxFile;
+    else if (layout.weightsFile) source = bertOnnxBytes(dir);
+    else {
       throw new UserError(
         'E_MODEL',
-        `model ${name} (${dir}) has no ONNX file: looked for ${ONNX_CANDIDATES.join(' and ')}. ` +
-          'The ort backend needs an ONNX export (e.g. `optimum-cli export onnx --model <id> <dir>`); or use backend tfjs',
+        `model ${name} (${dir}) has no ONNX file (looked for ${ONNX_CANDIDATES.join(' and ')}) and no model.safetensors. ` +
+          'The ort backend needs an ONNX export (e.g. `optimum-cli export onnx --model <id> <dir>`) or BERT safetensors weights; or use backend tfjs',
       );
     }
     let session: InferenceSession;
     try {
-      session = await ort.InferenceSession.create(layout.onnxFile, {
+      const options: InferenceSession.SessionOptions = {
         executionProviders: this.options.execution_providers,
         graphOptimizationLevel: 'all',
         logSeverityLevel: 3,
         ...(this.options.intra_op_threads > 0 ? { intraOpNumThreads: this.options.intra_op_threads } : {}),
-      });
+      };
+      session = typeof source === 'string' ? await ort.InferenceSession.create(source, options) : await ort.InferenceSession.create(source, options);
     } catch (e) {
-      throw new UserError('E_MODEL', `cannot load ONNX model ${layout.onnxFile}: ${(e as Error).message}`, { cause: e });
+      throw new UserError('E_MODEL', `cannot load ONNX model ${layout.onnxFile ?? `generated from ${layout.weightsFile}`}: ${(e as Error).message}`, { cause: e });
     }
     return new OrtEncoder(session, layout, Tokenizer.fromFile(layout.tokenizerFile), this.options, this.ctx.signal);
   }
@@ -197,7 +203,7 @@ class OrtEncoder implements Encoder {
       normalize: layout.normalize,
       max_seq_length: layout.maxSeqLength,
       model_dir: layout.dir,
-      onnx_file: layout.onnxFile,
+      onnx_file: layout.onnxFile ?? `(generated from ${layout.weightsFile})`,
       output: this.output,
     };
   }

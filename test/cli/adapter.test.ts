@@ -56,7 +56,7 @@ describeShared('adapters on BERT encoders', () => {
   });
 
   it('on the tfjs BERT encoder, with hard negatives mined by the base model', async () => {
-    const s = await run('bge.yaml', fixture, 'backend.device=wasm', 'miner={type: hard-negative, range_max: 5}', ...adapterRun);
+    const s = await run('bge.yaml', fixture, 'backend={type: tfjs, device: wasm}', 'miner={type: hard-negative, range_max: 5}', ...adapterRun);
     expect(s.status).toBe('ok');
     const env = JSON.parse(readFileSync(join(s.run_dir, 'env.json'), 'utf8'));
     expect(env.encoders.base.backend).toBe('tfjs');

@@ -15,7 +15,7 @@ const BGE = join(ROOT, 'configs', 'bge.yaml');
 // The fixture model, 2 epochs, learning rate suited to its size; a checkpoint every 5 steps.
 const SETS = [
   '--set', `model={path: ${TINY_BERT}}`,
-  '--set', 'backend.device=wasm',
+  '--set', 'backend={type: tfjs, device: wasm}',
   '--set', 'training.epochs=2',
   '--set', 'training.learning_rate=1e-3',
   '--set', 'training.eval_every=5',

@@ -11,10 +11,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorToWrite } from '../../../core/safetensors.js';
 import type { PoolingMode } from '../../../core/model/pooling.js';
-import { l2Normalize } from '../tfjs/pooling.js';
 import { clipCoef } from '../../../core/train/clip.js';
 import { HostAdamW, type HostParam } from '../../../core/train/host-adamw.js';
-import { textColumns, type LossBatch, type LossPlugin } from '../../../core/train/loss.js';
+import { normalizeRows, textColumns, type LossBatch, type LossPlugin } from '../../../core/train/loss.js';
 import type { AdamWState } from '../../../core/train/optim.js';
 import { hfDecay, NonFiniteLossError, type StepResult } from '../../../core/train/engine.js';
 import type { Example } from '../../../core/types.js';
@@ -148,7 +147,7 @@ export class OrtTrainStep {
     const pooled = cols.map((c) => poolHost(c.hidden, c.batch.mask, c.batch.B, c.batch.S, H, pooling));
     const { loss, grads } = tf.tidy(() => {
       const f = (...p: tf.Tensor[]): tf.Scalar => {
-        const emb = (i: number): tf.Tensor2D => (normalize ? l2Normalize(p[i] as tf.Tensor2D) : (p[i] as tf.Tensor2D));
+        const emb = (i: number): tf.Tensor2D => (normalize ? normalizeRows(p[i] as tf.Tensor2D) : (p[i] as tf.Tensor2D));
         const batch: LossBatch = { anchor: emb(0) };
         if (cols.length > 1) batch.positive = emb(1);
         if (cols.length > 2) batch.negative = emb(2);

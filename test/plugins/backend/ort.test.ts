@@ -75,14 +75,28 @@ describeShared('ort backend on the tiny-bert fixture', () => {
     expectClose((await encode({}, { max_seq_length: 8 }, texts)).vecs, x.max_len_8_cls);
   });
 
-  it('without an ONNX file: E_MODEL saying which files were looked for', async () => {
+  it('without an ONNX file: serves the BERT graph generated from model.safetensors (same embeddings)', async () => {
     const d = mkdtempSync(join(tmpdir(), 'ftrun-ort-'));
     try {
       cpSync(TINY_BERT, d, { recursive: true, filter: (src) => !src.endsWith('.onnx') });
+      const enc = await new OrtBackend(OPTS, makeContext()).loadEncoder(spec({ path: d }), 'base');
+      const vecs = await enc.encode(fx().texts, { kind: 'document' });
+      await enc.dispose();
+      expectClose(vecs, fx().cls_normalized);
+      expect(enc.info.onnx_file).toBe(`(generated from ${join(d, 'model.safetensors')})`);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('with neither an ONNX file nor safetensors weights: E_MODEL saying which files were looked for', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'ftrun-ort-'));
+    try {
+      cpSync(TINY_BERT, d, { recursive: true, filter: (src) => !src.endsWith('.onnx') && !src.endsWith('.safetensors') });
       const err = await new OrtBackend(OPTS, makeContext()).loadEncoder(spec({ path: d }), 'base').catch((e: unknown) => e);
       expect(err).toBeInstanceOf(UserError);
       expect((err as UserError).code).toBe('E_MODEL');
-      expect((err as UserError).message).toMatch(`model base (${d}) has no ONNX file: looked for onnx/model.onnx and model.onnx.`);
+      expect((err as UserError).message).toMatch(`model base (${d}) has no ONNX file (looked for onnx/model.onnx and model.onnx) and no model.safetensors.`);
     } finally {
       rmSync(d, { recursive: true, force: true });
     }
