@@ -32,7 +32,7 @@ import { createOptimizer, TrainStep } from '../plugins/backend/tfjs/train-step.j
 import type { Example, RunContext } from '../core/types.js';
 import OrtBackend from '../plugins/backend/ort.js';
 import { OrtBertEngine } from '../plugins/backend/ort/bert-engine.js';
-import { OrtTrainStep } from '../plugins/backend/ort/train-step.js';
+import { OrtTrainStep, prepareHostLoss } from '../plugins/backend/ort/train-step.js';
 import BatchSemiHardTripletLoss from '../plugins/loss/batch-semi-hard-triplet.js';
 import { BGE_SMALL_SHAPE, exportRandomBertOnnx, writeRandomBertDir, type BertShape } from './encode-onnx.js';
 
@@ -99,6 +99,7 @@ async function ortRow(key: string): Promise<void> {
   const data = examples();
   const dir = modelDir(key);
   const engine = await OrtBertEngine.load(layoutOf(dir), { threads, executionProviders: ['cpu'] });
+  await prepareHostLoss();
   const step = new OrtTrainStep(engine, loss(), { weightDecay: 0.01 }, data.map((e) => e.label!));
   for (let i = 0; i < BATCHES; i++) await step.step([batch(data, i)], 2e-5, 1.0, [i]); // warm up every shape
   const times: number[] = [];

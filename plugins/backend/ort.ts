@@ -21,7 +21,7 @@ import { bertOnnxBytes } from '../../core/export/onnx.js';
 import { trainFull } from '../../core/train/full.js';
 import type { BackendPlugin, EncodeOptions, Encoder, JsonSchema, ModelSpec, OptionProblem, RunContext, TrainRequest, TrainResult } from '../../core/types.js';
 import { OrtBertEngine } from './ort/bert-engine.js';
-import { OrtTrainStep } from './ort/train-step.js';
+import { OrtTrainStep, prepareHostLoss } from './ort/train-step.js';
 
 const PROVIDERS = ['cpu', 'cuda', 'tensorrt', 'webgpu', 'dml', 'coreml'] as const;
 
@@ -82,6 +82,7 @@ export default class OrtBackend implements BackendPlugin {
       throw new UserError('E_MODEL', `model base (${dir}) has no model.safetensors: the ort trainer reads safetensors weights (convert pytorch_model.bin)`);
     }
     const engine = await OrtBertEngine.load(layout, { threads: this.options.intra_op_threads, executionProviders: this.options.execution_providers });
+    const lossBackend = await prepareHostLoss();
     try {
       return await trainFull(req, this.ctx, {
         layout,
@@ -96,6 +97,7 @@ export default class OrtBackend implements BackendPlugin {
           max_seq_length: layout.maxSeqLength,
           model_dir: layout.dir,
           dropout: { hidden: engine.cfg.hiddenDropout, attention: engine.cfg.attentionDropout },
+          loss_backend: `tfjs ${lossBackend}`,
         },
         encodeBatchSize: this.options.batch_size,
         open: (labels, cfg, loss) => new OrtTrainStep(engine, loss, { weightDecay: cfg.weight_decay }, labels),
