@@ -3,25 +3,12 @@
  * sections with their defaults, and which sections hold plugin entries of which stage.
  */
 import type { JsonSchema, StageName } from '../types.js';
-import { ADAPTER_SCHEMA } from '../adapter/schema.js';
 import { BUNDLED_MODEL_NAMES } from '../model/bundled-catalog.js';
-import { TRAINING_SCHEMA } from '../train/training-schema.js';
-import { TRAINING_METHOD_NAMES, TRAINING_METHODS as METHOD_TABLE } from '../train/methods.js';
+import { TRAINING_METHOD_NAMES, trainingSchema } from '../train/methods.js';
 import { METRIC_NAMES, type TrainingMethod } from './types.js';
 
 /** Training methods, in the order of core/train/methods.ts. */
 export const TRAINING_METHODS: readonly TrainingMethod[] = TRAINING_METHOD_NAMES;
-
-/** The trainer's `training:` schema, with the method enum taken from TRAINING_METHODS and the adapter options. */
-function trainingSchema(): JsonSchema {
-  const props = TRAINING_SCHEMA.properties as Record<string, JsonSchema>;
-  const method = {
-    ...props.method,
-    enum: [...TRAINING_METHODS],
-    description: `Training method: ${TRAINING_METHOD_NAMES.map((m) => METHOD_TABLE[m].description).join('; ')}.`,
-  };
-  return { ...TRAINING_SCHEMA, properties: { ...props, method, adapter: ADAPTER_SCHEMA } };
-}
 
 export const COMPARE_MODELS = ['base', 'finetuned'] as const;
 export const POOLING_MODES = ['cls', 'mean', 'max'] as const;

@@ -9,7 +9,9 @@
  */
 import { join } from 'node:path';
 import type { ExperimentConfig, TrainingMethod } from '../config/types.js';
-import type { BackendPlugin, DatasetData, Encoder, Examples, ModelSpec, RunContext, SplitResult, TrainLoss, TrainResult } from '../types.js';
+import { ADAPTER_SCHEMA } from '../adapter/schema.js';
+import { TRAINING_SCHEMA } from './training-schema.js';
+import type { BackendPlugin, DatasetData, Encoder, Examples, ModelSpec, RunContext, SplitResult, JsonSchema, TrainLoss, TrainResult } from '../types.js';
 
 /** What a method's run receives from the runner. */
 export interface MethodInput {
@@ -30,6 +32,8 @@ export interface MethodInput {
 export interface TrainingMethodSpec {
   /** One sentence for the schema's `method` description. */
   description: string;
+  /** Options of `training:` only this method has (JSON Schemas by key), besides the shared ones of TRAINING_SCHEMA. */
+  options?: Record<string, JsonSchema>;
   /** Whether the method produces a tuned model (needs a loss and examples; `finetuned` can be compared). */
   trains: boolean;
   /** Whether the backend must be a training engine (its class says `canTrain`). */
@@ -98,6 +102,7 @@ export const TRAINING_METHODS: Record<TrainingMethod, TrainingMethodSpec> = {
     needsTrainingEngine: false,
     frozenModels: true,
     keepsBaseEncoder: true,
+    options: { adapter: ADAPTER_SCHEMA },
     uses: () => true,
     output: 'adapter',
     async run(input) {
@@ -124,6 +129,18 @@ export const TRAINING_METHODS: Record<TrainingMethod, TrainingMethodSpec> = {
 };
 
 export const TRAINING_METHOD_NAMES = Object.keys(TRAINING_METHODS) as TrainingMethod[];
+
+/** The JSON Schema of `training:`: the shared options, every method's own, and the method enum. */
+export function trainingSchema(): JsonSchema {
+  const props = TRAINING_SCHEMA.properties as Record<string, JsonSchema>;
+  const method = {
+    ...props.method,
+    enum: [...TRAINING_METHOD_NAMES],
+    description: `Training method: ${TRAINING_METHOD_NAMES.map((m) => TRAINING_METHODS[m].description).join('; ')}.`,
+  };
+  const own = Object.assign({}, ...TRAINING_METHOD_NAMES.map((m) => TRAINING_METHODS[m].options ?? {})) as Record<string, JsonSchema>;
+  return { ...TRAINING_SCHEMA, properties: { ...props, method, ...own } };
+}
 
 export function methodOf(config: { training: { method: TrainingMethod } }): TrainingMethodSpec {
   return TRAINING_METHODS[config.training.method];
