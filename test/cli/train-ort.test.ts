@@ -4,11 +4,10 @@
  * export and served by ort — and `ftrun resume` after SIGKILL ends with exactly the metrics of an
  * uninterrupted run.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
-import { cli, tempDir } from '../helpers/cli.js';
+import { cli, killAfterFirstCheckpoint, tempDir } from '../helpers/cli.js';
 import { ROOT, TINY_BERT, describeShared } from '../helpers/shared.js';
 
 const BGE = join(ROOT, 'configs', 'bge.yaml');
@@ -56,20 +55,7 @@ describeShared('ftrun configs/bge.yaml on backend ort', () => {
 
   it('resumes a run killed after its first checkpoint to exactly the uninterrupted metrics', async () => {
     const runs = tempDir();
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'ftrun.js'), 'run', BGE, '--runs-dir', runs, '--quiet', ...ORT], { stdio: 'ignore' });
-    const exited = new Promise<void>((res) => child.on('close', () => res()));
-    let runDir = '';
-    for (let i = 0; i < 1200 && child.exitCode === null; i++) {
-      await new Promise((r) => setTimeout(r, 25));
-      const parent = join(runs, 'bge-base-transactions');
-      if (!runDir && existsSync(parent)) runDir = join(parent, readdirSync(parent)[0] ?? '');
-      const ev = runDir && join(runDir, 'events.jsonl');
-      if (ev && existsSync(ev) && readFileSync(ev, 'utf8').includes('"type":"checkpoint"')) {
-        child.kill('SIGKILL');
-        break;
-      }
-    }
-    await exited;
+    const runDir = await killAfterFirstCheckpoint(['run', BGE, ...ORT], runs, 'bge-base-transactions');
     expect(readJson(join(runDir, 'env.json')).status).toBe('running');
     expect(lines(join(runDir, 'events.jsonl')).filter((e) => e.type === 'train_step').length).toBeLessThan(26);
 

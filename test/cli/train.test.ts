@@ -4,11 +4,10 @@
  * fine-tuned model saved in Hugging Face + sentence-transformers layout with its ONNX export —
  * and `ftrun resume` after the process is killed mid-training ends where an uninterrupted run ends.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
-import { cli, tempDir } from '../helpers/cli.js';
+import { cli, killAfterFirstCheckpoint, tempDir } from '../helpers/cli.js';
 import { ROOT, TINY_BERT, describeShared } from '../helpers/shared.js';
 
 const BGE = join(ROOT, 'configs', 'bge.yaml');
@@ -75,23 +74,7 @@ describeShared('ftrun resume', () => {
     const expected = JSON.parse(reference.stdout);
 
     const runs = tempDir();
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'ftrun.js'), 'run', BGE, '--runs-dir', runs, '--quiet', ...SETS], {
-      stdio: 'ignore',
-    });
-    const exited = new Promise<void>((res) => child.on('close', () => res()));
-    // Kill (SIGKILL: no chance to clean up) as soon as the first checkpoint is recorded.
-    let runDir = '';
-    for (let i = 0; i < 1200 && child.exitCode === null; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      const parent = join(runs, 'bge-base-transactions');
-      if (!runDir && existsSync(parent)) runDir = join(parent, readdirSync(parent)[0] ?? '');
-      const ev = runDir && join(runDir, 'events.jsonl');
-      if (ev && existsSync(ev) && readFileSync(ev, 'utf8').includes('"type":"checkpoint"')) {
-        child.kill('SIGKILL');
-        break;
-      }
-    }
-    await exited;
+    const runDir = await killAfterFirstCheckpoint(['run', BGE, ...SETS], runs, 'bge-base-transactions');
     expect(readJson(join(runDir, 'env.json')).status).toBe('running'); // killed: never finished
 
     const r = await cli(['resume', runDir, '--json', '--quiet']);

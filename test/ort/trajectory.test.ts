@@ -13,27 +13,8 @@ import { OrtBertEngine } from '../../plugins/backend/ort/bert-engine.js';
 import { OrtTrainStep } from '../../plugins/backend/ort/train-step.js';
 import BatchSemiHardTripletLoss from '../../plugins/loss/batch-semi-hard-triplet.js';
 import { makeContext } from '../helpers/context.js';
-import { describeShared, FIXTURE_DIR, TINY_BERT, TRANSACTIONS } from '../helpers/shared.js';
-
-interface Run {
-  optimizer: { lr: number; betas: [number, number]; eps: number; weight_decay: number };
-  batch_size: number;
-  steps: Array<{ loss: number; grad_norm: number }>;
-  probe_texts: string[];
-  probe_embeddings_after: number[][];
-}
-
-const cosine = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return ab / Math.sqrt(aa * bb);
-};
+import { cosine, trajectory } from '../helpers/trajectory.js';
+import { describeShared, TINY_BERT, TRANSACTIONS } from '../helpers/shared.js';
 
 describeShared('trajectory parity with sentence-transformers (ort)', () => {
   beforeAll(async () => {
@@ -42,7 +23,7 @@ describeShared('trajectory parity with sentence-transformers (ort)', () => {
 
   for (const [key, margin] of [['margin_0.3', 0.3], ['margin_5.0', 5.0]] as const) {
     it(`${key}: per-step loss, gradient norm and final probe embeddings`, async () => {
-      const ref = (JSON.parse(readFileSync(`${FIXTURE_DIR}/trajectory.json`, 'utf8')) as Record<string, Run>)[key]!;
+      const ref = trajectory(key);
       const rows = readFileSync(`${TRANSACTIONS}/train_transactions.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { input: string; expected: string[] });
       const layout = loadModelLayout(TINY_BERT, { query_prompt: '', document_prompt: '' });
       const engine = await OrtBertEngine.load(layout, { threads: 1, executionProviders: ['cpu'] });

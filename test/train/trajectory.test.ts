@@ -14,27 +14,8 @@ import { AdamW } from '../../core/train/optim.js';
 import { TrainStep } from '../../plugins/backend/tfjs/train-step.js';
 import BatchSemiHardTripletLoss from '../../plugins/loss/batch-semi-hard-triplet.js';
 import { makeContext } from '../helpers/context.js';
-import { describeShared, FIXTURE_DIR, TINY_BERT, TRANSACTIONS } from '../helpers/shared.js';
-
-interface Run {
-  optimizer: { lr: number; betas: [number, number]; eps: number; weight_decay: number };
-  batch_size: number;
-  steps: Array<{ loss: number; grad_norm: number }>;
-  probe_texts: string[];
-  probe_embeddings_after: number[][];
-}
-
-const cosine = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return ab / Math.sqrt(aa * bb);
-};
+import { cosine, trajectory } from '../helpers/trajectory.js';
+import { describeShared, TINY_BERT, TRANSACTIONS } from '../helpers/shared.js';
 
 describeShared('trajectory parity with sentence-transformers (wasm)', () => {
   beforeAll(async () => {
@@ -43,7 +24,7 @@ describeShared('trajectory parity with sentence-transformers (wasm)', () => {
 
   for (const [key, margin] of [['margin_0.3', 0.3], ['margin_5.0', 5.0]] as const) {
     it(`${key}: per-step loss, gradient norm and final probe embeddings`, () => {
-      const ref = (JSON.parse(readFileSync(`${FIXTURE_DIR}/trajectory.json`, 'utf8')) as Record<string, Run>)[key]!;
+      const ref = trajectory(key);
       const rows = readFileSync(`${TRANSACTIONS}/train_transactions.jsonl`, 'utf8')
         .trim()
         .split('\n')
