@@ -20,6 +20,9 @@ import BatchSemiHardTripletLoss from '../../plugins/loss/batch-semi-hard-triplet
 import MultipleNegativesRankingLoss from '../../plugins/loss/multiple-negatives-ranking.js';
 import { OrtBertEngine } from '../../plugins/backend/ort/bert-engine.js';
 import { OrtTrainStep } from '../../plugins/backend/ort/train-step.js';
+import { parseBertConfig, bertWeightShapes } from '../../core/model/bert-config.js';
+import { Rng } from '../../core/rng.js';
+import { writeSafetensors, type TensorToWrite } from '../../core/safetensors.js';
 import { makeContext } from '../helpers/context.js';
 import { describeShared, TINY_BERT, TRANSACTIONS } from '../helpers/shared.js';
 
@@ -37,6 +40,26 @@ function variant(dropout: number, pooling: 'cls' | 'mean' | 'max'): string {
   return dir;
 }
 
+/**
+ * A BERT with every weight random (LayerNorm scales and shifts, biases included; hidden 48, 4 heads,
+ * 2 layers), the fixture's tokenizer and pooling, dropout 0.1: random inputs for every op.
+ */
+function randomBert(): string {
+  const dir = variant(0.1, 'cls');
+  const cfg = { model_type: 'bert', hidden_act: 'gelu', vocab_size: 1200, hidden_size: 48, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 96, max_position_embeddings: 128, type_vocab_size: 2, layer_norm_eps: 1e-12, hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1 };
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(cfg));
+  const rng = new Rng(2024);
+  const tensors = new Map<string, TensorToWrite>();
+  for (const [name, shape] of bertWeightShapes(parseBertConfig(cfg))) {
+    const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    const centre = name.endsWith('LayerNorm.weight') ? 1 : 0;
+    for (let i = 0; i < data.length; i++) data[i] = centre + (shape.length === 1 ? 0.3 : 0.08) * rng.normal();
+    tensors.set(name, { shape, data });
+  }
+  writeSafetensors(join(dir, 'model.safetensors'), tensors);
+  return dir;
+}
+
 describeShared('ort backward graph vs tfjs gradients', () => {
   beforeAll(async () => {
     await selectTfjsDevice('cpu', { threads: 1 });
@@ -50,6 +73,7 @@ describeShared('ort backward graph vs tfjs gradients', () => {
     { name: 'dropout 0.1, cls, batch semi-hard triplet', dir: () => variant(0.1, 'cls'), loss: 'bsh' },
     { name: 'dropout 0.1, mean pooling, multiple negatives ranking (two columns)', dir: () => variant(0.1, 'mean'), loss: 'mnrl' },
     { name: 'dropout 0, max pooling, batch semi-hard triplet', dir: () => variant(0, 'max'), loss: 'bsh' },
+    { name: 'random weights everywhere (biases, LayerNorm), dropout 0.1, multiple negatives ranking', dir: randomBert, loss: 'mnrl' },
   ] as const;
 
   for (const c of cases) {
