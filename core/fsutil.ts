@@ -11,7 +11,7 @@
  * All functions are synchronous: they are called from the runner's hot paths and from exit
  * handlers, where an await could be cut short.
  */
-import { closeSync, fsyncSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { UserError } from './errors.js';
@@ -123,4 +123,21 @@ function syncDir(dir: string): void {
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/**
+ * Remove what an interrupted writer left in `dir` (not below): writeFileAtomic's hidden
+ * `.<name>.<pid>.<hex>.tmp` files and `<name>.tmp-<pid>` directories of model saves. Returns
+ * the names removed.
+ */
+export function removeTemporaries(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const removed: string[] = [];
+  for (const name of readdirSync(dir)) {
+    if (/^\..+\.\d+\.[0-9a-f]+\.tmp$/.test(name) || /^[^.].*\.tmp-\d+$/.test(name)) {
+      rmSync(join(dir, name), { recursive: true, force: true });
+      removed.push(name);
+    }
+  }
+  return removed;
 }

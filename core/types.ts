@@ -239,6 +239,11 @@ export interface RunContext {
   runDir: string;
   /** A run-unique id, used e.g. in store table names. */
   runId: string;
+  /**
+   * True when this run continues an earlier attempt (ftrun resume): what the earlier attempt
+   * wrote under this run's id (store tables, temp files) is this run's own, to reuse or replace.
+   */
+  resumed?: boolean;
   seed: number;
   logger: Logger;
   progress: Progress;

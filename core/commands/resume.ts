@@ -25,7 +25,7 @@ export async function resumeCommand(args: ResumeArgs, io: IO): Promise<number> {
   if (!existsSync(resolvedFile) || !existsSync(envFile)) {
     throw new UserError('E_RUN', `${args.runDir}: not a run directory (expected resolved.yaml and env.json in it)`);
   }
-  const env = JSON.parse(readFileSync(envFile, 'utf8')) as { status?: string; run_id?: string; config_file?: string };
+  const env = JSON.parse(readFileSync(envFile, 'utf8')) as { status?: string; run_id?: string; config_file?: string; base_dir?: string };
   if (env.status === 'ok') {
     throw new UserError('E_RUN', `${args.runDir}: this run finished (status ok); nothing to resume. Start a new run with: ftrun <config>`);
   }
@@ -42,8 +42,10 @@ export async function resumeCommand(args: ResumeArgs, io: IO): Promise<number> {
     log: { quiet: args.quiet, verbose: args.verbose, write: io.err },
     signal: io.signal,
     resume: true,
-    // relative paths in resolved.yaml are as written in the original experiment file
-    baseDir: env.config_file ? dirname(env.config_file) : dirname(resolvedFile),
+    // relative paths in resolved.yaml are as written in the original experiment file: resolve them
+    // where the first attempt did, and keep recording that file (so any number of resumes work)
+    baseDir: env.base_dir ?? (env.config_file && env.config_file !== resolvedFile ? dirname(env.config_file) : dirname(resolvedFile)),
+    ...(env.config_file ? { configFile: env.config_file } : {}),
   });
   if (args.json) {
     io.out(JSON.stringify({ run_dir: summary.runDir, name: summary.name, status: summary.status, primary: summary.primary, models: summary.models, delta: summary.delta, training: summary.training }, null, 2) + '\n');

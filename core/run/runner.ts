@@ -14,7 +14,7 @@ import type { LoadedConfig } from '../config/load.js';
 import type { ExperimentConfig, StageConfig } from '../config/types.js';
 import { redactSecrets, toYaml } from '../config/validate.js';
 import { UserError } from '../errors.js';
-import { appendJsonl, writeFileAtomic, writeJsonAtomic } from '../fsutil.js';
+import { appendJsonl, removeTemporaries, writeFileAtomic, writeJsonAtomic } from '../fsutil.js';
 import { makeLogger, makeProgress, type LogOptions } from '../log.js';
 import type { Registry } from '../registry.js';
 import type {
@@ -54,6 +54,8 @@ export interface RunRequest {
   resume?: boolean;
   /** Directory relative config paths resolve against (default: the config file's). */
   baseDir?: string;
+  /** The experiment file to record in env.json (default: the loaded file; resume passes the original). */
+  configFile?: string;
 }
 
 import { FTRUN_VERSION } from '../version.js';
@@ -81,7 +83,10 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
     status: 'running',
     seed: config.seed,
     run_id: runId,
-    config_file: loaded.file,
+    // The experiment file as the user named it (kept across resumes, which load resolved.yaml) and
+    // the directory its relative paths resolve against.
+    config_file: req.configFile ?? loaded.file,
+    base_dir: req.baseDir ?? resolve(loaded.file, '..'),
     argv: req.argv,
     timings,
     encoders: {} as Record<string, unknown>,
@@ -92,6 +97,7 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
     baseDir,
     runDir,
     runId,
+    resumed: req.resume ?? false,
     seed: config.seed,
     logger: makeLogger(req.log),
     progress: makeProgress(req.log),
@@ -115,6 +121,8 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
   writeFileAtomic(join(runDir, 'resolved.yaml'), toYaml(redactSecrets(recorded)));
   if (req.resume) {
     env.resumed_at = started.toISOString();
+    // Leftovers of the interrupted attempt: half-written files and model directories.
+    for (const dir of [runDir, join(runDir, 'checkpoints')]) removeTemporaries(dir);
     rmSync(join(runDir, 'per_query.jsonl'), { force: true }); // evaluations are redone
   }
   writeJsonAtomic(join(runDir, 'env.json'), env);

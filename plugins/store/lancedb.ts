@@ -2,7 +2,8 @@
  * store `lancedb`: documents and vectors in a LanceDB database on disk (@lancedb/lancedb), one
  * table per model per run named `<runId>__<name>`. Search is exact (a flat scan with cosine
  * distance: no ANN index is built, and `bypassVectorIndex` makes sure none is used), so results
- * equal the `memory` store's; score = 1 − cosine distance. An existing table is never replaced.
+ * equal the `memory` store's; score = 1 − cosine distance. An existing table is never replaced,
+ * except by `ftrun resume` of the run that made it (the tables carry the run id).
  */
 import { connect, type Connection, type Table } from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow';
@@ -61,7 +62,9 @@ export default class LanceDbStore implements StorePlugin {
     const dim = checkVectors('lancedb', name, docs, vectors);
     const db = await this.connection();
     const tname = tableName(this.ctx.runId, name);
-    if (this.tables.has(name) || (await db.tableNames()).includes(tname)) {
+    const exists = this.tables.has(name) || (await db.tableNames()).includes(tname);
+    // A resumed run rebuilds its own tables (named by its run id), left by the attempt it continues.
+    if (exists && !this.ctx.resumed) {
       throw new UserError('E_RUN', `store lancedb: table "${tname}" already exists in ${this.uri}; it belongs to another run and is not replaced`);
     }
     const schema = new Schema([
@@ -70,7 +73,7 @@ export default class LanceDbStore implements StorePlugin {
       new Field('vector', new FixedSizeList(dim, new Field('item', new Float32(), true)), false),
     ]);
     const rows = docs.map((d, i) => ({ id: d.id, ord: i, vector: Array.from(vectors[i]!) }));
-    const table = await db.createTable(tname, rows, { schema, mode: 'create' });
+    const table = await db.createTable(tname, rows, { schema, mode: exists ? 'overwrite' : 'create' });
     this.tables.set(name, table);
   }
 

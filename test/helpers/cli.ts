@@ -28,24 +28,33 @@ export function tempDir(prefix = 'ftrun-'): string {
 }
 
 /**
- * Runs the real CLI (`bin/ftrun.js`, its own process) with `args` writing into `runsDir`, and
- * SIGKILLs it — no chance to clean up — as soon as its run records its first checkpoint. Returns
- * the run directory (the one run under `runsDir/<experiment name>/`).
+ * Runs the real CLI (`bin/ftrun.js`, its own process) with `args`, and SIGKILLs it — no chance to
+ * clean up — as soon as the run's events.jsonl records its `checkpoints`-th checkpoint (counting
+ * those of earlier attempts). The run is `runDir`, or the one run under `runsDir/<experiment>/`
+ * (then `--runs-dir runsDir` is added). Returns the run directory.
  */
-export async function killAfterFirstCheckpoint(args: string[], runsDir: string, experiment: string): Promise<string> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'ftrun.js'), ...args, '--runs-dir', runsDir, '--quiet'], { stdio: 'ignore' });
+export async function killAfterCheckpoint(args: string[], where: { runDir: string } | { runsDir: string; experiment: string }, checkpoints = 1): Promise<string> {
+  const extra = 'runsDir' in where ? ['--runs-dir', where.runsDir] : [];
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'ftrun.js'), ...args, ...extra, '--quiet'], { stdio: 'ignore' });
   const exited = new Promise<void>((res) => child.on('close', () => res()));
-  let runDir = '';
+  let runDir = 'runDir' in where ? where.runDir : '';
   for (let i = 0; i < 2400 && child.exitCode === null; i++) {
     await new Promise((r) => setTimeout(r, 25));
-    const parent = join(runsDir, experiment);
-    if (!runDir && existsSync(parent)) runDir = join(parent, readdirSync(parent)[0] ?? '');
+    if (!runDir && 'runsDir' in where) {
+      const parent = join(where.runsDir, where.experiment);
+      if (existsSync(parent)) runDir = join(parent, readdirSync(parent)[0] ?? '');
+    }
     const ev = runDir && join(runDir, 'events.jsonl');
-    if (ev && existsSync(ev) && readFileSync(ev, 'utf8').includes('"type":"checkpoint"')) {
+    if (ev && existsSync(ev) && readFileSync(ev, 'utf8').split('"type":"checkpoint"').length - 1 >= checkpoints) {
       child.kill('SIGKILL');
       break;
     }
   }
   await exited;
   return runDir;
+}
+
+/** killAfterCheckpoint of a new run in `runsDir`, at its first checkpoint. */
+export function killAfterFirstCheckpoint(args: string[], runsDir: string, experiment: string): Promise<string> {
+  return killAfterCheckpoint(args, { runsDir, experiment });
 }
