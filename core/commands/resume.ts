@@ -5,6 +5,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { redactedPaths, REDACTED } from '../config/output.js';
+import { formatPath } from '../config/path.js';
 import { validateConfig } from '../config/validate.js';
 import { UserError } from '../errors.js';
 import { runExperiment } from '../run/runner.js';
@@ -30,6 +32,15 @@ export async function resumeCommand(args: ResumeArgs, io: IO): Promise<number> {
     throw new UserError('E_RUN', `${args.runDir}: this run finished (status ok); nothing to resume. Start a new run with: ftrun <config>`);
   }
   const { loaded, registry } = await prepare(resolvedFile, []);
+  const lost = redactedPaths(loaded.data);
+  if (lost.length > 0) {
+    const shown = lost.map((p) => formatPath(p)).join(', ');
+    throw new UserError(
+      'E_RUN',
+      `${args.runDir}: cannot resume: ${shown} ${lost.length > 1 ? 'were' : 'was'} written into the experiment file literally, so resolved.yaml records ${lost.length > 1 ? 'them' : 'it'} redacted ("${REDACTED}"). ` +
+        'Give secrets as ${env:NAME} (resolved.yaml then records the reference and resume re-reads the environment), and start a new run',
+    );
+  }
   const config = validateConfig(loaded, registry);
   if (!args.quiet) io.err(`resume ${config.name} (${env.status ?? 'unknown'}) → ${runDir}\n`);
   const summary = await runExperiment({

@@ -11,6 +11,8 @@ export interface Origin {
   file: string;
   line?: number;
   col?: number;
+  /** For a scalar written with `${env:…}`: the text as written, before interpolation. */
+  template?: string;
 }
 
 export interface LoadedConfig {
@@ -71,6 +73,11 @@ export function makeLoaded(file: string, data: Record<string, unknown>, origins:
     locateKey: (path) => find(origins.keys, path),
   };
   return loaded;
+}
+
+/** The text as written (`${env:…}` uninterpolated) of the scalar at exactly `path`, if it was interpolated. */
+export function templateAt(loaded: LoadedConfig, path: ConfigPath): string | undefined {
+  return originsOf(loaded).values.get(pathKey(path))?.template;
 }
 
 /** The OriginMap behind a LoadedConfig made here (a fresh one for a hand-made LoadedConfig). */

@@ -22,20 +22,38 @@ export function isSecretKey(key: string): boolean {
   return words.some((w, i) => SECRET_WORDS.has(w) || (w === 'api' && words[i + 1] === 'key'));
 }
 
-/** A deep copy with the values of secret keys replaced by "***" (null/empty values are kept). */
-export function redactSecrets(obj: object): Record<string, unknown> {
-  const walk = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(walk);
+/**
+ * A deep copy with the values of secret keys replaced by "***" (null/empty values are kept); with
+ * `written` (the text as written at a path), a secret written as `${env:NAME}` stays that reference.
+ */
+export function redactSecrets(obj: object, written?: (path: Array<string | number>) => string | undefined): Record<string, unknown> {
+  const walk = (v: unknown, path: Array<string | number>): unknown => {
+    if (Array.isArray(v)) return v.map((x, i) => walk(x, [...path, i]));
     if (v && typeof v === 'object') {
       const out: Record<string, unknown> = {};
       for (const [k, x] of Object.entries(v)) {
-        out[k] = isSecretKey(k) && x !== null && x !== undefined && x !== '' ? '***' : walk(x);
+        if (isSecretKey(k) && x !== null && x !== undefined && x !== '') {
+          // A secret given as exactly ${env:NAME} is recorded as that reference (so a resume re-reads
+          // it); anything else (a literal, a ${env:…:-default}) as the placeholder.
+          const t = written?.([...path, k]);
+          out[k] = t !== undefined && /^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$/.test(t) ? t : REDACTED;
+        } else out[k] = walk(x, [...path, k]);
       }
       return out;
     }
     return v;
   };
-  return walk(obj) as Record<string, unknown>;
+  return walk(obj, []) as Record<string, unknown>;
+}
+
+/** What a redacted secret is written as. */
+export const REDACTED = '***';
+
+/** Paths of secret-named keys whose value is the redaction placeholder (a secret not recorded). */
+export function redactedPaths(obj: unknown, path: Array<string | number> = []): Array<Array<string | number>> {
+  if (Array.isArray(obj)) return obj.flatMap((x, i) => redactedPaths(x, [...path, i]));
+  if (!obj || typeof obj !== 'object') return [];
+  return Object.entries(obj).flatMap(([k, x]) => (isSecretKey(k) && x === REDACTED ? [[...path, k]] : redactedPaths(x, [...path, k])));
 }
 
 function ordered(v: unknown, top: boolean): unknown {

@@ -6,7 +6,7 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Docum
 import { UserError, type Problem } from '../errors.js';
 import { hasInterpolation, interpolate } from './interpolate.js';
 import { displayPath, OriginMap, type Origin } from './located.js';
-import { formatPath, type ConfigPath } from './path.js';
+import { formatPath, pathKey, type ConfigPath } from './path.js';
 
 export interface Tree {
   data: Record<string, unknown>;
@@ -86,6 +86,7 @@ export function parseYamlTree(file: string, source: string, env: NodeJS.ProcessE
       const v = node.value;
       if (typeof v !== 'string' || !hasInterpolation(v)) return v;
       const r = interpolate(v, env, node.type === 'PLAIN');
+      origins.values.set(pathKey(path), { ...(origins.values.get(pathKey(path)) ?? here), template: v });
       for (const message of r.errors) problems.push({ file: shown, line: here.line, col: here.col, path: formatPath(path), message });
       return r.value;
     }

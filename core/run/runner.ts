@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { createRunScope } from '../container.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { ExperimentConfig, StageConfig } from '../config/types.js';
+import { templateAt } from '../config/located.js';
 import { redactSecrets, toYaml } from '../config/validate.js';
 import { UserError } from '../errors.js';
 import { appendJsonl, removeTemporaries, writeFileAtomic, writeJsonAtomic } from '../fsutil.js';
@@ -118,7 +119,7 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
 
   // Plugin module paths are made absolute so that `ftrun resume` can load them from resolved.yaml.
   const recorded = { ...config, plugins: config.plugins.map((p, i) => pluginPath(loaded, p, i)) };
-  writeFileAtomic(join(runDir, 'resolved.yaml'), toYaml(redactSecrets(recorded)));
+  writeFileAtomic(join(runDir, 'resolved.yaml'), toYaml(redactSecrets(recorded, (p) => templateAt(loaded, p))));
   if (req.resume) {
     env.resumed_at = started.toISOString();
     // Leftovers of the interrupted attempt: half-written files and model directories.
@@ -295,6 +296,13 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
       await s.close?.(summary);
     } catch (e) {
       failure ??= e;
+      // A sink that could not finish fails the run: the files say so, and it can be resumed.
+      if (summary.status === 'ok') {
+        summary.status = 'failed';
+        env.status = 'failed';
+        env.error = { message: e instanceof Error ? e.message : String(e), code: e instanceof UserError ? e.code : undefined };
+        writeMetrics();
+      }
     }
   }
   writeJsonAtomic(join(runDir, 'env.json'), env);
