@@ -13,6 +13,30 @@ export function pathKey(path: readonly (string | number)[]): string {
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
+/** Keys that would reach an object's prototype: never a config key or path segment. */
+export const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+export function reservedKeyMessage(key: string): string {
+  return `"${key}" cannot be a key: JavaScript reserves it (${[...RESERVED_KEYS].join(', ')})`;
+}
+
+/** The first reserved key anywhere in a parsed value, with its path below the value. */
+export function findReservedKey(value: unknown, path: ConfigPath = []): { key: string; path: ConfigPath } | undefined {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const r = findReservedKey(value[i], [...path, i]);
+      if (r) return r;
+    }
+  } else if (value && typeof value === 'object') {
+    for (const k of Object.keys(value)) {
+      if (RESERVED_KEYS.has(k)) return { key: k, path: [...path, k] };
+      const r = findReservedKey((value as Record<string, unknown>)[k], [...path, k]);
+      if (r) return r;
+    }
+  }
+  return undefined;
+}
+
 /** `loss.margin`, `sinks[1].type`, `sweep.grid["training.lr"]`. */
 export function formatPath(path: readonly (string | number)[]): string {
   let out = '';
@@ -60,6 +84,8 @@ export function parsePath(text: string): ConfigPath | string {
     }
   }
   if (expectKey) return `empty segment in path "${text}"`;
+  const reserved = out.find((seg) => typeof seg === 'string' && RESERVED_KEYS.has(seg));
+  if (reserved !== undefined) return `in path "${text}": ${reservedKeyMessage(String(reserved))}`;
   return out;
 }
 
@@ -101,6 +127,7 @@ export function setAtPath(root: Record<string, unknown>, path: ConfigPath, value
       key = n;
     } else if (isPlainObject(node)) {
       key = String(seg);
+      if (RESERVED_KEYS.has(key)) return reservedKeyMessage(key);
     } else {
       return `${formatPath(norm)} is ${kindOf(node)}, not a mapping or list`;
     }

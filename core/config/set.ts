@@ -6,7 +6,7 @@
 import { parse } from 'yaml';
 import { UserError } from '../errors.js';
 import { makeLoaded, originsOf, OriginMap, type LoadedConfig, type Origin } from './located.js';
-import { parsePath, pathKey, setAtPath, type ConfigPath } from './path.js';
+import { findReservedKey, parsePath, pathKey, reservedKeyMessage, setAtPath, type ConfigPath } from './path.js';
 
 export interface Override {
   path: ConfigPath;
@@ -34,6 +34,8 @@ export function parseSet(flag: string): { path: ConfigPath; value: unknown } {
       throw new UserError('E_USAGE', `--set "${flag}": the value is not valid YAML: ${msg}`);
     }
   }
+  const reserved = findReservedKey(value);
+  if (reserved) throw new UserError('E_USAGE', `--set "${flag}": in the value: ${reservedKeyMessage(reserved.key)}`);
   return { path, value };
 }
 

@@ -6,7 +6,7 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Docum
 import { UserError, type Problem } from '../errors.js';
 import { hasInterpolation, interpolate } from './interpolate.js';
 import { displayPath, OriginMap, type Origin } from './located.js';
-import { formatPath, pathKey, type ConfigPath } from './path.js';
+import { formatPath, pathKey, RESERVED_KEYS, reservedKeyMessage, type ConfigPath } from './path.js';
 
 export interface Tree {
   data: Record<string, unknown>;
@@ -65,6 +65,9 @@ export function parseYamlTree(file: string, source: string, env: NodeJS.ProcessE
         }
         const key = String(pair.key.value);
         const keyOrigin = at(pair.key.range?.[0]);
+        if (RESERVED_KEYS.has(key)) {
+          throw UserError.at('E_CONFIG', { file: shown, line: keyOrigin.line, col: keyOrigin.col, path: formatPath([...path, key]), message: reservedKeyMessage(key) });
+        }
         const v = pair.value as Node | null;
         const valueOrigin = v && isScalar(v) ? at(v.range?.[0]) : keyOrigin;
         const p = [...path, key];

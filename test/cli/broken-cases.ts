@@ -248,4 +248,34 @@ export const CASES: BrokenCase[] = [
     args: run,
     stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:12:23 backend.execution_providers: tensorrt is not installed in this onnxruntime-node: onnxruntime-node's install script downloads tensorrt (Linux x64, CUDA 12): reinstall with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci, without onnxruntime-node-install=skip in .npmrc. Usable here: cpu, webgpu.\n",
   },
+  {
+    name: 'prototype key in a --set path',
+    files: { 'x.yaml': VALID },
+    args: [...validate, '--set', '__proto__.polluted=1'],
+    stderr: 'error[E_USAGE]: --set "__proto__.polluted=1": in path "__proto__.polluted": "__proto__" cannot be a key: JavaScript reserves it (__proto__, constructor, prototype)\n',
+  },
+  {
+    name: 'prototype key in a --set value',
+    files: { 'x.yaml': VALID },
+    args: [...validate, '--set', '__proto__={x: 1}'],
+    stderr: 'error[E_USAGE]: --set "__proto__={x: 1}": in path "__proto__": "__proto__" cannot be a key: JavaScript reserves it (__proto__, constructor, prototype)\n',
+  },
+  {
+    name: 'prototype key inside a --set mapping',
+    files: { 'x.yaml': VALID },
+    args: [...validate, '--set', 'store={type: memory, constructor: {x: 1}}'],
+    stderr: 'error[E_USAGE]: --set "store={type: memory, constructor: {x: 1}}": in the value: "constructor" cannot be a key: JavaScript reserves it (__proto__, constructor, prototype)\n',
+  },
+  {
+    name: 'prototype key in the experiment file',
+    files: { 'x.yaml': VALID + '__proto__:\n  polluted: 1\n' },
+    args: validate,
+    stderr: 'error[E_CONFIG]: <dir>/x.yaml:12:1 __proto__: "__proto__" cannot be a key: JavaScript reserves it (__proto__, constructor, prototype)\n',
+  },
+  {
+    name: 'prototype key in a sweep path',
+    files: { 'x.yaml': VALID + 'sweep:\n  grid:\n    "prototype.x": [1, 2]\n' },
+    args: validate,
+    stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:14:5 sweep.grid["prototype.x"]: bad sweep path: in path "prototype.x": "prototype" cannot be a key: JavaScript reserves it (__proto__, constructor, prototype)\n',
+  },
 ];

@@ -32,6 +32,8 @@ describeShared('broken inputs exit with 2 and a precise message', () => {
       expect(stderr).toBe(c.stderr);
       expect(stderr).not.toMatch(/\n\s+at .+:\d+:\d+/); // no stack trace
       expect(r.stdout).toBe('');
+      expect(({} as Record<string, unknown>).polluted, 'Object.prototype polluted').toBeUndefined();
+      expect(({} as Record<string, unknown>).x, 'Object.prototype polluted').toBeUndefined();
     });
   }
 });
