@@ -5,6 +5,7 @@
 import type { JsonSchema, StageName } from '../types.js';
 import { BUNDLED_MODEL_NAMES } from '../model/bundled-catalog.js';
 import { TRAINING_METHOD_NAMES, trainingSchema } from '../train/methods.js';
+import { DEFAULT_MAX_TRIALS } from './sweep.js';
 import { METRIC_NAMES, type TrainingMethod } from './types.js';
 
 /** Training methods, in the order of core/train/methods.ts. */
@@ -130,6 +131,11 @@ export const CORE_SCHEMAS: Record<string, JsonSchema> = {
     properties: {
       grid: sweepMap('Dotted path → list of values; every combination is a trial.'),
       zip: sweepMap('Dotted path → list of values; the i-th values of all lists form trial i (lists of equal length).'),
+      max_trials: {
+        type: 'integer',
+        minimum: 1,
+        description: `The most trials the sweep may expand to (default ${DEFAULT_MAX_TRIALS}); a larger sweep is refused before anything is built or run.`,
+      },
     },
   },
 };

@@ -20,6 +20,8 @@ export interface Trial {
 
 const SECTIONS = ['grid', 'zip'] as const;
 type Section = (typeof SECTIONS)[number];
+/** The most trials a sweep may expand to unless `sweep.max_trials` says otherwise. */
+export const DEFAULT_MAX_TRIALS = 1000;
 /** Top-level keys a sweep cannot change. */
 const NOT_SWEEPABLE = ['sweep', 'extends', 'plugins'];
 
@@ -47,8 +49,11 @@ function readSweep(loaded: LoadedConfig): { axes: Axis[]; problems: Problem[] } 
     return { axes, problems };
   }
   for (const k of Object.keys(sweep)) {
-    if (!(SECTIONS as readonly string[]).includes(k)) at(['sweep', k], `unknown option "${k}". ${choices(k, [...SECTIONS])}`, 'key');
+    if (!([...SECTIONS, 'max_trials'] as readonly string[]).includes(k)) at(['sweep', k], `unknown option "${k}". ${choices(k, [...SECTIONS, 'max_trials'])}`, 'key');
   }
+  const max = sweep.max_trials ?? DEFAULT_MAX_TRIALS;
+  const maxOk = typeof max === 'number' && Number.isInteger(max) && max >= 1;
+  if (!maxOk) at(['sweep', 'max_trials'], `must be a positive integer, found ${JSON.stringify(max)}`);
   if (sweep.grid === undefined && sweep.zip === undefined) at(['sweep'], 'must define "grid" and/or "zip"');
   for (const section of SECTIONS) {
     const map = sweep[section];
@@ -71,6 +76,11 @@ function readSweep(loaded: LoadedConfig): { axes: Axis[]; problems: Problem[] } 
   if (zip.some((a) => a.values.length !== zip[0]!.values.length)) {
     const lengths = zip.map((a) => `${a.key} has ${a.values.length} value${a.values.length === 1 ? '' : 's'}`).join(', ');
     at(['sweep', 'zip'], `zip lists must have equal lengths: ${lengths}`);
+  }
+  // Count before expanding anything: a huge grid is refused, not built.
+  const count = axes.filter((a) => a.section === 'grid').reduce((n, a) => n * a.values.length, 1) * (zip.length ? zip[0]!.values.length : 1);
+  if (axes.length > 0 && maxOk && count > (max as number)) {
+    at(['sweep'], `expands to ${count.toLocaleString('en-US')} trials, more than sweep.max_trials (${max as number}${sweep.max_trials === undefined ? ', the default' : ''}); shorten the lists, or raise sweep.max_trials if you mean it`);
   }
   return { axes, problems: sortProblems(problems, loaded.file) };
 }

@@ -22,6 +22,9 @@ export function putKey(obj: Record<string, unknown>, key: string, value: unknown
  * Parse `source` (the text of `file`, absolute). Interpolation problems are appended to
  * `problems` (the caller reports them together); syntax errors throw E_YAML at once.
  */
+const MAX_NODES = 100_000;
+const MAX_ALIASES = 1_000;
+
 export function parseYamlTree(file: string, source: string, env: NodeJS.ProcessEnv, problems: Problem[]): Tree {
   const lc = new LineCounter();
   const doc = parseDocument(source, { lineCounter: lc, prettyErrors: false });
@@ -35,6 +38,10 @@ export function parseYamlTree(file: string, source: string, env: NodeJS.ProcessE
     const e = doc.errors[0]!;
     const { line, col } = lc.linePos(e.pos[0]);
     const message = e.message.split('\n')[0]!.trim();
+    if (/Maximum call stack size exceeded/.test(message)) {
+      // Where the parser ran out of stack depends on the stack: name the line only.
+      throw UserError.at('E_YAML', { file: shown, line, path: '', message: 'nesting too deep to read (thousands of levels); an experiment file nests a few levels' });
+    }
     throw UserError.at('E_YAML', { file: shown, line, col, path: '', message });
   }
   const origins = new OriginMap();
@@ -45,11 +52,21 @@ export function parseYamlTree(file: string, source: string, env: NodeJS.ProcessE
     throw UserError.config([{ file: shown, line: o.line, col: o.col, path: '', message: 'an experiment file must be a mapping of keys (name, dataset, model, …)' }]);
   }
 
+  // Caps that stop a hostile file before it costs time or memory (an experiment file has a few
+  // hundred nodes): nodes after alias expansion, and alias uses.
+  let nodes = 0;
+  let aliases = 0;
   const convert = (node: unknown, path: ConfigPath, here: Origin, depth = 0): unknown => {
+    if (++nodes > MAX_NODES) {
+      throw UserError.at('E_YAML', { file: shown, line: here.line, col: here.col, path: formatPath(path), message: `the file expands to more than ${MAX_NODES.toLocaleString('en-US')} values (aliases referring to aliases, a "billion laughs" file?); an experiment file needs far fewer` });
+    }
     if (depth > 64) {
       throw UserError.at('E_YAML', { file: shown, line: here.line, col: here.col, path: formatPath(path), message: 'nesting too deep (recursive alias?)' });
     }
     if (isAlias(node)) {
+      if (++aliases > MAX_ALIASES) {
+        throw UserError.at('E_YAML', { file: shown, line: here.line, col: here.col, path: formatPath(path), message: `more than ${MAX_ALIASES} alias uses (*name) after expansion; an experiment file needs far fewer` });
+      }
       const target = node.resolve(doc as Document);
       if (!target) {
         throw UserError.at('E_YAML', { file: shown, line: here.line, col: here.col, path: formatPath(path), message: `unknown alias *${node.source}` });

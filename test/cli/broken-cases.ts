@@ -278,4 +278,24 @@ export const CASES: BrokenCase[] = [
     args: validate,
     stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:14:5 sweep.grid["prototype.x"]: bad sweep path: in path "prototype.x": "prototype" cannot be a key: JavaScript reserves it (__proto__, constructor, prototype)\n',
   },
+  {
+    name: 'YAML alias bomb',
+    files: {
+      'x.yaml': ['name: bomb', 'a0: &a0 [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 9 }, (_, i) => `a${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(', ')}]`)].join('\n') + '\n',
+    },
+    args: validate,
+    stderr: 'error[E_YAML]: <dir>/x.yaml:3:20 a3[7][9][2]: more than 1000 alias uses (*name) after expansion; an experiment file needs far fewer\n',
+  },
+  {
+    name: 'nesting thousands deep',
+    files: { 'x.yaml': `name: deep\nx: ${'['.repeat(20000)}${']'.repeat(20000)}\n` },
+    args: validate,
+    stderr: 'error[E_YAML]: <dir>/x.yaml:2:1 nesting too deep to read (thousands of levels); an experiment file nests a few levels\n',
+  },
+  {
+    name: 'a million-trial sweep',
+    files: { 'x.yaml': VALID + `sweep:\n  grid:\n    seed: [${Array.from({ length: 1000 }, (_, i) => i).join(', ')}]\n    loss.margin: [${Array.from({ length: 1000 }, (_, i) => i + 1).join(', ')}]\n` },
+    args: validate,
+    stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:12:1 sweep: expands to 1,000,000 trials, more than sweep.max_trials (1000, the default); shorten the lists, or raise sweep.max_trials if you mean it\n',
+  },
 ];
