@@ -11,7 +11,7 @@ import { cli, killAfterCheckpoint, tempDir } from '../helpers/cli.js';
 import { ROOT, TINY_BERT, describeShared } from '../helpers/shared.js';
 
 const BGE = join(ROOT, 'configs', 'bge.yaml');
-const ARGS = ['--set', `model={path: ${TINY_BERT}}`, '--set', 'training.epochs=2', '--set', 'training.learning_rate=1e-3', '--set', 'training.eval_every=3', '--set', 'backend={type: ort, intra_op_threads: 1}'];
+const ARGS = ['--set', `model={path: ${TINY_BERT}}`, '--set', 'training.epochs=4', '--set', 'training.learning_rate=1e-3', '--set', 'training.eval_every=3', '--set', 'backend={type: ort, intra_op_threads: 1}'];
 const readJson = (f: string) => JSON.parse(readFileSync(f, 'utf8'));
 
 describeShared('ftrun resume on the LanceDB store, twice', () => {
