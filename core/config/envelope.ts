@@ -59,8 +59,8 @@ const sweepMap = (description: string): JsonSchema => ({
 export const CORE_SCHEMAS: Record<string, JsonSchema> = {
   name: {
     type: 'string',
-    pattern: '^[A-Za-z0-9._-]+$',
-    description: 'Experiment name (letters, digits, ".", "_", "-"); runs are stored under runs/<name>/.',
+    pattern: '^[A-Za-z0-9_-][A-Za-z0-9._-]*$',
+    description: 'Experiment name (letters, digits, ".", "_", "-"; not starting with "."); runs are stored under runs/<name>/.',
   },
   description: { type: 'string', description: 'Free text describing the experiment.' },
   seed: { type: 'integer', default: 42, description: 'Seed for every random choice (splits, mining, shuffling, initialization).' },

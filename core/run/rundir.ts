@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, normalize } from 'node:path';
 
 export function utcStamp(d = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
@@ -31,4 +31,19 @@ export function createUniqueDir(parent: string, prefix: string, hashOf: string):
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
   }
+}
+
+/** The entries of a run directory that ftrun writes and scripts rely on (docs/run-directory.md). */
+export const CONTRACT_ENTRIES: readonly string[] = ['resolved.yaml', 'metrics.json', 'per_query.jsonl', 'events.jsonl', 'env.json', 'summary.jsonl', 'model', 'adapter', 'checkpoints', 'lancedb'];
+
+/**
+ * Why `file` cannot be a sink's output inside the run directory, or undefined when it can: it must
+ * be a relative path that stays inside, and not one of the contract entries (nor below one).
+ */
+export function runFileProblem(file: string): string | undefined {
+  if (isAbsolute(file) || /^[A-Za-z]:[\\/]/.test(file)) return `must be a path relative to the run directory, found "${file}"`;
+  const parts = normalize(file).split(/[\\/]+/).filter((x) => x !== '' && x !== '.');
+  if (parts.length === 0 || parts.includes('..')) return `must stay inside the run directory, found "${file}"`;
+  if (CONTRACT_ENTRIES.includes(parts[0]!)) return `"${file}" would replace the run's own ${parts[0]} (the run directory's contract: ${CONTRACT_ENTRIES.join(', ')}); choose another name`;
+  return undefined;
 }

@@ -4,12 +4,13 @@
  * table, per-stage timings and the 10 worst queries of the last evaluated model. The file is
  * written atomically, also for failed or interrupted runs.
  */
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
+import { runFileProblem } from '../../core/run/rundir.js';
 import { inject, injectable } from 'tsyringe';
 import { writeFileAtomic } from '../../core/fsutil.js';
 import { renderReport } from '../../core/report.js';
 import { TOKENS } from '../../core/tokens.js';
-import type { JsonSchema, QueryResult, RunContext, RunSummary, SinkPlugin } from '../../core/types.js';
+import type { JsonSchema, OptionProblem, QueryResult, RunContext, RunSummary, SinkPlugin } from '../../core/types.js';
 
 export interface MarkdownSinkOptions {
   file: string;
@@ -39,10 +40,15 @@ export default class MarkdownSink implements SinkPlugin {
     @inject(TOKENS.context) private readonly ctx: RunContext,
   ) {}
 
+  /** `file` stays inside the run directory and leaves its contract files alone. */
+  static check(options: Record<string, unknown>): OptionProblem[] {
+    const problem = runFileProblem(String(options.file ?? 'report.md'));
+    return problem ? [{ path: ['file'], message: problem }] : [];
+  }
+
   /** The report's path. */
   get file(): string {
-    const f = this.options.file ?? 'report.md';
-    return isAbsolute(f) ? f : join(this.ctx.runDir, f);
+    return join(this.ctx.runDir, this.options.file ?? 'report.md');
   }
 
   logConfig(config: Record<string, unknown>): void {

@@ -298,4 +298,22 @@ export const CASES: BrokenCase[] = [
     args: validate,
     stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:12:1 sweep: expands to 1,000,000 trials, more than sweep.max_trials (1000, the default); shorten the lists, or raise sweep.max_trials if you mean it\n',
   },
+  {
+    name: 'markdown report outside the run directory',
+    files: { 'x.yaml': VALID.replace('sinks: []', 'sinks: [{ type: markdown, file: ../../../victim.txt }]') },
+    args: validate,
+    stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:11:33 sinks[0].file: must stay inside the run directory, found "../../../victim.txt"\n',
+  },
+  {
+    name: 'markdown report over a contract file',
+    files: { 'x.yaml': VALID.replace('sinks: []', 'sinks: [{ type: markdown, file: metrics.json }]') },
+    args: validate,
+    stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:11:33 sinks[0].file: "metrics.json" would replace the run\'s own metrics.json (the run directory\'s contract: resolved.yaml, metrics.json, per_query.jsonl, events.jsonl, env.json, summary.jsonl, model, adapter, checkpoints, lancedb); choose another name\n',
+  },
+  {
+    name: 'experiment name that leaves the runs directory',
+    files: { 'x.yaml': VALID.replace('name: broken', 'name: ".."') },
+    args: validate,
+    stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:1:7 name: string ".." does not match the pattern ^[A-Za-z0-9_-][A-Za-z0-9._-]*$\n',
+  },
 ];
