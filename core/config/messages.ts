@@ -3,9 +3,10 @@
  * properties") are replaced by messages built from its params: the unknown key with a
  * did-you-mean and the allowed keys, the enum choices, the expected type and what was found…
  */
+import { isSecretKey, secretFromEnv } from './output.js';
 import type { ErrorObject } from 'ajv';
 import { didYouMean, type Problem } from '../errors.js';
-import { problemAt, type LoadedConfig } from './located.js';
+import { problemAt, templateAt, type LoadedConfig } from './located.js';
 import type { ConfigPath } from './path.js';
 
 /** `string "abc"`, `number 3`, `a list`, `a mapping`, `null`. */
@@ -80,7 +81,10 @@ export function ajvProblems(errors: ErrorObject[], base: ConfigPath, data: unkno
     if (folded.some((f) => e.schemaPath.startsWith(f))) continue;
     const path = [...base, ...pointerToPath(e.instancePath, data)];
     const params = e.params as Record<string, any>;
-    const found = describeValue(e.data);
+    // A secret's value is never echoed (nor one read from a secret-looking variable).
+    const last = path[path.length - 1];
+    const secret = (typeof last === 'string' && isSecretKey(last)) || secretFromEnv(templateAt(loaded, path));
+    const found = secret && typeof e.data === 'string' ? 'the value (hidden: a secret)' : describeValue(e.data);
     const parent = (e.parentSchema ?? {}) as Record<string, any>;
     switch (e.keyword) {
       case 'additionalProperties': {

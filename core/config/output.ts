@@ -37,6 +37,10 @@ export function redactSecrets(obj: object, written?: (path: Array<string | numbe
           // it); anything else (a literal, a ${env:…:-default}) as the placeholder.
           const t = written?.([...path, k]);
           out[k] = t !== undefined && /^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$/.test(t) ? t : REDACTED;
+        } else if (typeof x === 'string' && secretFromEnv(written?.([...path, k]))) {
+          // A value built from a secret-looking variable (`Authorization: "Bearer ${env:API_TOKEN}"`)
+          // is written as the text that builds it, never as its value.
+          out[k] = written!([...path, k]);
         } else out[k] = walk(x, [...path, k]);
       }
       return out;
@@ -44,6 +48,26 @@ export function redactSecrets(obj: object, written?: (path: Array<string | numbe
     return v;
   };
   return walk(obj, []) as Record<string, unknown>;
+}
+
+/** Does text as written (`…${env:NAME}…`) read a variable whose name looks like a secret (…_TOKEN, …API_KEY…)? */
+export function secretFromEnv(template: string | undefined): boolean {
+  if (!template) return false;
+  for (const m of template.matchAll(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)/g)) if (isSecretKey(m[1]!)) return true;
+  return false;
+}
+
+/**
+ * A command line fit to record: the value of every `--set <path>=<value>` whose key is
+ * secret-named is replaced by the placeholder.
+ */
+export function redactArgv(argv: readonly string[]): string[] {
+  const redact = (set: string): string => {
+    const eq = set.indexOf('=');
+    const key = eq < 0 ? '' : (set.slice(0, eq).split(/[.[\]"]+/).filter(Boolean).pop() ?? '');
+    return key && isSecretKey(key) ? `${set.slice(0, eq)}=${REDACTED}` : set;
+  };
+  return argv.map((a, i) => (argv[i - 1] === '--set' ? redact(a) : a.startsWith('--set=') ? `--set=${redact(a.slice(6))}` : a));
 }
 
 /** What a redacted secret is written as. */

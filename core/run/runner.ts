@@ -13,6 +13,7 @@ import { createRunScope } from '../container.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { ExperimentConfig, StageConfig } from '../config/types.js';
 import { templateAt } from '../config/located.js';
+import { redactArgv } from '../config/output.js';
 import { redactSecrets, toYaml } from '../config/validate.js';
 import { UserError } from '../errors.js';
 import { appendJsonl, removeTemporaries, writeFileAtomic, writeJsonAtomic } from '../fsutil.js';
@@ -88,7 +89,7 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
     // the directory its relative paths resolve against.
     config_file: req.configFile ?? loaded.file,
     base_dir: req.baseDir ?? resolve(loaded.file, '..'),
-    argv: req.argv,
+    argv: redactArgv(req.argv),
     timings,
     encoders: {} as Record<string, unknown>,
   };
@@ -170,7 +171,7 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
   let failure: unknown;
   try {
     for (const entry of config.sinks) sinks.push(make<SinkPlugin>('sink', entry));
-    for (const s of sinks) await s.logConfig?.(redactSecrets(config) as Record<string, unknown>);
+    for (const s of sinks) await s.logConfig?.(redactSecrets(config, (p) => templateAt(loaded, p)) as Record<string, unknown>);
     await emit(req.resume ? 'run_resume' : 'run_start', { run_id: runId, name: config.name });
 
     // The backend first: its option checks (e.g. an execution provider not installed) fail before any data loads.

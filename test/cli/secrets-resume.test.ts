@@ -35,6 +35,33 @@ function everything(dir: string): string {
   return readdirSync(dir).map((n) => (statSync(join(dir, n)).isDirectory() ? everything(join(dir, n)) : readFileSync(join(dir, n), 'latin1'))).join('\n');
 }
 
+describeShared('secrets never reach an output', () => {
+  it('a value built from a secret-looking variable, a key given with --set, a key failing its pattern', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'x.yaml');
+    writeFileSync(file, config('${env:KEYED_TEST_KEY}') + '    headers:\n      Authorization: "Bearer ${env:KEYED_API_TOKEN}"\n');
+    process.env.KEYED_TEST_KEY = 'sk-env-4';
+    process.env.KEYED_API_TOKEN = 'tok-header-5';
+    const plan = await cli(['plan', file]);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toContain('Authorization: Bearer ${env:KEYED_API_TOKEN}');
+    expect(plan.stdout).not.toMatch(/sk-env-4|tok-header-5/);
+
+    const r = await cli(['run', file, '--runs-dir', join(dir, 'runs'), '--quiet', '--json', '--set', 'sinks[1].api_key=sk-argv-6']);
+    expect(r.code).toBe(0);
+    const runDir = JSON.parse(r.stdout).run_dir as string;
+    expect(JSON.parse(readFileSync(join(runDir, 'env.json'), 'utf8')).argv).toContain('sinks[1].api_key=***');
+    expect(everything(runDir)).not.toMatch(/sk-env-4|tok-header-5|sk-argv-6/);
+    expect(readFileSync(join(runDir, 'resolved.yaml'), 'utf8')).toContain('Authorization: Bearer ${env:KEYED_API_TOKEN}');
+
+    process.env.KEYED_TEST_KEY = 'not-a-key-7';
+    const bad = await cli(['validate', file]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('sinks[1].api_key: the value (hidden: a secret) does not match the pattern ^sk-');
+    expect(bad.stderr).not.toContain('not-a-key-7');
+  });
+});
+
 describeShared('secrets in resumed runs', () => {
   it('a key from ${env:NAME} is recorded as the reference and re-read by resume', async () => {
     const dir = tempDir();
