@@ -11,7 +11,7 @@
  * All functions are synchronous: they are called from the runner's hot paths and from exit
  * handlers, where an await could be cut short.
  */
-import { closeSync, existsSync, fsyncSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { UserError } from './errors.js';
@@ -140,4 +140,85 @@ export function removeTemporaries(dir: string): string[] {
     }
   }
   return removed;
+}
+
+/** Why a file cannot be read as text (see readTextSafely). */
+export class UnreadableText extends Error {
+  constructor(
+    readonly reason: 'not-regular' | 'too-big' | 'not-utf8',
+    message: string,
+    /** not-utf8: where the first invalid byte is. */
+    readonly at?: { line: number; col: number; byte: number },
+  ) {
+    super(message);
+    this.name = 'UnreadableText';
+  }
+}
+
+const KIND: Array<[keyof import('node:fs').Stats, string]> = [
+  ['isDirectory', 'a directory'],
+  ['isFIFO', 'a FIFO (named pipe)'],
+  ['isCharacterDevice', 'a character device'],
+  ['isBlockDevice', 'a block device'],
+  ['isSocket', 'a socket'],
+];
+
+/**
+ * The UTF-8 text of a regular file of at most `maxBytes` (a leading BOM dropped). Refuses, before
+ * reading, anything that is not a regular file (a FIFO would block forever, /dev/zero never ends)
+ * and files over the limit; refuses bytes that are not UTF-8 instead of replacing them. Throws
+ * UnreadableText for those, and the fs error (ENOENT…) otherwise.
+ */
+export function readTextSafely(path: string, maxBytes: number): string {
+  const st = statSync(path);
+  if (!st.isFile()) {
+    const kind = KIND.find(([m]) => (st[m] as () => boolean).call(st))?.[1] ?? 'not a regular file';
+    throw new UnreadableText('not-regular', `not a regular file: it is ${kind}`);
+  }
+  if (st.size > maxBytes) throw new UnreadableText('too-big', `${formatBytes(st.size)}, over the ${formatBytes(maxBytes)} this file may have`);
+  const bytes = readFileSync(path);
+  const bad = firstInvalidUtf8(bytes);
+  if (bad >= 0) {
+    let line = 1;
+    let start = 0;
+    for (let i = 0; i < bad; i++) if (bytes[i] === 0x0a) (line++, (start = i + 1));
+    const col = Buffer.from(bytes.subarray(start, bad)).toString('utf8').length + 1;
+    throw new UnreadableText('not-utf8', `not valid UTF-8 (byte 0x${bytes[bad]!.toString(16).padStart(2, '0')} at line ${line}, column ${col}); save the file as UTF-8`, { line, col, byte: bytes[bad]! });
+  }
+  const text = bytes.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+function formatBytes(n: number): string {
+  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(1)} GiB`;
+  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
+  if (n >= 2 ** 10) return `${(n / 2 ** 10).toFixed(1)} KiB`;
+  return `${n} bytes`;
+}
+
+/** Offset of the first byte that does not start or continue a valid UTF-8 sequence, or -1. */
+export function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    let n: number;
+    let min: number;
+    if (c >= 0xc2 && c <= 0xdf) (n = 1), (min = 0x80);
+    else if (c >= 0xe0 && c <= 0xef) (n = 2), (min = 0x800);
+    else if (c >= 0xf0 && c <= 0xf4) (n = 3), (min = 0x10000);
+    else return i;
+    let cp = c & (0x3f >> n);
+    for (let k = 1; k <= n; k++) {
+      const x = b[i + k];
+      if (x === undefined || (x & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (x & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += n + 1;
+  }
+  return -1;
 }

@@ -5,7 +5,7 @@
  * User mistakes throw UserError: E_FILE for a missing/unreadable file (naming the config option
  * that pointed at it), E_DATA for malformed content.
  */
-import { readFile } from 'node:fs/promises';
+import { readTextSafely, UnreadableText } from './fsutil.js';
 import { extname, isAbsolute, relative } from 'node:path';
 import { UserError } from './errors.js';
 
@@ -46,12 +46,18 @@ export function requireField(rec: Record<string, unknown>, name: string, loc: st
   );
 }
 
-/** Reads a text file named by config option `option` (e.g. `dataset.queries`). */
+/** Data files up to this size are read whole (V8's longest string is ~512 MiB). */
+const MAX_DATA_BYTES = 256 * 2 ** 20;
+
+/** Reads a text file named by config option `option` (e.g. `dataset.queries`): a regular UTF-8 file. */
 export async function readTextFile(path: string, option: string): Promise<string> {
   try {
-    const text = await readFile(path, 'utf8');
-    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    return readTextSafely(path, MAX_DATA_BYTES);
   } catch (e) {
+    if (e instanceof UnreadableText) {
+      if (e.at) throw new UserError('E_DATA', `${option}: ${displayPath(path)}:${e.at.line}: not valid UTF-8 (byte 0x${e.at.byte.toString(16).padStart(2, '0')} at column ${e.at.col}); save the file as UTF-8`);
+      throw new UserError('E_FILE', `${option}: ${displayPath(path)}: ${e.message}`);
+    }
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UserError('E_FILE', `${option}: file not found: ${displayPath(path)}`);
     if (code === 'EISDIR') throw new UserError('E_FILE', `${option}: is a directory, not a file: ${displayPath(path)}`);

@@ -3,7 +3,10 @@
  * file wins; relative to the including file; cycles reported with their chain), ${env:…}, then
  * `--set` overrides. Returns plain data that can still say where each value came from.
  */
-import { readFileSync } from 'node:fs';
+import { readTextSafely, UnreadableText } from '../fsutil.js';
+
+/** Experiment files are small; anything bigger is not one (and is not read). */
+const MAX_CONFIG_BYTES = 4 * 2 ** 20;
 import { dirname, resolve } from 'node:path';
 import { UserError, type Problem } from '../errors.js';
 import { displayPath, makeLoaded, OriginMap, type LoadedConfig, type Origin } from './located.js';
@@ -66,8 +69,11 @@ interface Ref {
 function loadTree(file: string, chain: string[], env: NodeJS.ProcessEnv, problems: Problem[], ref?: Ref): Tree {
   let source: string;
   try {
-    source = readFileSync(file, 'utf8');
+    source = readTextSafely(file, MAX_CONFIG_BYTES);
   } catch (e) {
+    if (e instanceof UnreadableText && e.at) {
+      throw UserError.at('E_YAML', { file: displayPath(file), line: e.at.line, col: e.at.col, path: '', message: `not valid UTF-8 (byte 0x${e.at.byte.toString(16).padStart(2, '0')}); save the file as UTF-8` });
+    }
     if (!ref) throw new UserError('E_FILE', `cannot read config file ${displayPath(file)}: ${reason(e)}`, { cause: e });
     throw UserError.at('E_FILE', {
       file: displayPath(ref.from.file),
