@@ -166,14 +166,17 @@ function isEntry(): boolean {
 
 if (isEntry()) {
   const controller = new AbortController();
+  // The first SIGINT/SIGTERM stops gracefully (checkpoint, status "interrupted"); a second one quits at once.
   let interrupts = 0;
-  process.on('SIGINT', () => {
+  const stop = (signal: 'SIGINT' | 'SIGTERM') => {
     interrupts++;
-    if (interrupts > 1) process.exit(130);
-    process.stderr.write('\ninterrupt: finishing the current step and marking the run interrupted (Ctrl-C again to quit now)\n');
+    if (interrupts > 1) process.exit(signal === 'SIGINT' ? 130 : 143);
+    const again = signal === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM';
+    process.stderr.write(`\n${signal === 'SIGINT' ? 'interrupt' : 'terminate'}: finishing the current step and marking the run interrupted (${again} again to quit now)\n`);
     controller.abort();
-  });
-  process.on('SIGTERM', () => controller.abort());
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
   // `ftrun plan x.yaml | head` closes stdout early: that is not an error.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);

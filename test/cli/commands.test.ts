@@ -194,3 +194,28 @@ describeShared('Ctrl-C', () => {
     expect(readdirSync(runDir!).filter((f) => f.includes('.tmp'))).toEqual([]);
   });
 });
+
+describeShared('SIGTERM', () => {
+  it('the first asks for a graceful stop, a second quits at once (exit 143)', async () => {
+    const dir = tempDir();
+    const args = [join(ROOT, 'bin', 'ftrun.js'), 'run', join(ROOT, 'configs', 'bge.yaml'), '--runs-dir', dir, '--set', `model={path: ${TINY_BERT}}`, '--set', 'store.type=memory', '--set', 'training.epochs=200', '--set', 'training.learning_rate=1e-3'];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let sent = 0;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      // Training is under way: the first SIGTERM asks for a graceful stop, the second quits.
+      if (sent === 0 && stderr.includes('training (full)')) {
+        sent = 1;
+        setTimeout(() => child.kill('SIGTERM'), 300);
+        setTimeout(() => ((sent = 2), child.kill('SIGTERM')), 350);
+      }
+    });
+    const started = Date.now();
+    const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+    expect(sent).toBe(2);
+    expect(stderr).toContain('terminate: finishing the current step and marking the run interrupted (SIGTERM again to quit now)');
+    expect(code).toBe(143);
+    expect(Date.now() - started).toBeLessThan(60_000);
+  });
+});
