@@ -156,6 +156,16 @@ function parseHeader(fd: number, path: string): SafetensorsHeader {
     if (end > dataSize) fail(path, `tensor ${name} ends at ${end}, beyond the data section (${dataSize} bytes)`);
     tensors.set(name, { dtype, shape: [...shape], data_offsets: [begin, end] });
   }
+  // Tensors own disjoint byte ranges (as the format requires): an overlap would let one tensor
+  // silently read another's bytes.
+  const spans = [...tensors].filter(([, e]) => e.data_offsets[1] > e.data_offsets[0]).sort(([, a], [, b]) => a.data_offsets[0] - b.data_offsets[0]);
+  for (let i = 1; i < spans.length; i++) {
+    const [prevName, prev] = spans[i - 1]!;
+    const [name, e] = spans[i]!;
+    if (e.data_offsets[0] < prev.data_offsets[1]) {
+      fail(path, `tensors ${prevName} [${prev.data_offsets}] and ${name} [${e.data_offsets}] overlap in the data section`);
+    }
+  }
   return { metadata, tensors, dataStart };
 }
 

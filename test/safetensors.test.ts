@@ -110,6 +110,13 @@ describe('safetensors: format details', () => {
     expect(() => readSafetensors(short)).toThrow(/data_offsets span 8 bytes, shape \[4\] F32 needs 16/);
     const odd = handMade(dir, 'C64', [1], new Uint8Array(8));
     expect(() => readSafetensors(odd)).toThrow(/unsupported dtype "C64"/);
+    // Two tensors sharing bytes: a.weight [0, 16) and b.weight [8, 24).
+    const header = JSON.stringify({ 'a.weight': { dtype: 'F32', shape: [4], data_offsets: [0, 16] }, 'b.weight': { dtype: 'F32', shape: [4], data_offsets: [8, 24] } });
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(header.length));
+    const overlap = join(dir, 'overlap.safetensors');
+    writeFileSync(overlap, Buffer.concat([len, Buffer.from(header), Buffer.alloc(24)]));
+    expect(() => readSafetensors(overlap)).toThrow(/overlap\.safetensors: not a valid safetensors file \(tensors a\.weight \[0,16\] and b\.weight \[8,24\] overlap in the data section\)/);
     try {
       readSafetensors(join(dir, 'missing.safetensors'));
       expect.unreachable();
