@@ -20,8 +20,23 @@ export function hasInterpolation(s: string): boolean {
   return s.includes('{env:');
 }
 
+/** Where `${env:` starts an interpolation that PATTERN cannot read (unclosed, or a nested default). */
+function malformedAt(s: string): number {
+  const whole = /^\$\{env:[^}:$]*(?::-[^}$]*)?\}/;
+  for (let i = s.indexOf('${env:'); i >= 0; i = s.indexOf('${env:', i + 1)) {
+    if (i > 0 && s[i - 1] === '$') continue; // $${ is an escaped, literal ${
+    if (!whole.test(s.slice(i))) return i;
+  }
+  return -1;
+}
+
 export function interpolate(s: string, env: NodeJS.ProcessEnv, plain: boolean): Interpolated {
   const errors: string[] = [];
+  const bad = malformedAt(s);
+  if (bad >= 0) {
+    const piece = s.slice(bad, bad + 40);
+    return { value: s, errors: [`malformed interpolation at "${piece}": write \${env:NAME} or \${env:NAME:-default}, closed by "}" (a default cannot contain \${…})`] };
+  }
   let whole = false;
   const out = s.replace(PATTERN, (match, escape: string, name: string, def: string | undefined, offset: number) => {
     if (escape) return match.slice(1);

@@ -98,7 +98,10 @@ function loadTree(file: string, chain: string[], env: NodeJS.ProcessEnv, problem
   tree.origins.deleteTree(['extends']);
 
   const acc: Tree = { data: {}, origins: new OriginMap() };
+  // An extends path whose ${env:…} failed is reported with the other problems, not read as "".
+  const broken = new Set(problems.filter((p) => p.file === displayPath(file)).map((p) => p.path));
   for (const r of refs) {
+    if (broken.has(formatPath(r.path))) continue;
     const target = resolve(dirname(file), r.text);
     const seen = [...chain, file];
     if (seen.includes(target)) {

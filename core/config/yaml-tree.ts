@@ -37,12 +37,22 @@ export function parseYamlTree(file: string, source: string, env: NodeJS.ProcessE
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const { line, col } = lc.linePos(e.pos[0]);
-    const message = e.message.split('\n')[0]!.trim();
+    let message = e.message.split('\n')[0]!.trim();
+    if (/multiple documents/.test(message)) {
+      message = 'the file holds more than one YAML document (a "---" line starts the next): an experiment file is one document; remove the "---", or split the file and share parts with extends:';
+    }
     if (/Maximum call stack size exceeded/.test(message)) {
       // Where the parser ran out of stack depends on the stack: name the line only.
       throw UserError.at('E_YAML', { file: shown, line, path: '', message: 'nesting too deep to read (thousands of levels); an experiment file nests a few levels' });
     }
     throw UserError.at('E_YAML', { file: shown, line, col, path: '', message });
+  }
+  // A tag ftrun does not know (`!secret`) would be dropped silently by the YAML reader: refuse it.
+  const tag = doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED');
+  if (tag) {
+    const { line, col } = lc.linePos(tag.pos[0]);
+    const name = /Unresolved tag: (\S+)/.exec(tag.message)?.[1] ?? 'tag';
+    throw UserError.at('E_YAML', { file: shown, line, col, path: '', message: `unknown YAML tag ${name}: experiment files use plain values (secrets come from \${env:NAME})` });
   }
   const origins = new OriginMap();
   const root = doc.contents as Node | null;

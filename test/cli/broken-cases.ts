@@ -316,4 +316,34 @@ export const CASES: BrokenCase[] = [
     args: validate,
     stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:1:7 name: string ".." does not match the pattern ^[A-Za-z0-9_-][A-Za-z0-9._-]*$\n',
   },
+  {
+    name: 'several YAML documents in one file',
+    files: { 'x.yaml': VALID + '---\nname: second\n' },
+    args: validate,
+    stderr: 'error[E_YAML]: <dir>/x.yaml:12:1 the file holds more than one YAML document (a "---" line starts the next): an experiment file is one document; remove the "---", or split the file and share parts with extends:\n',
+  },
+  {
+    name: 'extends from an unset variable',
+    files: { 'x.yaml': VALID + 'extends: ${env:FTRUN_TEST_UNSET_BASE}\n' },
+    args: validate,
+    stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:12:10 extends: environment variable FTRUN_TEST_UNSET_BASE is not set (write ${env:FTRUN_TEST_UNSET_BASE:-default} to give a default)\n',
+  },
+  {
+    name: 'nested ${env:…} default',
+    files: { 'x.yaml': VALID + 'seed: ${env:FTRUN_A:-${env:FTRUN_B}}\n' },
+    args: validate,
+    stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:12:7 seed: malformed interpolation at "${env:FTRUN_A:-${env:FTRUN_B}}": write ${env:NAME} or ${env:NAME:-default}, closed by "}" (a default cannot contain ${…})\n',
+  },
+  {
+    name: 'unclosed ${env:…}',
+    files: { 'x.yaml': VALID.replace('name: broken', 'name: "${env:FTRUN_X"') },
+    args: validate,
+    stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:1:7 name: malformed interpolation at "${env:FTRUN_X": write ${env:NAME} or ${env:NAME:-default}, closed by "}" (a default cannot contain ${…})\n',
+  },
+  {
+    name: 'unknown YAML tag',
+    files: { 'x.yaml': VALID + 'description: !secret hidden\n' },
+    args: validate,
+    stderr: 'error[E_YAML]: <dir>/x.yaml:12:14 unknown YAML tag !secret: experiment files use plain values (secrets come from ${env:NAME})\n',
+  },
 ];
