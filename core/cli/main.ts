@@ -127,6 +127,7 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
         return 0;
       case 'diff': {
         needFile(2, 'two run directories');
+        if (p.flags.has('json') && p.flags.has('md')) throw new UserError('E_USAGE', 'ftrun diff: --md and --json both choose the output format; give one');
         const format = p.flags.has('json') ? 'json' : p.flags.has('md') ? 'md' : 'text';
         return await diffCommand({ a: p.positionals[0]!, b: p.positionals[1]!, all: p.flags.has('all'), format }, io);
       }
@@ -164,17 +165,24 @@ function isEntry(): boolean {
   }
 }
 
-if (isEntry()) {
-  const controller = new AbortController();
-  // The first SIGINT/SIGTERM stops gracefully (checkpoint, status "interrupted"); a second one quits at once.
+/**
+ * What SIGINT and SIGTERM do: the first stops gracefully (the run checkpoints and is marked
+ * interrupted), a second one quits at once (exit 130 / 143).
+ */
+export function stopper(controller: AbortController, write: (text: string) => void, exit: (code: number) => void): (signal: 'SIGINT' | 'SIGTERM') => void {
   let interrupts = 0;
-  const stop = (signal: 'SIGINT' | 'SIGTERM') => {
+  return (signal) => {
     interrupts++;
-    if (interrupts > 1) process.exit(signal === 'SIGINT' ? 130 : 143);
+    if (interrupts > 1) return exit(signal === 'SIGINT' ? 130 : 143);
     const again = signal === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM';
-    process.stderr.write(`\n${signal === 'SIGINT' ? 'interrupt' : 'terminate'}: finishing the current step and marking the run interrupted (${again} again to quit now)\n`);
+    write(`\n${signal === 'SIGINT' ? 'interrupt' : 'terminate'}: finishing the current step and marking the run interrupted (${again} again to quit now)\n`);
     controller.abort();
   };
+}
+
+if (isEntry()) {
+  const controller = new AbortController();
+  const stop = stopper(controller, (t) => void process.stderr.write(t), (code) => process.exit(code));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   // `ftrun plan x.yaml | head` closes stdout early: that is not an error.

@@ -5,6 +5,7 @@
  * The directory may also be one experiment's folder (`runs/<name>`).
  */
 import { readdirSync, statSync } from 'node:fs';
+import { UserError } from '../errors.js';
 import { basename, join } from 'node:path';
 import { rankTrials } from '../leaderboard.js';
 import { formatDate, formatNumber, metricLabel, modelLabel, orderModels, renderTable } from '../report.js';
@@ -94,6 +95,15 @@ export function listRuns(runsDir: string): LsEntry[] {
 }
 
 export async function lsCommand(args: LsArgs, io: { out: (s: string) => void }): Promise<number> {
+  // A runs directory that is missing or is a file is a mistake in the command, not an empty list.
+  let kind: string;
+  try {
+    kind = statSync(args.runsDir).isDirectory() ? 'dir' : 'file';
+  } catch {
+    kind = 'missing';
+  }
+  if (kind === 'missing') throw new UserError('E_USAGE', `ftrun ls: ${args.runsDir}: no such directory (runs are listed from a runs directory, e.g. runs/)`);
+  if (kind === 'file') throw new UserError('E_USAGE', `ftrun ls: ${args.runsDir}: is a file, not a runs directory`);
   const entries = listRuns(args.runsDir);
   if (args.format === 'json') {
     io.out(JSON.stringify({ runs_dir: args.runsDir, runs: entries }, null, 2) + '\n');

@@ -2,6 +2,7 @@
  * `ftrun run <config>`: one run, or — with a `sweep:` block — one run per trial under a sweep
  * directory, sequentially or in `--parallel N` worker processes, then a leaderboard.
  */
+import { displayPath } from '../config/located.js';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -67,12 +68,34 @@ export async function runCommand(args: RunArgs, io: IO): Promise<number> {
     return runSweep(args, io, loaded, registry, trials, log);
   }
 
+  if (args.parallel > 1) {
+    throw new UserError('E_USAGE', `ftrun run: --parallel ${args.parallel} runs sweep trials side by side, but ${displayPath(loaded.file)} has no sweep: section; drop --parallel`);
+  }
   const config = validateConfig(loaded, registry);
-  const { id, dir } = createUniqueDir(resolve(args.runsDir, config.name), '', toYaml(config as unknown as Record<string, unknown>));
+  const { id, dir } = runsDirEntry(args.runsDir, config.name, '', toYaml(config as unknown as Record<string, unknown>));
   io.err(args.quiet ? '' : `run ${config.name} → ${dir}\n`);
   const summary = await runExperiment({ loaded, config, registry, runDir: dir, runId: id, argv: args.argv, log, signal: io.signal });
   if (args.json) io.out(JSON.stringify(jsonSummary(summary), null, 2) + '\n');
   return summary.status === 'ok' ? 0 : 1;
+}
+
+/** A new run (or sweep) directory under --runs-dir; a runs directory that cannot hold one is a usage error naming the flag. */
+function runsDirEntry(runsDir: string, name: string, prefix: string, hashOf: string): { id: string; dir: string } {
+  try {
+    return createUniqueDir(resolve(runsDir, name), prefix, hashOf);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why: Record<string, string> = {
+      ENOTDIR: 'a file is in the way (not a directory)',
+      EEXIST: 'a file is in the way (not a directory)',
+      EACCES: 'permission denied',
+      EPERM: 'permission denied',
+      EROFS: 'read-only file system',
+      ENOSPC: 'no space left on device',
+    };
+    if (code && why[code]) throw new UserError('E_USAGE', `--runs-dir ${runsDir}: cannot create ${join(runsDir, name)}: ${why[code]}`, { cause: e });
+    throw e;
+  }
 }
 
 function jsonSummary(s: RunSummary) {
@@ -97,7 +120,7 @@ async function runSweep(
 ): Promise<number> {
   const name = trials[0]!.config.name;
   const primary = trials[0]!.config.evaluate.primary;
-  const sweep = createUniqueDir(resolve(args.runsDir, name), 'sweep-', toYaml(loaded.data));
+  const sweep = runsDirEntry(args.runsDir, name, 'sweep-', toYaml(loaded.data));
   const records: TrialRecord[] = trials.map((t) => ({
     index: t.index,
     overrides: t.overrides,

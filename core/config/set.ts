@@ -24,6 +24,9 @@ export function parseSet(flag: string): { path: ConfigPath; value: unknown } {
   if (eq < 0) throw new UserError('E_USAGE', `--set "${flag}": expected path=value (e.g. --set loss.margin=0.5)`);
   const path = parsePath(flag.slice(0, eq));
   if (typeof path === 'string') throw new UserError('E_USAGE', `--set "${flag}": ${path}`);
+  if (path[0] === 'extends') {
+    throw new UserError('E_USAGE', `--set "${flag}": extends is read with the experiment file, before --set applies; write extends: in the file (or --set the values themselves)`);
+  }
   const text = flag.slice(eq + 1);
   let value: unknown = '';
   if (text.trim() !== '') {

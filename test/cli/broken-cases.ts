@@ -346,4 +346,28 @@ export const CASES: BrokenCase[] = [
     args: validate,
     stderr: 'error[E_YAML]: <dir>/x.yaml:12:14 unknown YAML tag !secret: experiment files use plain values (secrets come from ${env:NAME})\n',
   },
+  {
+    name: '--runs-dir that is a file',
+    files: { 'x.yaml': VALID, 'afile': 'not a directory\n' },
+    args: ['run', '<dir>/x.yaml', '--runs-dir', '<dir>/afile', '--quiet'],
+    stderr: 'error[E_USAGE]: --runs-dir <dir>/afile: cannot create <dir>/afile/broken: a file is in the way (not a directory)\n',
+  },
+  {
+    name: '--parallel without a sweep',
+    files: { 'x.yaml': VALID },
+    args: [...run, '--parallel', '2'],
+    stderr: 'error[E_USAGE]: ftrun run: --parallel 2 runs sweep trials side by side, but <dir>/x.yaml has no sweep: section; drop --parallel\n',
+  },
+  {
+    name: '--set extends',
+    files: { 'x.yaml': VALID },
+    args: [...validate, '--set', 'extends=./base.yaml'],
+    stderr: 'error[E_USAGE]: --set "extends=./base.yaml": extends is read with the experiment file, before --set applies; write extends: in the file (or --set the values themselves)\n',
+  },
+  {
+    name: 'diff --md --json',
+    files: {},
+    args: ['diff', '<dir>/a', '<dir>/b', '--md', '--json'],
+    stderr: 'error[E_USAGE]: ftrun diff: --md and --json both choose the output format; give one\n',
+  },
 ];

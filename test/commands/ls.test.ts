@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lsCommand, type LsArgs } from '../../core/commands/ls.js';
@@ -81,9 +81,12 @@ describe('ftrun ls', () => {
     });
   });
 
-  it('prints "no runs in <dir>" for a missing or empty runs dir', async () => {
+  it('prints "no runs in <dir>" for an empty runs dir; a missing one or a file is a usage error', async () => {
     const root = tempRoot();
-    expect(await ls({ runsDir: join(root, 'nope'), format: 'text' })).toBe(`no runs in ${join(root, 'nope')}\n`);
+    await expect(ls({ runsDir: join(root, 'nope'), format: 'text' })).rejects.toThrow(`ftrun ls: ${join(root, 'nope')}: no such directory (runs are listed from a runs directory, e.g. runs/)`);
+    writeFileSync(join(root, 'f.txt'), 'x');
+    await expect(ls({ runsDir: join(root, 'f.txt'), format: 'text' })).rejects.toThrow(`ftrun ls: ${join(root, 'f.txt')}: is a file, not a runs directory`);
+    rmSync(join(root, 'f.txt'));
     expect(await ls({ runsDir: root, format: 'text' })).toBe(`no runs in ${root}\n`);
     expect(JSON.parse(await ls({ runsDir: root, format: 'json' }))).toEqual({ runs_dir: root, runs: [] });
   });
