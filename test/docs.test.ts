@@ -2,12 +2,15 @@
  * The docs that are generated from the schemas are current, and every built-in plugin has its page
  * with a YAML example that validates.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, relative, resolve } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../core/builtins.js';
 import { STAGES } from '../core/types.js';
 import { configReference, schemaText } from '../scripts/gen-docs.js';
+import { cli } from './helpers/cli.js';
 import { ROOT } from './helpers/shared.js';
 
 describe('generated docs', () => {
@@ -32,4 +35,48 @@ describe('generated docs', () => {
       }
     }
   });
+});
+
+/**
+ * Every YAML example in the docs means what it says: merged over a small valid experiment, it
+ * passes `ftrun validate` (schema, checks, plugins' own checks) — so docs and schemas agree.
+ */
+describe('YAML examples in the docs', () => {
+  const BASE = {
+    name: 'docs-example',
+    dataset: { type: 'jsonl', queries: 'q.jsonl', corpus: { path: 'c.jsonl' } },
+    model: { id: 'BAAI/bge-small-en-v1.5' },
+    miner: { type: 'random-negative' },
+    loss: { type: 'multiple-negatives-ranking' },
+  };
+  const pages = [
+    ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join(ROOT, 'docs', f)),
+    ...readdirSync(join(ROOT, 'docs', 'plugins')).flatMap((d) => readdirSync(join(ROOT, 'docs', 'plugins', d)).map((f) => join(ROOT, 'docs', 'plugins', d, f))),
+  ];
+  const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const merge = (a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> => {
+    const out = { ...a };
+    // A plugin entry naming its type, or a model naming its source, replaces the base's.
+    for (const [k, v] of Object.entries(b)) out[k] = isMap(out[k]) && isMap(v) && !['type', 'id', 'path', 'bundled'].some((x) => x in v) ? merge(out[k] as Record<string, unknown>, v) : v;
+    return out;
+  };
+  for (const page of pages) {
+    const text = readFileSync(page, 'utf8');
+    const blocks = [...text.matchAll(/```ya?ml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    blocks.forEach((block, i) => {
+      it(`${relative(ROOT, page)} example ${i + 1}`, async () => {
+        const doc = parse(block) as unknown;
+        if (!isMap(doc)) return; // not an experiment fragment
+        const example = { ...doc };
+        if (typeof example.extends === 'string') example.extends = resolve(ROOT, 'configs', example.extends);
+        if (Array.isArray(example.plugins)) example.plugins = (example.plugins as string[]).map((p) => resolve(ROOT, 'test', 'fixtures', 'plugins', basename(p)));
+        const dir = mkdtempSync(join(tmpdir(), 'ftrun-docs-'));
+        const file = join(dir, 'x.yaml');
+        writeFileSync(file, stringify(example.extends ? example : merge(BASE, example)));
+        const r = await cli(['validate', file]);
+        expect(r.stderr, `${relative(ROOT, page)} example ${i + 1}:\n${block}`).toMatch(/: valid( \(sweep of \d+ trials\))?\n$/);
+        expect(r.code).toBe(0);
+      });
+    });
+  }
 });
