@@ -222,3 +222,29 @@ export function firstInvalidUtf8(b: Uint8Array): number {
   }
   return -1;
 }
+
+/**
+ * Why `path` cannot become a file or directory that ftrun creates, judged from what exists now,
+ * or undefined: an existing ancestor that is a file (so nothing can be created below it), or —
+ * with `as: 'dir'` — the path itself being an existing file.
+ */
+export function creatableProblem(path: string, as: 'file' | 'dir'): string | undefined {
+  let p = path;
+  for (let first = true; ; first = false) {
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      const up = dirname(p);
+      if (up === p) return undefined;
+      p = up;
+      continue;
+    }
+    if (first) {
+      if (as === 'dir' && !st.isDirectory()) return `${path} exists and is not a directory`;
+      if (as === 'file' && st.isDirectory()) return `${path} is a directory`;
+      return undefined;
+    }
+    return st.isDirectory() ? undefined : `${p} is a file, so ${path} cannot be created below it`;
+  }
+}

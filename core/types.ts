@@ -257,6 +257,11 @@ export interface RunContext {
   resolvePath(p: string): string;
 }
 
+/** What a plugin's check() may use: paths resolved as the run will resolve them. */
+export interface CheckContext {
+  resolvePath(p: string): string;
+}
+
 /** A problem a plugin finds in its own (schema-valid) options: `path` is relative to its section. */
 export interface OptionProblem {
   path: Array<string | number>;
@@ -285,7 +290,7 @@ export interface PluginClass<I = unknown> {
    * no data or model (e.g. an execution provider that is not installed); run by `validate` and
    * before a run loads anything.
    */
-  check?(options: Record<string, unknown>): OptionProblem[];
+  check?(options: Record<string, unknown>, context: CheckContext): OptionProblem[];
   new (...args: any[]): I;
 }
 

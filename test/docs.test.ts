@@ -2,7 +2,7 @@
  * The docs that are generated from the schemas are current, and every built-in plugin has its page
  * with a YAML example that validates.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -72,6 +72,9 @@ describe('YAML examples in the docs', () => {
         if (Array.isArray(example.plugins)) example.plugins = (example.plugins as string[]).map((p) => resolve(ROOT, 'test', 'fixtures', 'plugins', basename(p)));
         const dir = mkdtempSync(join(tmpdir(), 'ftrun-docs-'));
         const file = join(dir, 'x.yaml');
+        // The model directory an example names is the reader's own: stand one in.
+        const model = isMap(example.model) && typeof example.model.path === 'string' ? example.model.path : undefined;
+        if (model) mkdirSync(resolve(dir, model), { recursive: true });
         writeFileSync(file, stringify(example.extends ? example : merge(BASE, example)));
         const r = await cli(['validate', file]);
         expect(r.stderr, `${relative(ROOT, page)} example ${i + 1}:\n${block}`).toMatch(/: valid( \(sweep of \d+ trials\))?\n$/);

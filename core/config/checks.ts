@@ -6,6 +6,8 @@
 import { BUNDLED_CATALOG, BUNDLED_MODEL_NAMES, type BundledModelName } from '../model/bundled-catalog.js';
 import type { Problem } from '../errors.js';
 import type { Registry } from '../registry.js';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { PluginClass, StageName } from '../types.js';
 import { problemAt, type LoadedConfig } from './located.js';
 import { choices } from './messages.js';
@@ -143,6 +145,32 @@ export const CHECKS: ConfigCheck[] = [
     },
   },
   {
+    name: 'model-directory',
+    description: 'model.path is an existing directory, and model.max_seq_length fits its max_position_embeddings',
+    check(cfg, ctx) {
+      if (typeof cfg.model.path !== 'string') return [];
+      const dir = isAbsolute(cfg.model.path) ? cfg.model.path : resolve(dirname(ctx.loaded.file), cfg.model.path);
+      let isDir = false;
+      try {
+        isDir = statSync(dir).isDirectory();
+      } catch {
+        return [ctx.problem(['model', 'path'], `no such directory: ${dir}`)];
+      }
+      if (!isDir) return [ctx.problem(['model', 'path'], `not a directory: ${dir} (a model directory holds config.json, tokenizer.json and the weights)`)];
+      const max = cfg.model.max_seq_length;
+      if (max === undefined) return [];
+      try {
+        const positions = (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { max_position_embeddings?: unknown }).max_position_embeddings;
+        if (typeof positions === 'number' && max > positions) {
+          return [ctx.problem(['model', 'max_seq_length'], `${max} is more than the model's max_position_embeddings (${positions}, ${join(dir, 'config.json')})`)];
+        }
+      } catch {
+        /* the model's loader reports an unreadable config.json */
+      }
+      return [];
+    },
+  },
+  {
     name: 'plugin-options',
     description: 'each plugin\'s own check() of its options (things a schema cannot say, e.g. an execution provider that is not installed)',
     check(cfg, ctx) {
@@ -159,7 +187,8 @@ export const CHECKS: ConfigCheck[] = [
         const cls = entry ? ctx.registry.get(stage, entry.type) : undefined;
         if (!entry || !cls?.check) return [];
         const { type: _t, ...options } = entry as Record<string, unknown>;
-        return cls.check(options).map((p) => {
+        const base = dirname(ctx.loaded.file);
+        return cls.check(options, { resolvePath: (x) => (isAbsolute(x) ? x : resolve(base, x)) }).map((p) => {
           const full = [...path, ...p.path];
           // Locate at the option when it is written, else at the section.
           return ctx.problem(full, p.message, ctx.loaded.locate(full).line !== undefined ? full : path);

@@ -202,6 +202,16 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
     let baseEncoder = minerNeedsEncoder ? await load('base', config.model, baseWhere) : undefined;
     const examples = await stage('mine', 'miner', () => make<MinerPlugin>('miner', config.miner).mine(split.train, data.corpus, baseEncoder));
     await emit('mined', { examples: examples.items.length, shapes: examples.shapes });
+    // Before the base model is evaluated: training needs at least one batch.
+    const batchSize = (config.training as { batch_size?: number }).batch_size;
+    if (methodOf(config).trains && batchSize !== undefined && examples.items.length < batchSize) {
+      const n = examples.items.length;
+      throw locateError(
+        new UserError('E_CONFIG', `training.batch_size: ${batchSize} is more than the ${n} training example${n === 1 ? '' : 's'} the miner made, so not one batch can be formed; lower training.batch_size or add training data`),
+        loaded,
+        'training',
+      );
+    }
 
     store = make<StorePlugin>('store', config.store);
 

@@ -5,6 +5,7 @@
  * Face / sentence-transformers files (overridable in `model:`). The device is chosen once per
  * process (auto: tfjs-node-gpu, tfjs-node, wasm, then cpu) and recorded in `info`.
  */
+import { createRequire } from 'node:module';
 import { inject, injectable } from 'tsyringe';
 import { UserError } from '../../core/errors.js';
 import { resolveModelDir } from '../../core/model/hub.js';
@@ -14,7 +15,7 @@ import { TfjsSentenceModel } from './tfjs/sentence.js';
 import { TOKENS } from '../../core/tokens.js';
 import { trainFull } from '../../core/train/full.js';
 import { createOptimizer, TrainStep } from './tfjs/train-step.js';
-import type { BackendPlugin, EncodeOptions, Encoder, JsonSchema, ModelSpec, RunContext, TrainRequest, TrainResult } from '../../core/types.js';
+import type { BackendPlugin, EncodeOptions, Encoder, JsonSchema, ModelSpec, OptionProblem, RunContext, TrainRequest, TrainResult } from '../../core/types.js';
 
 export interface TfjsOptions {
   device: TfjsDevice;
@@ -45,6 +46,20 @@ export default class TfjsBackend implements BackendPlugin {
       batch_size: { type: 'integer', minimum: 1, default: 32, description: 'Texts per forward pass when encoding (texts are sorted by length first).' },
     },
   };
+
+  /** `device: node-gpu` / `node` name optional packages: refused when they are not installed. */
+  static check(options: Record<string, unknown>): OptionProblem[] {
+    const device = options.device as TfjsDevice | undefined;
+    if (device !== 'node-gpu' && device !== 'node') return [];
+    const pkg = device === 'node-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+    try {
+      createRequire(import.meta.url).resolve(pkg);
+      return [];
+    } catch {
+      const needs = device === 'node-gpu' ? ' (it needs CUDA 11.2 and cuDNN 8, and downloads libtensorflow when it installs)' : ' (it downloads libtensorflow when it installs)';
+      return [{ path: ['device'], message: `${device} needs ${pkg}, which is not installed: npm install ${pkg}${needs}; or use device: auto` }];
+    }
+  }
 
   private selection?: DeviceSelection;
 

@@ -11,7 +11,7 @@ import { inject, injectable } from 'tsyringe';
 import { UserError } from '../../core/errors.js';
 import { createRng } from '../../core/rng.js';
 import { TOKENS } from '../../core/tokens.js';
-import type { Doc, Encoder, Example, Examples, ExampleShape, JsonSchema, MinerPlugin, Query, RunContext } from '../../core/types.js';
+import type { Doc, Encoder, Example, Examples, ExampleShape, JsonSchema, MinerPlugin, Query, RunContext, OptionProblem } from '../../core/types.js';
 
 export interface HardNegativeOptions {
   range_min: number;
@@ -60,6 +60,13 @@ export default class HardNegativeMiner implements MinerPlugin {
   };
 
   readonly provides: ExampleShape[] = [...PROVIDES];
+
+  /** The rank window must hold at least one rank (checked by validate, before any model loads). */
+  static check(options: Record<string, unknown>): OptionProblem[] {
+    const min = Number(options.range_min ?? 0);
+    const max = Number(options.range_max);
+    return max <= min ? [{ path: ['range_max'], message: `must be greater than range_min (${min}), got ${max}: the window [range_min, range_max) would be empty` }] : [];
+  }
 
   constructor(
     @inject(TOKENS.options) private readonly options: HardNegativeOptions,

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import { appendJsonl } from '../../core/fsutil.js';
 import { TOKENS } from '../../core/tokens.js';
-import type { JsonSchema, RunContext, RunSummary, SinkPlugin } from '../../core/types.js';
+import { creatableProblem } from '../../core/fsutil.js';
+import type { CheckContext, JsonSchema, OptionProblem, RunContext, RunSummary, SinkPlugin } from '../../core/types.js';
 
 export interface JsonSinkOptions {
   path?: string;
@@ -35,6 +36,13 @@ export default class JsonSink implements SinkPlugin {
     @inject(TOKENS.options) private readonly options: JsonSinkOptions,
     @inject(TOKENS.context) private readonly ctx: RunContext,
   ) {}
+
+  /** A `path` that is a directory, or lies below a file, cannot be appended to. */
+  static check(options: Record<string, unknown>, ctx: CheckContext): OptionProblem[] {
+    if (typeof options.path !== 'string') return [];
+    const why = creatableProblem(ctx.resolvePath(options.path), 'file');
+    return why ? [{ path: ['path'], message: `cannot append to it: ${why}` }] : [];
+  }
 
   /** The file this sink appends to. */
   get file(): string {

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import { UserError } from '../../core/errors.js';
 import { TOKENS } from '../../core/tokens.js';
-import type { Doc, JsonSchema, RunContext, SearchHit, StorePlugin } from '../../core/types.js';
+import { creatableProblem } from '../../core/fsutil.js';
+import type { CheckContext, Doc, JsonSchema, OptionProblem, RunContext, SearchHit, StorePlugin } from '../../core/types.js';
 import { checkVectors } from './memory.js';
 
 export interface LanceDbStoreOptions {
@@ -39,6 +40,13 @@ export default class LanceDbStore implements StorePlugin {
       metric: { type: 'string', enum: ['cosine'], default: 'cosine', description: 'Distance metric; cosine only.' },
     },
   };
+
+  /** A `uri` that exists as a file (or lies below one) cannot hold a database. */
+  static check(options: Record<string, unknown>, ctx: CheckContext): OptionProblem[] {
+    if (typeof options.uri !== 'string') return [];
+    const why = creatableProblem(ctx.resolvePath(options.uri), 'dir');
+    return why ? [{ path: ['uri'], message: `cannot hold the database: ${why}` }] : [];
+  }
 
   private db: Connection | undefined;
   private readonly tables = new Map<string, Table>();

@@ -370,4 +370,46 @@ export const CASES: BrokenCase[] = [
     args: ['diff', '<dir>/a', '<dir>/b', '--md', '--json'],
     stderr: 'error[E_USAGE]: ftrun diff: --md and --json both choose the output format; give one\n',
   },
+  {
+    name: 'hard-negative window that holds no rank (validate)',
+    files: { 'x.yaml': VALID + 'miner: { type: hard-negative, range_min: 5, range_max: 5 }\n' },
+    args: validate,
+    stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:12:56 miner.range_max: must be greater than range_min (5), got 5: the window [range_min, range_max) would be empty\n',
+  },
+  {
+    name: 'LanceDB uri that is a file (validate)',
+    files: { 'x.yaml': VALID.replace('type: memory', 'type: lancedb\n  uri: ./afile'), 'afile': 'x\n' },
+    args: validate,
+    stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:11:8 store.uri: cannot hold the database: <dir>/afile exists and is not a directory\n',
+  },
+  {
+    name: 'json sink path below a file (validate)',
+    files: { 'x.yaml': VALID.replace('sinks: []', 'sinks: [{ type: json, path: ./afile/summary.jsonl }]'), 'afile': 'x\n' },
+    args: validate,
+    stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:11:29 sinks[0].path: cannot append to it: <dir>/afile is a file, so <dir>/afile/summary.jsonl cannot be created below it\n',
+  },
+  {
+    name: 'tfjs device node-gpu without its package (validate)',
+    files: { 'x.yaml': VALID + 'backend: { type: tfjs, device: node-gpu }\n' },
+    args: validate,
+    stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:12:32 backend.device: node-gpu needs @tensorflow/tfjs-node-gpu, which is not installed: npm install @tensorflow/tfjs-node-gpu (it needs CUDA 11.2 and cuDNN 8, and downloads libtensorflow when it installs); or use device: auto\n',
+  },
+  {
+    name: 'model directory that does not exist (validate)',
+    files: { 'x.yaml': VALID.replace(`path: ${TINY_BERT}`, 'path: ./no-model-here') },
+    args: validate,
+    stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:8:9 model.path: no such directory: <dir>/no-model-here\n',
+  },
+  {
+    name: 'max_seq_length over the model limit (validate)',
+    files: { 'x.yaml': VALID.replace(`path: ${TINY_BERT}`, `path: ${TINY_BERT}\n  max_seq_length: 512`) },
+    args: validate,
+    stderr: `error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:9:19 model.max_seq_length: 512 is more than the model's max_position_embeddings (128, <shared>/fixtures/sentence-transformers/tiny-bert/config.json)\n`,
+  },
+  {
+    name: 'batch larger than the training set (run, before any model loads)',
+    files: { 'x.yaml': VALID + 'miner: { type: random-negative }\nloss: { type: multiple-negatives-ranking }\ntraining: { method: adapter, batch_size: 4096 }\n' },
+    args: run,
+    stderr: 'error[E_CONFIG]: <dir>/x.yaml:14:42 training.batch_size: 4096 is more than the 260 training examples the miner made, so not one batch can be formed; lower training.batch_size or add training data\n',
+  },
 ];
