@@ -27,7 +27,13 @@ export async function resumeCommand(args: ResumeArgs, io: IO): Promise<number> {
   if (!existsSync(resolvedFile) || !existsSync(envFile)) {
     throw new UserError('E_RUN', `${args.runDir}: not a run directory (expected resolved.yaml and env.json in it)`);
   }
-  const env = JSON.parse(readFileSync(envFile, 'utf8')) as { status?: string; run_id?: string; config_file?: string; base_dir?: string };
+  let env: { status?: string; run_id?: string; config_file?: string; base_dir?: string };
+  try {
+    env = JSON.parse(readFileSync(envFile, 'utf8')) as typeof env;
+    if (typeof env !== 'object' || env === null || Array.isArray(env)) throw new Error('not a JSON object');
+  } catch (e) {
+    throw new UserError('E_RUN', `${envFile}: cannot resume: the run's env.json is damaged (${e instanceof SyntaxError ? 'not valid JSON' : (e as Error).message}); the run cannot be continued, start a new one`);
+  }
   if (env.status === 'ok') {
     throw new UserError('E_RUN', `${args.runDir}: this run finished (status ok); nothing to resume. Start a new run with: ftrun <config>`);
   }

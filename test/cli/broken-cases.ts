@@ -412,4 +412,10 @@ export const CASES: BrokenCase[] = [
     args: run,
     stderr: 'error[E_CONFIG]: <dir>/x.yaml:14:42 training.batch_size: 4096 is more than the 260 training examples the miner made, so not one batch can be formed; lower training.batch_size or add training data\n',
   },
+  {
+    name: 'resume of a run whose env.json is damaged',
+    files: { 'run/resolved.yaml': VALID, 'run/env.json': '{"status": "runn' },
+    args: ['resume', '<dir>/run'],
+    stderr: "error[E_RUN]: <dir>/run/env.json: cannot resume: the run's env.json is damaged (not valid JSON); the run cannot be continued, start a new one\n",
+  },
 ];
