@@ -152,6 +152,19 @@ export function ajvProblems(errors: ErrorObject[], base: ConfigPath, data: unkno
           push(problemAt(loaded, path, 'matches more than one allowed form'));
           break;
         }
+        // When the value has the type of exactly one alternative, that alternative's own problems
+        // say what is wrong (`corpus: {path, txt}` → unknown option "txt"), not "found a mapping".
+        const branches = Array.isArray(e.schema) ? (e.schema as Array<Record<string, unknown>>) : [];
+        const kind = e.data === null ? 'null' : Array.isArray(e.data) ? 'array' : typeof e.data === 'object' ? 'object' : typeof e.data;
+        const same = branches.map((b, i) => ({ b, i })).filter(({ b }) => b.type === kind || (kind === 'number' && b.type === 'integer'));
+        if (same.length === 1) {
+          const prefix = `${e.schemaPath}/${same[0]!.i}/`;
+          const inner = errors.filter((x) => x.schemaPath.startsWith(prefix));
+          if (inner.length > 0) {
+            for (const p of ajvProblems(inner, base, data, loaded, hidden)) push(p);
+            break;
+          }
+        }
         const alt = alternatives(e.schema);
         push(problemAt(loaded, path, alt ? `expected ${alt}, found ${found}` : `${found} does not match any allowed form`));
         break;

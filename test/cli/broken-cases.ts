@@ -418,4 +418,10 @@ export const CASES: BrokenCase[] = [
     args: ['resume', '<dir>/run'],
     stderr: "error[E_RUN]: <dir>/run/env.json: cannot resume: the run's env.json is damaged (not valid JSON); the run cannot be continued, start a new one\n",
   },
+  {
+    name: 'misspelt key inside a string-or-mapping option',
+    files: { 'x.yaml': VALID.replace('corpus: { path:', 'corpus: { txt: category, path:') },
+    args: validate,
+    stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:6:13 dataset.corpus.txt: unknown option "txt". Did you mean "text"? Allowed: id, path, text.\n',
+  },
 ];
