@@ -15,7 +15,7 @@ import { formatTrialOverrides, redactSecrets, toYaml, validateConfig, validateTr
 import { diffCommand } from '../commands/diff.js';
 import { lsCommand } from '../commands/ls.js';
 import { resumeCommand } from '../commands/resume.js';
-import { prepare, runCommand, type IO } from '../commands/run.js';
+import { prepare, runCommand, watchParent, type IO } from '../commands/run.js';
 import { UserError } from '../errors.js';
 import { FTRUN_VERSION } from '../run/runner.js';
 import { one, parseArgs, type FlagSpec } from './args.js';
@@ -185,6 +185,8 @@ if (isEntry()) {
   const stop = stopper(controller, (t) => void process.stderr.write(t), (code) => process.exit(code));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // A sweep worker (--_trial) stops when the sweep process that started it is gone.
+  if (process.argv.includes('--_trial')) watchParent(() => controller.abort());
   // `ftrun plan x.yaml | head` closes stdout early: that is not an error.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);

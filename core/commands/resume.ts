@@ -7,10 +7,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { redactedPaths, REDACTED } from '../config/output.js';
 import { formatPath } from '../config/path.js';
-import { validateConfig } from '../config/validate.js';
+import { displayPath } from '../config/located.js';
+import { validateConfig, validateTrials } from '../config/validate.js';
 import { UserError } from '../errors.js';
 import { runExperiment } from '../run/runner.js';
-import { prepare, type IO } from './run.js';
+import { prepare, runSweep, type IO } from './run.js';
 
 export interface ResumeArgs {
   runDir: string;
@@ -22,10 +23,11 @@ export interface ResumeArgs {
 
 export async function resumeCommand(args: ResumeArgs, io: IO): Promise<number> {
   const runDir = resolve(args.runDir);
+  if (existsSync(join(runDir, 'sweep.json'))) return resumeSweep(args, runDir, io);
   const resolvedFile = join(runDir, 'resolved.yaml');
   const envFile = join(runDir, 'env.json');
   if (!existsSync(resolvedFile) || !existsSync(envFile)) {
-    throw new UserError('E_RUN', `${args.runDir}: not a run directory (expected resolved.yaml and env.json in it)`);
+    throw new UserError('E_RUN', `${args.runDir}: not a run or sweep directory (expected resolved.yaml and env.json, or sweep.json, in it)`);
   }
   let env: { status?: string; run_id?: string; config_file?: string; base_dir?: string };
   try {
@@ -68,4 +70,40 @@ export async function resumeCommand(args: ResumeArgs, io: IO): Promise<number> {
     io.out(JSON.stringify({ run_dir: summary.runDir, name: summary.name, status: summary.status, primary: summary.primary, models: summary.models, delta: summary.delta, training: summary.training }, null, 2) + '\n');
   }
   return summary.status === 'ok' ? 0 : 1;
+}
+
+/**
+ * `ftrun resume <sweep-dir>`: the sweep's trials expanded again from its experiment file (and the
+ * --set flags it was started with); finished trials are kept, interrupted ones resume from their
+ * checkpoints, trials that never started run; then sweep.json and the leaderboard are rewritten.
+ */
+async function resumeSweep(args: ResumeArgs, sweepDir: string, io: IO): Promise<number> {
+  const file = join(sweepDir, 'sweep.json');
+  let rec: { config_file?: string; sets?: string[]; trials?: Array<{ status?: string }> };
+  try {
+    rec = JSON.parse(readFileSync(file, 'utf8')) as typeof rec;
+  } catch (e) {
+    throw new UserError('E_RUN', `${file}: cannot resume: the sweep's sweep.json is damaged (${e instanceof SyntaxError ? 'not valid JSON' : (e as Error).message})`);
+  }
+  if (!rec.config_file || !existsSync(rec.config_file)) {
+    throw new UserError('E_RUN', `${file}: cannot resume: its experiment file ${rec.config_file ?? '(not recorded)'} is gone; the sweep is expanded from it`);
+  }
+  if ((rec.trials ?? []).every((t) => t.status === 'ok')) {
+    throw new UserError('E_RUN', `${args.runDir}: every trial of this sweep finished (status ok); nothing to resume`);
+  }
+  const { loaded, registry } = await prepare(rec.config_file, rec.sets ?? []);
+  const trials = validateTrials(loaded, registry);
+  if (trials.length !== (rec.trials ?? []).length) {
+    throw new UserError('E_RUN', `${file}: cannot resume: ${displayPath(rec.config_file)} now expands to ${trials.length} trials, the sweep had ${(rec.trials ?? []).length}`);
+  }
+  const log = { quiet: args.quiet, verbose: args.verbose, write: io.err };
+  return runSweep(
+    { file: rec.config_file, sets: rec.sets ?? [], runsDir: dirname(dirname(sweepDir)), json: args.json, quiet: args.quiet, verbose: args.verbose, parallel: 1, argv: args.argv },
+    io,
+    loaded,
+    registry,
+    trials,
+    log,
+    { id: basename(sweepDir), dir: sweepDir },
+  );
 }

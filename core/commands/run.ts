@@ -110,17 +110,19 @@ interface TrialRecord {
   metrics?: Record<string, unknown>;
 }
 
-async function runSweep(
+export async function runSweep(
   args: RunArgs,
   io: IO,
   loaded: LoadedConfig,
   registry: Registry,
   trials: Array<{ index: number; overrides: Record<string, unknown>; loaded: LoadedConfig; config: ExperimentConfig }>,
   log: LogOptions,
+  /** ftrun resume <sweep-dir>: the sweep to continue (finished trials are kept, the others resumed or run). */
+  existing?: { id: string; dir: string },
 ): Promise<number> {
   const name = trials[0]!.config.name;
   const primary = trials[0]!.config.evaluate.primary;
-  const sweep = runsDirEntry(args.runsDir, name, 'sweep-', toYaml(loaded.data));
+  const sweep = existing ?? runsDirEntry(args.runsDir, name, 'sweep-', toYaml(loaded.data));
   const records: TrialRecord[] = trials.map((t) => ({
     index: t.index,
     overrides: t.overrides,
@@ -131,27 +133,41 @@ async function runSweep(
     writeJsonAtomic(join(sweep.dir, 'sweep.json'), {
       name,
       config_file: loaded.file,
+      // what `ftrun resume <sweep-dir>` needs to expand the same trials again
+      sets: args.sets,
       primary,
       trials: records.map((r) => ({ index: r.index, overrides: r.overrides, run_dir: r.runDir, status: r.status })),
     });
     writeLeaderboard(sweep.dir, records, primary);
   };
+  // Resuming: a trial that finished is kept as it is.
+  for (const rec of records) {
+    const m = join(rec.runDir, 'metrics.json');
+    if (existing && existsSync(m)) {
+      const metrics = JSON.parse(readFileSync(m, 'utf8')) as Record<string, unknown>;
+      if (metrics.status === 'ok') (rec.metrics = metrics), (rec.status = 'ok');
+    }
+  }
   save();
   if (!args.quiet) io.err(`sweep ${name}: ${trials.length} trials → ${sweep.dir}\n`);
 
   const runOne = async (i: number) => {
     const t = trials[i]!;
     const rec = records[i]!;
+    if (rec.status === 'ok') return;
+    // A trial that started before (its run directory has env.json) continues from its checkpoint.
+    const started = existsSync(join(rec.runDir, 'env.json')) && existsSync(join(rec.runDir, 'resolved.yaml'));
     rec.status = 'running';
     mkdirSync(rec.runDir, { recursive: true });
     if (!args.quiet) io.err(`trial ${t.index}/${trials.length - 1}: ${formatTrialOverrides(t.overrides)}\n`);
     try {
-      if (args.parallel > 1) {
+      if (args.parallel > 1 && !started) {
         await runWorker(args, t.index, rec.runDir, io);
       } else {
         await runExperiment({
           loaded: t.loaded, config: t.config, registry: registry.clone(),
           runDir: rec.runDir, runId: `${sweep.id}-t${t.index}`, argv: args.argv, log: { ...log, quiet: true }, signal: io.signal,
+          ...(started ? { resume: true } : {}),
         });
       }
     } catch (e) {
@@ -201,13 +217,29 @@ export function cliEntry(): string {
   return resolve(here, '..', '..', '..', 'dist', 'core', 'cli', 'main.js');
 }
 
+/**
+ * In a sweep worker: stop when the parent is gone (its IPC channel closes, e.g. the parent was
+ * SIGKILLed). A gone parent cannot collect the result, so the trial is left resumable: abort
+ * gracefully (checkpoint, status interrupted), and quit at once if that takes more than 10 s.
+ */
+export function watchParent(abort: () => void): void {
+  if (typeof process.send !== 'function') return;
+  process.channel?.unref();
+  process.on('disconnect', () => {
+    abort();
+    setTimeout(() => process.exit(1), 10_000).unref();
+  });
+}
+
 function runWorker(args: RunArgs, index: number, dir: string, io: IO): Promise<void> {
   const argv = [cliEntry(), 'run', resolve(args.file), '--quiet', '--_trial', String(index), '--_run-dir', dir];
   for (const s of args.sets) argv.push('--set', s);
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // An IPC channel ties the worker to this process: when this one dies (even by SIGKILL), the
+    // channel closes and the worker stops (see watchParent).
+    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const onAbort = () => child.kill('SIGINT');
     io.signal.addEventListener('abort', onAbort, { once: true });
     child.on('error', reject);
