@@ -11,7 +11,7 @@ import { builtinRegistry } from '../core/builtins.js';
 import { STAGES } from '../core/types.js';
 import { configReference, schemaText } from '../scripts/gen-docs.js';
 import { cli } from './helpers/cli.js';
-import { ROOT } from './helpers/shared.js';
+import { ROOT, TRANSACTIONS } from './helpers/shared.js';
 
 describe('generated docs', () => {
   const registry = builtinRegistry();
@@ -44,7 +44,7 @@ describe('generated docs', () => {
 describe('YAML examples in the docs', () => {
   const BASE = {
     name: 'docs-example',
-    dataset: { type: 'jsonl', queries: 'q.jsonl', corpus: { path: 'c.jsonl' } },
+    dataset: { type: 'jsonl', queries: join(TRANSACTIONS, 'train_transactions.jsonl'), corpus: { path: join(TRANSACTIONS, 'categories.json'), text: 'category' } },
     model: { id: 'BAAI/bge-small-en-v1.5' },
     miner: { type: 'random-negative' },
     loss: { type: 'multiple-negatives-ranking' },

@@ -40,6 +40,10 @@ export async function resumeCommand(args: ResumeArgs, io: IO): Promise<number> {
     throw new UserError('E_RUN', `${args.runDir}: this run finished (status ok); nothing to resume. Start a new run with: ftrun <config>`);
   }
   const { loaded, registry } = await prepare(resolvedFile, []);
+  // relative paths in resolved.yaml are as written in the original experiment file: resolve them
+  // where the first attempt did (validation too), and keep recording that file
+  const baseDir = env.base_dir ?? (env.config_file && env.config_file !== resolvedFile ? dirname(env.config_file) : dirname(resolvedFile));
+  loaded.baseDir = baseDir;
   const lost = redactedPaths(loaded.data);
   if (lost.length > 0) {
     const shown = lost.map((p) => formatPath(p)).join(', ');
@@ -61,9 +65,7 @@ export async function resumeCommand(args: ResumeArgs, io: IO): Promise<number> {
     log: { quiet: args.quiet, verbose: args.verbose, write: io.err },
     signal: io.signal,
     resume: true,
-    // relative paths in resolved.yaml are as written in the original experiment file: resolve them
-    // where the first attempt did, and keep recording that file (so any number of resumes work)
-    baseDir: env.base_dir ?? (env.config_file && env.config_file !== resolvedFile ? dirname(env.config_file) : dirname(resolvedFile)),
+    baseDir,
     ...(env.config_file ? { configFile: env.config_file } : {}),
   });
   if (args.json) {

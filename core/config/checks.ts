@@ -149,7 +149,7 @@ export const CHECKS: ConfigCheck[] = [
     description: 'model.path is an existing directory, and model.max_seq_length fits its max_position_embeddings',
     check(cfg, ctx) {
       if (typeof cfg.model.path !== 'string') return [];
-      const dir = isAbsolute(cfg.model.path) ? cfg.model.path : resolve(dirname(ctx.loaded.file), cfg.model.path);
+      const dir = isAbsolute(cfg.model.path) ? cfg.model.path : resolve(ctx.loaded.baseDir ?? dirname(ctx.loaded.file), cfg.model.path);
       let isDir = false;
       try {
         isDir = statSync(dir).isDirectory();
@@ -187,7 +187,7 @@ export const CHECKS: ConfigCheck[] = [
         const cls = entry ? ctx.registry.get(stage, entry.type) : undefined;
         if (!entry || !cls?.check) return [];
         const { type: _t, ...options } = entry as Record<string, unknown>;
-        const base = dirname(ctx.loaded.file);
+        const base = ctx.loaded.baseDir ?? dirname(ctx.loaded.file);
         return cls.check(options, { resolvePath: (x) => (isAbsolute(x) ? x : resolve(base, x)) }).map((p) => {
           const full = [...path, ...p.path];
           // Locate at the option when it is written, else at the section.

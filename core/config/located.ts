@@ -18,6 +18,11 @@ export interface Origin {
 export interface LoadedConfig {
   /** The main experiment file, absolute. */
   file: string;
+  /**
+   * Where relative paths resolve, when not beside `file` (`ftrun resume` loads resolved.yaml from
+   * the run directory, but its paths are as the original experiment file wrote them).
+   */
+  baseDir?: string;
   /** The merged data after extends, ${env:…} and --set (no defaults, no `extends` key). */
   data: Record<string, unknown>;
   /** Where the value at `path` was defined; falls back to the nearest located ancestor, then the main file. */

@@ -4,7 +4,7 @@
  * recorded redacted, and resume says why it cannot continue.
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { cli, tempDir } from '../helpers/cli.js';
 import { ROOT, TINY_BERT, TRANSACTIONS, describeShared } from '../helpers/shared.js';
@@ -14,14 +14,14 @@ afterEach(() => {
   process.env = { ...saved };
 });
 
-const config = (key: string) => `name: keyed
+const config = (key: string, model = TINY_BERT) => `name: keyed
 plugins: [${join(ROOT, 'test', 'fixtures', 'plugins', 'keyed-sink.mjs')}]
 dataset:
   type: jsonl
   queries: ${TRANSACTIONS}/train_transactions.jsonl
   eval: ${TRANSACTIONS}/eval_transactions.jsonl
   corpus: { path: ${TRANSACTIONS}/categories.json, text: category }
-model: { path: ${TINY_BERT} }
+model: { path: ${model} }
 backend: { type: ort }
 store: { type: memory }
 sinks:
@@ -65,7 +65,8 @@ describeShared('secrets never reach an output', () => {
 describeShared('secrets in resumed runs', () => {
   it('a key from ${env:NAME} is recorded as the reference and re-read by resume', async () => {
     const dir = tempDir();
-    writeFileSync(join(dir, 'x.yaml'), config('${env:KEYED_TEST_KEY}'));
+    // The model path is relative: resume validates and runs it against the experiment file's folder.
+    writeFileSync(join(dir, 'x.yaml'), config('${env:KEYED_TEST_KEY}', relative(dir, TINY_BERT)));
     process.env.KEYED_TEST_KEY = 'sk-very-secret-1';
     process.env.KEYED_SINK_FAIL = '1';
     const first = await cli(['run', join(dir, 'x.yaml'), '--runs-dir', join(dir, 'runs'), '--quiet', '--json']);
