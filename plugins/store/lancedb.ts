@@ -28,6 +28,20 @@ export function tableName(runId: string, name: string): string {
   return `${runId}__${name}`.replace(/[^A-Za-z0-9_.-]/g, '_');
 }
 
+/**
+ * A LanceDB call whose failure reads as ftrun's: what it was doing, the database, and the first
+ * line of LanceDB's reason — not its Rust "Caused by" chain and build paths.
+ */
+async function lance<T>(uri: string, what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    const raw = e instanceof Error ? e.message : String(e);
+    const first = raw.split('\n')[0]!.replace(/,?\s*\/(?:build|home|root|rustc|cargo)\/\S+/g, '').replace(/\s*Caused by:.*$/s, '').trim();
+    throw new Error(`store lancedb: cannot ${what} in ${uri}: ${first || raw}`, { cause: e });
+  }
+}
+
 @injectable()
 export default class LanceDbStore implements StorePlugin {
   static readonly type = 'lancedb';
@@ -62,7 +76,7 @@ export default class LanceDbStore implements StorePlugin {
   }
 
   private async connection(): Promise<Connection> {
-    this.db ??= await connect(this.uri);
+    this.db ??= await lance(this.uri, 'open the database', () => connect(this.uri));
     return this.db;
   }
 
@@ -81,7 +95,7 @@ export default class LanceDbStore implements StorePlugin {
       new Field('vector', new FixedSizeList(dim, new Field('item', new Float32(), true)), false),
     ]);
     const rows = docs.map((d, i) => ({ id: d.id, ord: i, vector: Array.from(vectors[i]!) }));
-    const table = await db.createTable(tname, rows, { schema, mode: exists ? 'overwrite' : 'create' });
+    const table = await lance(this.uri, `write table ${tname}`, () => db.createTable(tname, rows, { schema, mode: exists ? 'overwrite' : 'create' }));
     this.tables.set(name, table);
   }
 
@@ -90,13 +104,9 @@ export default class LanceDbStore implements StorePlugin {
     if (!table) throw new Error(`store lancedb: no table "${name}" indexed in this run`);
     const out: SearchHit[][] = [];
     for (const q of queries) {
-      const rows = (await table
-        .vectorSearch(Array.from(q))
-        .distanceType('cosine')
-        .bypassVectorIndex()
-        .select(['id', 'ord', '_distance'])
-        .limit(k + TIE_MARGIN)
-        .toArray()) as Array<{ id: string; ord: number; _distance: number }>;
+      const rows = (await lance(this.uri, `search table of ${name}`, () =>
+        table.vectorSearch(Array.from(q)).distanceType('cosine').bypassVectorIndex().select(['id', 'ord', '_distance']).limit(k + TIE_MARGIN).toArray(),
+      )) as Array<{ id: string; ord: number; _distance: number }>;
       // exact ties (duplicate documents) come back in no fixed order: order them by corpus
       // position, like `memory`; the extra rows let a tie that straddles the cut-off resolve too
       rows.sort((a, b) => a._distance - b._distance || a.ord - b.ord);

@@ -164,3 +164,14 @@ describeShared('stores agree on the transactions corpus (27 categories × 66 eva
     await lance.close();
   });
 });
+
+it('a LanceDB failure reads as ftrun\'s: what, where and the first line of the reason', async () => {
+  const ctx = makeContext();
+  const store = new LanceDbStore({ metric: 'cosine' }, ctx);
+  await store.index('m', [{ id: 'a', text: 'a' }, { id: 'b', text: 'b' }], [Float32Array.of(1, 0, 0, 0), Float32Array.of(0, 1, 0, 0)]);
+  const err = await store.search('m', [Float32Array.of(1, 0, 0)], 1).catch((e: unknown) => e as Error);
+  await store.close();
+  expect(err).toBeInstanceOf(Error);
+  expect(err.message.startsWith(`store lancedb: cannot search table of m in ${join(ctx.runDir, 'lancedb')}: `)).toBe(true);
+  expect(err.message).not.toMatch(/Caused by|\n|\/build\//);
+});
