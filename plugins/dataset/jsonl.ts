@@ -120,9 +120,15 @@ export default class JsonlDataset implements DatasetPlugin {
     if (relevant.length === 0) throw new UserError('E_DATA', `${loc}: field "${expected}" is an empty list`);
     let lab: string = relevant[0] as string;
     if (label !== undefined) {
-      const v = requireField(rec, label, loc, 'dataset.label');
+      // Messages start with the option, so they are located at dataset.label in the experiment file.
+      let v: unknown;
+      try {
+        v = requireField(rec, label, loc, 'dataset.label');
+      } catch (e) {
+        throw e instanceof UserError ? new UserError(e.code, `dataset.label: ${e.message}`) : e;
+      }
       if (typeof v !== 'string' && typeof v !== 'number') {
-        throw new UserError('E_DATA', `${loc}: field "${label}" must be a string or a number, got ${typeName(v)}`);
+        throw new UserError('E_DATA', `dataset.label: ${loc}: field "${label}" must be a string or a number, got ${typeName(v)}`);
       }
       lab = String(v);
     }

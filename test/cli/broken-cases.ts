@@ -424,4 +424,10 @@ export const CASES: BrokenCase[] = [
     args: validate,
     stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:6:13 dataset.corpus.txt: unknown option "txt". Did you mean "text"? Allowed: id, path, text.\n',
   },
+  {
+    name: 'dataset.label missing from the data (located at the option)',
+    files: { 'x.yaml': VALID.replace('  eval:', '  label: category_x\n  eval:') },
+    args: run,
+    stderr: 'error[E_DATA]: <dir>/x.yaml:5:10 dataset.label: <shared>/data/transactions/train_transactions.jsonl:1: missing field "category_x" (fields present: input, expected); set dataset.label to use another field\n',
+  },
 ];
