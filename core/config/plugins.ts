@@ -4,6 +4,8 @@
  * with static `type`, `description`, `schema` and `stage` is registered in the given registry —
  * clone the registry first, so one run's plugins never leak into another.
  */
+import { spawnSync } from 'node:child_process';
+import { Ajv } from 'ajv';
 import { existsSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -45,7 +47,8 @@ export async function loadCustomPlugins(loaded: LoadedConfig, registry: Registry
     try {
       mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
     } catch (e) {
-      problems.push(problemAt(loaded, path, `cannot import plugin module "${ref}": ${(e as Error)?.message ?? String(e)}`));
+      const where = e instanceof SyntaxError ? syntaxErrorLine(abs) : undefined;
+      problems.push(problemAt(loaded, path, `cannot import plugin module "${ref}": ${where ? `${displayPath(abs)}:${where}: ` : ''}${(e as Error)?.message ?? String(e)}`));
       continue;
     }
     let usable = 0;
@@ -57,6 +60,12 @@ export async function loadCustomPlugins(loaded: LoadedConfig, registry: Registry
       const missing = missingStatics(cls);
       if (missing.length) {
         problems.push(problemAt(loaded, path, `plugin module "${ref}": export "${name}" is missing static ${missing.join(', ')}`));
+        continue;
+      }
+      try {
+        new Ajv({ allErrors: true, useDefaults: true, strict: true }).compile(cls.schema as object);
+      } catch (e) {
+        problems.push(problemAt(loaded, path, `plugin module "${ref}": export "${name}" has an invalid options schema: ${(e as Error).message}`));
         continue;
       }
       const stage = cls.stage as StageName;
@@ -75,4 +84,11 @@ export async function loadCustomPlugins(loaded: LoadedConfig, registry: Registry
   }
   if (problems.length) throw UserError.config(problems);
   return added;
+}
+
+/** The line of a module's syntax error (`node --check` names it; an ESM import does not). */
+function syntaxErrorLine(file: string): number | undefined {
+  const r = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8', timeout: 10_000 });
+  const m = new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+)`).exec(r.stderr ?? '');
+  return m ? Number(m[1]) : undefined;
 }

@@ -430,4 +430,10 @@ export const CASES: BrokenCase[] = [
     args: run,
     stderr: 'error[E_DATA]: <dir>/x.yaml:5:10 dataset.label: <shared>/data/transactions/train_transactions.jsonl:1: missing field "category_x" (fields present: input, expected); set dataset.label to use another field\n',
   },
+  {
+    name: 'plugin with an invalid options schema',
+    files: { 'x.yaml': VALID + 'plugins: [./bad.mjs]\n', 'bad.mjs': 'export class X {\n  static stage = "sink";\n  static type = "x";\n  static description = "d";\n  static schema = { type: "object", properties: { a: { type: "strin" } } };\n}\n' },
+    args: validate,
+    stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:12:11 plugins[0]: plugin module "./bad.mjs": export "X" has an invalid options schema: schema is invalid: data/properties/a/type must be equal to one of the allowed values, data/properties/a/type must be array, data/properties/a/type must match a schema in anyOf\n',
+  },
 ];

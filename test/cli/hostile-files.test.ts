@@ -3,12 +3,12 @@
  * exit 2 — a FIFO (reading would block forever), /dev/zero (never ends), bytes that are not UTF-8
  * (named with their line, never replaced by U+FFFD).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { cli, tempDir } from '../helpers/cli.js';
-import { describeShared } from '../helpers/shared.js';
+import { ROOT, describeShared } from '../helpers/shared.js';
 import { VALID } from './broken-cases.js';
 
 describeShared('hostile files', () => {
@@ -28,6 +28,14 @@ describeShared('hostile files', () => {
     ['a FIFO as a data file', ['run', join(dir, 'x.yaml'), '--runs-dir', join(dir, 'runs'), '--quiet', '--set', `dataset.queries=${fifo}`], `error[E_FILE]: --set dataset.queries: ${fifo}: not a regular file: it is a FIFO (named pipe)\n`],
     ['a data file that is not UTF-8', ['run', join(dir, 'x.yaml'), '--runs-dir', join(dir, 'runs'), '--quiet', '--set', `dataset.queries=${join(dir, 'latin1.jsonl')}`], `error[E_DATA]: --set dataset.queries: ${join(dir, 'latin1.jsonl')}:2: not valid UTF-8 (byte 0xe9 at column 15); save the file as UTF-8\n`],
   ];
+  it('a plugin module with a syntax error: the real CLI names its line', () => {
+    writeFileSync(join(dir, 'bad.mjs'), 'export class X {\n  static stage = "sink";\n  static type = "x"\n  static description = "d";\n  static schema = { type: "object" ;\n}\n');
+    writeFileSync(join(dir, 'p.yaml'), VALID + 'plugins: [./bad.mjs]\n');
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'ftrun.js'), 'validate', join(dir, 'p.yaml')], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`error[E_CONFIG]: Config is not valid, found 1 problem:\n  ${join(dir, 'p.yaml')}:12:11 plugins[0]: cannot import plugin module "./bad.mjs": ${join(dir, 'bad.mjs')}:5: Unexpected token ';'\n`);
+  });
+
   for (const [name, args, stderr] of cases) {
     it(name, async () => {
       const r = await cli(args);
