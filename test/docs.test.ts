@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../core/builtins.js';
@@ -75,7 +75,16 @@ describe('YAML examples in the docs', () => {
         // The model directory an example names is the reader's own: stand one in.
         const model = isMap(example.model) && typeof example.model.path === 'string' ? example.model.path : undefined;
         if (model) mkdirSync(resolve(dir, model), { recursive: true });
+        // So are the data files it names.
+        const ds = isMap(example.dataset) ? example.dataset : {};
+        const corpus = isMap(ds.corpus) ? ds.corpus.path : ds.corpus;
+        for (const f of [ds.queries, ds.eval, corpus]) {
+          if (typeof f !== 'string' || f.includes('${')) continue;
+          mkdirSync(dirname(resolve(dir, f)), { recursive: true });
+          writeFileSync(resolve(dir, f), '');
+        }
         writeFileSync(file, stringify(example.extends ? example : merge(BASE, example)));
+        process.env.FTRUN_DATA = TRANSACTIONS; // configs/_base/transactions.yaml reads its data from there
         const r = await cli(['validate', file]);
         expect(r.stderr, `${relative(ROOT, page)} example ${i + 1}:\n${block}`).toMatch(/: valid( \(sweep of \d+ trials\))?\n$/);
         expect(r.code).toBe(0);

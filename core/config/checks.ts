@@ -191,7 +191,8 @@ export const CHECKS: ConfigCheck[] = [
         return cls.check(options, { resolvePath: (x) => (isAbsolute(x) ? x : resolve(base, x)) }).map((p) => {
           const full = [...path, ...p.path];
           // Locate at the option when it is written, else at the section.
-          return ctx.problem(full, p.message, ctx.loaded.locate(full).line !== undefined ? full : path);
+          const o = ctx.loaded.locate(full);
+          return ctx.problem(full, p.message, o.line !== undefined || o.file === '--set' ? full : path);
         });
       });
     },

@@ -3,12 +3,13 @@
  * `{ input, expected }` records, and a corpus of documents from a JSON array or JSONL file —
  * or, without a corpus, the sorted set of expected labels (classification as retrieval).
  */
+import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import { didYouMean, UserError } from '../../core/errors.js';
 import { asObject, displayPath, readRecords, requireField, typeName, type DataRecord } from '../../core/jsonl.js';
 import { TOKENS } from '../../core/tokens.js';
-import type { DatasetData, DatasetPlugin, Doc, JsonSchema, Query, RunContext } from '../../core/types.js';
+import type { CheckContext, DatasetData, DatasetPlugin, Doc, JsonSchema, OptionProblem, Query, RunContext } from '../../core/types.js';
 
 export interface JsonlCorpusSpec {
   path: string;
@@ -68,6 +69,30 @@ export default class JsonlDataset implements DatasetPlugin {
       limit: { type: 'integer', minimum: 1, description: 'Read only the first N queries of each file (quick runs).' },
     },
   };
+
+  /** The data files exist and are regular files (read by `run`; `validate` checks them too). */
+  static check(options: Record<string, unknown>, ctx: CheckContext): OptionProblem[] {
+    const corpus = options.corpus;
+    const files: Array<[Array<string | number>, unknown]> = [
+      [['queries'], options.queries],
+      [['eval'], options.eval],
+      typeof corpus === 'object' && corpus !== null ? [['corpus', 'path'], (corpus as { path?: unknown }).path] : [['corpus'], corpus],
+    ];
+    const out: OptionProblem[] = [];
+    for (const [path, value] of files) {
+      if (typeof value !== 'string') continue;
+      const file = ctx.resolvePath(value);
+      let regular: boolean;
+      try {
+        regular = statSync(file).isFile();
+      } catch {
+        out.push({ path, message: `file not found: ${displayPath(file)}` });
+        continue;
+      }
+      if (!regular) out.push({ path, message: `not a regular file: ${displayPath(file)}` });
+    }
+    return out;
+  }
 
   constructor(
     @inject(TOKENS.options) private readonly options: JsonlDatasetOptions,

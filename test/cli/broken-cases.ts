@@ -175,7 +175,7 @@ export const CASES: BrokenCase[] = [
     name: 'missing data file',
     files: { 'x.yaml': replace(`${DATA}/train_transactions.jsonl`, './train.jsonl') },
     args: run,
-    stderr: "error[E_FILE]: <dir>/x.yaml:4:12 dataset.queries: file not found: <dir>/train.jsonl\n",
+    stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:4:12 dataset.queries: file not found: <dir>/train.jsonl\n',
   },
   {
     name: 'empty dataset',
@@ -246,7 +246,7 @@ export const CASES: BrokenCase[] = [
     name: 'execution provider not installed (run fails before loading data)',
     files: { 'x.yaml': VALID.replace('train_transactions.jsonl', 'missing.jsonl') + 'backend: { type: ort, execution_providers: [tensorrt] }\ntraining: { method: full }\nloss: { type: batch-semi-hard-triplet }\n' },
     args: run,
-    stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:12:23 backend.execution_providers: tensorrt is not installed in this onnxruntime-node: onnxruntime-node's install script downloads tensorrt (Linux x64, CUDA 12): reinstall with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci, without onnxruntime-node-install=skip in .npmrc. Usable here: cpu, webgpu.\n",
+    stderr: "error[E_CONFIG]: Config is not valid, found 2 problems:\n  <dir>/x.yaml:4:12 dataset.queries: file not found: <shared>/data/transactions/missing.jsonl\n  <dir>/x.yaml:12:23 backend.execution_providers: tensorrt is not installed in this onnxruntime-node: onnxruntime-node's install script downloads tensorrt (Linux x64, CUDA 12): reinstall with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci, without onnxruntime-node-install=skip in .npmrc. Usable here: cpu, webgpu.\n",
   },
   {
     name: 'prototype key in a --set path',
