@@ -4,6 +4,7 @@
  * or, without a corpus, the sorted set of expected labels (classification as retrieval).
  */
 import { statSync } from 'node:fs';
+import { readTextSafely } from '../../core/fsutil.js';
 import { basename } from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import { didYouMean, UserError } from '../../core/errors.js';
@@ -34,6 +35,24 @@ interface Located {
 }
 
 const MAX_LISTED = 5;
+
+/** The first record of a JSONL file, or the first element of a JSON array, when it is an object (else undefined). */
+function firstRecord(file: string): { line: number; value: Record<string, unknown> } | undefined {
+  try {
+    const text = readTextSafely(file, 256 * 2 ** 20);
+    const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+    if (text.trimStart().startsWith('[')) {
+      const all = JSON.parse(text) as unknown;
+      return Array.isArray(all) && isObject(all[0]) ? { line: 1, value: all[0] } : undefined;
+    }
+    const lines = text.split(/\r?\n/);
+    const i = lines.findIndex((l) => l.trim() !== '');
+    const v = i >= 0 ? (JSON.parse(lines[i]!) as unknown) : undefined;
+    return isObject(v) ? { line: i + 1, value: v } : undefined;
+  } catch {
+    return undefined; // unreadable or not JSON: run reports it with its line
+  }
+}
 
 @injectable()
 export default class JsonlDataset implements DatasetPlugin {
@@ -89,7 +108,22 @@ export default class JsonlDataset implements DatasetPlugin {
         out.push({ path, message: `file not found: ${displayPath(file)}` });
         continue;
       }
-      if (!regular) out.push({ path, message: `not a regular file: ${displayPath(file)}` });
+      if (!regular) {
+        out.push({ path, message: `not a regular file: ${displayPath(file)}` });
+        continue;
+      }
+      // The fields the options name exist in the first record (the rest is read by run).
+      const first = firstRecord(file);
+      if (!first) continue;
+      const need: Array<[Array<string | number>, string | undefined, string]> =
+        path[0] === 'corpus'
+          ? [[['corpus', 'text'], typeof corpus === 'object' && corpus !== null ? ((corpus as { text?: string }).text ?? 'text') : 'text', 'the document text'], [['corpus', 'id'], typeof corpus === 'object' && corpus !== null ? (corpus as { id?: string }).id : undefined, 'the document id']]
+          : [[['input'], String(options.input ?? 'input'), 'the query text'], [['expected'], String(options.expected ?? 'expected'), 'the relevant ids'], [['label'], options.label as string | undefined, 'the class label']];
+      for (const [opt, field, what] of need) {
+        if (field === undefined || Object.prototype.hasOwnProperty.call(first.value, field)) continue;
+        const present = Object.keys(first.value);
+        out.push({ path: opt, message: `field "${field}" (${what}) is not in the first record of ${displayPath(file)} (line ${first.line}; fields present: ${present.join(', ') || 'none'})` });
+      }
     }
     return out;
   }

@@ -425,15 +425,24 @@ export const CASES: BrokenCase[] = [
     stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:6:13 dataset.corpus.txt: unknown option "txt". Did you mean "text"? Allowed: id, path, text.\n',
   },
   {
-    name: 'dataset.label missing from the data (located at the option)',
+    name: 'dataset.label missing from the data (validate reads the first records)',
     files: { 'x.yaml': VALID.replace('  eval:', '  label: category_x\n  eval:') },
-    args: run,
-    stderr: 'error[E_DATA]: <dir>/x.yaml:5:10 dataset.label: <shared>/data/transactions/train_transactions.jsonl:1: missing field "category_x" (fields present: input, expected); set dataset.label to use another field\n',
+    args: validate,
+    stderr:
+      'error[E_CONFIG]: Config is not valid, found 2 problems:\n' +
+      '  <dir>/x.yaml:5:10 dataset.label: field "category_x" (the class label) is not in the first record of <shared>/data/transactions/train_transactions.jsonl (line 1; fields present: input, expected)\n' +
+      '  <dir>/x.yaml:5:10 dataset.label: field "category_x" (the class label) is not in the first record of <shared>/data/transactions/eval_transactions.jsonl (line 1; fields present: input, expected)\n',
   },
   {
     name: 'plugin with an invalid options schema',
     files: { 'x.yaml': VALID + 'plugins: [./bad.mjs]\n', 'bad.mjs': 'export class X {\n  static stage = "sink";\n  static type = "x";\n  static description = "d";\n  static schema = { type: "object", properties: { a: { type: "strin" } } };\n}\n' },
     args: validate,
     stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:12:11 plugins[0]: plugin module "./bad.mjs": export "X" has an invalid options schema: schema is invalid: data/properties/a/type must be equal to one of the allowed values, data/properties/a/type must be array, data/properties/a/type must match a schema in anyOf\n',
+  },
+  {
+    name: 'corpus id field missing from the data (validate)',
+    files: { 'x.yaml': VALID.replace(`corpus: { path: ${DATA}/categories.json, text: category }`, `corpus:\n    path: ${DATA}/categories.json\n    text: category\n    id: key`) },
+    args: validate,
+    stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:9:9 dataset.corpus.id: field "key" (the document id) is not in the first record of <shared>/data/transactions/categories.json (line 1; fields present: category, sample_transactions, departments)\n',
   },
 ];
