@@ -19,7 +19,7 @@ const checkpointed = (trialDir: string) => existsSync(join(trialDir, 'events.jso
 const workersOf = (dir: string) => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes('--_trial') && l.includes(dir)).length;
 
 describeShared('a killed --parallel sweep', () => {
-  it('takes its workers with it, and resumes to the uninterrupted leaderboard', { retry: 1 }, async () => {
+  it('takes its workers with it, and resumes to the uninterrupted leaderboard', async () => {
     const reference = await cli(['run', ...ARGS, '--runs-dir', tempDir(), '--quiet', '--json']);
     expect(reference.code).toBe(0);
     const want = JSON.parse(reference.stdout) as { trials: Array<{ index: number; models: unknown }> };

@@ -53,9 +53,7 @@ describeShared('ftrun configs/bge.yaml on backend ort', () => {
     expect(summary.models.finetuned).not.toEqual(summary.models.base);
   });
 
-  // retry: a kill-timing flake was seen twice in ~12 full-suite runs on a loaded 2-core machine
-  // (cause not found; the assertion messages now say after how many steps the run was killed).
-  it('resumes a run killed after its first checkpoint to exactly the uninterrupted metrics', { retry: 2 }, async () => {
+  it('resumes a run killed after its first checkpoint to exactly the uninterrupted metrics', async () => {
     const runs = tempDir();
     const runDir = await killAfterFirstCheckpoint(['run', BGE, ...ORT], runs, 'bge-base-transactions');
     const steps = lines(join(runDir, 'events.jsonl')).filter((e) => e.type === 'train_step').length;

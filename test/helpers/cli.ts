@@ -42,7 +42,9 @@ export async function killAfterCheckpoint(args: string[], where: { runDir: strin
     await new Promise((r) => setTimeout(r, 25));
     if (!runDir && 'runsDir' in where) {
       const parent = join(where.runsDir, where.experiment);
-      if (existsSync(parent)) runDir = join(parent, readdirSync(parent)[0] ?? '');
+      // The experiment directory can exist a moment before the run directory inside it.
+      const first = existsSync(parent) ? readdirSync(parent)[0] : undefined;
+      if (first) runDir = join(parent, first);
     }
     const ev = runDir && join(runDir, 'events.jsonl');
     if (ev && existsSync(ev) && readFileSync(ev, 'utf8').split('"type":"checkpoint"').length - 1 >= checkpoints) {
