@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { builtinRegistry } from '../builtins.js';
 import { buildJsonSchema } from '../config/schema.js';
 import { hasSweep } from '../config/sweep.js';
-import { templateAt } from '../config/located.js';
-import { formatTrialOverrides, redactSecrets, toYaml, validateConfig, validateTrials } from '../config/validate.js';
+import { redactConfig } from '../config/output.js';
+import { formatTrialOverrides, toYaml, validateConfig, validateTrials } from '../config/validate.js';
 import { diffCommand } from '../commands/diff.js';
 import { lsCommand } from '../commands/ls.js';
 import { resumeCommand } from '../commands/resume.js';
@@ -111,13 +111,13 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
           return 0;
         }
         if (p.flags.has('json')) {
-          io.out(JSON.stringify({ config: redactSecrets(config, (p) => templateAt(loaded, p)), trials: trials.map((t) => ({ index: t.index, overrides: t.overrides, config: redactSecrets(t.config, (p) => templateAt(t.loaded, p)) })) }, null, 2) + '\n');
+          io.out(JSON.stringify({ config: redactConfig(config, loaded), trials: trials.map((t) => ({ index: t.index, overrides: t.overrides, config: redactConfig(t.config, t.loaded) })) }, null, 2) + '\n');
           return 0;
         }
-        if (!trials.length) io.out(toYaml(redactSecrets(config, (p) => templateAt(loaded, p)) as Record<string, unknown>));
+        if (!trials.length) io.out(toYaml(redactConfig(config, loaded) as Record<string, unknown>));
         else {
           io.out(`# sweep: ${trials.length} trials\n`);
-          for (const t of trials) io.out(`\n# --- trial ${t.index}: ${formatTrialOverrides(t.overrides)}\n${toYaml(redactSecrets(t.config, (p) => templateAt(t.loaded, p)) as Record<string, unknown>)}`);
+          for (const t of trials) io.out(`\n# --- trial ${t.index}: ${formatTrialOverrides(t.overrides)}\n${toYaml(redactConfig(t.config, t.loaded) as Record<string, unknown>)}`);
         }
         return 0;
       }

@@ -21,6 +21,17 @@ export interface ResumeArgs {
   argv: string[];
 }
 
+/** A JSON object file ftrun wrote; a damaged one is an E_RUN error naming it (`message(why)`). */
+function readRecord<T>(file: string, message: (why: string) => string): T {
+  try {
+    const v = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
+    return v as T;
+  } catch (e) {
+    throw new UserError('E_RUN', `${file}: ${message(e instanceof SyntaxError ? 'not valid JSON' : (e as Error).message)}`);
+  }
+}
+
 export async function resumeCommand(args: ResumeArgs, io: IO): Promise<number> {
   const runDir = resolve(args.runDir);
   if (existsSync(join(runDir, 'sweep.json'))) return resumeSweep(args, runDir, io);
@@ -29,13 +40,10 @@ export async function resumeCommand(args: ResumeArgs, io: IO): Promise<number> {
   if (!existsSync(resolvedFile) || !existsSync(envFile)) {
     throw new UserError('E_RUN', `${args.runDir}: not a run or sweep directory (expected resolved.yaml and env.json, or sweep.json, in it)`);
   }
-  let env: { status?: string; run_id?: string; config_file?: string; base_dir?: string };
-  try {
-    env = JSON.parse(readFileSync(envFile, 'utf8')) as typeof env;
-    if (typeof env !== 'object' || env === null || Array.isArray(env)) throw new Error('not a JSON object');
-  } catch (e) {
-    throw new UserError('E_RUN', `${envFile}: cannot resume: the run's env.json is damaged (${e instanceof SyntaxError ? 'not valid JSON' : (e as Error).message}); the run cannot be continued, start a new one`);
-  }
+  const env = readRecord<{ status?: string; run_id?: string; config_file?: string; base_dir?: string }>(
+    envFile,
+    (why) => `cannot resume: the run's env.json is damaged (${why}); the run cannot be continued, start a new one`,
+  );
   if (env.status === 'ok') {
     throw new UserError('E_RUN', `${args.runDir}: this run finished (status ok); nothing to resume. Start a new run with: ftrun <config>`);
   }
@@ -65,7 +73,6 @@ export async function resumeCommand(args: ResumeArgs, io: IO): Promise<number> {
     log: { quiet: args.quiet, verbose: args.verbose, write: io.err },
     signal: io.signal,
     resume: true,
-    baseDir,
     ...(env.config_file ? { configFile: env.config_file } : {}),
   });
   if (args.json) {
@@ -81,12 +88,7 @@ export async function resumeCommand(args: ResumeArgs, io: IO): Promise<number> {
  */
 async function resumeSweep(args: ResumeArgs, sweepDir: string, io: IO): Promise<number> {
   const file = join(sweepDir, 'sweep.json');
-  let rec: { config_file?: string; sets?: string[]; trials?: Array<{ status?: string }> };
-  try {
-    rec = JSON.parse(readFileSync(file, 'utf8')) as typeof rec;
-  } catch (e) {
-    throw new UserError('E_RUN', `${file}: cannot resume: the sweep's sweep.json is damaged (${e instanceof SyntaxError ? 'not valid JSON' : (e as Error).message})`);
-  }
+  const rec = readRecord<{ config_file?: string; sets?: string[]; trials?: Array<{ status?: string }> }>(file, (why) => `cannot resume: the sweep's sweep.json is damaged (${why})`);
   if (!rec.config_file || !existsSync(rec.config_file)) {
     throw new UserError('E_RUN', `${file}: cannot resume: its experiment file ${rec.config_file ?? '(not recorded)'} is gone; the sweep is expanded from it`);
   }

@@ -7,9 +7,9 @@ import { BUNDLED_CATALOG, BUNDLED_MODEL_NAMES, type BundledModelName } from '../
 import type { Problem } from '../errors.js';
 import type { Registry } from '../registry.js';
 import { readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { PluginClass, StageName } from '../types.js';
-import { problemAt, type LoadedConfig } from './located.js';
+import { problemAt, resolveIn, type LoadedConfig } from './located.js';
 import { choices } from './messages.js';
 import { formatPath, type ConfigPath } from './path.js';
 import { methodOf } from '../train/methods.js';
@@ -149,7 +149,7 @@ export const CHECKS: ConfigCheck[] = [
     description: 'model.path is an existing directory, and model.max_seq_length fits its max_position_embeddings',
     check(cfg, ctx) {
       if (typeof cfg.model.path !== 'string') return [];
-      const dir = isAbsolute(cfg.model.path) ? cfg.model.path : resolve(ctx.loaded.baseDir ?? dirname(ctx.loaded.file), cfg.model.path);
+      const dir = resolveIn(ctx.loaded, cfg.model.path);
       let isDir = false;
       try {
         isDir = statSync(dir).isDirectory();
@@ -187,8 +187,7 @@ export const CHECKS: ConfigCheck[] = [
         const cls = entry ? ctx.registry.get(stage, entry.type) : undefined;
         if (!entry || !cls?.check) return [];
         const { type: _t, ...options } = entry as Record<string, unknown>;
-        const base = ctx.loaded.baseDir ?? dirname(ctx.loaded.file);
-        return cls.check(options, { resolvePath: (x) => (isAbsolute(x) ? x : resolve(base, x)) }).map((p) => {
+        return cls.check(options, { resolvePath: (x) => resolveIn(ctx.loaded, x) }).map((p) => {
           const full = [...path, ...p.path];
           // Locate at the option when it is written, else at the section.
           const o = ctx.loaded.locate(full);

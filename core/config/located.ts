@@ -2,7 +2,7 @@
  * Where every config value came from. A LoadedConfig is plain data plus an origin per dotted path:
  * the file (main file, an extended file, or `--set`), line and column where it was defined.
  */
-import { isAbsolute, relative } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Problem } from '../errors.js';
 import { formatPath, pathKey, type ConfigPath } from './path.js';
 
@@ -78,6 +78,16 @@ export function makeLoaded(file: string, data: Record<string, unknown>, origins:
     locateKey: (path) => find(origins.keys, path),
   };
   return loaded;
+}
+
+/** The directory relative paths of `loaded` resolve against (the run and validation alike). */
+export function baseDirOf(loaded: LoadedConfig): string {
+  return loaded.baseDir ?? dirname(loaded.file);
+}
+
+/** A path of `loaded` resolved against its base directory. */
+export function resolveIn(loaded: LoadedConfig, p: string): string {
+  return isAbsolute(p) ? p : resolve(baseDirOf(loaded), p);
 }
 
 /** The text as written (`${env:…}` uninterpolated) of the scalar at exactly `path`, if it was interpolated. */

@@ -4,6 +4,7 @@
  */
 import { stringify } from 'yaml';
 import { TOP_LEVEL_KEYS } from './envelope.js';
+import { templateAt, type LoadedConfig } from './located.js';
 
 const SECRET_WORDS = new Set(['token', 'secret', 'password', 'apikey']);
 
@@ -48,6 +49,11 @@ export function redactSecrets(obj: object, written?: (path: Array<string | numbe
     return v;
   };
   return walk(obj, []) as Record<string, unknown>;
+}
+
+/** redactSecrets of a config loaded as `loaded`, secrets given as `${env:…}` kept as written. */
+export function redactConfig(config: object, loaded: LoadedConfig): Record<string, unknown> {
+  return redactSecrets(config, (p) => templateAt(loaded, p));
 }
 
 /** Does text as written (`…${env:NAME}…`) read a variable whose name looks like a secret (…_TOKEN, …API_KEY…)? */

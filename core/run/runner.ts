@@ -12,9 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { createRunScope } from '../container.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { ExperimentConfig, StageConfig } from '../config/types.js';
-import { templateAt } from '../config/located.js';
-import { redactArgv } from '../config/output.js';
-import { redactSecrets, toYaml } from '../config/validate.js';
+import { baseDirOf, resolveIn } from '../config/located.js';
+import { redactArgv, redactConfig } from '../config/output.js';
+import { toYaml } from '../config/validate.js';
 import { UserError } from '../errors.js';
 import { appendJsonl, removeTemporaries, writeFileAtomic, writeJsonAtomic } from '../fsutil.js';
 import { makeLogger, makeProgress, type LogOptions } from '../log.js';
@@ -54,8 +54,6 @@ export interface RunRequest {
   signal: AbortSignal;
   /** Continue an interrupted run in `runDir` (ftrun resume): training restarts from its last checkpoint. */
   resume?: boolean;
-  /** Directory relative config paths resolve against (default: the config file's). */
-  baseDir?: string;
   /** The experiment file to record in env.json (default: the loaded file; resume passes the original). */
   configFile?: string;
 }
@@ -88,12 +86,12 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
     // The experiment file as the user named it (kept across resumes, which load resolved.yaml) and
     // the directory its relative paths resolve against.
     config_file: req.configFile ?? loaded.file,
-    base_dir: req.baseDir ?? resolve(loaded.file, '..'),
+    base_dir: baseDirOf(loaded),
     argv: redactArgv(req.argv),
     timings,
     encoders: {} as Record<string, unknown>,
   };
-  const baseDir = req.baseDir ?? resolve(loaded.file, '..');
+  const baseDir = baseDirOf(loaded);
   const ctx: RunContext = {
     configFile: loaded.file,
     baseDir,
@@ -106,7 +104,7 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
     write: req.log.write ?? ((s) => void process.stderr.write(s)),
     quiet: req.log.quiet,
     signal: req.signal,
-    resolvePath: (p) => (isAbsolute(p) ? p : resolve(baseDir, p)),
+    resolvePath: (p) => resolveIn(loaded, p),
   };
   const summary: RunSummary = {
     name: config.name,
@@ -120,7 +118,7 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
 
   // Plugin module paths are made absolute so that `ftrun resume` can load them from resolved.yaml.
   const recorded = { ...config, plugins: config.plugins.map((p, i) => pluginPath(loaded, p, i)) };
-  writeFileAtomic(join(runDir, 'resolved.yaml'), toYaml(redactSecrets(recorded, (p) => templateAt(loaded, p))));
+  writeFileAtomic(join(runDir, 'resolved.yaml'), toYaml(redactConfig(recorded, loaded)));
   if (req.resume) {
     env.resumed_at = started.toISOString();
     // Leftovers of the interrupted attempt: half-written files and model directories.
@@ -171,7 +169,7 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
   let failure: unknown;
   try {
     for (const entry of config.sinks) sinks.push(make<SinkPlugin>('sink', entry));
-    for (const s of sinks) await s.logConfig?.(redactSecrets(config, (p) => templateAt(loaded, p)) as Record<string, unknown>);
+    for (const s of sinks) await s.logConfig?.(redactConfig(config, loaded));
     await emit(req.resume ? 'run_resume' : 'run_start', { run_id: runId, name: config.name });
 
     // The backend first: its option checks (e.g. an execution provider not installed) fail before any data loads.

@@ -3,8 +3,7 @@
  * `{ input, expected }` records, and a corpus of documents from a JSON array or JSONL file —
  * or, without a corpus, the sorted set of expected labels (classification as retrieval).
  */
-import { statSync } from 'node:fs';
-import { readTextSafely } from '../../core/fsutil.js';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import { didYouMean, UserError } from '../../core/errors.js';
@@ -36,12 +35,23 @@ interface Located {
 
 const MAX_LISTED = 5;
 
-/** The first record of a JSONL file, or the first element of a JSON array, when it is an object (else undefined). */
+/** What validation reads of a data file to see its first record: the head of a JSONL file, or a JSON array that size. */
+const HEAD_BYTES = 2 ** 20;
+
+/**
+ * The first record of a JSONL file, or the first element of a JSON array, when it is an object
+ * (else undefined). Reads at most HEAD_BYTES: `run` reads the whole file.
+ */
 function firstRecord(file: string): { line: number; value: Record<string, unknown> } | undefined {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  let fd: number | undefined;
   try {
-    const text = readTextSafely(file, 256 * 2 ** 20);
-    const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+    fd = openSync(file, 'r');
+    const buf = Buffer.alloc(HEAD_BYTES);
+    const n = readSync(fd, buf, 0, HEAD_BYTES, 0);
+    const text = buf.subarray(0, n).toString('utf8').replace(/^\uFEFF/, '');
     if (text.trimStart().startsWith('[')) {
+      if (n === HEAD_BYTES) return undefined; // a larger JSON array: checked when run reads it
       const all = JSON.parse(text) as unknown;
       return Array.isArray(all) && isObject(all[0]) ? { line: 1, value: all[0] } : undefined;
     }
@@ -50,7 +60,9 @@ function firstRecord(file: string): { line: number; value: Record<string, unknow
     const v = i >= 0 ? (JSON.parse(lines[i]!) as unknown) : undefined;
     return isObject(v) ? { line: i + 1, value: v } : undefined;
   } catch {
-    return undefined; // unreadable or not JSON: run reports it with its line
+    return undefined; // unreadable, truncated or not JSON: run reports it with its line
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

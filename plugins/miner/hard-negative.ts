@@ -72,15 +72,8 @@ export default class HardNegativeMiner implements MinerPlugin {
     @inject(TOKENS.options) private readonly options: HardNegativeOptions,
     @inject(TOKENS.context) private readonly ctx: RunContext,
   ) {
-    if (options.range_max <= options.range_min) {
-      throw UserError.config([
-        {
-          file: ctx.configFile,
-          path: 'miner.range_max',
-          message: `must be greater than range_min (${options.range_min}), got ${options.range_max}: the window [range_min, range_max) would be empty`,
-        },
-      ]);
-    }
+    const [problem] = HardNegativeMiner.check(options as unknown as Record<string, unknown>);
+    if (problem) throw UserError.config([{ file: ctx.configFile, path: 'miner.range_max', message: problem.message }]);
   }
 
   async mine(train: Query[], corpus: Doc[], encoder?: Encoder): Promise<Examples> {

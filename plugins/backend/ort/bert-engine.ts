@@ -53,8 +53,6 @@ export class OrtBertEngine {
   readonly graphOptions: TrainGraphOptions;
   private readonly feeds: Record<string, Tensor> = {};
   private readonly shapes: Map<string, number[]>;
-  /** Reused output buffers (grown to the largest batch seen): ONNX Runtime writes into them. */
-  private readonly pool = new Map<string, Float32Array>();
 
   private constructor(
     readonly layout: ModelLayout,
@@ -149,26 +147,12 @@ export class OrtBertEngine {
     return out;
   }
 
-  /** A pooled output tensor `key` of `dims` (its buffer is reused by the next call with the same key). */
-  private output(key: string, dims: number[]): Tensor {
-    const size = dims.reduce((a, b) => a * b, 1);
-    let buf = this.pool.get(key);
-    if (!buf || buf.length < size) {
-      buf = new Float32Array(Math.max(size, Math.ceil((buf?.length ?? 0) * 1.25)));
-      this.pool.set(key, buf);
-    }
-    return new ort.Tensor('float32', buf.subarray(0, size), dims);
-  }
-
   /**
-   * Training forward: last hidden state and the activations backward() needs, written into the
-   * buffers of `slot` (one slot per forward whose backward is still to come).
+   * Training forward: last hidden state and the activations backward() needs. (onnxruntime-node
+   * returns every output in a buffer of its own, preallocated fetches or not: nothing to reuse.)
    */
-  async forwardTrain(batch: TokenBatch, masks?: Map<string, Float32Array>, slot = 0): Promise<ForwardResult> {
-    const dim = (d: number | string): number => (d === 'B' ? batch.B : d === 'S' ? batch.S : d === 'N' ? batch.B * batch.S : (d as number));
-    const fetches: Record<string, Tensor> = { last_hidden_state: this.output(`${slot}/last_hidden_state`, [batch.B, batch.S, this.cfg.hiddenSize]) };
-    for (const v of savedValues(this.cfg)) fetches[v.name] = this.output(`${slot}/${v.name}`, v.shape.map(dim));
-    const out = await this.sessions.train.run({ ...this.inputFeeds(batch), ...this.maskFeeds(batch, masks) }, fetches);
+  async forwardTrain(batch: TokenBatch, masks?: Map<string, Float32Array>): Promise<ForwardResult> {
+    const out = await this.sessions.train.run({ ...this.inputFeeds(batch), ...this.maskFeeds(batch, masks) });
     const saved: Record<string, Tensor> = {};
     for (const v of savedValues(this.cfg)) saved[v.name] = out[v.name]!;
     return { batch, hidden: out.last_hidden_state!.data as Float32Array, saved, masks };
@@ -183,10 +167,9 @@ export class OrtBertEngine {
   /**
    * Gradients of the encoder weights given ∂loss/∂last_hidden_state of a training forward:
    * `grad.<name>` for every weight but the embedding tables, and d_embeddings [B·S, H], in the
-   * pooled buffers named by `into` (valid until the next call with the same `into`), and Σ g² over
-   * those weight gradients.
+   * and Σ g² over those weight gradients; each in an array of its own.
    */
-  async backward(f: ForwardResult, dHidden: Float32Array, into = 'grad'): Promise<{ grads: Map<string, Float32Array>; dEmbeddings: Float32Array; sumSquares: number }> {
+  async backward(f: ForwardResult, dHidden: Float32Array): Promise<{ grads: Map<string, Float32Array>; dEmbeddings: Float32Array; sumSquares: number }> {
     const b = f.batch;
     const feeds: Record<string, Tensor> = {
       attention_mask: new ort.Tensor('float32', b.mask, [b.B, b.S]),
@@ -196,9 +179,7 @@ export class OrtBertEngine {
     };
     for (const name of this.sessions.backward.inputNames) if (!feeds[name] && this.feeds[name]) feeds[name] = this.feeds[name]!;
     const names = gradientNames(this.cfg);
-    const fetches: Record<string, Tensor> = { d_embeddings: this.output('d_embeddings', [b.B * b.S, this.cfg.hiddenSize]), grad_sumsq: this.output('grad_sumsq', [names.length]) };
-    for (const n of names) fetches[`grad.${n}`] = this.output(`${into}/${n}`, this.shapes.get(n)!);
-    const out = await this.sessions.backward.run(feeds, fetches);
+    const out = await this.sessions.backward.run(feeds);
     const grads = new Map<string, Float32Array>();
     for (const n of names) grads.set(n, out[`grad.${n}`]!.data as Float32Array);
     let sumSquares = 0;

@@ -250,7 +250,7 @@ export class OrtTrainStep {
       for (let c = 0; c < texts.length; c++) {
         const batch = engine.tokenize(texts[c]![0], texts[c]![1]);
         const masks = dropout ? dropoutMasks(cfg, batch.B, batch.S, (seed + 0x9e3779b9 * c) >>> 0, clsLast) : undefined;
-        fw.push(await engine.forwardTrain(batch, masks, c));
+        fw.push(await engine.forwardTrain(batch, masks));
       }
       let t1 = performance.now();
       t.forward += (t1 - t0) / 1000;
@@ -261,7 +261,7 @@ export class OrtTrainStep {
       for (let c = 0; c < fw.length; c++) {
         const f = fw[c]!;
         const first = grads.size === 0;
-        const r = await engine.backward(f, dHidden[c]!, first ? 'grad' : 'scratch');
+        const r = await engine.backward(f, dHidden[c]!);
         backwards.push(r.sumSquares);
         for (const [name, g] of r.grads) {
           if (first) grads.set(name, g);
