@@ -229,22 +229,23 @@ export function firstInvalidUtf8(b: Uint8Array): number {
  * with `as: 'dir'` — the path itself being an existing file.
  */
 export function creatableProblem(path: string, as: 'file' | 'dir'): string | undefined {
-  let p = path;
-  for (let first = true; ; first = false) {
-    let st;
+  const stat = (p: string) => {
     try {
-      st = statSync(p);
+      return statSync(p); // ENOENT, or ENOTDIR below a file: not there
     } catch {
-      const up = dirname(p);
-      if (up === p) return undefined;
-      p = up;
-      continue;
-    }
-    if (first) {
-      if (as === 'dir' && !st.isDirectory()) return `${path} exists and is not a directory`;
-      if (as === 'file' && st.isDirectory()) return `${path} is a directory`;
       return undefined;
     }
-    return st.isDirectory() ? undefined : `${p} is a file, so ${path} cannot be created below it`;
+  };
+  const own = stat(path);
+  if (own) {
+    if (as === 'dir' && !own.isDirectory()) return `${path} exists and is not a directory`;
+    if (as === 'file' && own.isDirectory()) return `${path} is a directory`;
+    return undefined;
+  }
+  // The nearest existing ancestor decides whether `path` can be created.
+  for (let p = dirname(path); ; p = dirname(p)) {
+    const st = stat(p);
+    if (st) return st.isDirectory() ? undefined : `${p} is a file, so ${path} cannot be created below it`;
+    if (dirname(p) === p) return undefined;
   }
 }
