@@ -260,6 +260,20 @@ export interface RunContext {
 /** What a plugin's check() may use: paths resolved as the run will resolve them. */
 export interface CheckContext {
   resolvePath(p: string): string;
+  /**
+   * The fields of the dataset's first query record, as splitters see them in `Query.fields`
+   * (from the dataset plugin's static `sampleRecord`); undefined when the dataset cannot say
+   * without loading everything.
+   */
+  sampleRecord(): RecordSample | undefined;
+}
+
+/** What a dataset can tell about its query records without loading them all. */
+export interface RecordSample {
+  /** Field names of the first query record. */
+  fields: string[];
+  /** Where that record is, for messages (e.g. `data/train.jsonl line 1`). */
+  where: string;
 }
 
 /** A problem a plugin finds in its own (schema-valid) options: `path` is relative to its section. */
@@ -291,6 +305,12 @@ export interface PluginClass<I = unknown> {
    * before a run loads anything.
    */
   check?(options: Record<string, unknown>, context: CheckContext): OptionProblem[];
+  /**
+   * Datasets: the fields of the first query record, read cheaply (the head of a file, or the
+   * generator's record layout), so that `validate` can check options of other stages that name
+   * a record field (e.g. the `field` splitter).
+   */
+  sampleRecord?(options: Record<string, unknown>, context: Pick<CheckContext, 'resolvePath'>): RecordSample | undefined;
   new (...args: any[]): I;
 }
 

@@ -8,7 +8,7 @@ import type { Problem } from '../errors.js';
 import type { Registry } from '../registry.js';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PluginClass, StageName } from '../types.js';
+import type { PluginClass, RecordSample, StageName } from '../types.js';
 import { problemAt, resolveIn, type LoadedConfig } from './located.js';
 import { choices } from './messages.js';
 import { formatPath, type ConfigPath } from './path.js';
@@ -183,11 +183,23 @@ export const CHECKS: ConfigCheck[] = [
         ['store', ['store'], cfg.store],
         ...cfg.sinks.map((s, i): [StageName, ConfigPath, { type: string }] => ['sink', ['sinks', i], s]),
       ];
+      const resolvePath = (x: string) => resolveIn(ctx.loaded, x);
+      const optionsOf = (entry: { type: string }) => {
+        const { type: _t, ...options } = entry as Record<string, unknown>;
+        return options;
+      };
+      let sample: { value: RecordSample | undefined } | undefined;
+      const sampleRecord = () => {
+        if (!sample) {
+          const dataset = ctx.registry.get('dataset', cfg.dataset.type);
+          sample = { value: dataset?.sampleRecord?.(optionsOf(cfg.dataset), { resolvePath }) };
+        }
+        return sample.value;
+      };
       return sections.flatMap(([stage, path, entry]) => {
         const cls = entry ? ctx.registry.get(stage, entry.type) : undefined;
         if (!entry || !cls?.check) return [];
-        const { type: _t, ...options } = entry as Record<string, unknown>;
-        return cls.check(options, { resolvePath: (x) => resolveIn(ctx.loaded, x) }).map((p) => {
+        return cls.check(optionsOf(entry), { resolvePath, sampleRecord }).map((p) => {
           const full = [...path, ...p.path];
           // Locate at the option when it is written, else at the section.
           const o = ctx.loaded.locate(full);

@@ -25,6 +25,11 @@ export interface TransactionRecord {
   expense_category: string;
 }
 
+/** The fields of every TransactionRecord, in order (what a `field` splitter may name). */
+export const TRANSACTION_FIELDS = [
+  'merchant_name', 'merchant_category', 'department', 'location', 'amount', 'spend_program_name', 'trip_name', 'expense_category',
+] as const satisfies ReadonlyArray<keyof TransactionRecord>;
+
 export type Part = 'train' | 'eval';
 
 export interface GenerateOptions {

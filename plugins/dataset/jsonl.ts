@@ -9,7 +9,7 @@ import { inject, injectable } from 'tsyringe';
 import { didYouMean, UserError } from '../../core/errors.js';
 import { asObject, displayPath, readRecords, requireField, typeName, type DataRecord } from '../../core/jsonl.js';
 import { TOKENS } from '../../core/tokens.js';
-import type { CheckContext, DatasetData, DatasetPlugin, Doc, JsonSchema, OptionProblem, Query, RunContext } from '../../core/types.js';
+import type { CheckContext, DatasetData, DatasetPlugin, Doc, JsonSchema, OptionProblem, Query, RecordSample, RunContext } from '../../core/types.js';
 
 export interface JsonlCorpusSpec {
   path: string;
@@ -138,6 +138,19 @@ export default class JsonlDataset implements DatasetPlugin {
       }
     }
     return out;
+  }
+
+  /** The fields of the first record of `queries` (validation checks the fields other stages name). */
+  static sampleRecord(options: Record<string, unknown>, ctx: Pick<CheckContext, 'resolvePath'>): RecordSample | undefined {
+    if (typeof options.queries !== 'string') return undefined;
+    const file = ctx.resolvePath(options.queries);
+    try {
+      if (!statSync(file).isFile()) return undefined;
+    } catch {
+      return undefined; // check() reports the missing file
+    }
+    const first = firstRecord(file);
+    return first ? { fields: Object.keys(first.value), where: `the first record of ${displayPath(file)} (line ${first.line})` } : undefined;
   }
 
   constructor(

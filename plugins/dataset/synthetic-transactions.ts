@@ -7,10 +7,10 @@
 import { inject, injectable } from 'tsyringe';
 import { UserError } from '../../core/errors.js';
 import { choices } from '../../core/config/messages.js';
-import { formatTransaction, generateTransactions, type TransactionRecord } from '../../core/synthetic/generate.js';
+import { formatTransaction, generateTransactions, TRANSACTION_FIELDS, type TransactionRecord } from '../../core/synthetic/generate.js';
 import { CATEGORY_NAMES, TAXONOMY, type CategorySpec } from '../../core/synthetic/taxonomy.js';
 import { TOKENS } from '../../core/tokens.js';
-import type { DatasetData, DatasetPlugin, JsonSchema, Query, RunContext } from '../../core/types.js';
+import type { DatasetData, DatasetPlugin, JsonSchema, Query, RecordSample, RunContext } from '../../core/types.js';
 
 export interface SyntheticTransactionsOptions {
   train: number;
@@ -54,6 +54,11 @@ export default class SyntheticTransactionsDataset implements DatasetPlugin {
       },
     },
   };
+
+  /** Every generated record has the same fields. */
+  static sampleRecord(): RecordSample {
+    return { fields: [...TRANSACTION_FIELDS], where: 'every synthetic-transactions record' };
+  }
 
   private readonly chosen: CategorySpec[];
 

@@ -6,7 +6,7 @@
 import { inject, injectable } from 'tsyringe';
 import { UserError } from '../../core/errors.js';
 import { TOKENS } from '../../core/tokens.js';
-import type { DatasetData, JsonSchema, Query, RunContext, SplitResult, SplitterPlugin } from '../../core/types.js';
+import type { CheckContext, DatasetData, JsonSchema, OptionProblem, Query, RunContext, SplitResult, SplitterPlugin } from '../../core/types.js';
 
 export interface FieldSplitterOptions {
   field: string;
@@ -32,6 +32,14 @@ export default class FieldSplitter implements SplitterPlugin {
       eval: { type: 'string', default: 'eval', description: 'Value that marks an evaluation query.' },
     },
   };
+
+  /** The field is in the dataset's first record (when the dataset can say without loading it). */
+  static check(options: Record<string, unknown>, ctx: CheckContext): OptionProblem[] {
+    const sample = ctx.sampleRecord();
+    const field = options.field;
+    if (!sample || typeof field !== 'string' || sample.fields.includes(field)) return [];
+    return [{ path: ['field'], message: `field "${field}" is not in the dataset's records (fields present in ${sample.where}: ${sample.fields.join(', ') || 'none'})` }];
+  }
 
   constructor(
     @inject(TOKENS.options) private readonly options: FieldSplitterOptions,

@@ -445,4 +445,16 @@ export const CASES: BrokenCase[] = [
     args: validate,
     stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:9:9 dataset.corpus.id: field "key" (the document id) is not in the first record of <shared>/data/transactions/categories.json (line 1; fields present: category, sample_transactions, departments)\n',
   },
+  {
+    name: 'field splitter naming a field the data does not have (validate reads the first record)',
+    files: { 'x.yaml': VALID.replace('store:', 'splitter:\n  type: field\n  field: part\nstore:') },
+    args: validate,
+    stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:11:10 splitter.field: field "part" is not in the dataset\'s records (fields present in the first record of <shared>/data/transactions/train_transactions.jsonl (line 1): input, expected)\n',
+  },
+  {
+    name: 'field splitter naming a field synthetic records do not have',
+    files: { 'x.yaml': 'name: broken\ndataset: { type: synthetic-transactions }\nsplitter: { type: field, field: split }\nmodel:\n  path: ' + TINY_BERT + '\nsinks: []\n' },
+    args: validate,
+    stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:3:33 splitter.field: field "split" is not in the dataset\'s records (fields present in every synthetic-transactions record: merchant_name, merchant_category, department, location, amount, spend_program_name, trip_name, expense_category)\n',
+  },
 ];
