@@ -16,6 +16,56 @@ import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { UserError } from './errors.js';
 
+/** Why a write failed, in words, for the errno codes a full, read-only or forbidden disk gives. */
+const WRITE_FAILURES: Record<string, string> = {
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'file too large for the file system',
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EIO: 'input/output error',
+};
+
+/**
+ * A file that could not be written, named: `could not write <path>: no space left on device`.
+ * (Node's own message for a failed write(2) names no path.) A failed run, not a user error.
+ */
+export class FileWriteError extends Error {
+  constructor(
+    readonly path: string,
+    readonly code: string,
+    cause: unknown,
+  ) {
+    super(`could not write ${path}: ${WRITE_FAILURES[code] ?? (cause instanceof Error ? cause.message : String(cause))}`, { cause });
+    this.name = 'FileWriteError';
+  }
+}
+
+/** `e` as a FileWriteError naming `path` when it is an errno error of a write (other errors unchanged). */
+export function writeFailure(path: string, e: unknown): unknown {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (e instanceof FileWriteError || e instanceof UserError || typeof code !== 'string' || !(code in WRITE_FAILURES)) return e;
+  return new FileWriteError(path, code, e);
+}
+
+/**
+ * For writers that assemble `path` (a directory) in a temporary place: a write failure inside it
+ * names `path`, not the temporary file that no longer exists.
+ */
+export function writeFailureOf(path: string, e: unknown): unknown {
+  return e instanceof FileWriteError ? new FileWriteError(path, e.code, e.cause) : writeFailure(path, e);
+}
+
+/** Run `write`, naming `path` in a write failure. */
+export function writingTo<T>(path: string, write: () => T): T {
+  try {
+    return write();
+  } catch (e) {
+    throw writeFailure(path, e);
+  }
+}
+
 /** Atomically replace `path` with `data` (parent directories are created). */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   writeChunksAtomic(path, [typeof data === 'string' ? Buffer.from(data, 'utf8') : data]);
@@ -27,7 +77,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
  */
 export function writeChunksAtomic(path: string, chunks: Iterable<Uint8Array>): void {
   const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
+  writingTo(path, () => mkdirSync(dir, { recursive: true }));
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   let fd: number | undefined;
   try {
@@ -44,7 +94,7 @@ export function writeChunksAtomic(path: string, chunks: Iterable<Uint8Array>): v
     } catch {
       /* already gone */
     }
-    throw e;
+    throw writeFailure(path, e);
   }
   syncDir(dir);
 }
@@ -56,9 +106,13 @@ export function writeJsonAtomic(path: string, value: unknown): void {
 
 /** Append `obj` as one JSON line (file and parent directories are created when missing). */
 export function appendJsonl(path: string, obj: unknown): void {
-  mkdirSync(dirname(path), { recursive: true });
   const line = JSON.stringify(obj);
   if (line === undefined) throw new Error(`appendJsonl: value for ${path} is not JSON-serialisable`);
+  writingTo(path, () => appendLine(path, line));
+}
+
+function appendLine(path: string, line: string): void {
+  mkdirSync(dirname(path), { recursive: true });
   const fd = openSync(path, 'a+', 0o644);
   try {
     const size = fstatSync(fd).size;
@@ -123,6 +177,26 @@ function syncDir(dir: string): void {
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/**
+ * Hold `bytes` of disk space in `path` (written, not sparse), so that a run that fills the disk
+ * can release it and still record how it ended (status, metrics, report). Replaces `path`.
+ */
+export function reserveSpace(path: string, bytes: number): void {
+  writingTo(path, () => {
+    const fd = openSync(path, 'w', 0o600);
+    let done = false;
+    try {
+      const block = Buffer.alloc(Math.min(bytes, 64 * 1024));
+      for (let n = 0; n < bytes; n += block.length) writeFully(fd, block.subarray(0, Math.min(block.length, bytes - n)));
+      fsyncSync(fd);
+      done = true;
+    } finally {
+      closeSync(fd);
+      if (!done) rmSync(path, { force: true });
+    }
+  });
 }
 
 /**

@@ -16,7 +16,7 @@ import { baseDirOf, resolveIn } from '../config/located.js';
 import { redactArgv, redactConfig } from '../config/output.js';
 import { toYaml } from '../config/validate.js';
 import { UserError } from '../errors.js';
-import { appendJsonl, removeTemporaries, writeFileAtomic, writeJsonAtomic } from '../fsutil.js';
+import { appendJsonl, removeTemporaries, reserveSpace, writeFileAtomic, writeJsonAtomic } from '../fsutil.js';
 import { makeLogger, makeProgress, type LogOptions } from '../log.js';
 import type { Registry } from '../registry.js';
 import type {
@@ -168,6 +168,7 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
 
   let failure: unknown;
   try {
+    reserveSpace(join(runDir, RESERVE), RESERVE_BYTES);
     for (const entry of config.sinks) sinks.push(make<SinkPlugin>('sink', entry));
     for (const s of sinks) await s.logConfig?.(redactConfig(config, loaded));
     await emit(req.resume ? 'run_resume' : 'run_start', { run_id: runId, name: config.name });
@@ -254,6 +255,7 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
 
     if (method.trains) {
       ctx.logger.info(`training (${config.training.method}) on ${examples.items.length} examples…`);
+      let eventFailure: unknown; // a training event that could not be recorded fails the run once training returns
       if (adapter) baseEncoder ??= await load('base', config.model, baseWhere);
       const result = await stage('train', 'training', () =>
         train({
@@ -263,10 +265,13 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
           onEvent: (event) => {
             const { type, ...rest } = event;
             if (type === 'eval') ctx.logger.info(describeTrainingEval(rest, config.evaluate.primary));
-            void emit(type === 'eval' ? 'train_eval' : String(type ?? 'train'), rest);
+            emit(type === 'eval' ? 'train_eval' : String(type ?? 'train'), rest).catch((e: unknown) => {
+              eventFailure ??= e;
+            });
           },
         }),
       );
+      if (eventFailure) throw eventFailure;
       if (baseEncoder) await release(baseEncoder);
       summary.training = trainingSummary(result);
       env.training = { ...result.info, ...summary.training };
@@ -290,6 +295,18 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
 
   for (const enc of encoders) await enc.dispose().catch(() => undefined);
   await store?.close().catch(() => undefined);
+  // The space held back at the start, and what a failed write left, make room for the record of how the run ended.
+  rmSync(join(runDir, RESERVE), { force: true });
+  if (failure) for (const dir of [runDir, join(runDir, 'checkpoints')]) removeTemporaries(dir);
+  /** Each record of the end is attempted even when another could not be written (a full disk). */
+  const finishing: unknown[] = [];
+  const attempt = async (fn: () => unknown) => {
+    try {
+      await fn();
+    } catch (e) {
+      finishing.push(e);
+    }
+  };
   env.status = summary.status;
   env.finished_at = new Date().toISOString();
   if (failure && summary.status === 'failed') {
@@ -298,8 +315,8 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
       code: failure instanceof UserError ? failure.code : undefined,
     };
   }
-  writeMetrics();
-  await emit('run_end', { status: summary.status }).catch(() => undefined);
+  await attempt(writeMetrics);
+  await attempt(() => emit('run_end', { status: summary.status }));
   for (const s of sinks) {
     try {
       await s.close?.(summary);
@@ -310,15 +327,26 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
         summary.status = 'failed';
         env.status = 'failed';
         env.error = { message: e instanceof Error ? e.message : String(e), code: e instanceof UserError ? e.code : undefined };
-        writeMetrics();
+        await attempt(writeMetrics);
       }
     }
   }
-  writeJsonAtomic(join(runDir, 'env.json'), env);
+  await attempt(() => writeJsonAtomic(join(runDir, 'env.json'), env));
   scope.dispose();
+  for (const e of new Set(finishing.map((e) => (e instanceof Error ? e.message : String(e))))) {
+    ctx.logger.warn(`the end of the run could not be fully recorded: ${e}`);
+  }
   if (failure && !(failure instanceof Interrupted)) throw failure;
+  if (finishing.length > 0) throw finishing[0];
   return summary;
 }
+
+/**
+ * Disk space a run holds back from its start (see reserveSpace) and releases at its end, so that
+ * a run that fills the disk still writes its status, metrics and report.
+ */
+const RESERVE = '.ftrun-reserve';
+const RESERVE_BYTES = 256 * 1024;
 
 /** A plugin module path as loadCustomPlugins resolves it: against the file that lists it (cwd for --set). */
 function pluginPath(loaded: LoadedConfig, p: string, i: number): string {

@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } 
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { UserError } from '../errors.js';
-import { writeJsonAtomic } from '../fsutil.js';
+import { writeFailureOf, writeJsonAtomic, writingTo } from '../fsutil.js';
 import { readSafetensors, writeSafetensors, type TensorToWrite } from '../safetensors.js';
 import type { AdamWState } from './optim.js';
 
@@ -75,10 +75,9 @@ export function checkpointPath(checkpointDir: string, step: number): string {
 
 /** Write a complete checkpoint atomically; returns its directory. */
 export function writeCheckpoint(checkpointDir: string, data: CheckpointData): string {
-  mkdirSync(checkpointDir, { recursive: true });
   const final = checkpointPath(checkpointDir, data.state.global_step);
   const tmp = join(checkpointDir, `.step-${data.state.global_step}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`);
-  mkdirSync(tmp);
+  writingTo(final, () => mkdirSync(tmp, { recursive: true }));
   try {
     writeSafetensors(join(tmp, 'model.safetensors'), data.weights, { format: 'pt' });
     const moments = new Map<string, TensorToWrite>();
@@ -95,7 +94,7 @@ export function writeCheckpoint(checkpointDir: string, data: CheckpointData): st
     renameSync(tmp, final);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
-    throw e;
+    throw writeFailureOf(final, e);
   }
   return final;
 }

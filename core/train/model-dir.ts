@@ -12,7 +12,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { writeJsonAtomic } from '../fsutil.js';
+import { writeFailureOf, writeJsonAtomic, writingTo } from '../fsutil.js';
 import { loadModelLayout, type ModelLayout } from '../model/layout.js';
 import { writeSafetensors, type TensorToWrite } from '../safetensors.js';
 
@@ -26,7 +26,7 @@ function copy(src: string, dest: string): void {
   if (statSync(src).isDirectory()) {
     mkdirSync(dest, { recursive: true });
     for (const name of readdirSync(src)) copy(join(src, name), join(dest, name));
-  } else writeFileSync(dest, readFileSync(src));
+  } else writingTo(dest, () => writeFileSync(dest, readFileSync(src)));
 }
 
 function readJson(path: string): Json | undefined {
@@ -75,7 +75,7 @@ export function saveSentenceTransformer(weights: Map<string, TensorToWrite>, lay
   // leftovers of a save cut short (this or a killed process)
   const parent = dirname(outDir);
   if (existsSync(parent)) for (const n of readdirSync(parent)) if (n.startsWith(`${basename(outDir)}.tmp-`)) rmSync(join(parent, n), { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
+  writingTo(outDir, () => mkdirSync(tmp, { recursive: true }));
   try {
     for (const f of COPIED) if (existsSync(join(src, f))) copy(join(src, f), join(tmp, f));
     writeSafetensors(join(tmp, 'model.safetensors'), weights, { format: 'pt' });
@@ -113,7 +113,7 @@ export function saveSentenceTransformer(weights: Map<string, TensorToWrite>, lay
     renameSync(tmp, outDir);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
-    throw e;
+    throw writeFailureOf(outDir, e);
   }
 }
 

@@ -54,7 +54,9 @@ export default class ConsoleSink implements SinkPlugin {
     lines.push('', `primary: ${this.primaryLine(summary)}`);
     const t = summary.training;
     if (t) lines.push(`training: ${t.steps} steps, ${t.epochs} epochs in ${formatElapsed(t.seconds)} (${t.samples_per_second.toFixed(1)} samples/s)`);
-    lines.push(`run dir: ${displayPath(summary.runDir || this.ctx.runDir)}`);
+    const dir = displayPath(summary.runDir || this.ctx.runDir);
+    lines.push(`run dir: ${dir}`);
+    if (summary.status !== 'ok') lines.push(`continue it (once the cause is fixed): ftrun resume ${dir}`);
     lines.push(`elapsed: ${formatElapsed((this.now() - this.startedAt) / 1000)}`);
     this.write(lines.join('\n') + '\n');
   }
