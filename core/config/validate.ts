@@ -72,6 +72,11 @@ export function schemaPasses(loaded: LoadedConfig, registry: Registry): { config
     for (const [path, entry] of entries) {
       if (!isMap(entry)) continue; // absent, or already reported by the envelope
       const available = registry.types(stage);
+      // A section with a default plugin keeps that plugin when only options of it are written
+      // (`backend: { intra_op_threads: 1 }`, or --set backend.execution_providers=… alone).
+      const fallback = !section.list && isMap(section.default) ? section.default.type : undefined;
+      const fallbackCls = typeof fallback === 'string' ? registry.get(stage, fallback) : undefined;
+      if (entry.type === undefined && fallbackCls && Object.keys(entry).every((k) => k in ((fallbackCls.schema.properties ?? {}) as Record<string, unknown>))) entry.type = fallback;
       const type = entry.type;
       if (type === undefined) {
         problems.push(problemAt(loaded, path, `missing required option "type" (the ${stage} plugin). Available: ${available.join(', ') || '(none)'}.`));

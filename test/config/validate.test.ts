@@ -96,4 +96,14 @@ describe('validateConfig', () => {
     }
     expect(msg.split('\n')).toContain(`  ${VALID}/minimal.yaml splitter.type: unknown splitter plugin "none". Available: (none).`);
   });
+
+  it("keeps a section's default plugin when only options of that plugin are written", () => {
+    const loaded = loadConfig(`${VALID}/minimal.yaml`, { env: {}, sets: ['store={}', 'backend.threads=2'] });
+    const r = fakeRegistry().clone();
+    const cfg = validateConfig(loaded, r);
+    expect(cfg.store).toEqual({ type: 'memory' });
+    expect(cfg.backend).toEqual({ type: 'ort', threads: 2 });
+    // options the default plugin does not have: the type is missing, not guessed
+    expect(validationError(`${VALID}/minimal.yaml`, ['splitter.test=0.5']).message).toContain('--set splitter: missing required option "type" (the splitter plugin)');
+  });
 });
