@@ -75,7 +75,7 @@ export const CORE_SCHEMAS: Record<string, JsonSchema> = {
     additionalProperties: false,
     properties: {
       id: { type: 'string', minLength: 1, description: 'Hugging Face hub model id, e.g. BAAI/bge-small-en-v1.5.' },
-      path: { type: 'string', minLength: 1, description: 'A local model directory (Hugging Face layout), relative to the experiment file.' },
+      path: { type: 'string', minLength: 1, format: 'path', description: 'A local model directory (Hugging Face layout), relative to the file that writes it.' },
       bundled: {
         type: 'string',
         enum: [...BUNDLED_MODEL_NAMES],

@@ -5,7 +5,6 @@
  * clone the registry first, so one run's plugins never leak into another.
  */
 import { spawnSync } from 'node:child_process';
-import { Ajv } from 'ajv';
 import { existsSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,6 +12,7 @@ import { UserError, type Problem } from '../errors.js';
 import type { Registry } from '../registry.js';
 import { STAGES, type PluginClass, type StageName } from '../types.js';
 import { displayPath, problemAt, type LoadedConfig } from './located.js';
+import { configAjv } from './ajv.js';
 
 const STATICS = ['type', 'description', 'schema', 'stage'] as const;
 
@@ -63,7 +63,7 @@ export async function loadCustomPlugins(loaded: LoadedConfig, registry: Registry
         continue;
       }
       try {
-        new Ajv({ allErrors: true, useDefaults: true, strict: true }).compile(cls.schema as object);
+        configAjv({ allErrors: true, useDefaults: true }).compile(cls.schema as object);
       } catch (e) {
         problems.push(problemAt(loaded, path, `plugin module "${ref}": export "${name}" has an invalid options schema: ${(e as Error).message}`));
         continue;

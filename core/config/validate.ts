@@ -6,12 +6,14 @@
  *     validator per plugin class).
  * Every problem is reported at once, located at file:line:col (or `--set`).
  */
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import { UserError, type Problem } from '../errors.js';
 import type { Registry } from '../registry.js';
 import { STAGES, type JsonSchema, type PluginClass } from '../types.js';
 import { runChecks } from './checks.js';
-import { envelopeSchema, STAGE_SECTIONS } from './envelope.js';
+import { CORE_SCHEMAS, envelopeSchema, STAGE_SECTIONS } from './envelope.js';
+import { anchorPaths } from './paths.js';
+import { configAjv } from './ajv.js';
 import { problemAt, sortProblems, type LoadedConfig } from './located.js';
 import { ajvProblems, choices, describeValue } from './messages.js';
 import type { ConfigPath } from './path.js';
@@ -21,7 +23,7 @@ import type { ExperimentConfig, TrainingMethod } from './types.js';
 
 export { redactSecrets, toYaml } from './output.js';
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true });
+const ajv = configAjv({ allErrors: true, useDefaults: true, verbose: true });
 let envelope: ValidateFunction | undefined;
 const pluginValidators = new WeakMap<PluginClass, ValidateFunction>();
 
@@ -97,6 +99,7 @@ export function schemaPasses(loaded: LoadedConfig, registry: Registry): { config
   }
   delete data.extends;
   trimTraining(data, loaded.data);
+  anchorPaths(data, loaded, registry, CORE_SCHEMAS.model!);
   return { config: data as unknown as ExperimentConfig, problems };
 }
 

@@ -75,19 +75,19 @@ export default class JsonlDataset implements DatasetPlugin {
     additionalProperties: false,
     required: ['queries'],
     properties: {
-      queries: { type: 'string', minLength: 1, description: 'JSONL file of training/test queries.' },
-      eval: { type: 'string', minLength: 1, description: 'JSONL file of evaluation queries (optional; otherwise the splitter decides).' },
+      queries: { type: 'string', minLength: 1, format: 'path', description: 'JSONL file of training/test queries (relative to the file that writes it).' },
+      eval: { type: 'string', minLength: 1, format: 'path', description: 'JSONL file of evaluation queries (optional; otherwise the splitter decides).' },
       corpus: {
         description:
           'Documents to retrieve: a path (JSON array of strings/objects, or JSONL), or {path, text, id}. `text` defaults to "text"; `id` defaults to the text. Without a corpus, the sorted expected labels are the corpus.',
         oneOf: [
-          { type: 'string', minLength: 1 },
+          { type: 'string', minLength: 1, format: 'path' },
           {
             type: 'object',
             additionalProperties: false,
             required: ['path'],
             properties: {
-              path: { type: 'string', minLength: 1, description: 'Corpus file.' },
+              path: { type: 'string', minLength: 1, format: 'path', description: 'Corpus file.' },
               text: { type: 'string', minLength: 1, description: 'Field holding the document text (default "text").' },
               id: { type: 'string', minLength: 1, description: 'Field holding the document id (default: the text).' },
             },

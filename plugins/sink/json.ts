@@ -27,7 +27,8 @@ export default class JsonSink implements SinkPlugin {
       path: {
         type: 'string',
         minLength: 1,
-        description: 'JSON Lines file to append to, relative to the experiment file. Default: summary.jsonl in the run directory.',
+        format: 'path',
+        description: 'JSON Lines file to append to, relative to the file that writes it. Default: summary.jsonl in the run directory.',
       },
     },
   };

@@ -50,7 +50,7 @@ export default class LanceDbStore implements StorePlugin {
     type: 'object',
     additionalProperties: false,
     properties: {
-      uri: { type: 'string', minLength: 1, description: 'Database directory (default: <run dir>/lancedb).' },
+      uri: { type: 'string', minLength: 1, format: 'path', description: 'Database directory (default: <run dir>/lancedb); relative to the file that writes it.' },
       metric: { type: 'string', enum: ['cosine'], default: 'cosine', description: 'Distance metric; cosine only.' },
     },
   };

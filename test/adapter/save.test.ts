@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Ajv } from 'ajv';
+import { configAjv } from '../../core/config/ajv.js';
 import { describe, expect, it } from 'vitest';
 import { AdapterEncoder, loadAdapterEncoder } from '../../core/adapter/encoder.js';
 import { initAdapter, mapVectors, type AdapterWeights } from '../../core/adapter/model.js';
@@ -88,7 +88,7 @@ describe('adapter save / load', () => {
 
 describe('adapter options schema', () => {
   it('is strict, documented, and fills its defaults', () => {
-    const check = new Ajv({ allErrors: true, useDefaults: true, strict: true }).compile({ type: 'object', properties: { adapter: ADAPTER_SCHEMA } });
+    const check = configAjv({ allErrors: true, useDefaults: true }).compile({ type: 'object', properties: { adapter: ADAPTER_SCHEMA } });
     const doc: { adapter?: unknown } = {};
     expect(check(doc)).toBe(true);
     expect(doc.adapter).toEqual({ kind: 'linear', hidden: 256, apply_to: 'query', learning_rate: 2e-3 });

@@ -54,6 +54,17 @@ describeShared('shipped configs', () => {
     ]);
     expect(plan.trials[3].config.model.pooling).toBe('mean');
   });
+
+  it("a user's sweep in a folder of their own extends a shipped config: the data paths stay the shipped file's", async () => {
+    delete process.env.FTRUN_DATA;
+    const dir = tempDir('ftrun-user-');
+    writeFileSync(join(dir, 'sweep.yaml'), `extends: ${join(ROOT, 'configs', 'use-lite-transactions.yaml')}\nname: mine\nsweep:\n  grid:\n    seed: [1, 2]\n`);
+    const v = await cli(['validate', join(dir, 'sweep.yaml')]);
+    expect(v.stderr).toBe(`${join(dir, 'sweep.yaml')}: valid (sweep of 2 trials)\n`);
+    expect(v.code).toBe(0);
+    const plan = JSON.parse((await cli(['plan', join(dir, 'sweep.yaml'), '--json'])).stdout);
+    expect(plan.trials[1].config.dataset.queries).toBe(join(TRANSACTIONS, 'train_transactions.jsonl'));
+  });
 });
 
 describeShared('custom plugins', () => {

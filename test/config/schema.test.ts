@@ -1,4 +1,4 @@
-import { Ajv } from 'ajv';
+import { configAjv } from '../../core/config/ajv.js';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config/load.js';
 import { buildJsonSchema } from '../../core/config/schema.js';
@@ -36,7 +36,7 @@ describe('buildJsonSchema', () => {
   });
 
   it('is a valid strict JSON Schema that accepts valid files and rejects wrong options', () => {
-    const ajv = new Ajv({ strict: true, allErrors: true });
+    const ajv = configAjv({ allErrors: true });
     const validate = ajv.compile(schema);
     const data = (f: string, ...sets: string[]) => loadConfig(`test/fixtures/config/${f}`, { env: {}, sets }).data;
     expect(validate(data('valid/full.yaml'))).toBe(true);

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Ajv } from 'ajv';
+import { configAjv } from '../../core/config/ajv.js';
 import { beforeAll, expect, it } from 'vitest';
 import { UserError } from '../../core/errors.js';
 import { selectTfjsDevice } from '../../plugins/backend/tfjs/device.js';
@@ -60,7 +60,7 @@ async function train(over: Partial<TrainerRequest> & { loss?: LossPlugin } = {},
 
 it('the training schema is strict, documents every option and fills the documented defaults', () => {
   // as core/config/envelope.ts uses it: the `training` property of the experiment schema
-  const check = new Ajv({ allErrors: true, useDefaults: true, strict: true }).compile({ type: 'object', properties: { training: TRAINING_SCHEMA } });
+  const check = configAjv({ allErrors: true, useDefaults: true }).compile({ type: 'object', properties: { training: TRAINING_SCHEMA } });
   const validate = (training: Record<string, unknown>) => check({ training });
   const doc: { training?: Record<string, unknown> } = {};
   expect(check(doc)).toBe(true);

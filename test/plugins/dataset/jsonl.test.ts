@@ -1,7 +1,7 @@
 import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Ajv } from 'ajv';
+import { configAjv } from '../../../core/config/ajv.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../../core/errors.js';
 import JsonlDataset, { type JsonlDatasetOptions } from '../../../plugins/dataset/jsonl.js';
@@ -16,7 +16,7 @@ function write(name: string, lines: Array<string | object>): string {
 }
 /** Options as the config layer delivers them: validated, defaults filled. */
 function withDefaults(o: Record<string, unknown>): JsonlDatasetOptions {
-  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true });
+  const ajv = configAjv({ allErrors: true, useDefaults: true });
   const validate = ajv.compile(JsonlDataset.schema);
   const copy = structuredClone(o);
   if (!validate(copy)) throw new Error(JSON.stringify(validate.errors));

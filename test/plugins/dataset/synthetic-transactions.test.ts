@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv } from 'ajv';
+import { configAjv } from '../../../core/config/ajv.js';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../../core/errors.js';
 import { formatAmount, merchantNames, partitionMerchants } from '../../../core/synthetic/generate.js';
@@ -14,7 +14,7 @@ import { describeShared, TRANSACTIONS } from '../../helpers/shared.js';
 const ROW = /^\nName : [^\n]+\nCategory: [^\n]+\nDepartment: [^\n]+\nLocation: [^\n]+\nAmount: \d+\.\d{1,2}\nCard: [^\n]+\nTrip Name: [^\n]+\n$/;
 
 function withDefaults(o: Record<string, unknown>): SyntheticTransactionsOptions {
-  const validate = new Ajv({ allErrors: true, useDefaults: true, strict: true }).compile(SyntheticTransactionsDataset.schema);
+  const validate = configAjv({ allErrors: true, useDefaults: true }).compile(SyntheticTransactionsDataset.schema);
   const copy = structuredClone(o);
   if (!validate(copy)) throw new Error(JSON.stringify(validate.errors));
   return copy as unknown as SyntheticTransactionsOptions;
@@ -34,7 +34,7 @@ describeShared('the reference rows', () => {
 describe('dataset synthetic-transactions', () => {
   it('has a strict schema with defaults; category names are an enum', () => {
     expect(withDefaults({})).toEqual({ train: 400, eval: 100, noise: 0.15 });
-    const validate = new Ajv({ strict: true }).compile(SyntheticTransactionsDataset.schema);
+    const validate = configAjv().compile(SyntheticTransactionsDataset.schema);
     expect(validate({ categories: ['Airfare', 'Insurance'] })).toBe(true);
     expect(validate({ categories: ['Airfair', 'Insurance'] })).toBe(false);
     expect(validate({ noise: 1.5 })).toBe(false);

@@ -5,7 +5,7 @@
  */
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
-import Ajv from 'ajv';
+import { configAjv } from '../../../core/config/ajv.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ExampleShape, PluginClass } from '../../../core/types.js';
 import type { LossBatch, LossPlugin } from '../../../core/train/loss.js';
@@ -132,7 +132,7 @@ export function runLossSuite(s: LossSuite): void {
   });
 
   it('declares its schema with sentence-transformers defaults', () => {
-    const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true });
+    const ajv = configAjv({ allErrors: true, useDefaults: true });
     const validate = ajv.compile(s.plugin.schema);
     const opts: Options = {};
     expect(validate(opts)).toBe(true);

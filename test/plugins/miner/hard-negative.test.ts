@@ -1,4 +1,4 @@
-import { Ajv } from 'ajv';
+import { configAjv } from '../../../core/config/ajv.js';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../../core/errors.js';
 import type { Doc, EncodeOptions, Encoder, Query, TextKind } from '../../../core/types.js';
@@ -50,7 +50,7 @@ async function negatives(o: Partial<HardNegativeOptions>, scores = STEEP, releva
 
 describe('miner hard-negative', () => {
   it('has a strict schema with its defaults; margin may be null', () => {
-    const validate = new Ajv({ allErrors: true, useDefaults: true, strict: true }).compile(HardNegativeMiner.schema);
+    const validate = configAjv({ allErrors: true, useDefaults: true }).compile(HardNegativeMiner.schema);
     const o: Record<string, unknown> = {};
     expect(validate(o)).toBe(true);
     expect(o).toEqual(DEFAULTS);

@@ -1,4 +1,4 @@
-import { Ajv } from 'ajv';
+import { configAjv } from '../../../core/config/ajv.js';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../../core/errors.js';
 import type { Doc, Query } from '../../../core/types.js';
@@ -14,7 +14,7 @@ const miner = (o: { negatives_per_anchor?: number; seed?: number } = {}, seed = 
 
 describe('miner random-negative', () => {
   it('has a strict schema with negatives_per_anchor defaulting to 1', () => {
-    const validate = new Ajv({ useDefaults: true, strict: true }).compile(RandomNegativeMiner.schema);
+    const validate = configAjv({ useDefaults: true }).compile(RandomNegativeMiner.schema);
     const o: Record<string, unknown> = {};
     expect(validate(o)).toBe(true);
     expect(o).toEqual({ negatives_per_anchor: 1 });

@@ -1,4 +1,4 @@
-import { Ajv } from 'ajv';
+import { configAjv } from '../../../core/config/ajv.js';
 import { describe, expect, it } from 'vitest';
 import ConsoleSink, { formatElapsed } from '../../../plugins/sink/console.js';
 import JsonSink from '../../../plugins/sink/json.js';
@@ -27,7 +27,7 @@ function sink(options = { digits: 3 }) {
 
 describe('console sink', () => {
   it('sink schemas compile under strict ajv, fill defaults and reject unknown options', () => {
-    const ajv = new Ajv({ strict: true, useDefaults: true, allErrors: true });
+    const ajv = configAjv({ useDefaults: true, allErrors: true });
     const cases: Array<[{ schema: object }, object]> = [
       [ConsoleSink, { digits: 3 }],
       [JsonSink, {}],

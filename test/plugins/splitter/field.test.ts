@@ -1,4 +1,4 @@
-import { Ajv } from 'ajv';
+import { configAjv } from '../../../core/config/ajv.js';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../../core/errors.js';
 import type { Query } from '../../../core/types.js';
@@ -7,7 +7,7 @@ import { makeContext } from '../../helpers/context.js';
 
 function options(o: Record<string, unknown>): FieldSplitterOptions {
   const copy = { ...o };
-  const validate = new Ajv({ useDefaults: true, strict: true }).compile(FieldSplitter.schema);
+  const validate = configAjv({ useDefaults: true }).compile(FieldSplitter.schema);
   if (!validate(copy)) throw new Error(JSON.stringify(validate.errors));
   return copy as unknown as FieldSplitterOptions;
 }

@@ -1,4 +1,4 @@
-import { Ajv } from 'ajv';
+import { configAjv } from '../../../core/config/ajv.js';
 import { describe, expect, it } from 'vitest';
 import type { DatasetData, Query } from '../../../core/types.js';
 import JsonlDataset from '../../../plugins/dataset/jsonl.js';
@@ -8,7 +8,7 @@ import { describeShared, TRANSACTIONS } from '../../helpers/shared.js';
 
 function options(o: Partial<RatioSplitterOptions> = {}): RatioSplitterOptions {
   const copy: Record<string, unknown> = { ...o };
-  const validate = new Ajv({ useDefaults: true, strict: true }).compile(RatioSplitter.schema);
+  const validate = configAjv({ useDefaults: true }).compile(RatioSplitter.schema);
   if (!validate(copy)) throw new Error(JSON.stringify(validate.errors));
   return copy as unknown as RatioSplitterOptions;
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from '@lancedb/lancedb';
-import { Ajv } from 'ajv';
+import { configAjv } from '../../../core/config/ajv.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../../core/errors.js';
 import { createRng } from '../../../core/rng.js';
@@ -18,7 +18,7 @@ function randomVectors(n: number, dim: number, seed: number): Float32Array[] {
 
 describe('store lancedb', () => {
   it('has a strict schema: cosine only, uri optional', () => {
-    const validate = new Ajv({ useDefaults: true, strict: true }).compile(LanceDbStore.schema);
+    const validate = configAjv({ useDefaults: true }).compile(LanceDbStore.schema);
     const o: Record<string, unknown> = {};
     expect(validate(o)).toBe(true);
     expect(o).toEqual({ metric: 'cosine' });
