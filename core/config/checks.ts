@@ -9,6 +9,7 @@ import type { Registry } from '../registry.js';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PluginClass, RecordSample, StageName } from '../types.js';
+import { MODEL_SOURCES } from './envelope.js';
 import { problemAt, resolveIn, type LoadedConfig } from './located.js';
 import { choices } from './messages.js';
 import { formatPath, type ConfigPath } from './path.js';
@@ -37,7 +38,7 @@ export const CHECKS: ConfigCheck[] = [
     name: 'model-source',
     description: 'model names exactly one of `id` (hub), `path` (directory) or `bundled`',
     check(cfg, ctx) {
-      const given = (['id', 'path', 'bundled'] as const).filter((k) => cfg.model[k] !== undefined);
+      const given = MODEL_SOURCES.filter((k) => cfg.model[k] !== undefined);
       if (given.length > 1) {
         return [ctx.problem(['model'], `give only one of "id" (a hub model id), "path" (a model directory) or "bundled"; found ${given.map((g) => `"${g}"`).join(' and ')}`)];
       }

@@ -12,6 +12,9 @@ import { METRIC_NAMES, type TrainingMethod } from './types.js';
 export const TRAINING_METHODS: readonly TrainingMethod[] = TRAINING_METHOD_NAMES;
 
 export const COMPARE_MODELS = ['base', 'finetuned'] as const;
+/** Where a model comes from: exactly one of these keys of `model` (validation, schema, merging, the runner). */
+export const MODEL_SOURCES = ['id', 'path', 'bundled'] as const;
+export type ModelSource = (typeof MODEL_SOURCES)[number];
 export const POOLING_MODES = ['cls', 'mean', 'max'] as const;
 
 /** Top-level keys in canonical order (also the order of a dumped config). */

@@ -13,6 +13,7 @@ import { displayPath, makeLoaded, OriginMap, type LoadedConfig, type Origin } fr
 import { formatPath, pathKey, type ConfigPath } from './path.js';
 import { applySets, parseSet } from './set.js';
 import { parseYamlTree, putKey, type Tree } from './yaml-tree.js';
+import { MODEL_SOURCES } from './envelope.js';
 
 export type { LoadedConfig, Origin } from './located.js';
 
@@ -27,24 +28,50 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** `v` without the null-valued keys of its mappings (at any depth; list items are kept). */
+function dropNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(dropNulls);
+  if (!isPlainObject(v)) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) if (x !== null) putKey(out, k, dropNulls(x));
+  return out;
+}
+
 /** Keys that say what a mapping is: a plugin's `type`, the training `method`. */
 const DISCRIMINATORS = ['type', 'method'];
 
 /**
+ * Whether mapping `v` says it is something else than `old`: another plugin `type`, another
+ * training `method`, or a model from another source (`path` over an inherited `id`).
+ */
+function switchesKind(old: Record<string, unknown>, v: Record<string, unknown>): boolean {
+  if (DISCRIMINATORS.some((d) => d in v && d in old && v[d] !== old[d])) return true;
+  const sources = (m: Record<string, unknown>) => MODEL_SOURCES.filter((k) => k in m);
+  const mine = sources(v);
+  return mine.length > 0 && sources(old).some((k) => !mine.includes(k));
+}
+
+/**
  * Deep-merge `over` into `base` (mutating base): mappings merge, anything else replaces — except
- * that a plugin entry naming another `type` (or a training section naming another `method`)
- * replaces the inherited entry whole, since the old options mean nothing to the new one.
+ * that a mapping that says it is something else (another plugin `type`, training `method` or
+ * model source) replaces the inherited one whole, since the old options mean nothing to the new
+ * one; and `key: null` removes an inherited key.
  */
 function mergeTree(base: Tree, over: Tree): void {
   const walk = (b: Record<string, unknown>, o: Record<string, unknown>, path: ConfigPath) => {
     for (const [k, v] of Object.entries(o)) {
       const p = [...path, k];
       const old = Object.prototype.hasOwnProperty.call(b, k) ? b[k] : undefined;
-      const otherPlugin = isPlainObject(old) && isPlainObject(v) && DISCRIMINATORS.some((d) => d in v && d in old && v[d] !== old[d]);
-      if (isPlainObject(old) && isPlainObject(v) && !otherPlugin) walk(old, v, p);
+      if (v === null) {
+        delete b[k];
+        base.origins.deleteTree(p);
+        over.origins.deleteTree(p);
+        continue;
+      }
+      if (isPlainObject(old) && isPlainObject(v) && !switchesKind(old, v)) walk(old, v, p);
       else {
         base.origins.deleteTree(p);
-        putKey(b, k, v);
+        putKey(b, k, dropNulls(v));
       }
     }
   };

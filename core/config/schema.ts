@@ -5,10 +5,14 @@
  */
 import type { Registry } from '../registry.js';
 import { STAGES, type JsonSchema, type StageName } from '../types.js';
-import { CORE_SCHEMAS, STAGE_SECTIONS, TOP_LEVEL_KEYS } from './envelope.js';
+import { CORE_SCHEMAS, MODEL_SOURCES, STAGE_SECTIONS, TOP_LEVEL_KEYS } from './envelope.js';
 import { pluginEntrySchema } from './validate.js';
 
-/** The schema of one entry of `stage`: `{ type: <plugin>, ...that plugin's options }`. */
+/**
+ * The schema of one entry of `stage`: `{ type: <plugin>, ...that plugin's options }`. `type` is not
+ * required: a file that extends another may change options of the inherited plugin, and a section
+ * with a default plugin keeps it when only its options are written.
+ */
 export function stageEntrySchema(registry: Registry, stage: StageName): JsonSchema {
   const entries = registry.entries(stage);
   const types = entries.map(([t]) => t);
@@ -20,7 +24,6 @@ export function stageEntrySchema(registry: Registry, stage: StageName): JsonSche
   const schema: JsonSchema = {
     type: 'object',
     description: STAGE_SECTIONS[stage].description,
-    required: ['type'],
     properties: { type: typeSchema },
   };
   if (entries.length) {
@@ -32,6 +35,13 @@ export function stageEntrySchema(registry: Registry, stage: StageName): JsonSche
   return schema;
 }
 
+/**
+ * The published JSON Schema of experiment files (for editors), built from the same sources as
+ * validation: the core sections, every registered plugin's options, one list of model sources. It
+ * accepts every file `ftrun validate` accepts, and the pieces such files extend (which may leave
+ * out anything: required sections and the model source are checked on the merged config by
+ * `ftrun validate`).
+ */
 export function buildJsonSchema(registry: Registry): JsonSchema {
   const properties: Record<string, JsonSchema> = {};
   const byKey = new Map(STAGES.map((s) => [STAGE_SECTIONS[s].key, s]));
@@ -47,9 +57,11 @@ export function buildJsonSchema(registry: Registry): JsonSchema {
     if (section.default !== undefined) s.default = section.default;
     properties[key] = s;
   }
+  const pairs = MODEL_SOURCES.flatMap((a, i) => MODEL_SOURCES.slice(i + 1).map((b) => [a, b]));
   properties.model = {
     ...CORE_SCHEMAS.model,
-    oneOf: ['id', 'path'].map((k) => ({ properties: { [k]: { type: 'string' } }, required: [k] })),
+    // at most one source; at least one once the files are merged (validation says so)
+    not: { anyOf: pairs.map((pair) => ({ type: 'object', properties: declared(pair), required: pair })) },
   };
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
@@ -57,7 +69,9 @@ export function buildJsonSchema(registry: Registry): JsonSchema {
     description: 'An ftrun experiment: dataset, model, training and evaluation, one plugin per stage.',
     type: 'object',
     additionalProperties: false,
-    required: ['name', 'dataset', 'model'],
     properties,
   };
 }
+
+/** `{ key: true }` for each key: what a `required` beside it refers to (ajv's strictRequired). */
+const declared = (keys: readonly string[]): Record<string, boolean> => Object.fromEntries(keys.map((k) => [k, true]));

@@ -5,6 +5,7 @@
  */
 import { parse } from 'yaml';
 import { UserError } from '../errors.js';
+import { MODEL_SOURCES } from './envelope.js';
 import { makeLoaded, originsOf, OriginMap, type LoadedConfig, type Origin } from './located.js';
 import { findReservedKey, parsePath, pathKey, reservedKeyMessage, setAtPath, type ConfigPath } from './path.js';
 
@@ -62,6 +63,26 @@ export function applyOverride(data: Record<string, unknown>, origins: OriginMap,
   const norm = setAtPath(data, ov.path, structuredClone(ov.value));
   if (typeof norm === 'string') return norm;
   origins.deleteTree(norm);
+  if (ov.value === null) {
+    // `--set key=null` (or a sweep value null) removes the key: its default applies.
+    const parent = norm.slice(0, -1).reduce<unknown>((node, k) => (node as Record<string | number, unknown>)[k], data) as Record<string | number, unknown>;
+    if (Array.isArray(parent)) parent.splice(norm[norm.length - 1] as number, 1);
+    else delete parent[norm[norm.length - 1]!];
+    return undefined;
+  }
+  // A model from another source replaces the old source (`--set model.path=…` over an inherited id).
+  const source = norm[1];
+  if (norm.length === 2 && norm[0] === 'model' && typeof source === 'string' && (MODEL_SOURCES as readonly string[]).includes(source)) {
+    const model = data.model as Record<string, unknown>;
+    for (const other of MODEL_SOURCES) {
+      if (other === source || !(other in model)) continue;
+      // `revision` is the hub id's: it goes with it.
+      for (const key of other === 'id' ? [other, 'revision'] : [other]) {
+        delete model[key];
+        origins.deleteTree(['model', key]);
+      }
+    }
+  }
   locateTree(origins, norm, ov.value, ov.origin, ov.keyOrigin ?? ov.origin);
   return undefined;
 }

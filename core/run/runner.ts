@@ -16,6 +16,7 @@ import { baseDirOf, resolveIn } from '../config/located.js';
 import { redactArgv, redactConfig } from '../config/output.js';
 import { toYaml } from '../config/validate.js';
 import { UserError } from '../errors.js';
+import { MODEL_SOURCES } from '../config/envelope.js';
 import { appendJsonl, removeTemporaries, reserveSpace, writeFileAtomic, writeJsonAtomic } from '../fsutil.js';
 import { makeLogger, makeProgress, type LogOptions } from '../log.js';
 import type { Registry } from '../registry.js';
@@ -193,7 +194,7 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
       (env.encoders as Record<string, unknown>)[model] = encoder.info;
       return encoder;
     };
-    const source = (['path', 'id', 'bundled'] as const).find((k) => config.model[k] !== undefined);
+    const source = MODEL_SOURCES.find((k) => config.model[k] !== undefined);
     const baseWhere = source ? `model.${source}` : 'model';
 
     // Miners such as hard-negative rank the corpus with the base model: load it once for both.

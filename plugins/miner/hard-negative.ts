@@ -16,7 +16,7 @@ import type { Doc, Encoder, Example, Examples, ExampleShape, JsonSchema, MinerPl
 export interface HardNegativeOptions {
   range_min: number;
   range_max: number;
-  margin: number | null;
+  margin: number;
   num_negatives: number;
   sampling: 'top' | 'random';
   seed?: number;
@@ -44,9 +44,11 @@ export default class HardNegativeMiner implements MinerPlugin {
         description: 'End of the rank window (exclusive): negatives come from ranks range_min … range_max − 1.',
       },
       margin: {
-        anyOf: [{ type: 'number', minimum: 0, exclusiveMaximum: 1 }, { type: 'null' }],
+        type: 'number',
+        minimum: 0,
+        exclusiveMaximum: 1,
         default: 0.05,
-        description: "False-negative guard: skip candidates scoring above positive_score × (1 − margin). null or 0 turns it off.",
+        description: 'False-negative guard: skip candidates scoring above positive_score × (1 − margin). 0 turns it off.',
       },
       num_negatives: { type: 'integer', minimum: 1, default: 1, description: 'Negatives (examples) per training query.' },
       sampling: {
@@ -81,7 +83,7 @@ export default class HardNegativeMiner implements MinerPlugin {
       throw new Error('miner hard-negative needs the base encoder to rank documents: mine(train, corpus, encoder) was called without one');
     }
     const { range_min, range_max, num_negatives, sampling } = this.options;
-    const margin = this.options.margin ?? 0;
+    const margin = this.options.margin;
     const index = new Map(corpus.map((d, i) => [d.id, i]));
     const rng = createRng(this.options.seed ?? this.ctx.seed);
 

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config/load.js';
 import { UserError } from '../../core/errors.js';
@@ -116,5 +119,38 @@ describe('syntax errors', () => {
   it('E_YAML for a duplicate key', () => {
     const e = failure(() => loadConfig(`${F}/invalid/duplicate-key.yaml`));
     expect(e.message).toBe(`${F}/invalid/duplicate-key.yaml:3:1 Map keys must be unique`);
+  });
+});
+
+describe('what a child file means', () => {
+  const dir = (files: Record<string, string>) => {
+    const d = mkdtempSync(join(tmpdir(), 'ftrun-load-'));
+    for (const [n, t] of Object.entries(files)) writeFileSync(join(d, n), t);
+    return d;
+  };
+
+  it('a model from another source replaces the inherited model section', () => {
+    const d = dir({
+      'base.yaml': 'model: { id: org/m, revision: v2, query_prompt: "q: " }\n',
+      'child.yaml': 'extends: base.yaml\nmodel: { path: ./mine, pooling: cls }\n',
+    });
+    expect(loadConfig(join(d, 'child.yaml'), { env: {} }).data.model).toEqual({ path: './mine', pooling: 'cls' });
+    // the same source merges key by key
+    writeFileSync(join(d, 'same.yaml'), 'extends: base.yaml\nmodel: { id: org/other }\n');
+    expect(loadConfig(join(d, 'same.yaml'), { env: {} }).data.model).toEqual({ id: 'org/other', revision: 'v2', query_prompt: 'q: ' });
+    // --set of another source drops the old one (and the hub revision that belonged to it)
+    expect(loadConfig(join(d, 'same.yaml'), { env: {}, sets: ['model.path=./m2'] }).data.model).toEqual({ path: './m2', query_prompt: 'q: ' });
+  });
+
+  it('key: null removes an inherited key (its default applies); --set key=null too', () => {
+    const d = dir({
+      'base.yaml': 'seed: 7\nmodel: { id: org/m, pooling: cls }\nsinks: [{ type: console }, { type: json }]\n',
+      'child.yaml': 'extends: base.yaml\nseed: null\nmodel: { pooling: null }\n',
+    });
+    const c = loadConfig(join(d, 'child.yaml'), { env: {} });
+    expect(c.data).toEqual({ model: { id: 'org/m' }, sinks: [{ type: 'console' }, { type: 'json' }] });
+    expect(c.locate(['seed']).file).toBe(join(d, 'child.yaml'));
+    const s = loadConfig(join(d, 'child.yaml'), { env: {}, sets: ['model.id=null', 'sinks[0]=null'] });
+    expect(s.data).toEqual({ model: {}, sinks: [{ type: 'json' }] });
   });
 });

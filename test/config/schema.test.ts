@@ -1,5 +1,9 @@
 import { configAjv } from '../../core/config/ajv.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers/shared.js';
 import { loadConfig } from '../../core/config/load.js';
 import { buildJsonSchema } from '../../core/config/schema.js';
 import { STAGES, type JsonSchema } from '../../core/types.js';
@@ -43,7 +47,44 @@ describe('buildJsonSchema', () => {
     expect(validate(data('valid/minimal.yaml', 'loss={type: batch-semi-hard-triplet, margin: 0.3}'))).toBe(true);
     expect(validate(data('valid/minimal.yaml', 'loss={type: batch-semi-hard-triplet, margn: 0.3}'))).toBe(false);
     expect(validate(data('valid/minimal.yaml', 'sinks=[{type: markdown, title: 3}]'))).toBe(false);
-    expect(validate(data('valid/minimal.yaml', 'model.id=org/m'))).toBe(false); // both id and path
+    expect(validate({ ...data('valid/minimal.yaml'), model: { id: 'org/m', path: './m' } })).toBe(false); // two sources
     expect(validate(data('valid/minimal.yaml', 'dataset.type=jsonll'))).toBe(false);
+  });
+});
+
+/**
+ * The published schema (docs/ftrun.schema.json, as an editor reads it) against the files as written,
+ * before extends are merged: every shipped config passes, and every valid test fixture passes the
+ * schema built the same way from the registry the fixtures are written for; broken files do not.
+ */
+describe('docs/ftrun.schema.json', () => {
+  const published = JSON.parse(readFileSync(join(ROOT, 'docs', 'ftrun.schema.json'), 'utf8')) as JsonSchema;
+  const validate = configAjv({ allErrors: true }).compile(published);
+  const validateFake = configAjv({ allErrors: true }).compile(schema);
+  const yamlFiles = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? yamlFiles(join(dir, e.name)) : e.name.endsWith('.yaml') ? [join(dir, e.name)] : []));
+  const raw = (text: string) => parse(text) as unknown;
+  const cases = [
+    ...yamlFiles(join(ROOT, 'configs')).map((f) => [relative(ROOT, f), f, validate] as const),
+    ...yamlFiles(join(ROOT, 'test', 'fixtures', 'config', 'valid')).map((f) => [relative(ROOT, f), f, validateFake] as const),
+  ];
+
+  it.each(cases)('accepts %s', (_name, file, check) => {
+    const ok = check(raw(readFileSync(file, 'utf8')));
+    expect(check.errors ?? [], file).toEqual([]);
+    expect(ok).toBe(true);
+  });
+
+  it('rejects what validation rejects: unknown keys and plugins, wrong types, two model sources', () => {
+    const base = 'name: x\ndataset: { type: jsonl, queries: q.jsonl }\nmodel: { path: ./m }\n';
+    expect(validate(raw(base))).toBe(true);
+    expect(validate(raw(base + 'epochs: 3\n'))).toBe(false);
+    expect(validate(raw(base + 'loss: { type: triplett }\n'))).toBe(false);
+    expect(validate(raw(base + 'loss: { type: triplet, margin: wide }\n'))).toBe(false);
+    expect(validate(raw(base + 'store: { type: lancedb, url: x }\n'))).toBe(false);
+    expect(validate(raw(base.replace('{ path: ./m }', '{ path: ./m, id: org/m }')))).toBe(false);
+    // the same, in a file that extends another: what it leaves out is inherited
+    expect(validate(raw('extends: base.yaml\nmodel: { pooling: cls }\nbackend: { intra_op_threads: 2 }\n'))).toBe(true);
+    expect(validate(raw('extends: base.yaml\nmodel: { pooling: avg }\n'))).toBe(false);
   });
 });

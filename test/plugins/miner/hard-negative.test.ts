@@ -54,7 +54,8 @@ describe('miner hard-negative', () => {
     const o: Record<string, unknown> = {};
     expect(validate(o)).toBe(true);
     expect(o).toEqual(DEFAULTS);
-    expect(validate({ margin: null })).toBe(true);
+    expect(validate({ margin: 0 })).toBe(true);
+    expect(validate({ margin: null })).toBe(false); // null in a file removes an inherited key; 0 turns the guard off
     expect(validate({ margin: 1 })).toBe(false);
     expect(validate({ sampling: 'hardest' })).toBe(false);
     expect(validate({ num_negatives: 0 })).toBe(false);
@@ -78,7 +79,7 @@ describe('miner hard-negative', () => {
 
   it('encodes queries as queries and the corpus as documents, ranking by cosine', async () => {
     const enc = new FakeEncoder({ 'query 1': STEEP, 'query 2': STEEP });
-    const ex = await setup({ margin: null }).miner.mine([q('1'), q('2'), q('1')], corpus, enc);
+    const ex = await setup({ margin: 0 }).miner.mine([q('1'), q('2'), q('1')], corpus, enc);
     expect(enc.calls).toEqual([
       { kind: 'query', texts: ['query 1', 'query 2'] },
       { kind: 'document', texts: corpus.map((d) => d.text) },
@@ -95,17 +96,17 @@ describe('miner hard-negative', () => {
   });
 
   it('takes negatives from the rank window over the non-relevant documents', async () => {
-    expect(await negatives({ margin: null, num_negatives: 5 })).toEqual(['B', 'C', 'D', 'E', 'F']);
-    expect(await negatives({ margin: null, range_min: 2, range_max: 4, num_negatives: 5 })).toEqual(['D', 'E']);
-    expect(await negatives({ margin: null, range_min: 1, range_max: 2, num_negatives: 5 })).toEqual(['C']);
+    expect(await negatives({ margin: 0, num_negatives: 5 })).toEqual(['B', 'C', 'D', 'E', 'F']);
+    expect(await negatives({ margin: 0, range_min: 2, range_max: 4, num_negatives: 5 })).toEqual(['D', 'E']);
+    expect(await negatives({ margin: 0, range_min: 1, range_max: 2, num_negatives: 5 })).toEqual(['C']);
     // relevant documents are never negatives and do not take a rank
-    expect(await negatives({ margin: null, num_negatives: 2 }, STEEP, ['A', 'B'])).toEqual(['C', 'D']);
+    expect(await negatives({ margin: 0, num_negatives: 2 }, STEEP, ['A', 'B'])).toEqual(['C', 'D']);
   });
 
   it('skips candidates within the relative margin of the positive score (false-negative guard)', async () => {
     expect(await negatives({})).toEqual(['C']); // B 0.99 > 1.0 × 0.95
     expect(await negatives({ margin: 0 })).toEqual(['B']);
-    expect(await negatives({ margin: null })).toEqual(['B']);
+    expect(await negatives({ margin: 0 })).toEqual(['B']);
     expect(await negatives({ margin: 0.25, num_negatives: 3 })).toEqual(['E', 'F']); // only ≤ 0.75
     // the positive is not the top document: candidates above it are skipped too
     expect(await negatives({ margin: 0.05, num_negatives: 2 }, [0.8, 0.99, 0.9, 0.7, 0.5, 0.1])).toEqual(['D', 'E']);
@@ -120,7 +121,7 @@ describe('miner hard-negative', () => {
     const train = Array.from({ length: 40 }, (_, i) => q(`${i}`));
     const enc = () => new FakeEncoder(Object.fromEntries(train.map((x) => [x.text, STEEP])));
     const run = async (seed: number, o: Partial<HardNegativeOptions> = {}) =>
-      (await setup({ sampling: 'random', margin: null, range_min: 1, range_max: 4, num_negatives: 2, ...o }, seed).miner.mine(train, corpus, enc())).items.map(
+      (await setup({ sampling: 'random', margin: 0, range_min: 1, range_max: 4, num_negatives: 2, ...o }, seed).miner.mine(train, corpus, enc())).items.map(
         (e) => e.negative!.slice(4),
       );
     const a = await run(1);
