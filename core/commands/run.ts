@@ -159,7 +159,7 @@ export async function runSweep(
     const started = existsSync(join(rec.runDir, 'env.json')) && existsSync(join(rec.runDir, 'resolved.yaml'));
     rec.status = 'running';
     mkdirSync(rec.runDir, { recursive: true });
-    if (!args.quiet) io.err(`trial ${t.index}/${trials.length - 1}: ${formatTrialOverrides(t.overrides)}\n`);
+    if (!args.quiet) io.err(`trial ${t.index}/${trials.length}: ${formatTrialOverrides(t.overrides)}\n`);
     try {
       if (args.parallel > 1 && !started) {
         await runWorker(args, t.index, rec.runDir, io);

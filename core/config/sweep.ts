@@ -11,7 +11,7 @@ import { formatPath, parsePath, type ConfigPath } from './path.js';
 import { withOverrides, type Override } from './set.js';
 
 export interface Trial {
-  /** 0-based trial number. */
+  /** Trial number, counted from 1 as in output (`trial 1/4`) and the directory `trials/1`. */
   index: number;
   /** Sweep path (as written) → the value of this trial. */
   overrides: Record<string, unknown>;
@@ -134,7 +134,7 @@ export function expandTrials(loaded: LoadedConfig): Trial[] {
         errors.push(p);
       }
     });
-    return { index, overrides, loaded: trialLoaded };
+    return { index: index + 1, overrides, loaded: trialLoaded };
   });
   if (errors.length) throw UserError.config(errors);
   return trials;

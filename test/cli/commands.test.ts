@@ -142,7 +142,7 @@ sweep:
     const values = board.trials.map((t: { value: number }) => t.value);
     expect(values[0]).toBeGreaterThanOrEqual(values[1]);
     expect(readFileSync(join(sweepDir, 'leaderboard.md'), 'utf8')).toContain('model.pooling');
-    for (const n of ['0', '1']) expect(existsSync(join(sweepDir, 'trials', n, 'metrics.json'))).toBe(true);
+    for (const n of ['1', '2']) expect(existsSync(join(sweepDir, 'trials', n, 'metrics.json'))).toBe(true);
   });
 
   it('runs the same trials in parallel worker processes with the same results', async () => {
@@ -159,8 +159,8 @@ sweep:
   });
 
   it('diffs two trials: the changed key and signed metric deltas', async () => {
-    const a = join(sweepDir, 'trials', '0');
-    const b = join(sweepDir, 'trials', '1');
+    const a = join(sweepDir, 'trials', '1');
+    const b = join(sweepDir, 'trials', '2');
     const r = await cli(['diff', a, b, '--json']);
     expect(r.code).toBe(0);
     const d = JSON.parse(r.stdout);

@@ -32,7 +32,7 @@ describeShared('a killed --parallel sweep', () => {
       await new Promise((r) => setTimeout(r, 25));
       const names = existsSync(join(runs, 'bge-base-transactions')) ? readdirSync(join(runs, 'bge-base-transactions')) : [];
       if (names[0]) sweepDir = join(runs, 'bge-base-transactions', names[0]);
-      if (sweepDir && checkpointed(join(sweepDir, 'trials', '0')) && checkpointed(join(sweepDir, 'trials', '1'))) break;
+      if (sweepDir && checkpointed(join(sweepDir, 'trials', '1')) && checkpointed(join(sweepDir, 'trials', '2'))) break;
     }
     parent.kill('SIGKILL');
     await exited;
@@ -45,9 +45,9 @@ describeShared('a killed --parallel sweep', () => {
     expect(r.code).toBe(0);
     const got = JSON.parse(r.stdout) as { trials: Array<{ index: number; status: string; models: unknown }> };
     expect(got.trials.map((t) => t.status)).toEqual(['ok', 'ok', 'ok']);
-    for (const t of want.trials) expect(got.trials[t.index]!.models, `trial ${t.index}`).toEqual(t.models);
+    for (const t of want.trials) expect(got.trials.find((g) => g.index === t.index)!.models, `trial ${t.index}`).toEqual(t.models);
     const sweep = JSON.parse(readFileSync(join(sweepDir, 'sweep.json'), 'utf8')) as { trials: Array<{ status: string }> };
     expect(sweep.trials.map((t) => t.status)).toEqual(['ok', 'ok', 'ok']);
-    expect(readFileSync(join(sweepDir, 'trials', '0', 'events.jsonl'), 'utf8')).toContain('"type":"resume"');
+    expect(readFileSync(join(sweepDir, 'trials', '1', 'events.jsonl'), 'utf8')).toContain('"type":"resume"');
   });
 });

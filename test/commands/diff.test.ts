@@ -153,7 +153,7 @@ describe('ftrun diff (runs)', () => {
       { overrides: { 'loss.margin': 5 }, config: { loss: { margin: 5 } }, metrics: mA },
       { overrides: { 'loss.margin': 0.3 }, config: { loss: { margin: 0.3 } }, metrics: mB },
     ]);
-    const out = JSON.parse(await diff({ a: join(sweep, 'trials', '0'), b: join(sweep, 'trials', '1'), format: 'json' }));
+    const out = JSON.parse(await diff({ a: join(sweep, 'trials', '1'), b: join(sweep, 'trials', '2'), format: 'json' }));
     expect(out.config).toEqual([{ path: 'loss.margin', a: 5, b: 0.3 }]);
     expect(out.metrics.finetuned['mrr@1']).toEqual({ a: 0.56, b: 0.6, delta: 0.04 });
   });
@@ -211,16 +211,16 @@ describe('ftrun diff (sweeps)', () => {
         `A: ${a} (sweep, 3 trials)`,
         `B: ${b} (sweep, 3 trials)`,
         'primary: MRR@1',
-        'best A: trial 1, 0.600 (training.learning_rate=0.00002)',
-        'best B: trial 2, 0.700 (training.learning_rate=0.0001)',
+        'best A: trial 2, 0.600 (training.learning_rate=0.00002)',
+        'best B: trial 3, 0.700 (training.learning_rate=0.0001)',
         'best Δ (B − A): +0.100',
         '',
         'trials by overrides (MRR@1):',
         '  overrides                       A trial       A  B trial      B       Δ',
-        '  training.learning_rate=0.00001        0   0.500        1  0.450  -0.050',
-        '  training.learning_rate=0.00002        1   0.600        0  0.650  +0.050',
-        '  training.learning_rate=0.00005        2  failed        —      —       —',
-        '  training.learning_rate=0.0001         —       —        2  0.700       —',
+        '  training.learning_rate=0.00001        1   0.500        2  0.450  -0.050',
+        '  training.learning_rate=0.00002        2   0.600        1  0.650  +0.050',
+        '  training.learning_rate=0.00005        3  failed        —      —       —',
+        '  training.learning_rate=0.0001         —       —        3  0.700       —',
         '',
       ].join('\n'),
     );
@@ -231,16 +231,16 @@ describe('ftrun diff (sweeps)', () => {
     const out = JSON.parse(await diff({ a, b, format: 'json' }));
     expect(out.primary).toBe('mrr@1');
     expect(out.best).toEqual({
-      a: { index: 1, overrides: { 'training.learning_rate': 2e-5 }, model: 'finetuned', value: 0.6 },
-      b: { index: 2, overrides: { 'training.learning_rate': 1e-4 }, model: 'finetuned', value: 0.7 },
+      a: { index: 2, overrides: { 'training.learning_rate': 2e-5 }, model: 'finetuned', value: 0.6 },
+      b: { index: 3, overrides: { 'training.learning_rate': 1e-4 }, model: 'finetuned', value: 0.7 },
       delta: 0.1,
     });
     expect(out.trials[0]).toEqual({
       overrides: { 'training.learning_rate': 1e-5 },
-      a: { index: 0, status: 'ok', value: 0.5 },
-      b: { index: 1, status: 'ok', value: 0.45 },
+      a: { index: 1, status: 'ok', value: 0.5 },
+      b: { index: 2, status: 'ok', value: 0.45 },
       delta: -0.05,
     });
-    expect(out.trials[2]).toEqual({ overrides: { 'training.learning_rate': 5e-5 }, a: { index: 2, status: 'failed', value: null }, b: null, delta: null });
+    expect(out.trials[2]).toEqual({ overrides: { 'training.learning_rate': 5e-5 }, a: { index: 3, status: 'failed', value: null }, b: null, delta: null });
   });
 });

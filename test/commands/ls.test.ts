@@ -44,7 +44,7 @@ describe('ftrun ls', () => {
         'bge    20250101-090000-aaaaaa        2025-01-01 09:00:00  ok           MRR@1    0.360           —',
         'other  20250101-120000-dddddd        2025-01-01 12:00:00  interrupted  NDCG@5       —           —',
         'bge    20250102-100000-bbbbbb        2025-01-02 10:00:00  ok           MRR@1    0.360       0.600',
-        'bge    sweep-20250103-100000-cccccc  2025-01-03 10:00:00  2/3 ok       MRR@1    0.300       0.620  3 (best #1)',
+        'bge    sweep-20250103-100000-cccccc  2025-01-03 10:00:00  2/3 ok       MRR@1    0.300       0.620  3 (best #2)',
         '',
         "a sweep's values are those of its best trial",
         '',
@@ -77,7 +77,7 @@ describe('ftrun ls', () => {
     });
     expect(out.runs[3]).toMatchObject({
       kind: 'sweep', status: '2/3 ok', trials: 3, models: { base: 0.3, finetuned: 0.62 },
-      best: { index: 1, overrides: { 'training.learning_rate': 2e-5 }, model: 'finetuned', value: 0.62 },
+      best: { index: 2, overrides: { 'training.learning_rate': 2e-5 }, model: 'finetuned', value: 0.62 },
     });
   });
 

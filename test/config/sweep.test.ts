@@ -12,7 +12,7 @@ const load = (...sets: string[]) => loadConfig(F, { env: {}, sets });
 describe('sweep expansion', () => {
   it('grid × zip: grid keys in file order (last fastest), zip fastest of all', () => {
     const trials = expandTrials(load());
-    expect(trials.map((t) => t.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(trials.map((t) => t.index)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     const row = (t: (typeof trials)[number]) => Object.values(t.overrides).map((v) => JSON.stringify(v)).join(' ');
     expect(trials.map(row)).toEqual([
       '1 0.1 [1] "mrr@1"', '1 0.1 [5] "recall@5"',
@@ -93,7 +93,7 @@ describe('sweep expansion', () => {
     }
     expect(msg).toBe(
       'Config is not valid, found 1 problem:\n' +
-        '  --set splitter.test: must be <= 1, found number 2 (sweep trial 2: seed=1, splitter.test=2, evaluate.k=[1], evaluate.primary="mrr@1")',
+        '  --set splitter.test: must be <= 1, found number 2 (sweep trial 3: seed=1, splitter.test=2, evaluate.k=[1], evaluate.primary="mrr@1")',
     );
   });
 });

@@ -39,7 +39,8 @@ export interface FakeTrial extends FakeRun {
 /** Writes `dir` as a sweep directory with trials/<n>/ run directories. */
 export function writeSweep(dir: string, trials: FakeTrial[], primary = 'mrr@1'): string {
   ensureNewDir(dir);
-  const list = trials.map((t, index) => {
+  const list = trials.map((t, i) => {
+    const index = i + 1; // trials count from 1, like ftrun's
     const runDir = writeRun(join(dir, 'trials', String(index)), t);
     return { index, overrides: t.overrides, run_dir: runDir, status: t.status ?? t.metrics?.status ?? 'failed' };
   });
