@@ -282,6 +282,14 @@ export interface OptionProblem {
   message: string;
 }
 
+/** An option that cannot take effect given the others (see PluginClass.ineffective). */
+export interface IneffectiveOption {
+  /** The option, relative to the plugin's section. */
+  path: Array<string | number>;
+  /** Why it has no effect, naming the option that decides (e.g. "sampling is top"). */
+  because: string;
+}
+
 export interface PluginClass<I = unknown> {
   readonly type: string;
   readonly description: string;
@@ -305,6 +313,12 @@ export interface PluginClass<I = unknown> {
    * before a run loads anything.
    */
   check?(options: Record<string, unknown>, context: CheckContext): OptionProblem[];
+  /**
+   * Options that cannot take effect given the others (options with defaults filled; e.g. a seed
+   * for sampling that is not random). Validation refuses each one the user wrote and leaves the
+   * others out of the resolved config: no option is accepted and ignored.
+   */
+  ineffective?(options: Record<string, unknown>): IneffectiveOption[];
   /**
    * Datasets: the fields of the first query record, read cheaply (the head of a file, or the
    * generator's record layout), so that `validate` can check options of other stages that name

@@ -15,6 +15,8 @@ import type { AdapterTrainRequest } from './request.js';
 export interface FinishInput {
   req: AdapterTrainRequest;
   options: AdapterOptions;
+  /** Peak learning rate it was trained with (training.learning_rate). */
+  learningRate: number;
   exportOnnx: boolean;
   /** The adapter to keep (the best evaluated one under load_best, else the last). */
   weights: AdapterWeights;
@@ -42,7 +44,7 @@ export async function finishAdapter(x: FinishInput): Promise<TrainResult> {
     base_model: { ...(req.model ? { spec: req.model } : {}), encoder: req.encoder.info },
     created: new Date().toISOString(),
     ...(onnxRel ? { onnx: onnxRel } : {}),
-    training: { steps: x.step, loss: req.loss.needs, learning_rate: ad.learning_rate, ...(best ? { best } : {}), ...(x.metrics ? { metrics: x.metrics } : {}) },
+    training: { steps: x.step, loss: req.loss.needs, learning_rate: x.learningRate, ...(best ? { best } : {}), ...(x.metrics ? { metrics: x.metrics } : {}) },
   });
   if (onnxBase) await exportAdapterOnnx(onnxBase, weights, ad.apply_to, req.outDir);
   return {
@@ -58,7 +60,7 @@ export async function finishAdapter(x: FinishInput): Promise<TrainResult> {
       apply_to: ad.apply_to,
       dim: weights.dim,
       ...(ad.kind === 'mlp' ? { hidden: ad.hidden } : {}),
-      learning_rate: ad.learning_rate,
+      learning_rate: x.learningRate,
       ...x.info,
       train_seconds: r6(x.trainSeconds),
       steps_per_second: x.trainSeconds > 0 ? r6(x.step / x.trainSeconds) : 0,

@@ -16,11 +16,9 @@ export interface AdapterOptions {
   kind: AdapterKind;
   hidden: number;
   apply_to: AdapterApplyTo;
-  /** Peak AdamW learning rate of the adapter (training.learning_rate's default suits full fine-tuning). */
-  learning_rate: number;
 }
 
-/** A learning rate that trains the adapter well in a few epochs (measured: docs/adapters.md). */
+/** training.learning_rate's default for adapters: trains one well in a few epochs (measured: docs/adapters.md). */
 export const ADAPTER_DEFAULT_LR = 2e-3;
 
 export const ADAPTER_SCHEMA: JsonSchema = {
@@ -42,12 +40,6 @@ export const ADAPTER_SCHEMA: JsonSchema = {
       default: 'query',
       description:
         'query: map queries only (document vectors, and any index built from them, stay valid); both: map queries and documents.',
-    },
-    learning_rate: {
-      type: 'number',
-      exclusiveMinimum: 0,
-      default: ADAPTER_DEFAULT_LR,
-      description: "Peak AdamW learning rate of the adapter; it replaces training.learning_rate, whose default (2e-5) suits full fine-tuning and is far too small for an adapter.",
     },
   },
 };

@@ -22,7 +22,7 @@ import type { Logger, TrainResult } from '../types.js';
 import { initAdapter, mapVectors, TfAdapter, type AdapterWeights } from './model.js';
 import { finishAdapter } from './finish.js';
 import { checkRequest, embedTrainingTexts, type AdapterTrainRequest } from './request.js';
-import { readAdapterOptions } from './schema.js';
+import { ADAPTER_DEFAULT_LR, readAdapterOptions } from './schema.js';
 import { adapterStep } from './step.js';
 
 export type { AdapterTrainRequest } from './request.js';
@@ -33,7 +33,7 @@ const quiet: Logger = { info() {}, warn() {}, debug() {} };
 export async function trainAdapter(req: AdapterTrainRequest): Promise<TrainResult> {
   const started = performance.now();
   await tf.ready();
-  const cfg = { ...trainingDefaults(), ...req.training } as FullTrainingConfig;
+  const cfg = { ...trainingDefaults(), learning_rate: ADAPTER_DEFAULT_LR, ...req.training } as FullTrainingConfig;
   const ad = readAdapterOptions(req.training);
   const logger = req.logger ?? quiet;
   const seed = cfg.seed ?? req.seed ?? 42;
@@ -50,7 +50,7 @@ export async function trainAdapter(req: AdapterTrainRequest): Promise<TrainResul
 
   const dim = req.encoder.dim;
   const model = new TfAdapter(initAdapter(ad.kind, dim, ad.hidden, seed));
-  const opt = new AdamW(model.variables, { lr: ad.learning_rate, weightDecay: cfg.weight_decay, decay: (n) => n.endsWith('.weight') });
+  const opt = new AdamW(model.variables, { lr: cfg.learning_rate, weightDecay: cfg.weight_decay, decay: (n) => n.endsWith('.weight') });
   const evaluator = new TrainingEvaluator({ test: req.test, corpus: req.corpus, metrics: req.metrics, k: req.k, seed });
   const embedder = (w: AdapterWeights) => ({
     embed: (texts: string[], kind: 'query' | 'document' = 'query') => {
@@ -58,13 +58,13 @@ export async function trainAdapter(req: AdapterTrainRequest): Promise<TrainResul
       return kind === 'query' || ad.apply_to === 'both' ? mapVectors(w, base) : base;
     },
   });
-  const adapterPrint = { kind: ad.kind, hidden: ad.kind === 'mlp' ? ad.hidden : 0, apply_to: ad.apply_to, dim, learning_rate: ad.learning_rate };
+  const adapterPrint = { kind: ad.kind, hidden: ad.kind === 'mlp' ? ad.hidden : 0, apply_to: ad.apply_to, dim, learning_rate: cfg.learning_rate };
   const stepData = { cols, query: q.vectors, document: d.vectors, both: ad.apply_to === 'both' };
   const loop = new TrainLoop({
     label: 'adapter training',
     logPrefix: 'adapter: ',
-    lrOption: 'training.adapter.learning_rate',
-    learningRate: ad.learning_rate,
+    lrOption: 'training.learning_rate',
+    learningRate: cfg.learning_rate,
     cfg,
     plan,
     seed,
@@ -100,6 +100,7 @@ export async function trainAdapter(req: AdapterTrainRequest): Promise<TrainResul
     return await finishAdapter({
       req,
       options: ad,
+      learningRate: cfg.learning_rate,
       exportOnnx: cfg.export_onnx,
       weights: final,
       best: loop.best,

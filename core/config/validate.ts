@@ -13,6 +13,7 @@ import { STAGES, type JsonSchema, type PluginClass } from '../types.js';
 import { runChecks } from './checks.js';
 import { CORE_SCHEMAS, envelopeSchema, STAGE_SECTIONS } from './envelope.js';
 import { anchorPaths } from './paths.js';
+import { dropIneffective } from './effective.js';
 import { configAjv } from './ajv.js';
 import { problemAt, sortProblems, type LoadedConfig } from './located.js';
 import { ajvProblems, choices, describeValue } from './messages.js';
@@ -98,22 +99,18 @@ export function schemaPasses(loaded: LoadedConfig, registry: Registry): { config
     }
   }
   delete data.extends;
-  trimTraining(data, loaded.data);
+  setLearningRate(data);
+  if (problems.length === 0) problems.push(...dropIneffective(data, loaded, registry));
   anchorPaths(data, loaded, registry, CORE_SCHEMAS.model!);
   return { config: data as unknown as ExperimentConfig, problems };
 }
 
-/**
- * Training options the chosen method does not use are left out of the resolved config (unless
- * written by the user), so `plan` and resolved.yaml of an evaluation-only run show no hyperparameters.
- */
-function trimTraining(data: Record<string, unknown>, raw: Record<string, unknown>): void {
+/** One learning rate per run, with the training method's default (2e-5 full, 2e-3 adapter). */
+function setLearningRate(data: Record<string, unknown>): void {
   const training = data.training;
   if (!isMap(training)) return;
-  const written = new Set(isMap(raw.training) ? Object.keys(raw.training) : []);
   const method = TRAINING_METHODS[training.method as TrainingMethod];
-  const unused = (key: string) => method !== undefined && !method.uses(key);
-  for (const key of Object.keys(training)) if (unused(key) && !written.has(key)) delete training[key];
+  if (method?.learningRate !== undefined && training.learning_rate === undefined) training.learning_rate = method.learningRate;
 }
 
 /** Validate one configuration without sweep: schema passes, then (if they pass) the checks. */

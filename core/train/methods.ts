@@ -9,8 +9,8 @@
  */
 import { join } from 'node:path';
 import type { ExperimentConfig, TrainingMethod } from '../config/types.js';
-import { ADAPTER_SCHEMA } from '../adapter/schema.js';
-import { TRAINING_SCHEMA } from './training-schema.js';
+import { ADAPTER_DEFAULT_LR, ADAPTER_SCHEMA } from '../adapter/schema.js';
+import { FULL_DEFAULT_LR, TRAINING_SCHEMA } from './training-schema.js';
 import type { BackendPlugin, DatasetData, Encoder, Examples, ModelSpec, RunContext, SplitResult, JsonSchema, TrainLoss, TrainResult } from '../types.js';
 
 /** What a method's run receives from the runner. */
@@ -44,6 +44,8 @@ export interface TrainingMethodSpec {
   keepsBaseEncoder: boolean;
   /** Options of `training:` the method reads; the others are left out of resolved configs. */
   uses(option: string): boolean;
+  /** training.learning_rate when the file says none (methods that train). */
+  learningRate?: number;
   /** The run directory entry that holds what it produces. */
   output?: 'model' | 'adapter';
   /** Train (undefined for methods that do not train). */
@@ -84,6 +86,7 @@ export const TRAINING_METHODS: Record<TrainingMethod, TrainingMethodSpec> = {
     frozenModels: false,
     keepsBaseEncoder: false,
     uses: (option) => option !== 'adapter',
+    learningRate: FULL_DEFAULT_LR,
     output: 'model',
     async run(input) {
       const { UserError } = await import('../errors.js');
@@ -104,6 +107,7 @@ export const TRAINING_METHODS: Record<TrainingMethod, TrainingMethodSpec> = {
     keepsBaseEncoder: true,
     options: { adapter: ADAPTER_SCHEMA },
     uses: () => true,
+    learningRate: ADAPTER_DEFAULT_LR,
     output: 'adapter',
     async run(input) {
       if (!input.baseEncoder) throw new Error('adapter training needs the base encoder');

@@ -4,6 +4,10 @@
  * reads. The defaults are the Hugging Face / sentence-transformers ones, except where noted.
  */
 import type { JsonSchema } from '../types.js';
+import { ADAPTER_DEFAULT_LR } from '../adapter/schema.js';
+
+/** training.learning_rate's default for full fine-tuning (sentence-transformers' 2e-5). */
+export const FULL_DEFAULT_LR = 2e-5;
 
 export type BatchSamplerKind = 'no-duplicates' | 'group-by-label';
 export const BATCH_SAMPLERS: readonly BatchSamplerKind[] = ['no-duplicates', 'group-by-label'];
@@ -47,7 +51,11 @@ export const TRAINING_SCHEMA: JsonSchema = {
     },
     epochs: { type: 'integer', minimum: 1, default: 1, description: 'Passes over the training examples.' },
     batch_size: { type: 'integer', minimum: 1, default: 16, description: 'Examples per batch (per forward/backward pass).' },
-    learning_rate: { type: 'number', exclusiveMinimum: 0, default: 2e-5, description: 'Peak learning rate of AdamW.' },
+    learning_rate: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      description: `Peak learning rate of AdamW (default: ${FULL_DEFAULT_LR} for method full, as sentence-transformers; ${ADAPTER_DEFAULT_LR} for method adapter, whose small map needs a larger one).`,
+    },
     warmup_ratio: {
       type: 'number',
       minimum: 0,
@@ -122,7 +130,7 @@ export const TRAINING_SCHEMA: JsonSchema = {
 
 /** Default values of every option that has one (the schema's defaults). */
 export function trainingDefaults(): FullTrainingConfig {
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = { learning_rate: FULL_DEFAULT_LR };
   for (const [key, s] of Object.entries(TRAINING_SCHEMA.properties as Record<string, { default?: unknown }>)) {
     if (s.default !== undefined) out[key] = s.default;
   }

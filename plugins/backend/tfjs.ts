@@ -15,7 +15,7 @@ import { TfjsSentenceModel } from './tfjs/sentence.js';
 import { TOKENS } from '../../core/tokens.js';
 import { trainFull } from '../../core/train/full.js';
 import { createOptimizer, TrainStep } from './tfjs/train-step.js';
-import type { BackendPlugin, EncodeOptions, Encoder, JsonSchema, ModelSpec, OptionProblem, RunContext, TrainRequest, TrainResult } from '../../core/types.js';
+import type { BackendPlugin, EncodeOptions, Encoder, IneffectiveOption, JsonSchema, ModelSpec, OptionProblem, RunContext, TrainRequest, TrainResult } from '../../core/types.js';
 
 export interface TfjsOptions {
   device: TfjsDevice;
@@ -62,6 +62,12 @@ export default class TfjsBackend implements BackendPlugin {
   }
 
   private selection?: DeviceSelection;
+
+  /** XNNPACK threads are the wasm device's: other devices ignore them. */
+  static ineffective(options: Record<string, unknown>): IneffectiveOption[] {
+    const device = String(options.device);
+    return device !== 'auto' && device !== 'wasm' && options.threads !== undefined ? [{ path: ['threads'], because: `they are the wasm device's XNNPACK threads, and device is ${device}` }] : [];
+  }
 
   constructor(
     @inject(TOKENS.options) private readonly options: TfjsOptions,

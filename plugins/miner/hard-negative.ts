@@ -11,7 +11,7 @@ import { inject, injectable } from 'tsyringe';
 import { UserError } from '../../core/errors.js';
 import { createRng } from '../../core/rng.js';
 import { TOKENS } from '../../core/tokens.js';
-import type { Doc, Encoder, Example, Examples, ExampleShape, JsonSchema, MinerPlugin, Query, RunContext, OptionProblem } from '../../core/types.js';
+import type { Doc, Encoder, Example, Examples, ExampleShape, IneffectiveOption, JsonSchema, MinerPlugin, Query, RunContext, OptionProblem } from '../../core/types.js';
 
 export interface HardNegativeOptions {
   range_min: number;
@@ -68,6 +68,11 @@ export default class HardNegativeMiner implements MinerPlugin {
     const min = Number(options.range_min ?? 0);
     const max = Number(options.range_max);
     return max <= min ? [{ path: ['range_max'], message: `must be greater than range_min (${min}), got ${max}: the window [range_min, range_max) would be empty` }] : [];
+  }
+
+  /** The seed draws random samples: with sampling top it has no effect. */
+  static ineffective(options: Record<string, unknown>): IneffectiveOption[] {
+    return options.sampling !== 'random' && options.seed !== undefined ? [{ path: ['seed'], because: `it seeds sampling random, and sampling is ${String(options.sampling)}` }] : [];
   }
 
   constructor(

@@ -6,7 +6,7 @@
 import { inject, injectable } from 'tsyringe';
 import { createRng } from '../../core/rng.js';
 import { TOKENS } from '../../core/tokens.js';
-import type { DatasetData, JsonSchema, Query, RunContext, SplitResult, SplitterPlugin } from '../../core/types.js';
+import type { DatasetData, IneffectiveOption, JsonSchema, Query, RunContext, SplitResult, SplitterPlugin } from '../../core/types.js';
 
 export interface RatioSplitterOptions {
   test: number;
@@ -29,6 +29,11 @@ export default class RatioSplitter implements SplitterPlugin {
       seed: { type: 'integer', description: "Seed for shuffling (default: the experiment's seed)." },
     },
   };
+
+  /** The seed shuffles: without shuffling it has no effect. */
+  static ineffective(options: Record<string, unknown>): IneffectiveOption[] {
+    return options.shuffle === false && options.seed !== undefined ? [{ path: ['seed'], because: 'it seeds the shuffle, and shuffle is false' }] : [];
+  }
 
   constructor(
     @inject(TOKENS.options) private readonly options: RatioSplitterOptions,

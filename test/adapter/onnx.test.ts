@@ -87,7 +87,7 @@ describeShared('adapter ONNX export', () => {
         encoder: base,
         examples: { shapes: ['pairs'], items },
         loss: new MultipleNegativesRankingLoss({ scale: 20, similarity: 'cos' }, makeContext()),
-        training: { max_steps: 3, batch_size: 4, adapter: { apply_to: 'query', learning_rate: 0.05 } },
+        training: { max_steps: 3, batch_size: 4, learning_rate: 0.05, adapter: { apply_to: 'query' } },
       }),
     );
     expect(loadAdapter(res.modelDir).meta.onnx).toBe('onnx/model.onnx');

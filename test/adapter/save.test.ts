@@ -91,12 +91,12 @@ describe('adapter options schema', () => {
     const check = configAjv({ allErrors: true, useDefaults: true }).compile({ type: 'object', properties: { adapter: ADAPTER_SCHEMA } });
     const doc: { adapter?: unknown } = {};
     expect(check(doc)).toBe(true);
-    expect(doc.adapter).toEqual({ kind: 'linear', hidden: 256, apply_to: 'query', learning_rate: 2e-3 });
+    expect(doc.adapter).toEqual({ kind: 'linear', hidden: 256, apply_to: 'query' });
     expect(check({ adapter: { kind: 'conv' } })).toBe(false);
     expect(check({ adapter: { apply_to: 'document' } })).toBe(false);
     expect(check({ adapter: { hiden: 3 } })).toBe(false);
     for (const p of Object.values(ADAPTER_SCHEMA.properties as Record<string, { description?: string }>)) expect(p.description!.length).toBeGreaterThan(10);
-    expect(readAdapterOptions({ adapter: { kind: 'mlp' } })).toEqual({ kind: 'mlp', hidden: 256, apply_to: 'query', learning_rate: 2e-3 });
+    expect(readAdapterOptions({ adapter: { kind: 'mlp' } })).toEqual({ kind: 'mlp', hidden: 256, apply_to: 'query' });
     expect(() => readAdapterOptions({ adapter: { kind: 'conv' } })).toThrow(/kind must be one of linear, mlp/);
   });
 });

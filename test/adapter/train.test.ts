@@ -41,7 +41,7 @@ function request(over: Partial<AdapterTrainRequest> = {}, training: Record<strin
       encoder: new FakeEncoder(8),
       examples: { shapes: ['pairs', 'triplets', 'labelled'], items },
       loss: mnrl(),
-      training: { epochs: 4, batch_size: 6, eval_every: 4, save_total_limit: 2, adapter: { learning_rate: 0.05, apply_to: 'query' }, ...training },
+      training: { epochs: 4, batch_size: 6, eval_every: 4, save_total_limit: 2, learning_rate: 0.05, adapter: { apply_to: 'query' }, ...training },
       test: queries.slice(0, 12),
       corpus,
       metrics: ['mrr', 'recall'],
@@ -86,7 +86,7 @@ describe('trainAdapter', () => {
   });
 
   it('resumes after an interruption and ends with the same weights as an uninterrupted run', async () => {
-    for (const training of [{}, { adapter: { kind: 'mlp', hidden: 5, learning_rate: 0.02, apply_to: 'both' }, gradient_accumulation_steps: 2 }]) {
+    for (const training of [{}, { learning_rate: 0.02, adapter: { kind: 'mlp', hidden: 5, apply_to: 'both' }, gradient_accumulation_steps: 2 }]) {
       const whole = request({}, training);
       const a = await trainAdapter(whole);
 
@@ -115,7 +115,7 @@ describe('trainAdapter', () => {
     const req = request({ signal: ctl.signal });
     req.onEvent = (e) => e.type === 'train_step' && ctl.abort();
     await expect(trainAdapter(req)).rejects.toThrow(/interrupted/);
-    const again = { ...req, signal: undefined, resume: true, training: { ...req.training, adapter: { kind: 'mlp', learning_rate: 0.05 } } };
+    const again = { ...req, signal: undefined, resume: true, training: { ...req.training, adapter: { kind: 'mlp' } } };
     await expect(trainAdapter(again)).rejects.toThrow(/adapter settings changed/);
   });
 

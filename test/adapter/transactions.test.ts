@@ -40,7 +40,7 @@ describeShared('adapter on the transactions data', () => {
           encoder: shared,
           examples,
           loss: new MultipleNegativesRankingLoss({ scale: 20, similarity: 'cos' }, ctx),
-          training: { epochs: 3, batch_size: 16, adapter: { kind: 'linear', apply_to: 'both', learning_rate: 2e-3 }, export_onnx: false },
+          training: { epochs: 3, batch_size: 16, learning_rate: 2e-3, adapter: { kind: 'linear', apply_to: 'both' }, export_onnx: false },
           corpus: data.corpus,
           seed,
         }),

@@ -457,4 +457,33 @@ export const CASES: BrokenCase[] = [
     args: validate,
     stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:3:33 splitter.field: field "split" is not in the dataset\'s records (fields present in every synthetic-transactions record: merchant_name, merchant_category, department, location, amount, spend_program_name, trip_name, expense_category)\n',
   },
+  {
+    name: 'options that cannot take effect are refused where they are written (one per class of case)',
+    files: {
+      'x.yaml':
+        VALID.replace(`model:\n  path: ${TINY_BERT}`, `model:\n  path: ${TINY_BERT}\n  revision: v2`) +
+        'splitter: { type: ratio, shuffle: false, seed: 3 }\n' +
+        'miner: { type: hard-negative, seed: 4 }\n' +
+        'loss: { type: multiple-negatives-ranking }\n' +
+        'backend: { type: tfjs, device: cpu, threads: 4 }\n' +
+        'training:\n  method: adapter\n  epochs: 2\n  max_steps: 10\n  warmup_steps: 3\n  warmup_ratio: 0.2\n  samples_per_label: 4\n  adapter: { kind: linear, hidden: 64 }\n',
+    },
+    args: validate,
+    stderr:
+      'error[E_CONFIG]: Config is not valid, found 8 problems:\n' +
+      "  <dir>/x.yaml:9:13 model.revision: has no effect here: a revision is of a hub model (model.id); this model is not from the hub; remove it\n" +
+      "  <dir>/x.yaml:13:48 splitter.seed: has no effect here: it seeds the shuffle, and shuffle is false; remove it\n" +
+      "  <dir>/x.yaml:14:37 miner.seed: has no effect here: it seeds sampling random, and sampling is top; remove it\n" +
+      "  <dir>/x.yaml:16:46 backend.threads: has no effect here: they are the wasm device's XNNPACK threads, and device is cpu; remove it\n" +
+      "  <dir>/x.yaml:19:11 training.epochs: has no effect here: max_steps (10) sets the length of training and overrides epochs; remove it\n" +
+      "  <dir>/x.yaml:22:17 training.warmup_ratio: has no effect here: warmup_steps (3) sets the warmup; warmup_ratio is used only when warmup_steps is 0; remove it\n" +
+      "  <dir>/x.yaml:23:22 training.samples_per_label: has no effect here: it sizes the groups of batch_sampler group-by-label (batch_sampler is no-duplicates); remove it\n" +
+      "  <dir>/x.yaml:24:36 training.adapter.hidden: has no effect here: only an mlp adapter has a hidden layer (adapter.kind is linear); remove it\n",
+  },
+  {
+    name: 'a training option of a method that does not train',
+    files: { 'x.yaml': VALID + 'training: { method: none, learning_rate: 1.0e-4 }\n' },
+    args: validate,
+    stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:12:42 training.learning_rate: has no effect here: training.method none does not use it; remove it\n',
+  },
 ];

@@ -46,7 +46,7 @@ describe('validateConfig', () => {
       dataset: { type: 'jsonl', queries: 'data/queries.jsonl' },
       splitter: { type: 'none' },
       miner: { type: 'none' },
-      model: { path: './model', revision: 'main', query_prompt: '', document_prompt: '' },
+      model: { path: './model', query_prompt: '', document_prompt: '' }, // no hub revision: not a hub model
       backend: { type: 'ort' },
       training: { method: 'none' },
       evaluate: {
@@ -105,5 +105,17 @@ describe('validateConfig', () => {
     expect(cfg.backend).toEqual({ type: 'ort', threads: 2 });
     // options the default plugin does not have: the type is missing, not guessed
     expect(validationError(`${VALID}/minimal.yaml`, ['splitter.test=0.5']).message).toContain('--set splitter: missing required option "type" (the splitter plugin)');
+  });
+
+  it('leaves options that would have no effect out of the resolved config, and gives each method its learning rate', () => {
+    const cfg = (sets: string[]) => validateConfig(loadConfig(`${VALID}/minimal.yaml`, { env: {}, sets: ['miner.type=labelled', 'loss.type=batch-semi-hard-triplet', 'backend.type=tfjs', ...sets] }), fakeRegistry());
+    const adapter = cfg(['training={method: adapter}']).training as Record<string, unknown>;
+    expect(adapter.learning_rate).toBe(2e-3);
+    expect(adapter.adapter).toEqual({ kind: 'linear', apply_to: 'query' }); // no hidden width: a linear adapter has none
+    expect(adapter).not.toHaveProperty('samples_per_label'); // batch_sampler is no-duplicates
+    const full = cfg(['training={method: full, batch_sampler: group-by-label}']).training as Record<string, unknown>;
+    expect(full).toMatchObject({ learning_rate: 2e-5, samples_per_label: 2 });
+    expect(full).not.toHaveProperty('adapter');
+    expect(cfg([]).training).toEqual({ method: 'none' });
   });
 });

@@ -65,14 +65,14 @@ it('the training schema is strict, documents every option and fills the document
   const doc: { training?: Record<string, unknown> } = {};
   expect(check(doc)).toBe(true);
   expect(doc.training).toEqual({
-    method: 'none', epochs: 1, batch_size: 16, learning_rate: 2e-5, warmup_ratio: 0.1, warmup_steps: 0, weight_decay: 0.01,
+    method: 'none', epochs: 1, batch_size: 16, warmup_ratio: 0.1, warmup_steps: 0, weight_decay: 0.01,
     max_grad_norm: 1.0, gradient_accumulation_steps: 1, batch_sampler: 'no-duplicates', samples_per_label: 2, scheduler: 'linear',
     eval_every: 0, save_total_limit: 2, load_best: true, export_onnx: true,
   });
   const cfg: Record<string, unknown> = { method: 'full' };
   expect(validate(cfg)).toBe(true);
   expect(cfg).toEqual({
-    method: 'full', epochs: 1, batch_size: 16, learning_rate: 2e-5, warmup_ratio: 0.1, warmup_steps: 0, weight_decay: 0.01,
+    method: 'full', epochs: 1, batch_size: 16, warmup_ratio: 0.1, warmup_steps: 0, weight_decay: 0.01,
     max_grad_norm: 1.0, gradient_accumulation_steps: 1, batch_sampler: 'no-duplicates', samples_per_label: 2, scheduler: 'linear',
     eval_every: 0, save_total_limit: 2, load_best: true, export_onnx: true,
   });

@@ -1,0 +1,93 @@
+/**
+ * No option is accepted and ignored. Given the others, some options cannot take effect (a
+ * learning rate of a method that does not train, an mlp's hidden width on a linear adapter, a
+ * shuffle seed with `shuffle: false`, a hub revision of a local model directory). Each such option
+ * is a located config error when the user wrote it, and is left out of the resolved config when it
+ * only came from a default — so resolved.yaml, reports and leaderboards show only options that
+ * took effect. The core sections' rules are here; a plugin states its own with a static
+ * `ineffective(options)`.
+ */
+import type { Problem } from '../errors.js';
+import type { Registry } from '../registry.js';
+import { TRAINING_METHODS } from '../train/methods.js';
+import { STAGES, type IneffectiveOption } from '../types.js';
+import { STAGE_SECTIONS } from './envelope.js';
+import { problemAt, type LoadedConfig } from './located.js';
+import type { ConfigPath } from './path.js';
+import type { TrainingMethod } from './types.js';
+
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const has = (o: Record<string, unknown>, k: string) => o[k] !== undefined;
+
+/** The `model:` options that cannot take effect. */
+function ineffectiveModel(model: Record<string, unknown>): IneffectiveOption[] {
+  const out: IneffectiveOption[] = [];
+  if (!has(model, 'id') && has(model, 'revision')) out.push({ path: ['revision'], because: 'a revision is of a hub model (model.id); this model is not from the hub' });
+  if (has(model, 'bundled')) {
+    for (const k of ['pooling', 'normalize', 'max_seq_length']) {
+      if (has(model, k)) out.push({ path: [k], because: `bundled model ${String(model.bundled)} has a fixed graph (its own pooling, normalization and length)` });
+    }
+  }
+  return out;
+}
+
+/** The `training:` options that cannot take effect with its method and the other options. */
+function ineffectiveTraining(training: Record<string, unknown>): IneffectiveOption[] {
+  const m = training.method as TrainingMethod;
+  const method = TRAINING_METHODS[m];
+  if (!method) return [];
+  const out: IneffectiveOption[] = [];
+  for (const key of Object.keys(training)) {
+    if (!method.uses(key)) out.push({ path: [key], because: `training.method ${m} does not use it` });
+  }
+  if (!method.trains) return out;
+  if (training.batch_sampler !== 'group-by-label' && has(training, 'samples_per_label')) {
+    out.push({ path: ['samples_per_label'], because: `it sizes the groups of batch_sampler group-by-label (batch_sampler is ${String(training.batch_sampler)})` });
+  }
+  if (typeof training.warmup_steps === 'number' && training.warmup_steps > 0 && has(training, 'warmup_ratio')) {
+    out.push({ path: ['warmup_ratio'], because: `warmup_steps (${training.warmup_steps}) sets the warmup; warmup_ratio is used only when warmup_steps is 0` });
+  }
+  if (has(training, 'max_steps') && has(training, 'epochs')) {
+    out.push({ path: ['epochs'], because: `max_steps (${String(training.max_steps)}) sets the length of training and overrides epochs` });
+  }
+  const adapter = training.adapter;
+  if (m === 'adapter' && isMap(adapter) && adapter.kind !== 'mlp' && has(adapter, 'hidden')) {
+    out.push({ path: ['adapter', 'hidden'], because: `only an mlp adapter has a hidden layer (adapter.kind is ${String(adapter.kind ?? 'linear')})` });
+  }
+  return out;
+}
+
+/**
+ * Apply the rules to `data` (the validated config with defaults, mutated): options the user wrote
+ * (present in `loaded.data`) become problems, the others are deleted.
+ */
+export function dropIneffective(data: Record<string, unknown>, loaded: LoadedConfig, registry: Registry): Problem[] {
+  const sections: Array<[ConfigPath, IneffectiveOption[]]> = [];
+  if (isMap(data.model)) sections.push([['model'], ineffectiveModel(data.model)]);
+  if (isMap(data.training)) sections.push([['training'], ineffectiveTraining(data.training)]);
+  for (const stage of STAGES) {
+    const section = STAGE_SECTIONS[stage];
+    const value = data[section.key];
+    const entries: Array<[ConfigPath, unknown]> = section.list ? (Array.isArray(value) ? value.map((v, i) => [[section.key, i], v]) : []) : [[[section.key], value]];
+    for (const [at, entry] of entries) {
+      if (!isMap(entry) || typeof entry.type !== 'string') continue;
+      const cls = registry.get(stage, entry.type);
+      const { type: _t, ...options } = entry;
+      if (cls?.ineffective) sections.push([at, cls.ineffective(options)]);
+    }
+  }
+  const problems: Problem[] = [];
+  const get = (root: unknown, p: ConfigPath) => p.reduce<unknown>((n, k) => (isMap(n) || Array.isArray(n) ? (n as Record<string | number, unknown>)[k] : undefined), root);
+  for (const [at, list] of sections) {
+    for (const { path, because } of list) {
+      const full = [...at, ...path];
+      if (get(loaded.data, full) !== undefined) {
+        problems.push(problemAt(loaded, full, `has no effect here: ${because}; remove it`));
+      } else {
+        const parent = get(data, full.slice(0, -1));
+        if (isMap(parent)) delete parent[full[full.length - 1] as string];
+      }
+    }
+  }
+  return problems;
+}
