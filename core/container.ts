@@ -2,16 +2,18 @@
  * The only module that touches the tsyringe container.
  *
  * One child container per run (and per sweep trial) holds the run's runtime values (the
- * RunContext); each stage instance is resolved from its own grandchild container that holds the
- * stage's validated options, so every plugin receives exactly
- *   constructor(@inject(TOKENS.options) options, @inject(TOKENS.context) context).
- * Custom plugins written in plain JavaScript (no decorators) are constructed with the same two
- * arguments.
+ * RunContext). Plugins are plain classes (built-in, custom, or made by definePlugin) with no
+ * decorators and no injection tokens: each stage instance is registered by factory in its own
+ * grandchild container, which holds the stage's validated options, and resolved from there, so
+ * every plugin is constructed as `new Plugin(options, context)`.
  */
 import 'reflect-metadata';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
-import { TOKENS } from './tokens.js';
 import type { PluginClass, RunContext } from './types.js';
+
+const CONTEXT = Symbol.for('ftrun.context');
+const OPTIONS = Symbol.for('ftrun.options');
+const PLUGIN = Symbol.for('ftrun.plugin');
 
 export class RunScope {
   private disposed = false;
@@ -22,16 +24,9 @@ export class RunScope {
   create<T>(cls: PluginClass<T>, options: Record<string, unknown>): T {
     if (this.disposed) throw new Error('run scope already disposed');
     const stage = this.container.createChildContainer();
-    stage.register(TOKENS.options, { useValue: options });
-    try {
-      return stage.resolve<T>(cls as unknown as new (...args: unknown[]) => T);
-    } catch (e) {
-      // Plain-JS plugin classes carry no tsyringe type info: construct them directly.
-      if (e instanceof Error && /TypeInfo not known/.test(e.message)) {
-        return new cls(options, stage.resolve<RunContext>(TOKENS.context));
-      }
-      throw e;
-    }
+    stage.register(OPTIONS, { useValue: options });
+    stage.register(PLUGIN, { useFactory: (c) => new cls(c.resolve(OPTIONS), c.resolve<RunContext>(CONTEXT)) });
+    return stage.resolve<T>(PLUGIN);
   }
 
   dispose(): void {
@@ -43,6 +38,6 @@ export class RunScope {
 /** A fresh child container for one run or sweep trial. */
 export function createRunScope(ctx: RunContext): RunScope {
   const child = rootContainer.createChildContainer();
-  child.register(TOKENS.context, { useValue: ctx });
+  child.register(CONTEXT, { useValue: ctx });
   return new RunScope(child);
 }

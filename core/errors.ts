@@ -29,6 +29,9 @@ export function formatProblem(p: Problem): string {
   return p.path ? `${loc} ${p.path}: ${p.message}` : `${loc} ${p.message}`;
 }
 
+/** Marks UserErrors across copies of this module (a plugin package may bring its own ftrun). */
+const USER_ERROR = Symbol.for('ftrun.UserError');
+
 export class UserError extends Error {
   readonly code: ErrorCode;
   readonly problems: Problem[];
@@ -38,6 +41,12 @@ export class UserError extends Error {
     this.name = 'UserError';
     this.code = code;
     this.problems = options.problems ?? [];
+    Object.defineProperty(this, USER_ERROR, { value: true });
+  }
+
+  /** `e instanceof UserError` holds for a UserError made by any copy of ftrun. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[USER_ERROR] === true;
   }
 
   /** All problems of a config, reported together. */

@@ -1,10 +1,11 @@
 /**
  * The typed contract between ftrun's runner and its plugins.
  *
- * A plugin is a class with static `type`, `description` and `schema` (a JSON Schema for its
- * options, `additionalProperties: false`, defaults inside). The runner builds it through the
- * DI container (core/container.ts) with two constructor arguments, each injected explicitly:
- *   constructor(@inject(TOKENS.options) options, @inject(TOKENS.context) context)
+ * A plugin is a plain class with static `type`, `description` and `schema` (a JSON Schema for its
+ * options, `additionalProperties: false`, defaults inside) and its stage's capabilities
+ * (StageCapabilities), or the same made by definePlugin (core/plugin.ts). The runner builds it
+ * through the container (core/container.ts) as `new Plugin(options, context)`: no decorators, no
+ * injection tokens.
  */
 import type { LossPlugin } from './train/loss.js';
 
@@ -290,6 +291,49 @@ export interface IneffectiveOption {
   because: string;
 }
 
+/** The instance interface of each stage's plugins. */
+export interface StagePlugins {
+  dataset: DatasetPlugin;
+  splitter: SplitterPlugin;
+  miner: MinerPlugin;
+  loss: LossPlugin;
+  backend: BackendPlugin;
+  store: StorePlugin;
+  sink: SinkPlugin;
+}
+
+/**
+ * What a plugin of each stage may declare about itself, besides its type, description and
+ * schema: the capabilities validation and the runner read (instead of probing the instance).
+ */
+export interface StageCapabilities {
+  dataset: {
+    /** The fields of the first query record, read cheaply, for other stages' checks (e.g. the `field` splitter). */
+    sampleRecord?(options: Record<string, unknown>, context: Pick<CheckContext, 'resolvePath'>): RecordSample | undefined;
+  };
+  splitter: Record<never, never>;
+  miner: {
+    /** The example shapes it produces (checked against the loss's `needs`). */
+    readonly provides: readonly ExampleShape[];
+    /** It ranks with the base model: the runner loads it first and passes it to `mine()`. */
+    readonly needsEncoder?: boolean;
+  };
+  loss: {
+    /** The example shape it reads. */
+    readonly needs: ExampleShape;
+  };
+  backend: {
+    /** `training.method: full` can run on it. */
+    readonly canTrain?: boolean;
+    /** The loss types its trainer implements ('all': every loss plugin with a reference implementation). */
+    readonly trainsLosses?: 'all' | readonly string[];
+    /** It serves the models shipped with ftrun (`model.bundled`). */
+    readonly servesBundled?: boolean;
+  };
+  store: Record<never, never>;
+  sink: Record<never, never>;
+}
+
 export interface PluginClass<I = unknown> {
   readonly type: string;
   readonly description: string;
@@ -307,6 +351,12 @@ export interface PluginClass<I = unknown> {
    * reference implementation). Validation refuses other losses.
    */
   readonly trainsLosses?: 'all' | readonly string[];
+  /** Backends: whether it serves the models shipped with ftrun (`model.bundled`). */
+  readonly servesBundled?: boolean;
+  /** Miners: whether it ranks with the base model (the runner loads it first and passes it to `mine()`). */
+  readonly needsEncoder?: boolean;
+  /** Custom plugins: the stage the plugin is for. */
+  readonly stage?: StageName;
   /**
    * Checks of the options (with defaults filled) that the schema cannot express and that need
    * no data or model (e.g. an execution provider that is not installed); run by `validate` and

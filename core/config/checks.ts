@@ -29,7 +29,6 @@ export interface ConfigCheck {
   check(cfg: ExperimentConfig, ctx: CheckContext): Problem[];
 }
 
-type PluginStatics = PluginClass & { servesBundled?: boolean };
 
 const shapeList = (s: readonly string[] | undefined) => (s && s.length ? s.join(', ') : '(nothing)');
 
@@ -55,9 +54,9 @@ export const CHECKS: ConfigCheck[] = [
       const name = cfg.model.bundled as BundledModelName | undefined;
       if (name === undefined || !(name in BUNDLED_CATALOG)) return [];
       const problems = [];
-      const backend = ctx.registry.get('backend', cfg.backend.type) as PluginStatics | undefined;
+      const backend = ctx.registry.get('backend', cfg.backend.type);
       if (backend && backend.servesBundled !== true) {
-        const able = ctx.registry.entries('backend').filter(([, c]) => (c as PluginStatics).servesBundled === true).map(([t]) => t);
+        const able = ctx.registry.entries('backend').filter(([, c]) => c.servesBundled === true).map(([t]) => t);
         problems.push(ctx.problem(['backend', 'type'], `backend ${cfg.backend.type} cannot load bundled model ${name}. Backends that can: ${able.join(', ') || '(none)'}.`));
       }
       if (!methodOf(cfg).frozenModels && !BUNDLED_CATALOG[name].canFineTune) {
@@ -122,9 +121,9 @@ export const CHECKS: ConfigCheck[] = [
     description: 'full fine-tuning needs a backend that can train',
     check(cfg, ctx) {
       if (!methodOf(cfg).needsTrainingEngine) return [];
-      const backend = ctx.registry.get('backend', cfg.backend.type) as PluginStatics | undefined;
+      const backend = ctx.registry.get('backend', cfg.backend.type);
       if (!backend || backend.canTrain !== false) return [];
-      const able = ctx.registry.entries('backend').filter(([, c]) => (c as PluginStatics).canTrain !== false).map(([t]) => t);
+      const able = ctx.registry.entries('backend').filter(([, c]) => c.canTrain !== false).map(([t]) => t);
       return [
         ctx.problem(['backend', 'type'], `backend ${cfg.backend.type} cannot train (training.method: full). Backends that can: ${able.join(', ') || '(none)'}.`),
       ];
@@ -135,12 +134,12 @@ export const CHECKS: ConfigCheck[] = [
     description: 'a training backend that lists the losses its trainer implements (`trainsLosses`) implements the configured loss',
     check(cfg, ctx) {
       if (!methodOf(cfg).needsTrainingEngine || !cfg.loss) return [];
-      const backend = ctx.registry.get('backend', cfg.backend.type) as PluginStatics | undefined;
+      const backend = ctx.registry.get('backend', cfg.backend.type);
       const list = backend?.trainsLosses;
       if (list === undefined || list === 'all' || list.includes(cfg.loss.type)) return [];
       const able = ctx.registry.entries('backend').filter(([, c]) => {
-        const l = (c as PluginStatics).trainsLosses;
-        return (c as PluginStatics).canTrain !== false && (l === undefined || l === 'all' || l.includes(cfg.loss!.type));
+        const l = c.trainsLosses;
+        return c.canTrain !== false && (l === undefined || l === 'all' || l.includes(cfg.loss!.type));
       }).map(([t]) => t);
       return [ctx.problem(['loss', 'type'], `backend ${cfg.backend.type} does not train with loss ${cfg.loss.type}; its trainer implements: ${list.join(', ')}. Backends that can: ${able.join(', ') || '(none)'}.`)];
     },

@@ -198,7 +198,7 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
     const baseWhere = source ? `model.${source}` : 'model';
 
     // Miners such as hard-negative rank the corpus with the base model: load it once for both.
-    const minerNeedsEncoder = (registry.get('miner', config.miner.type) as { needsEncoder?: boolean }).needsEncoder === true;
+    const minerNeedsEncoder = registry.get('miner', config.miner.type)?.needsEncoder === true;
     let baseEncoder = minerNeedsEncoder ? await load('base', config.model, baseWhere) : undefined;
     const examples = await stage('mine', 'miner', () => make<MinerPlugin>('miner', config.miner).mine(split.train, data.corpus, baseEncoder));
     await emit('mined', { examples: examples.items.length, shapes: examples.shapes });

@@ -8,7 +8,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { inject, injectable } from 'tsyringe';
 import ort from 'onnxruntime-node';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { UserError } from '../../core/errors.js';
@@ -16,7 +15,6 @@ import { resolveModelDir } from '../../core/model/hub.js';
 import { ONNX_CANDIDATES, loadModelLayout, type ModelLayout } from '../../core/model/layout.js';
 import { poolAndNormalize } from '../../core/model/pooling.js';
 import { Tokenizer } from '../../core/tokenizer.js';
-import { TOKENS } from '../../core/tokens.js';
 import { bertOnnxBytes } from '../../core/export/onnx.js';
 import { trainFull } from '../../core/train/full.js';
 import type { BackendPlugin, EncodeOptions, Encoder, JsonSchema, ModelSpec, OptionProblem, RunContext, TrainRequest, TrainResult } from '../../core/types.js';
@@ -31,7 +29,6 @@ export interface OrtOptions {
   execution_providers: Array<(typeof PROVIDERS)[number]>;
 }
 
-@injectable()
 export default class OrtBackend implements BackendPlugin {
   static readonly type = 'ort';
   static readonly description =
@@ -67,8 +64,8 @@ export default class OrtBackend implements BackendPlugin {
   }
 
   constructor(
-    @inject(TOKENS.options) private readonly options: OrtOptions,
-    @inject(TOKENS.context) private readonly ctx: RunContext,
+    private readonly options: OrtOptions,
+    private readonly ctx: RunContext,
   ) {
     const problems = OrtBackend.check(options as unknown as Record<string, unknown>);
     if (problems.length > 0) throw new UserError('E_CONFIG', `backend.${problems[0]!.path.join('.')}: ${problems[0]!.message}`);

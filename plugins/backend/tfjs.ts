@@ -6,13 +6,11 @@
  * process (auto: tfjs-node-gpu, tfjs-node, wasm, then cpu) and recorded in `info`.
  */
 import { createRequire } from 'node:module';
-import { inject, injectable } from 'tsyringe';
 import { UserError } from '../../core/errors.js';
 import { resolveModelDir } from '../../core/model/hub.js';
 import { loadModelLayout, type ModelLayout } from '../../core/model/layout.js';
 import { type DeviceSelection, selectTfjsDevice, TFJS_DEVICES, type TfjsDevice } from './tfjs/device.js';
 import { TfjsSentenceModel } from './tfjs/sentence.js';
-import { TOKENS } from '../../core/tokens.js';
 import { trainFull } from '../../core/train/full.js';
 import { createOptimizer, TrainStep } from './tfjs/train-step.js';
 import type { BackendPlugin, EncodeOptions, Encoder, IneffectiveOption, JsonSchema, ModelSpec, OptionProblem, RunContext, TrainRequest, TrainResult } from '../../core/types.js';
@@ -23,7 +21,6 @@ export interface TfjsOptions {
   batch_size: number;
 }
 
-@injectable()
 export default class TfjsBackend implements BackendPlugin {
   static readonly type = 'tfjs';
   static readonly description = 'BERT-family encoder on TensorFlow.js (wasm/cpu, or tfjs-node when installed): encodes and fine-tunes (training.method full).';
@@ -70,8 +67,8 @@ export default class TfjsBackend implements BackendPlugin {
   }
 
   constructor(
-    @inject(TOKENS.options) private readonly options: TfjsOptions,
-    @inject(TOKENS.context) private readonly ctx: RunContext,
+    private readonly options: TfjsOptions,
+    private readonly ctx: RunContext,
   ) {}
 
   /** Activate the device (once per process: tfjs has one global backend). */

@@ -5,10 +5,8 @@
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { inject, injectable } from 'tsyringe';
 import { didYouMean, UserError } from '../../core/errors.js';
 import { asObject, displayPath, readRecords, requireField, typeName, type DataRecord } from '../../core/jsonl.js';
-import { TOKENS } from '../../core/tokens.js';
 import type { CheckContext, DatasetData, DatasetPlugin, Doc, JsonSchema, OptionProblem, Query, RecordSample, RunContext } from '../../core/types.js';
 
 export interface JsonlCorpusSpec {
@@ -66,7 +64,6 @@ function firstRecord(file: string): { line: number; value: Record<string, unknow
   }
 }
 
-@injectable()
 export default class JsonlDataset implements DatasetPlugin {
   static readonly type = 'jsonl';
   static readonly description = 'Queries and eval queries from JSONL files of {input, expected}; corpus from a JSON/JSONL file or the expected labels.';
@@ -154,8 +151,8 @@ export default class JsonlDataset implements DatasetPlugin {
   }
 
   constructor(
-    @inject(TOKENS.options) private readonly options: JsonlDatasetOptions,
-    @inject(TOKENS.context) private readonly ctx: RunContext,
+    private readonly options: JsonlDatasetOptions,
+    private readonly ctx: RunContext,
   ) {}
 
   async load(): Promise<DatasetData> {

@@ -4,12 +4,10 @@
  * its expense category, over the taxonomy shipped in core/synthetic/taxonomy.ts. The corpus is the
  * category names; eval merchants never appear in training rows (core/synthetic/generate.ts).
  */
-import { inject, injectable } from 'tsyringe';
 import { UserError } from '../../core/errors.js';
 import { choices } from '../../core/config/messages.js';
 import { formatTransaction, generateTransactions, TRANSACTION_FIELDS, type TransactionRecord } from '../../core/synthetic/generate.js';
 import { CATEGORY_NAMES, TAXONOMY, type CategorySpec } from '../../core/synthetic/taxonomy.js';
-import { TOKENS } from '../../core/tokens.js';
 import type { DatasetData, DatasetPlugin, JsonSchema, Query, RecordSample, RunContext } from '../../core/types.js';
 
 export interface SyntheticTransactionsOptions {
@@ -20,7 +18,6 @@ export interface SyntheticTransactionsOptions {
   noise: number;
 }
 
-@injectable()
 export default class SyntheticTransactionsDataset implements DatasetPlugin {
   static readonly type = 'synthetic-transactions';
   static readonly description =
@@ -63,8 +60,8 @@ export default class SyntheticTransactionsDataset implements DatasetPlugin {
   private readonly chosen: CategorySpec[];
 
   constructor(
-    @inject(TOKENS.options) private readonly options: SyntheticTransactionsOptions,
-    @inject(TOKENS.context) private readonly ctx: RunContext,
+    private readonly options: SyntheticTransactionsOptions,
+    private readonly ctx: RunContext,
   ) {
     this.chosen = selectCategories(options.categories, ctx.configFile);
   }

@@ -4,8 +4,6 @@
  * is divided by the number of triplets with a positive loss.
  */
 import * as tf from '@tensorflow/tfjs';
-import { inject, injectable } from 'tsyringe';
-import { TOKENS } from '../../core/tokens.js';
 import type { ExampleShape, JsonSchema, RunContext } from '../../core/types.js';
 import {
   BATCH_DISTANCE_OPTION,
@@ -36,7 +34,6 @@ export function tripletMask(labels: tf.Tensor1D): tf.Tensor3D {
   return tf.logicalAnd(valid, distinct) as tf.Tensor3D;
 }
 
-@injectable()
 export default class BatchAllTripletLoss implements LossPlugin {
   static readonly type = 'batch-all-triplet';
   static readonly description =
@@ -54,8 +51,8 @@ export default class BatchAllTripletLoss implements LossPlugin {
   readonly needs: ExampleShape = BatchAllTripletLoss.needs;
 
   constructor(
-    @inject(TOKENS.options) private readonly options: BatchAllTripletOptions,
-    @inject(TOKENS.context) private readonly ctx: RunContext,
+    private readonly options: BatchAllTripletOptions,
+    private readonly ctx: RunContext,
   ) {}
 
   compute(batch: LossBatch): tf.Scalar {

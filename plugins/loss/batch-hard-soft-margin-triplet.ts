@@ -4,8 +4,6 @@
  * a fixed one: loss = mean of log(1 + exp(d(a,p) − d(a,n))).
  */
 import * as tf from '@tensorflow/tfjs';
-import { inject, injectable } from 'tsyringe';
-import { TOKENS } from '../../core/tokens.js';
 import type { ExampleShape, JsonSchema, RunContext } from '../../core/types.js';
 import { BATCH_DISTANCE_OPTION, type BatchDistance, type LossBatch, type LossPlugin, need } from '../../core/train/loss.js';
 import { hardestDistances } from './batch-hard-triplet.js';
@@ -14,7 +12,6 @@ export interface BatchHardSoftMarginTripletOptions {
   distance_metric: BatchDistance;
 }
 
-@injectable()
 export default class BatchHardSoftMarginTripletLoss implements LossPlugin {
   static readonly type = 'batch-hard-soft-margin-triplet';
   static readonly description =
@@ -31,8 +28,8 @@ export default class BatchHardSoftMarginTripletLoss implements LossPlugin {
   readonly needs: ExampleShape = BatchHardSoftMarginTripletLoss.needs;
 
   constructor(
-    @inject(TOKENS.options) private readonly options: BatchHardSoftMarginTripletOptions,
-    @inject(TOKENS.context) private readonly ctx: RunContext,
+    private readonly options: BatchHardSoftMarginTripletOptions,
+    private readonly ctx: RunContext,
   ) {}
 
   compute(batch: LossBatch): tf.Scalar {

@@ -4,8 +4,6 @@
  * negative (closest other-label sentence) form one triplet; loss = mean of max(d(a,p) − d(a,n) + margin, 0).
  */
 import * as tf from '@tensorflow/tfjs';
-import { inject, injectable } from 'tsyringe';
-import { TOKENS } from '../../core/tokens.js';
 import type { ExampleShape, JsonSchema, RunContext } from '../../core/types.js';
 import {
   BATCH_DISTANCE_OPTION,
@@ -38,7 +36,6 @@ export function hardestDistances(emb: tf.Tensor2D, labels: tf.Tensor1D, metric: 
   return { pos, neg };
 }
 
-@injectable()
 export default class BatchHardTripletLoss implements LossPlugin {
   static readonly type = 'batch-hard-triplet';
   static readonly description =
@@ -56,8 +53,8 @@ export default class BatchHardTripletLoss implements LossPlugin {
   readonly needs: ExampleShape = BatchHardTripletLoss.needs;
 
   constructor(
-    @inject(TOKENS.options) private readonly options: BatchHardTripletOptions,
-    @inject(TOKENS.context) private readonly ctx: RunContext,
+    private readonly options: BatchHardTripletOptions,
+    private readonly ctx: RunContext,
   ) {}
 
   compute(batch: LossBatch): tf.Scalar {

@@ -5,8 +5,6 @@
  * negative. Loss = mean over positive pairs of max(d(a,p) − d(a,n) + margin, 0).
  */
 import * as tf from '@tensorflow/tfjs';
-import { inject, injectable } from 'tsyringe';
-import { TOKENS } from '../../core/tokens.js';
 import type { ExampleShape, JsonSchema, RunContext } from '../../core/types.js';
 import {
   BATCH_DISTANCE_OPTION,
@@ -28,7 +26,6 @@ export interface BatchSemiHardTripletOptions {
   distance_metric: BatchDistance;
 }
 
-@injectable()
 export default class BatchSemiHardTripletLoss implements LossPlugin {
   static readonly type = 'batch-semi-hard-triplet';
   static readonly description =
@@ -46,8 +43,8 @@ export default class BatchSemiHardTripletLoss implements LossPlugin {
   readonly needs: ExampleShape = BatchSemiHardTripletLoss.needs;
 
   constructor(
-    @inject(TOKENS.options) private readonly options: BatchSemiHardTripletOptions,
-    @inject(TOKENS.context) private readonly ctx: RunContext,
+    private readonly options: BatchSemiHardTripletOptions,
+    private readonly ctx: RunContext,
   ) {}
 
   compute(batch: LossBatch): tf.Scalar {

@@ -4,8 +4,6 @@
  * cosine distance (default), euclidean or manhattan distance of the two embeddings.
  */
 import * as tf from '@tensorflow/tfjs';
-import { inject, injectable } from 'tsyringe';
-import { TOKENS } from '../../core/tokens.js';
 import type { ExampleShape, JsonSchema, RunContext } from '../../core/types.js';
 import { type LossBatch, type LossPlugin, need, type RowDistance, rowDistance } from '../../core/train/loss.js';
 
@@ -15,7 +13,6 @@ export interface ContrastiveOptions {
   size_average: boolean;
 }
 
-@injectable()
 export default class ContrastiveLoss implements LossPlugin {
   static readonly type = 'contrastive';
   static readonly description =
@@ -48,8 +45,8 @@ export default class ContrastiveLoss implements LossPlugin {
   readonly needs: ExampleShape = ContrastiveLoss.needs;
 
   constructor(
-    @inject(TOKENS.options) private readonly options: ContrastiveOptions,
-    @inject(TOKENS.context) private readonly ctx: RunContext,
+    private readonly options: ContrastiveOptions,
+    private readonly ctx: RunContext,
   ) {}
 
   compute(batch: LossBatch): tf.Scalar {

@@ -5,8 +5,6 @@
  * every negative too; loss = cross-entropy of scale · similarity with the anchor's own positive as target.
  */
 import * as tf from '@tensorflow/tfjs';
-import { inject, injectable } from 'tsyringe';
-import { TOKENS } from '../../core/tokens.js';
 import type { ExampleShape, JsonSchema, RunContext } from '../../core/types.js';
 import { cosSim, dotScore, type LossBatch, type LossPlugin, need } from '../../core/train/loss.js';
 
@@ -15,7 +13,6 @@ export interface MultipleNegativesRankingOptions {
   similarity: 'cos' | 'dot';
 }
 
-@injectable()
 export default class MultipleNegativesRankingLoss implements LossPlugin {
   static readonly type = 'multiple-negatives-ranking';
   static readonly description =
@@ -43,8 +40,8 @@ export default class MultipleNegativesRankingLoss implements LossPlugin {
   readonly needs: ExampleShape = MultipleNegativesRankingLoss.needs;
 
   constructor(
-    @inject(TOKENS.options) private readonly options: MultipleNegativesRankingOptions,
-    @inject(TOKENS.context) private readonly ctx: RunContext,
+    private readonly options: MultipleNegativesRankingOptions,
+    private readonly ctx: RunContext,
   ) {}
 
   compute(batch: LossBatch): tf.Scalar {

@@ -4,8 +4,6 @@
  * row pair (torch's F.pairwise_distance, eps 1e-6, and 1 − F.cosine_similarity).
  */
 import * as tf from '@tensorflow/tfjs';
-import { inject, injectable } from 'tsyringe';
-import { TOKENS } from '../../core/tokens.js';
 import type { ExampleShape, JsonSchema, RunContext } from '../../core/types.js';
 import { type LossBatch, type LossPlugin, marginOption, need, type RowDistance, rowDistance } from '../../core/train/loss.js';
 
@@ -14,7 +12,6 @@ export interface TripletOptions {
   distance_metric: RowDistance;
 }
 
-@injectable()
 export default class TripletLoss implements LossPlugin {
   static readonly type = 'triplet';
   static readonly description =
@@ -37,8 +34,8 @@ export default class TripletLoss implements LossPlugin {
   readonly needs: ExampleShape = TripletLoss.needs;
 
   constructor(
-    @inject(TOKENS.options) private readonly options: TripletOptions,
-    @inject(TOKENS.context) private readonly ctx: RunContext,
+    private readonly options: TripletOptions,
+    private readonly ctx: RunContext,
   ) {}
 
   compute(batch: LossBatch): tf.Scalar {

@@ -7,10 +7,8 @@
  * example is (query, its label's document, a negative, label), with `pairLabel` alternating 1/0
  * as in `random-negative`, so it serves triplet, pair, labelled and contrastive losses.
  */
-import { inject, injectable } from 'tsyringe';
 import { UserError } from '../../core/errors.js';
 import { createRng } from '../../core/rng.js';
-import { TOKENS } from '../../core/tokens.js';
 import type { Doc, Encoder, Example, Examples, ExampleShape, IneffectiveOption, JsonSchema, MinerPlugin, Query, RunContext, OptionProblem } from '../../core/types.js';
 
 export interface HardNegativeOptions {
@@ -24,7 +22,6 @@ export interface HardNegativeOptions {
 
 const PROVIDES: readonly ExampleShape[] = ['triplets', 'pairs', 'labelled', 'labelled-pairs'];
 
-@injectable()
 export default class HardNegativeMiner implements MinerPlugin {
   static readonly type = 'hard-negative';
   static readonly description =
@@ -76,8 +73,8 @@ export default class HardNegativeMiner implements MinerPlugin {
   }
 
   constructor(
-    @inject(TOKENS.options) private readonly options: HardNegativeOptions,
-    @inject(TOKENS.context) private readonly ctx: RunContext,
+    private readonly options: HardNegativeOptions,
+    private readonly ctx: RunContext,
   ) {
     const [problem] = HardNegativeMiner.check(options as unknown as Record<string, unknown>);
     if (problem) throw UserError.config([{ file: ctx.configFile, path: 'miner.range_max', message: problem.message }]);

@@ -2,15 +2,12 @@
  * miner `none`: no mining. Each training query becomes a labelled sentence (its text and class
  * label), which is what the batch triplet losses need; no pairs or triplets are formed.
  */
-import { inject, injectable } from 'tsyringe';
-import { TOKENS } from '../../core/tokens.js';
 import type { Doc, Examples, ExampleShape, JsonSchema, MinerPlugin, Query, RunContext } from '../../core/types.js';
 
 export type NoneMinerOptions = Record<string, never>;
 
 const PROVIDES: readonly ExampleShape[] = ['labelled'];
 
-@injectable()
 export default class NoneMiner implements MinerPlugin {
   static readonly type = 'none';
   static readonly description = 'No mining: the training queries as labelled sentences (text + class label).';
@@ -20,8 +17,8 @@ export default class NoneMiner implements MinerPlugin {
   readonly provides: ExampleShape[] = [...PROVIDES];
 
   constructor(
-    @inject(TOKENS.options) private readonly options: NoneMinerOptions,
-    @inject(TOKENS.context) private readonly ctx: RunContext,
+    private readonly options: NoneMinerOptions,
+    private readonly ctx: RunContext,
   ) {}
 
   async mine(train: Query[], _corpus: Doc[]): Promise<Examples> {

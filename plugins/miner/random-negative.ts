@@ -5,10 +5,8 @@
  * the label too, so they serve label-based, pair and triplet losses alike; `pairLabel` alternates
  * 1/0 so that contrastive losses read them as (anchor, positive, 1) / (anchor, negative, 0) pairs.
  */
-import { inject, injectable } from 'tsyringe';
 import { UserError } from '../../core/errors.js';
 import { createRng } from '../../core/rng.js';
-import { TOKENS } from '../../core/tokens.js';
 import type { Doc, Example, Examples, ExampleShape, JsonSchema, MinerPlugin, Query, RunContext } from '../../core/types.js';
 
 export interface RandomNegativeOptions {
@@ -18,7 +16,6 @@ export interface RandomNegativeOptions {
 
 const PROVIDES: readonly ExampleShape[] = ['labelled', 'triplets', 'pairs', 'labelled-pairs'];
 
-@injectable()
 export default class RandomNegativeMiner implements MinerPlugin {
   static readonly type = 'random-negative';
   static readonly description = "Triplets (query, its label's document, a random other document), also usable as pairs, labelled pairs and labelled sentences.";
@@ -40,8 +37,8 @@ export default class RandomNegativeMiner implements MinerPlugin {
   readonly provides: ExampleShape[] = [...PROVIDES];
 
   constructor(
-    @inject(TOKENS.options) private readonly options: RandomNegativeOptions,
-    @inject(TOKENS.context) private readonly ctx: RunContext,
+    private readonly options: RandomNegativeOptions,
+    private readonly ctx: RunContext,
   ) {}
 
   async mine(train: Query[], corpus: Doc[]): Promise<Examples> {

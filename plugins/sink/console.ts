@@ -4,8 +4,6 @@
  * directory and the elapsed time. Writes to stderr (stdout is reserved for `--json` output).
  */
 import { relative } from 'node:path';
-import { inject, injectable } from 'tsyringe';
-import { TOKENS } from '../../core/tokens.js';
 import { formatNumber, formatSigned, metricLabel, modelLabel, orderModels, renderMetricsTable } from '../../core/report.js';
 import type { JsonSchema, QueryResult, RunContext, RunSummary, SinkPlugin } from '../../core/types.js';
 
@@ -13,7 +11,6 @@ export interface ConsoleSinkOptions {
   digits: number;
 }
 
-@injectable()
 export default class ConsoleSink implements SinkPlugin {
   static readonly type = 'console';
   static readonly description = 'Prints the base / fine-tuned / Δ results table to stderr at the end of a run.';
@@ -32,8 +29,8 @@ export default class ConsoleSink implements SinkPlugin {
   startedAt: number = Date.now();
 
   constructor(
-    @inject(TOKENS.options) private readonly options: ConsoleSinkOptions,
-    @inject(TOKENS.context) private readonly ctx: RunContext,
+    private readonly options: ConsoleSinkOptions,
+    private readonly ctx: RunContext,
   ) {
     this.write = (s) => {
       if (!ctx.quiet) ctx.write(s);

@@ -6,9 +6,7 @@
  * O_APPEND descriptor followed by fsync, so concurrent runs never interleave their lines.
  */
 import { join } from 'node:path';
-import { inject, injectable } from 'tsyringe';
 import { appendJsonl } from '../../core/fsutil.js';
-import { TOKENS } from '../../core/tokens.js';
 import { creatableProblem } from '../../core/fsutil.js';
 import type { CheckContext, JsonSchema, OptionProblem, RunContext, RunSummary, SinkPlugin } from '../../core/types.js';
 
@@ -16,7 +14,6 @@ export interface JsonSinkOptions {
   path?: string;
 }
 
-@injectable()
 export default class JsonSink implements SinkPlugin {
   static readonly type = 'json';
   static readonly description = 'Appends a one-line JSON summary of the run to a JSON Lines file.';
@@ -34,8 +31,8 @@ export default class JsonSink implements SinkPlugin {
   };
 
   constructor(
-    @inject(TOKENS.options) private readonly options: JsonSinkOptions,
-    @inject(TOKENS.context) private readonly ctx: RunContext,
+    private readonly options: JsonSinkOptions,
+    private readonly ctx: RunContext,
   ) {}
 
   /** A `path` that is a directory, or lies below a file, cannot be appended to. */

@@ -6,10 +6,8 @@
  */
 import { join } from 'node:path';
 import { runFileProblem } from '../../core/run/rundir.js';
-import { inject, injectable } from 'tsyringe';
 import { writeFileAtomic } from '../../core/fsutil.js';
 import { renderReport } from '../../core/report.js';
-import { TOKENS } from '../../core/tokens.js';
 import type { JsonSchema, OptionProblem, QueryResult, RunContext, RunSummary, SinkPlugin } from '../../core/types.js';
 
 export interface MarkdownSinkOptions {
@@ -17,7 +15,6 @@ export interface MarkdownSinkOptions {
   digits: number;
 }
 
-@injectable()
 export default class MarkdownSink implements SinkPlugin {
   static readonly type = 'markdown';
   static readonly description = 'Writes a Markdown report (report.md) into the run directory.';
@@ -36,8 +33,8 @@ export default class MarkdownSink implements SinkPlugin {
   private last?: { model: string; results: QueryResult[] };
 
   constructor(
-    @inject(TOKENS.options) private readonly options: MarkdownSinkOptions,
-    @inject(TOKENS.context) private readonly ctx: RunContext,
+    private readonly options: MarkdownSinkOptions,
+    private readonly ctx: RunContext,
   ) {}
 
   /** `file` stays inside the run directory and leaves its contract files alone. */

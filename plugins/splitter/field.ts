@@ -3,9 +3,7 @@
  * as in datasets that ship with a fixed split. Values other than the configured train/test/eval
  * names are an error that lists every value found.
  */
-import { inject, injectable } from 'tsyringe';
 import { UserError } from '../../core/errors.js';
-import { TOKENS } from '../../core/tokens.js';
 import type { CheckContext, DatasetData, JsonSchema, OptionProblem, Query, RunContext, SplitResult, SplitterPlugin } from '../../core/types.js';
 
 export interface FieldSplitterOptions {
@@ -17,7 +15,6 @@ export interface FieldSplitterOptions {
 
 const MISSING = '(missing)';
 
-@injectable()
 export default class FieldSplitter implements SplitterPlugin {
   static readonly type = 'field';
   static readonly description = 'Split by a record field whose value names the part (train, test or eval).';
@@ -42,8 +39,8 @@ export default class FieldSplitter implements SplitterPlugin {
   }
 
   constructor(
-    @inject(TOKENS.options) private readonly options: FieldSplitterOptions,
-    @inject(TOKENS.context) private readonly ctx: RunContext,
+    private readonly options: FieldSplitterOptions,
+    private readonly ctx: RunContext,
   ) {}
 
   split(data: DatasetData): SplitResult {

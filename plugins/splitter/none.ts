@@ -3,21 +3,18 @@
  * dataset's eval set, or — when it has none — the queries themselves (then the scores measure
  * fit to the training data, not generalisation).
  */
-import { inject, injectable } from 'tsyringe';
-import { TOKENS } from '../../core/tokens.js';
 import type { DatasetData, JsonSchema, RunContext, SplitResult, SplitterPlugin } from '../../core/types.js';
 
 export type NoneSplitterOptions = Record<string, never>;
 
-@injectable()
 export default class NoneSplitter implements SplitterPlugin {
   static readonly type = 'none';
   static readonly description = 'No split: all queries train; evaluation on the eval set (or on the queries themselves).';
   static readonly schema: JsonSchema = { type: 'object', additionalProperties: false, properties: {} };
 
   constructor(
-    @inject(TOKENS.options) private readonly options: NoneSplitterOptions,
-    @inject(TOKENS.context) private readonly ctx: RunContext,
+    private readonly options: NoneSplitterOptions,
+    private readonly ctx: RunContext,
   ) {}
 
   split(data: DatasetData): SplitResult {

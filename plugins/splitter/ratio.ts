@@ -3,9 +3,7 @@
  * (seeded) and stratified by label. With `shuffle: false` the first round(n·test) rows are the
  * test part, as the reference notebook did (260 rows, test 0.2 → 52 test / 208 train).
  */
-import { inject, injectable } from 'tsyringe';
 import { createRng } from '../../core/rng.js';
-import { TOKENS } from '../../core/tokens.js';
 import type { DatasetData, IneffectiveOption, JsonSchema, Query, RunContext, SplitResult, SplitterPlugin } from '../../core/types.js';
 
 export interface RatioSplitterOptions {
@@ -15,7 +13,6 @@ export interface RatioSplitterOptions {
   seed?: number;
 }
 
-@injectable()
 export default class RatioSplitter implements SplitterPlugin {
   static readonly type = 'ratio';
   static readonly description = 'Hold out a fraction of the queries as the test part (optionally shuffled and stratified by label).';
@@ -36,8 +33,8 @@ export default class RatioSplitter implements SplitterPlugin {
   }
 
   constructor(
-    @inject(TOKENS.options) private readonly options: RatioSplitterOptions,
-    @inject(TOKENS.context) private readonly ctx: RunContext,
+    private readonly options: RatioSplitterOptions,
+    private readonly ctx: RunContext,
   ) {}
 
   split(data: DatasetData): SplitResult {

@@ -8,9 +8,7 @@
 import { connect, type Connection, type Table } from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow';
 import { join } from 'node:path';
-import { inject, injectable } from 'tsyringe';
 import { UserError } from '../../core/errors.js';
-import { TOKENS } from '../../core/tokens.js';
 import { creatableProblem } from '../../core/fsutil.js';
 import type { CheckContext, Doc, JsonSchema, OptionProblem, RunContext, SearchHit, StorePlugin } from '../../core/types.js';
 import { checkVectors } from './memory.js';
@@ -42,7 +40,6 @@ async function lance<T>(uri: string, what: string, fn: () => Promise<T>): Promis
   }
 }
 
-@injectable()
 export default class LanceDbStore implements StorePlugin {
   static readonly type = 'lancedb';
   static readonly description = 'LanceDB on disk: one table per model per run, exact cosine search.';
@@ -66,8 +63,8 @@ export default class LanceDbStore implements StorePlugin {
   private readonly tables = new Map<string, Table>();
 
   constructor(
-    @inject(TOKENS.options) private readonly options: LanceDbStoreOptions,
-    @inject(TOKENS.context) private readonly ctx: RunContext,
+    private readonly options: LanceDbStoreOptions,
+    private readonly ctx: RunContext,
   ) {}
 
   /** The database directory. */

@@ -3,8 +3,6 @@
  * on indexing and querying; ties are broken by corpus order. No files, nothing to clean up:
  * the reference the other stores are tested against.
  */
-import { inject, injectable } from 'tsyringe';
-import { TOKENS } from '../../core/tokens.js';
 import type { Doc, JsonSchema, RunContext, SearchHit, StorePlugin } from '../../core/types.js';
 
 export type MemoryStoreOptions = Record<string, never>;
@@ -38,7 +36,6 @@ export function checkVectors(store: string, name: string, docs: Doc[], vectors: 
   return dim;
 }
 
-@injectable()
 export default class MemoryStore implements StorePlugin {
   static readonly type = 'memory';
   static readonly description = 'Exact brute-force cosine search in memory (ties broken by corpus order).';
@@ -47,8 +44,8 @@ export default class MemoryStore implements StorePlugin {
   private readonly tables = new Map<string, MemTable>();
 
   constructor(
-    @inject(TOKENS.options) private readonly options: MemoryStoreOptions,
-    @inject(TOKENS.context) private readonly ctx: RunContext,
+    private readonly options: MemoryStoreOptions,
+    private readonly ctx: RunContext,
   ) {}
 
   async index(name: string, docs: Doc[], vectors: Float32Array[]): Promise<void> {

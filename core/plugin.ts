@@ -1,0 +1,58 @@
+/**
+ * definePlugin: the typed way to write a plugin. One object ties together the stage, the `type`
+ * key of experiment files, the description and options schema, the stage's capabilities and a
+ * `create(options, context)` that returns the stage's instance; the compiler checks the instance
+ * against the stage's interface (StagePlugins) and the capabilities against the stage
+ * (StageCapabilities: a loss must say what it `needs`, a miner what it `provides`).
+ *
+ *   import { definePlugin, type RunSummary } from 'ftrun';
+ *   export default definePlugin({
+ *     stage: 'sink', type: 'my-sink', description: '…', schema: { type: 'object', properties: {} },
+ *     create: (options, ctx) => ({ close: (s: RunSummary) => ctx.write(`${s.status}\n`) }),
+ *   });
+ *
+ * The result is a plain class with the declared statics, so the registry, validation and the
+ * container treat it like a built-in plugin class.
+ */
+import type {
+  CheckContext, IneffectiveOption, JsonSchema, OptionProblem, PluginClass, RunContext, StageCapabilities, StageName, StagePlugins,
+} from './types.js';
+
+export type PluginDefinition<S extends StageName, O extends object = Record<string, unknown>> = {
+  /** The stage it plugs into. */
+  stage: S;
+  /** Its `type:` key in experiment files. */
+  type: string;
+  /** One sentence, shown in `ftrun schema` and the docs. */
+  description: string;
+  /** JSON Schema of its options (defaults inside); `format: 'path'` marks file paths. */
+  schema: JsonSchema;
+  /** Problems with (valid, defaulted) options that a schema cannot express; run by `validate`. */
+  check?(options: O, context: CheckContext): OptionProblem[];
+  /** Options that cannot take effect given the others (refused when written). */
+  ineffective?(options: O): IneffectiveOption[];
+  /** The instance for one run: options validated with defaults filled, and the run's context. */
+  create(options: O, context: RunContext): StagePlugins[S];
+} & StageCapabilities[S];
+
+/** A plugin class made by definePlugin, for stage S. */
+export type DefinedPlugin<S extends StageName> = PluginClass<StagePlugins[S]> & { readonly stage: S };
+
+export function definePlugin<S extends StageName, O extends object = Record<string, unknown>>(definition: PluginDefinition<S, O>): DefinedPlugin<S> {
+  const { create, stage, type, ...statics } = definition as PluginDefinition<StageName, O> & Record<string, unknown>;
+  if (typeof create !== 'function') throw new TypeError(`definePlugin(${String(type)}): create(options, context) is missing`);
+  const needs = (definition as { needs?: unknown }).needs;
+  const provides = (definition as { provides?: unknown }).provides;
+  const Plugin = class {
+    constructor(options: O, context: RunContext) {
+      const instance = create(options, context) as unknown as Record<string, unknown>;
+      // What the stage's instance interface reads is declared once, in the definition.
+      if (needs !== undefined && instance.needs === undefined) instance.needs = needs;
+      if (provides !== undefined && instance.provides === undefined) instance.provides = [...(provides as unknown[])];
+      return instance as unknown as object;
+    }
+  };
+  Object.defineProperty(Plugin, 'name', { value: `${stage}:${type}` });
+  Object.assign(Plugin, { stage, type, ...statics });
+  return Plugin as unknown as DefinedPlugin<S>;
+}
