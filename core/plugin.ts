@@ -32,8 +32,18 @@ export type PluginDefinition<S extends StageName, O extends object = Record<stri
   /** Options that cannot take effect given the others (refused when written). */
   ineffective?(options: O): IneffectiveOption[];
   /** The instance for one run: options validated with defaults filled, and the run's context. */
-  create(options: O, context: RunContext): StagePlugins[S];
+  create(options: O, context: RunContext): PluginInstance<S>;
 } & StageCapabilities[S];
+
+/**
+ * What create() returns: the stage's instance, less what the definition declares once for it (a
+ * loss's `needs`, a miner's `provides` are copied onto the instance).
+ */
+export type PluginInstance<S extends StageName> = S extends 'loss'
+  ? Omit<StagePlugins['loss'], 'needs'> & Partial<Pick<StagePlugins['loss'], 'needs'>>
+  : S extends 'miner'
+    ? Omit<StagePlugins['miner'], 'provides'> & Partial<Pick<StagePlugins['miner'], 'provides'>>
+    : StagePlugins[S];
 
 /** A plugin class made by definePlugin, for stage S. */
 export type DefinedPlugin<S extends StageName> = PluginClass<StagePlugins[S]> & { readonly stage: S };

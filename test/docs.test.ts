@@ -69,7 +69,9 @@ describe('YAML examples in the docs', () => {
         if (!isMap(doc)) return; // not an experiment fragment
         const example = { ...doc };
         if (typeof example.extends === 'string') example.extends = resolve(ROOT, 'configs', example.extends);
-        if (Array.isArray(example.plugins)) example.plugins = (example.plugins as string[]).map((p) => resolve(ROOT, 'test', 'fixtures', 'plugins', basename(p)));
+        // Plugin modules the docs name are the tested ones: docs/examples/ or the test fixtures.
+        const pluginFile = (p: string) => [join(ROOT, 'docs', 'examples', basename(p)), join(ROOT, 'test', 'fixtures', 'plugins', basename(p))].find(existsSync) ?? p;
+        if (Array.isArray(example.plugins)) example.plugins = (example.plugins as string[]).map(pluginFile);
         const dir = mkdtempSync(join(tmpdir(), 'ftrun-docs-'));
         const file = join(dir, 'x.yaml');
         // The model directory an example names is the reader's own: stand one in.

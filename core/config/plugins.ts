@@ -1,18 +1,57 @@
 /**
- * Custom plugins named under `plugins:` (module paths relative to the file that lists them; from
- * `--set`, relative to the working directory). Each module is imported and every exported class
- * with static `type`, `description`, `schema` and `stage` is registered in the given registry —
- * clone the registry first, so one run's plugins never leak into another.
+ * Custom plugins named under `plugins:`: a module file (relative to the file that lists it; from
+ * `--set`, to the working directory) — JavaScript (.js, .mjs, .cjs) imported natively, TypeScript
+ * (.ts, .mts, .cts) loaded directly with jiti, no build step — or an npm package name, resolved
+ * from the listing file's folder as Node resolves imports. Every exported class with static
+ * `type`, `description`, `schema` and `stage` (as definePlugin makes) is registered in the given
+ * registry — clone the registry first, so one run's plugins never leak into another. Inside a
+ * TypeScript plugin, `import … from 'ftrun'` resolves to this ftrun even where it is not installed.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, extname, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createJiti } from 'jiti';
 import { UserError, type Problem } from '../errors.js';
 import type { Registry } from '../registry.js';
 import { STAGES, type PluginClass, type StageName } from '../types.js';
 import { displayPath, problemAt, type LoadedConfig } from './located.js';
 import { configAjv } from './ajv.js';
+
+const JS = ['.js', '.mjs', '.cjs'];
+const TS = ['.ts', '.mts', '.cts'];
+
+/** ftrun's own public entry (dist/core/index.js, or core/index.ts when run from the sources). */
+const OWN_ENTRY = (() => {
+  const js = fileURLToPath(new URL('../index.js', import.meta.url));
+  return existsSync(js) ? js : fileURLToPath(new URL('../index.ts', import.meta.url));
+})();
+
+let jiti: ReturnType<typeof createJiti> | undefined;
+const tsLoader = () => (jiti ??= createJiti(import.meta.url, { alias: { ftrun: OWN_ENTRY }, interopDefault: false, fsCache: false }));
+
+/**
+ * The module file a `plugins:` entry names, as the loader resolves it (a package name to its entry
+ * file); undefined for a package that is not installed. `dir`: the folder of the listing file.
+ */
+export function pluginModuleFile(ref: string, dir: string): string | undefined {
+  return isPackageName(ref) ? resolvePackage(ref, dir) : resolve(dir, ref);
+}
+
+/** A `plugins:` entry that names a package (`my-plugin`, `@scope/plugin`, `pkg/sub`) rather than a file. */
+function isPackageName(ref: string): boolean {
+  return !ref.startsWith('.') && !isAbsolute(ref) && !JS.includes(extname(ref)) && !TS.includes(extname(ref)) && /^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*(\/[\w./-]+)?$/i.test(ref);
+}
+
+/** Where the package `name` resolves from `dir`, as an ESM import would; undefined when not installed. */
+function resolvePackage(name: string, dir: string): string | undefined {
+  try {
+    const url = tsLoader().esmResolve(name, { parentURL: pathToFileURL(join(dir, 'noop.js')).href, try: true });
+    return url ? fileURLToPath(url) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 const STATICS = ['type', 'description', 'schema', 'stage'] as const;
 
@@ -30,25 +69,47 @@ export async function loadCustomPlugins(loaded: LoadedConfig, registry: Registry
   const list = loaded.data.plugins;
   if (list === undefined || list === null) return [];
   if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) {
-    throw UserError.config([problemAt(loaded, ['plugins'], 'must be a list of module paths (.js or .mjs files)')]);
+    throw UserError.config([problemAt(loaded, ['plugins'], 'must be a list of plugin modules (.js/.mjs/.cjs or .ts/.mts/.cts files) or npm package names')]);
   }
   const added: Array<{ stage: StageName; type: string; module: string }> = [];
   const problems: Problem[] = [];
   for (const [i, ref] of (list as string[]).entries()) {
     const path = ['plugins', i];
     const origin = loaded.locate(path);
-    const abs = resolve(origin.file === '--set' ? process.cwd() : dirname(origin.file), ref);
-    if (!existsSync(abs)) throw UserError.at('E_FILE', problemAt(loaded, path, `plugin module "${ref}" not found (${displayPath(abs)})`));
-    if (!['.js', '.mjs'].includes(extname(abs))) {
-      problems.push(problemAt(loaded, path, `plugin module "${ref}" must be a .js or .mjs file (compile TypeScript first)`));
-      continue;
+    const dir = origin.file === '--set' ? process.cwd() : dirname(origin.file);
+    let abs: string;
+    if (isPackageName(ref)) {
+      const found = resolvePackage(ref, dir);
+      if (!found) {
+        throw UserError.at('E_FILE', problemAt(loaded, path, `plugin package "${ref}" is not installed where ${displayPath(dir)} can import it: npm install ${ref} (or name a module file: ./${ref}.ts)`));
+      }
+      abs = found;
+    } else {
+      abs = resolve(dir, ref);
+      if (!existsSync(abs)) throw UserError.at('E_FILE', problemAt(loaded, path, `plugin module "${ref}" not found (${displayPath(abs)})`));
+      if (!statSync(abs).isFile() || ![...JS, ...TS].includes(extname(abs))) {
+        problems.push(problemAt(loaded, path, `plugin module "${ref}" must be a JavaScript (.js, .mjs, .cjs) or TypeScript (.ts, .mts, .cts) file, or an npm package name`));
+        continue;
+      }
     }
     let mod: Record<string, unknown>;
     try {
-      mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
+      mod = TS.includes(extname(abs))
+        ? ((await tsLoader().import(abs)) as Record<string, unknown>)
+        : ((await import(pathToFileURL(abs).href)) as Record<string, unknown>);
     } catch (e) {
-      const where = e instanceof SyntaxError ? syntaxErrorLine(abs) : undefined;
-      problems.push(problemAt(loaded, path, `cannot import plugin module "${ref}": ${where ? `${displayPath(abs)}:${where}: ` : ''}${(e as Error)?.message ?? String(e)}`));
+      let where: number | string | undefined = e instanceof SyntaxError ? syntaxErrorLine(abs) : undefined;
+      let message = (e as Error)?.message ?? String(e);
+      // jiti's parse errors: "ParseError: <what>\n <file>:<line>:<col>"
+      const parse = /^(?:\w*Error: )?([\s\S]*?)\s*\n\s*(\S+):(\d+):(\d+)\s*$/.exec(message);
+      if (parse && resolve(parse[2]!) === abs) {
+        message = parse[1]!.trim();
+        where = `${parse[3]}:${parse[4]}`;
+      }
+      if ((e as NodeJS.ErrnoException)?.code === 'ERR_MODULE_NOT_FOUND' && /'ftrun'/.test(message)) {
+        message += ' (a JavaScript plugin imports ftrun from its own node_modules: npm install --save-dev ftrun there, or write the plugin in TypeScript, which ftrun loads with its own copy)';
+      }
+      problems.push(problemAt(loaded, path, `cannot import plugin module "${ref}": ${where ? `${displayPath(abs)}:${where}: ` : ''}${message}`));
       continue;
     }
     let usable = 0;

@@ -17,6 +17,7 @@ import { redactArgv, redactConfig } from '../config/output.js';
 import { toYaml } from '../config/validate.js';
 import { UserError } from '../errors.js';
 import { MODEL_SOURCES } from '../config/envelope.js';
+import { pluginModuleFile } from '../config/plugins.js';
 import { appendJsonl, removeTemporaries, reserveSpace, writeFileAtomic, writeJsonAtomic } from '../fsutil.js';
 import { makeLogger, makeProgress, type LogOptions } from '../log.js';
 import type { Registry } from '../registry.js';
@@ -349,10 +350,10 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
 const RESERVE = '.ftrun-reserve';
 const RESERVE_BYTES = 256 * 1024;
 
-/** A plugin module path as loadCustomPlugins resolves it: against the file that lists it (cwd for --set). */
+/** A plugin module as loadCustomPlugins resolves it (a file against the file that lists it, cwd for --set; a package to its entry file). */
 function pluginPath(loaded: LoadedConfig, p: string, i: number): string {
   const origin = loaded.locate(['plugins', i]).file;
-  return isAbsolute(p) ? p : resolve(origin === '--set' ? process.cwd() : dirname(origin), p);
+  return pluginModuleFile(p, origin === '--set' ? process.cwd() : dirname(origin)) ?? p;
 }
 
 /** The declarative loss of a training request, with the plugin's reference implementation. */

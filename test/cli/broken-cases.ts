@@ -486,4 +486,16 @@ export const CASES: BrokenCase[] = [
     args: validate,
     stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:12:42 training.learning_rate: has no effect here: training.method none does not use it; remove it\n',
   },
+  {
+    name: 'TypeScript plugin module with a syntax error (named at its line and column)',
+    files: { 'x.yaml': VALID + 'plugins: [./bad.ts]\n', 'bad.ts': 'import { definePlugin } from "ftrun";\nconst x: number = ;\nexport default definePlugin;\n' },
+    args: validate,
+    stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:12:11 plugins[0]: cannot import plugin module "./bad.ts": <dir>/bad.ts:2:18: Unexpected token\n',
+  },
+  {
+    name: 'plugin module that is neither JavaScript nor TypeScript',
+    files: { 'x.yaml': VALID + 'plugins: [./p.py]\n', 'p.py': 'print(1)\n' },
+    args: validate,
+    stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:12:11 plugins[0]: plugin module "./p.py" must be a JavaScript (.js, .mjs, .cjs) or TypeScript (.ts, .mts, .cts) file, or an npm package name\n',
+  },
 ];

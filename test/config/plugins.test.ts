@@ -49,7 +49,7 @@ describe('loadCustomPlugins', () => {
       '3:5 plugins[0]: plugin module "./partial.mjs": export "Half" is missing static description (a string), stage (one of: dataset, splitter, miner, loss, backend, store, sink)',
       '4:5 plugins[1]: plugin module "./empty.mjs" exports no plugin class (a class with static type, description, schema, stage)',
       '5:5 plugins[2]: plugin module "./bad-stage.mjs": export "default" is missing static stage (one of: dataset, splitter, miner, loss, backend, store, sink)',
-      '6:5 plugins[3]: plugin module "./readme.txt" must be a .js or .mjs file (compile TypeScript first)',
+      '6:5 plugins[3]: plugin module "./readme.txt" must be a JavaScript (.js, .mjs, .cjs) or TypeScript (.ts, .mts, .cts) file, or an npm package name',
     ]);
   });
 
