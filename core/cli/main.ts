@@ -7,17 +7,14 @@ import 'reflect-metadata';
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { builtinRegistry } from '../builtins.js';
-import { buildJsonSchema } from '../config/schema.js';
-import { hasSweep } from '../config/sweep.js';
-import { redactConfig } from '../config/output.js';
-import { formatTrialOverrides, toYaml, validateConfig, validateTrials } from '../config/validate.js';
 import { diffCommand } from '../commands/diff.js';
 import { lsCommand } from '../commands/ls.js';
 import { resumeCommand } from '../commands/resume.js';
-import { prepare, runCommand, watchParent, type IO } from '../commands/run.js';
+import { runCommand, watchParent, type IO } from '../commands/run.js';
+import { schemaCommand } from '../commands/schema.js';
+import { planCommand, validateCommand } from '../commands/validate.js';
 import { UserError } from '../errors.js';
-import { FTRUN_VERSION } from '../run/runner.js';
+import { FTRUN_VERSION } from '../version.js';
 import { one, parseArgs, type FlagSpec } from './args.js';
 import { HELP, commandHelp } from './help.js';
 
@@ -102,29 +99,12 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
       case 'validate':
       case 'plan': {
         needFile(1, 'one config file');
-        const { loaded, registry } = await prepare(p.positionals[0]!, sets);
-        const trials = hasSweep(loaded) ? validateTrials(loaded, registry) : [];
-        const config = trials.length ? trials[0]!.config : validateConfig(loaded, registry);
-        if (command === 'validate') {
-          if (p.flags.has('json')) io.out(JSON.stringify({ valid: true, file: loaded.file, trials: trials.length || 1 }) + '\n');
-          else io.err(`${p.positionals[0]}: valid${trials.length ? ` (sweep of ${trials.length} trials)` : ''}\n`);
-          return 0;
-        }
-        if (p.flags.has('json')) {
-          io.out(JSON.stringify({ config: redactConfig(config, loaded), trials: trials.map((t) => ({ index: t.index, overrides: t.overrides, config: redactConfig(t.config, t.loaded) })) }, null, 2) + '\n');
-          return 0;
-        }
-        if (!trials.length) io.out(toYaml(redactConfig(config, loaded) as Record<string, unknown>));
-        else {
-          io.out(`# sweep: ${trials.length} trials\n`);
-          for (const t of trials) io.out(`\n# --- trial ${t.index}: ${formatTrialOverrides(t.overrides)}\n${toYaml(redactConfig(t.config, t.loaded) as Record<string, unknown>)}`);
-        }
-        return 0;
+        const args = { file: p.positionals[0]!, sets, json: p.flags.has('json') };
+        return command === 'validate' ? await validateCommand(args, io) : await planCommand(args, io);
       }
       case 'schema':
         needFile(0, 'no arguments');
-        io.out(JSON.stringify(buildJsonSchema(builtinRegistry()), null, 2) + '\n');
-        return 0;
+        return schemaCommand(io);
       case 'diff': {
         needFile(2, 'two run directories');
         if (p.flags.has('json') && p.flags.has('md')) throw new UserError('E_USAGE', 'ftrun diff: --md and --json both choose the output format; give one');

@@ -11,7 +11,8 @@ import { displayPath } from '../config/located.js';
 import { validateConfig, validateTrials } from '../config/validate.js';
 import { UserError } from '../errors.js';
 import { runExperiment } from '../run/runner.js';
-import { prepare, runSweep, type IO } from './run.js';
+import { prepare } from './prepare.js';
+import { runSweep, type IO } from './run.js';
 
 export interface ResumeArgs {
   runDir: string;

@@ -2,12 +2,12 @@
  * `ftrun run <config>`: one run, or — with a `sweep:` block — one run per trial under a sweep
  * directory, sequentially or in `--parallel N` worker processes, then a leaderboard.
  */
+import { prepare } from './prepare.js';
 import { displayPath } from '../config/located.js';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { builtinRegistry } from '../builtins.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { loadCustomPlugins } from '../config/plugins.js';
 import { hasSweep } from '../config/sweep.js';
@@ -43,13 +43,6 @@ export interface IO {
 }
 
 /** Load, register custom plugins, and return the loaded file with its registry. */
-export async function prepare(file: string, sets: string[]): Promise<{ loaded: LoadedConfig; registry: Registry }> {
-  const loaded = loadConfig(resolve(file), { sets });
-  const registry = builtinRegistry().clone();
-  await loadCustomPlugins(loaded, registry);
-  return { loaded, registry };
-}
-
 export async function runCommand(args: RunArgs, io: IO): Promise<number> {
   const { loaded, registry } = await prepare(args.file, args.sets);
   const log: LogOptions = { quiet: args.quiet, verbose: args.verbose, write: io.err };

@@ -62,7 +62,6 @@ export interface RunRequest {
 
 import { FTRUN_VERSION } from '../version.js';
 
-export { FTRUN_VERSION };
 
 class Interrupted extends Error {
   constructor() {

@@ -6,7 +6,7 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { didYouMean, UserError } from '../../core/errors.js';
-import { asObject, displayPath, readRecords, requireField, typeName, type DataRecord } from '../../core/jsonl.js';
+import { asObject, displayPath, readRecords, requireField, typeName, type DataRecord } from './jsonl/records.js';
 import type { CheckContext, DatasetData, DatasetPlugin, Doc, JsonSchema, OptionProblem, Query, RecordSample, RunContext } from '../../core/types.js';
 
 export interface JsonlCorpusSpec {

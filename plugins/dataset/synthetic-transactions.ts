@@ -1,13 +1,13 @@
 /**
  * dataset `synthetic-transactions`: seeded corporate-card transactions in the reference notebook's
  * text layout (Name, Category, Department, Location, Amount, Card, Trip Name), each labelled with
- * its expense category, over the taxonomy shipped in core/synthetic/taxonomy.ts. The corpus is the
- * category names; eval merchants never appear in training rows (core/synthetic/generate.ts).
+ * its expense category, over the taxonomy shipped in plugins/dataset/synthetic-transactions/taxonomy.ts. The corpus is the
+ * category names; eval merchants never appear in training rows (plugins/dataset/synthetic-transactions/generate.ts).
  */
 import { UserError } from '../../core/errors.js';
 import { choices } from '../../core/config/messages.js';
-import { formatTransaction, generateTransactions, TRANSACTION_FIELDS, type TransactionRecord } from '../../core/synthetic/generate.js';
-import { CATEGORY_NAMES, TAXONOMY, type CategorySpec } from '../../core/synthetic/taxonomy.js';
+import { formatTransaction, generateTransactions, TRANSACTION_FIELDS, type TransactionRecord } from './synthetic-transactions/generate.js';
+import { CATEGORY_NAMES, TAXONOMY, type CategorySpec } from './synthetic-transactions/taxonomy.js';
 import type { DatasetData, DatasetPlugin, JsonSchema, Query, RecordSample, RunContext } from '../../core/types.js';
 
 export interface SyntheticTransactionsOptions {

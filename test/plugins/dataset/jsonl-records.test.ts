@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../core/errors.js';
-import { parseJsonArray, parseJsonl, readRecords } from '../core/jsonl.js';
+import { UserError } from '../../../core/errors.js';
+import { parseJsonArray, parseJsonl, readRecords } from '../../../plugins/dataset/jsonl/records.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ftrun-jsonl-'));
 function write(name: string, text: string): string {

@@ -5,9 +5,9 @@
  * User mistakes throw UserError: E_FILE for a missing/unreadable file (naming the config option
  * that pointed at it), E_DATA for malformed content.
  */
-import { readTextSafely, UnreadableText } from './fsutil.js';
+import { readTextSafely, UnreadableText } from '../../../core/fsutil.js';
 import { extname, isAbsolute, relative } from 'node:path';
-import { UserError } from './errors.js';
+import { UserError } from '../../../core/errors.js';
 
 export interface DataRecord {
   /** 1-based line the record starts on. */

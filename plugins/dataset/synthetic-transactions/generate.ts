@@ -1,14 +1,14 @@
 /**
  * The seeded corporate-card transaction generator behind the `synthetic-transactions` dataset.
  *
- * Merchant names come from the taxonomy's patterns (core/synthetic/taxonomy.ts). The whole name
+ * Merchant names come from the taxonomy's patterns (plugins/dataset/synthetic-transactions/taxonomy.ts). The whole name
  * space is split once per seed into a train part and an eval part by hashing each name, so an eval
  * merchant never appears in a training row (a name listed by two categories lands in the same part
  * for both). Rows are balanced over the chosen categories; `noise` (0..1) blurs them the way real
  * card data is blurred: merchants borrowed from an overlapping category, descriptors of the other
  * category or generic ones, abbreviated descriptors, off-program departments and spend programs.
  */
-import { deriveSeed, Rng } from '../rng.js';
+import { deriveSeed, Rng } from '../../../core/rng.js';
 import {
   DEPARTMENTS, GENERIC_DESCRIPTORS, GENERIC_PROGRAMS, LOCATIONS, TRIP_PATTERNS, type CategorySpec,
 } from './taxonomy.js';

@@ -5,7 +5,7 @@
  * part, so names are combinatorial), merchant category descriptors (as card networks report them),
  * departments, an amount range, spend programs (the `Card` line, also patterns) and, for
  * travel-like spend, how often a row carries a trip. `overlaps` names the categories a row of this
- * one is easily confused with: noise borrows their merchants and descriptors (core/synthetic/generate.ts).
+ * one is easily confused with: noise borrows their merchants and descriptors (plugins/dataset/synthetic-transactions/generate.ts).
  */
 
 export interface CategorySpec {
