@@ -12,7 +12,7 @@ export { FTRUN_VERSION } from './version.js';
 export type {
   BackendPlugin, CheckContext, DatasetData, DatasetPlugin, Doc, EncodeOptions, Encoder, Example, ExampleShape, Examples,
   IneffectiveOption, JsonSchema, Logger, MinerPlugin, ModelSpec, OptionProblem, PluginClass, Progress, Query, QueryResult,
-  RecordSample, RunContext, RunEvent, RunSummary, SearchHit, SinkPlugin, SplitResult, SplitterPlugin, StageCapabilities,
-  StageName, StagePlugins, StorePlugin, TextKind, TrainLoss, TrainRequest, TrainResult,
+  RecordSample, RunContext, RunEvent, RunEventMap, RunEventType, RunSummary, SearchHit, SinkPlugin, SplitResult, SplitterPlugin, StageCapabilities,
+  StageName, StagePlugins, StorePlugin, TextKind, TrainingEvent, TrainingEventMap, TrainLoss, TrainRequest, TrainResult,
 } from './types.js';
 export type { LossBatch, LossPlugin } from './train/loss.js';

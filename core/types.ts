@@ -157,7 +157,7 @@ export interface TrainRequest {
   /** Continue from the latest checkpoint in checkpointDir. */
   resume: boolean;
   /** Training events (step, epoch, loss, lr, eval metrics): the runner writes them to events.jsonl and sinks. */
-  onEvent(event: Record<string, unknown>): void;
+  onEvent(event: TrainingEvent): void;
 }
 
 export interface TrainResult {
@@ -193,11 +193,45 @@ export interface QueryResult {
   metrics: Record<string, number>;
 }
 
-export interface RunEvent {
-  time: string;
-  type: string;
-  [key: string]: unknown;
+/** What a training engine reports while it trains (TrainRequest.onEvent), by type. */
+export interface TrainingEventMap {
+  /** One optimizer step. */
+  train_step: { step: number; epoch: number; loss: number; lr: number; grad_norm: number; samples: number };
+  /** An evaluation on the test split. */
+  eval: { step: number; epoch: number; metrics: Record<string, number>; best?: { step: number; metric: string; value: number } };
+  checkpoint: { step: number; epoch: number; path: string; best: boolean };
+  /** The best checkpoint is loaded as the result (training.load_best). */
+  load_best: { step: number; metric: string; value: number; path: string };
+  /** Training continues from a checkpoint (ftrun resume). */
+  resume: { step: number; epoch: number; checkpoint: string };
+  /** Adapter training embedded its texts (some from the run's cache). */
+  adapter_embed: { cached: number; encoded: number; seconds: number };
 }
+
+/** One training event: `{ type, ...fields }`. */
+export type TrainingEvent = { [K in keyof TrainingEventMap]: { type: K } & TrainingEventMap[K] }[keyof TrainingEventMap];
+
+/**
+ * The events of a run, by type, as events.jsonl records them and sinks receive them (in order,
+ * each awaited). Training events keep their fields; a training `eval` is `train_eval` here.
+ */
+export interface RunEventMap extends Omit<TrainingEventMap, 'eval'> {
+  run_start: { run_id: string; name: string };
+  run_resume: { run_id: string; name: string };
+  stage_start: { stage: string };
+  stage_end: { stage: string; seconds: number };
+  split: { train: number; test: number; eval: number; corpus: number };
+  mined: { examples: number; shapes: ExampleShape[] };
+  /** A model evaluated on the eval queries (`base`, `finetuned`). */
+  eval: { model: string; metrics: Record<string, number> };
+  train_eval: TrainingEventMap['eval'];
+  run_end: { status: RunSummary['status'] };
+}
+
+export type RunEventType = keyof RunEventMap;
+
+/** One run event: `{ time, type, ...fields }`, discriminated by `type`. */
+export type RunEvent = { [K in RunEventType]: { time: string; type: K } & RunEventMap[K] }[RunEventType];
 
 export interface RunSummary {
   name: string;

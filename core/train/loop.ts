@@ -6,7 +6,7 @@
  * events, evaluation + checkpoint every eval_every steps (or at each epoch end) and at the end,
  * best-metric tracking, the divergence error, the abort checkpoint, and the load_best checkpoint.
  */
-import type { Logger, Progress } from '../types.js';
+import type { Logger, Progress, TrainingEvent } from '../types.js';
 import { type BestMetric, type CheckpointData, type CheckpointRef, checkpointPath, latestCheckpoint, pruneCheckpoints, readCheckpoint, removePartialCheckpoints, writeCheckpoint } from './checkpoint.js';
 import type { OptimizerHyper } from './optim.js';
 import { resumeCheck, type RunPlan } from './plan.js';
@@ -30,7 +30,7 @@ export interface LoopSpec {
   checkpointDir: string;
   /** AdamW hyper-parameters, recorded in each checkpoint's optimizer.json. */
   optimizer: OptimizerHyper;
-  onEvent(event: Record<string, unknown>): void;
+  onEvent(event: TrainingEvent): void;
   logger: Logger;
   signal?: AbortSignal;
   /** One optimizer update over `micro`, the batches starting at (epoch, batchIdx). */

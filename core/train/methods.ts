@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { ExperimentConfig, TrainingMethod } from '../config/types.js';
 import { ADAPTER_DEFAULT_LR, ADAPTER_SCHEMA } from '../adapter/schema.js';
 import { FULL_DEFAULT_LR, TRAINING_SCHEMA } from './training-schema.js';
-import type { BackendPlugin, DatasetData, Encoder, Examples, ModelSpec, RunContext, SplitResult, JsonSchema, TrainLoss, TrainResult } from '../types.js';
+import type { BackendPlugin, DatasetData, Encoder, Examples, ModelSpec, RunContext, SplitResult, JsonSchema, TrainingEvent, TrainLoss, TrainResult } from '../types.js';
 
 /** What a method's run receives from the runner. */
 export interface MethodInput {
@@ -26,7 +26,7 @@ export interface MethodInput {
   loss: TrainLoss;
   /** The frozen base encoder, when the method keeps it (`keepsBaseEncoder`). */
   baseEncoder?: Encoder;
-  onEvent(event: Record<string, unknown>): void;
+  onEvent(event: TrainingEvent): void;
 }
 
 export interface TrainingMethodSpec {

@@ -17,7 +17,7 @@ import { UserError } from '../errors.js';
 import type { MetricName } from '../config/types.js';
 import { deriveSeed } from '../rng.js';
 import type { TensorToWrite } from '../safetensors.js';
-import type { Doc, Example, Logger, Progress, Query } from '../types.js';
+import type { Doc, Example, Logger, Progress, Query, TrainingEvent } from '../types.js';
 import type { BestMetric } from './checkpoint.js';
 import { TrainingEvaluator, type Embedder } from './evaluator.js';
 import { TrainLoop } from './loop.js';
@@ -65,7 +65,7 @@ export interface TrainerRequest {
   primary: string;
   checkpointDir: string;
   resume: boolean;
-  onEvent(event: Record<string, unknown>): void;
+  onEvent(event: TrainingEvent): void;
   logger: Logger;
   progress?: Progress;
   signal?: AbortSignal;

@@ -1,0 +1,209 @@
+/**
+ * The stages of a run, one function each, in the order runExperiment calls them: open the sinks
+ * and the backend, load and split the data, mine training examples, evaluate the base model,
+ * train and evaluate the tuned one. Each stage reads what it needs from the Run, borrows plugins
+ * and encoders from the run's RunResources, and records what it produced in the run's summary,
+ * env and events.
+ */
+import { join } from 'node:path';
+import type { LoadedConfig } from '../config/load.js';
+import { MODEL_SOURCES } from '../config/envelope.js';
+import { redactConfig } from '../config/output.js';
+import type { ExperimentConfig, StageConfig } from '../config/types.js';
+import { UserError } from '../errors.js';
+import { appendJsonl } from '../fsutil.js';
+import type { Registry } from '../registry.js';
+import { methodOf } from '../train/methods.js';
+import type { LossPlugin } from '../train/loss.js';
+import type { BackendPlugin, DatasetData, Encoder, Examples, ModelSpec, RunContext, RunSummary, SplitResult, TrainLoss } from '../types.js';
+import { checkData } from './data-checks.js';
+import { evaluateModel } from './evaluate.js';
+import type { RunEvents } from './events.js';
+import { locateError } from './locate-error.js';
+import type { RunResources } from './resources.js';
+import { describeTrainingEval, round, train, trainingSummary, tunedEncoder } from './training.js';
+
+/** Thrown when the run's signal is aborted (Ctrl-C, SIGTERM) between or inside stages. */
+export class Interrupted extends Error {
+  constructor() {
+    super('interrupted');
+  }
+}
+
+/** One run in progress: its request, context, records and resources. */
+export interface Run {
+  config: ExperimentConfig;
+  loaded: LoadedConfig;
+  registry: Registry;
+  ctx: RunContext;
+  resume: boolean;
+  /** env.json, as it will be written. */
+  env: Record<string, unknown>;
+  summary: RunSummary;
+  timings: Record<string, number>;
+  events: RunEvents;
+  res: RunResources;
+}
+
+/** Run a timed stage; user errors get the location of `configPath` (the stage's config key). */
+async function timed<T>(run: Run, name: string, configPath: string, fn: () => Promise<T> | T): Promise<T> {
+  if (run.ctx.signal.aborted) throw new Interrupted();
+  const t0 = performance.now();
+  await run.events.emit('stage_start', { stage: name });
+  let out: T;
+  try {
+    out = await fn();
+  } catch (e) {
+    throw locateError(e, run.loaded, configPath);
+  }
+  run.timings[name] = round((performance.now() - t0) / 1000, 4);
+  await run.events.emit('stage_end', { stage: name, seconds: run.timings[name]! });
+  if (run.ctx.signal.aborted) throw new Interrupted();
+  return out;
+}
+
+/** The sinks, told the config; then the run's first event. */
+export async function openSinks(run: Run): Promise<void> {
+  run.config.sinks.forEach((entry, i) => {
+    const named = { name: `sinks[${i}] (${entry.type})`, sink: run.res.make('sink', entry) };
+    run.res.sinks.push(named);
+    run.events.addSink(named);
+  });
+  for (const s of run.res.sinks) await s.sink.logConfig?.(redactConfig(run.config, run.loaded));
+  await run.events.emit(run.resume ? 'run_resume' : 'run_start', { run_id: run.ctx.runId, name: run.config.name });
+}
+
+/** The backend first: its option checks (e.g. an execution provider not installed) fail before any data loads. */
+export function openBackend(run: Run): BackendPlugin {
+  try {
+    return run.res.make('backend', run.config.backend);
+  } catch (e) {
+    throw locateError(e, run.loaded, 'backend');
+  }
+}
+
+/** Load the dataset, check it against the config, split it. */
+export async function loadData(run: Run): Promise<{ data: DatasetData; split: SplitResult }> {
+  const data = await timed(run, 'dataset', 'dataset', () => run.res.make('dataset', run.config.dataset).load());
+  checkData(run.config, run.loaded, data);
+  const split = await timed(run, 'split', 'splitter', () => run.res.make('splitter', run.config.splitter).split(data));
+  await run.events.emit('split', { train: split.train.length, test: split.test.length, eval: split.eval.length, corpus: data.corpus.length });
+  run.ctx.logger.info(`data: ${split.train.length} train / ${split.test.length} test / ${split.eval.length} eval queries, ${data.corpus.length} documents`);
+  return { data, split };
+}
+
+/** Where the base model is configured, for locating load errors. */
+const baseWhere = (config: ExperimentConfig) => {
+  const source = MODEL_SOURCES.find((k) => config.model[k] !== undefined);
+  return source ? `model.${source}` : 'model';
+};
+
+/** Load an encoder (timed, tracked, recorded in env.json). */
+export async function loadEncoder(run: Run, backend: BackendPlugin, model: string, spec: ModelSpec, where: string): Promise<Encoder> {
+  const encoder = await timed(run, `load_${model}`, where, () => backend.loadEncoder(spec, model));
+  (run.env.encoders as Record<string, unknown>)[model] = encoder.info;
+  return run.res.track(encoder);
+}
+
+/**
+ * Mine training examples (with the base encoder when the miner ranks with it, which is then
+ * returned for reuse), and check before any model is evaluated that training can form a batch.
+ */
+export async function mineExamples(run: Run, backend: BackendPlugin, data: DatasetData, split: SplitResult): Promise<{ examples: Examples; baseEncoder?: Encoder }> {
+  const { config } = run;
+  const baseEncoder = run.registry.get('miner', config.miner.type)?.needsEncoder === true ? await loadEncoder(run, backend, 'base', config.model, baseWhere(config)) : undefined;
+  const examples = await timed(run, 'mine', 'miner', () => run.res.make('miner', config.miner).mine(split.train, data.corpus, baseEncoder));
+  await run.events.emit('mined', { examples: examples.items.length, shapes: examples.shapes });
+  const batchSize = (config.training as { batch_size?: number }).batch_size;
+  if (methodOf(config).trains && batchSize !== undefined && examples.items.length < batchSize) {
+    const n = examples.items.length;
+    throw locateError(
+      new UserError('E_CONFIG', `training.batch_size: ${batchSize} is more than the ${n} training example${n === 1 ? '' : 's'} the miner made, so not one batch can be formed; lower training.batch_size or add training data`),
+      run.loaded,
+      'training',
+    );
+  }
+  return { examples, ...(baseEncoder ? { baseEncoder } : {}) };
+}
+
+/** Evaluate one model (`base`, `finetuned`) on the eval queries; record it; release its encoder unless kept. */
+export async function evaluate(run: Run, model: string, encoder: Encoder, data: DatasetData, split: SplitResult, opts: { keep?: boolean } = {}): Promise<void> {
+  const { config, ctx, summary } = run;
+  ctx.logger.info(`evaluating ${model} on ${split.eval.length} queries…`);
+  const result = await timed(run, `evaluate_${model}`, 'store', () => {
+    run.res.store ??= run.res.make('store', config.store);
+    return evaluateModel(model, encoder, run.res.store, data.corpus, split.eval, config.evaluate, ctx);
+  });
+  for (const [k, v] of Object.entries(result.timings)) run.timings[`${model}_${k}`] = round(v, 4);
+  summary.models[model] = result.summary;
+  for (const r of result.perQuery) {
+    appendJsonl(join(ctx.runDir, 'per_query.jsonl'), {
+      model,
+      query_id: r.queryId,
+      text: r.text,
+      expected: r.expected,
+      top: r.top.map((h) => ({ id: h.id, score: round(h.score, 6) })),
+      metrics: r.metrics,
+    });
+  }
+  for (const s of run.res.sinks) await s.sink.logEval?.(model, result.perQuery, result.summary);
+  await run.events.emit('eval', { model, metrics: result.summary });
+  if (!opts.keep) await run.res.release(encoder);
+}
+
+/**
+ * The base model, as `evaluate.compare` asks: evaluated when listed; kept loaded when the training
+ * method trains on top of it (adapters). Returns the base encoder still held, if any.
+ */
+export async function evaluateBase(run: Run, backend: BackendPlugin, data: DatasetData, split: SplitResult, baseEncoder?: Encoder): Promise<Encoder | undefined> {
+  const keep = methodOf(run.config).keepsBaseEncoder;
+  if (run.config.evaluate.compare.includes('base')) {
+    const encoder = baseEncoder ?? (await loadEncoder(run, backend, 'base', run.config.model, baseWhere(run.config)));
+    await evaluate(run, 'base', encoder, data, split, { keep });
+    return keep ? encoder : undefined;
+  }
+  if (baseEncoder && !keep) {
+    await run.res.release(baseEncoder);
+    return undefined;
+  }
+  return baseEncoder;
+}
+
+/** The declarative loss of a training request, with the plugin's reference implementation. */
+function trainLoss(entry: StageConfig, reference: LossPlugin): TrainLoss {
+  const { type, ...options } = entry;
+  return { type, options, needs: reference.needs, reference };
+}
+
+/** Train as `training.method` says, then evaluate the tuned model when `evaluate.compare` lists it. */
+export async function trainAndEvaluate(run: Run, backend: BackendPlugin, data: DatasetData, split: SplitResult, examples: Examples, baseEncoder?: Encoder): Promise<void> {
+  const { config, ctx, summary } = run;
+  const method = methodOf(config);
+  ctx.logger.info(`training (${config.training.method}) on ${examples.items.length} examples…`);
+  if (method.keepsBaseEncoder) baseEncoder ??= await loadEncoder(run, backend, 'base', config.model, baseWhere(config));
+  const result = await timed(run, 'train', 'training', async () => {
+    const out = await train({
+      config, ctx, resume: run.resume, data, split, examples, backend,
+      loss: trainLoss(config.loss!, run.res.make('loss', config.loss!)),
+      ...(baseEncoder ? { baseEncoder } : {}),
+      onEvent: (event) => {
+        if (event.type === 'eval') ctx.logger.info(describeTrainingEval(event, config.evaluate.primary));
+        run.events.post(event);
+      },
+    });
+    await run.events.flush(); // every training event recorded and delivered before the stage ends
+    return out;
+  });
+  if (baseEncoder) await run.res.release(baseEncoder);
+  summary.training = trainingSummary(result);
+  run.env.training = { ...result.info, ...summary.training };
+  if (!config.evaluate.compare.includes('finetuned')) return;
+  const tuned = await tunedEncoder(config, result, async (spec) => {
+    const enc = await loadEncoder(run, backend, 'finetuned', spec, 'training');
+    run.res.untrack(enc); // the tuned encoder (which may wrap it) is tracked instead
+    return enc;
+  });
+  run.res.track(tuned);
+  (run.env.encoders as Record<string, unknown>).finetuned = tuned.info;
+  await evaluate(run, 'finetuned', tuned, data, split);
+}
