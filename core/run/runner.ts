@@ -24,7 +24,7 @@ import type { RunContext, RunSummary } from '../types.js';
 import { FTRUN_VERSION } from '../version.js';
 import { RunEvents } from './events.js';
 import { RunResources } from './resources.js';
-import { evaluateBase, Interrupted, loadData, mineExamples, openBackend, openSinks, trainAndEvaluate, type Run } from './stages.js';
+import { evaluateBase, Interrupted, loadData, mineExamples, openPlugins, openSinks, trainAndEvaluate, type Run } from './stages.js';
 
 export interface RunRequest {
   loaded: LoadedConfig;
@@ -48,11 +48,11 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
   try {
     reserveSpace(join(run.ctx.runDir, RESERVE), RESERVE_BYTES);
     await openSinks(run);
-    const backend = openBackend(run);
-    const { data, split } = await loadData(run);
-    const { examples, baseEncoder } = await mineExamples(run, backend, data, split);
-    const keptBase = await evaluateBase(run, backend, data, split, baseEncoder);
-    if (methodOf(run.config).trains) await trainAndEvaluate(run, backend, data, split, examples, keptBase);
+    const plugins = openPlugins(run);
+    const { data, split } = await loadData(run, plugins);
+    const { examples, baseEncoder } = await mineExamples(run, plugins, data, split);
+    const keptBase = await evaluateBase(run, plugins.backend, data, split, baseEncoder);
+    if (methodOf(run.config).trains) await trainAndEvaluate(run, plugins, data, split, examples, keptBase);
     run.summary.delta = delta(run.summary.models);
     run.summary.status = 'ok';
   } catch (e) {

@@ -15,7 +15,9 @@ import { appendJsonl } from '../fsutil.js';
 import type { Registry } from '../registry.js';
 import { methodOf } from '../train/methods.js';
 import type { LossPlugin } from '../train/loss.js';
-import type { BackendPlugin, DatasetData, Encoder, Examples, ModelSpec, RunContext, RunSummary, SplitResult, TrainLoss } from '../types.js';
+import type {
+  BackendPlugin, DatasetData, DatasetPlugin, Encoder, Examples, MinerPlugin, ModelSpec, RunContext, RunSummary, SplitResult, SplitterPlugin, StageName, StagePlugins, StorePlugin, TrainLoss,
+} from '../types.js';
 import { checkData } from './data-checks.js';
 import { evaluateModel } from './evaluate.js';
 import type { RunEvents } from './events.js';
@@ -73,20 +75,48 @@ export async function openSinks(run: Run): Promise<void> {
   await run.events.emit(run.resume ? 'run_resume' : 'run_start', { run_id: run.ctx.runId, name: run.config.name });
 }
 
-/** The backend first: its option checks (e.g. an execution provider not installed) fail before any data loads. */
-export function openBackend(run: Run): BackendPlugin {
-  try {
-    return run.res.make('backend', run.config.backend);
-  } catch (e) {
-    throw locateError(e, run.loaded, 'backend');
-  }
+/** Every stage's plugin of the run, built before any data loads. */
+export interface RunPlugins {
+  backend: BackendPlugin;
+  dataset: DatasetPlugin;
+  splitter: SplitterPlugin;
+  miner: MinerPlugin;
+  /** Present when the training method trains. */
+  loss?: LossPlugin;
+  store: StorePlugin;
+}
+
+/**
+ * Build every plugin before any data loads, the backend first: what a constructor refuses (e.g. an
+ * execution provider that is not installed) fails the run at once, located at its section.
+ */
+export function openPlugins(run: Run): RunPlugins {
+  const { config } = run;
+  const make = <S extends StageName>(stage: S, entry: StageConfig, at: string): StagePlugins[S] => {
+    try {
+      return run.res.make(stage, entry);
+    } catch (e) {
+      throw locateError(e, run.loaded, at);
+    }
+  };
+  const backend = make('backend', config.backend, 'backend');
+  const plugins: RunPlugins = {
+    backend,
+    dataset: make('dataset', config.dataset, 'dataset'),
+    splitter: make('splitter', config.splitter, 'splitter'),
+    miner: make('miner', config.miner, 'miner'),
+    store: make('store', config.store, 'store'),
+  };
+  if (methodOf(config).trains && config.loss) plugins.loss = make('loss', config.loss, 'loss');
+  run.res.store = plugins.store;
+  return plugins;
 }
 
 /** Load the dataset, check it against the config, split it. */
-export async function loadData(run: Run): Promise<{ data: DatasetData; split: SplitResult }> {
-  const data = await timed(run, 'dataset', 'dataset', () => run.res.make('dataset', run.config.dataset).load());
+export async function loadData(run: Run, plugins: RunPlugins): Promise<{ data: DatasetData; split: SplitResult }> {
+  const data = await timed(run, 'dataset', 'dataset', () => plugins.dataset.load());
   checkData(run.config, run.loaded, data);
-  const split = await timed(run, 'split', 'splitter', () => run.res.make('splitter', run.config.splitter).split(data));
+  const split = await timed(run, 'split', 'splitter', () => plugins.splitter.split(data));
   await run.events.emit('split', { train: split.train.length, test: split.test.length, eval: split.eval.length, corpus: data.corpus.length });
   run.ctx.logger.info(`data: ${split.train.length} train / ${split.test.length} test / ${split.eval.length} eval queries, ${data.corpus.length} documents`);
   return { data, split };
@@ -109,10 +139,10 @@ export async function loadEncoder(run: Run, backend: BackendPlugin, model: strin
  * Mine training examples (with the base encoder when the miner ranks with it, which is then
  * returned for reuse), and check before any model is evaluated that training can form a batch.
  */
-export async function mineExamples(run: Run, backend: BackendPlugin, data: DatasetData, split: SplitResult): Promise<{ examples: Examples; baseEncoder?: Encoder }> {
+export async function mineExamples(run: Run, plugins: RunPlugins, data: DatasetData, split: SplitResult): Promise<{ examples: Examples; baseEncoder?: Encoder }> {
   const { config } = run;
-  const baseEncoder = run.registry.get('miner', config.miner.type)?.needsEncoder === true ? await loadEncoder(run, backend, 'base', config.model, baseWhere(config)) : undefined;
-  const examples = await timed(run, 'mine', 'miner', () => run.res.make('miner', config.miner).mine(split.train, data.corpus, baseEncoder));
+  const baseEncoder = run.registry.get('miner', config.miner.type)?.needsEncoder === true ? await loadEncoder(run, plugins.backend, 'base', config.model, baseWhere(config)) : undefined;
+  const examples = await timed(run, 'mine', 'miner', () => plugins.miner.mine(split.train, data.corpus, baseEncoder));
   await run.events.emit('mined', { examples: examples.items.length, shapes: examples.shapes });
   const batchSize = (config.training as { batch_size?: number }).batch_size;
   if (methodOf(config).trains && batchSize !== undefined && examples.items.length < batchSize) {
@@ -130,10 +160,8 @@ export async function mineExamples(run: Run, backend: BackendPlugin, data: Datas
 export async function evaluate(run: Run, model: string, encoder: Encoder, data: DatasetData, split: SplitResult, opts: { keep?: boolean } = {}): Promise<void> {
   const { config, ctx, summary } = run;
   ctx.logger.info(`evaluating ${model} on ${split.eval.length} queries…`);
-  const result = await timed(run, `evaluate_${model}`, 'store', () => {
-    run.res.store ??= run.res.make('store', config.store);
-    return evaluateModel(model, encoder, run.res.store, data.corpus, split.eval, config.evaluate, ctx);
-  });
+  const store = run.res.store!;
+  const result = await timed(run, `evaluate_${model}`, 'store', () => evaluateModel(model, encoder, store, data.corpus, split.eval, config.evaluate, ctx));
   for (const [k, v] of Object.entries(result.timings)) run.timings[`${model}_${k}`] = round(v, 4);
   summary.models[model] = result.summary;
   for (const r of result.perQuery) {
@@ -176,15 +204,16 @@ function trainLoss(entry: StageConfig, reference: LossPlugin): TrainLoss {
 }
 
 /** Train as `training.method` says, then evaluate the tuned model when `evaluate.compare` lists it. */
-export async function trainAndEvaluate(run: Run, backend: BackendPlugin, data: DatasetData, split: SplitResult, examples: Examples, baseEncoder?: Encoder): Promise<void> {
+export async function trainAndEvaluate(run: Run, plugins: RunPlugins, data: DatasetData, split: SplitResult, examples: Examples, baseEncoder?: Encoder): Promise<void> {
   const { config, ctx, summary } = run;
+  const { backend } = plugins;
   const method = methodOf(config);
   ctx.logger.info(`training (${config.training.method}) on ${examples.items.length} examples…`);
   if (method.keepsBaseEncoder) baseEncoder ??= await loadEncoder(run, backend, 'base', config.model, baseWhere(config));
   const result = await timed(run, 'train', 'training', async () => {
     const out = await train({
       config, ctx, resume: run.resume, data, split, examples, backend,
-      loss: trainLoss(config.loss!, run.res.make('loss', config.loss!)),
+      loss: trainLoss(config.loss!, plugins.loss!),
       ...(baseEncoder ? { baseEncoder } : {}),
       onEvent: (event) => {
         if (event.type === 'eval') ctx.logger.info(describeTrainingEval(event, config.evaluate.primary));
