@@ -15,7 +15,7 @@ import type { ExperimentConfig } from '../config/types.js';
 import { formatTrialOverrides, toYaml, validateConfig, validateTrials } from '../config/validate.js';
 import { UserError } from '../errors.js';
 import { writeJsonAtomic } from '../fsutil.js';
-import { writeLeaderboard } from '../leaderboard.js';
+import { renderLeaderboardTable, writeLeaderboard } from '../leaderboard.js';
 import type { LogOptions } from '../log.js';
 import type { Registry } from '../registry.js';
 import { createUniqueDir } from '../run/rundir.js';
@@ -131,7 +131,7 @@ export async function runSweep(
       primary,
       trials: records.map((r) => ({ index: r.index, overrides: r.overrides, run_dir: r.runDir, status: r.status })),
     });
-    writeLeaderboard(sweep.dir, records, primary);
+    return writeLeaderboard(sweep.dir, records, primary);
   };
   // Resuming: a trial that finished is kept as it is.
   for (const rec of records) {
@@ -185,7 +185,7 @@ export async function runSweep(
     }
   });
   await Promise.all(workers);
-  save();
+  const board = save();
   if (args.json) {
     io.out(
       JSON.stringify(
@@ -199,7 +199,11 @@ export async function runSweep(
       ) + '\n',
     );
   }
-  if (!args.quiet) io.err(`leaderboard: ${join(sweep.dir, 'leaderboard.md')}\n`);
+  if (!args.quiet) {
+    // The ranking by the primary metric; every metric is in leaderboard.md.
+    const compact = board.map((e) => ({ ...e, metrics: {} }));
+    io.err(`\n${renderLeaderboardTable(compact, primary, 'text')}\nleaderboard: ${join(sweep.dir, 'leaderboard.md')}\n`);
+  }
   return records.every((r) => r.status === 'ok') ? 0 : 1;
 }
 
