@@ -412,12 +412,3 @@ export interface PluginClass<I = unknown> {
   new (...args: any[]): I;
 }
 
-export interface StageInstances {
-  dataset: DatasetPlugin;
-  splitter: SplitterPlugin;
-  miner: MinerPlugin;
-  loss: LossPlugin;
-  backend: BackendPlugin;
-  store: StorePlugin;
-  sink: SinkPlugin;
-}
