@@ -24,6 +24,7 @@ import multipleNegativesRankingLoss from '../plugins/loss/multiple-negatives-ran
 import tripletLoss from '../plugins/loss/triplet.js';
 import lancedbStore from '../plugins/store/lancedb.js';
 import memoryStore from '../plugins/store/memory.js';
+import braintrustSink from '../plugins/sink/braintrust.js';
 import consoleSink from '../plugins/sink/console.js';
 import jsonSink from '../plugins/sink/json.js';
 import markdownSink from '../plugins/sink/markdown.js';
@@ -46,7 +47,7 @@ export const BUILTINS: PluginMap = {
   ),
   backend: byType(ortBackend, tfjsBackend),
   store: byType(lancedbStore, memoryStore),
-  sink: byType(consoleSink, jsonSink, markdownSink),
+  sink: byType(braintrustSink, consoleSink, jsonSink, markdownSink),
 };
 
 export function builtinRegistry(): Registry {

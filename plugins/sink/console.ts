@@ -50,7 +50,7 @@ export default class ConsoleSink implements SinkPlugin {
     else lines.push('no model was evaluated');
     lines.push('', `primary: ${this.primaryLine(summary)}`);
     const t = summary.training;
-    if (t) lines.push(`training: ${t.steps} steps, ${t.epochs} epochs in ${formatElapsed(t.seconds)} (${t.samples_per_second.toFixed(1)} samples/s)`);
+    if (t) lines.push(`training: ${t.steps} steps, ${t.epochs} epoch${t.epochs === 1 ? "" : "s"} in ${formatElapsed(t.seconds)} (${t.samples_per_second.toFixed(1)} samples/s)`);
     const dir = displayPath(summary.runDir || this.ctx.runDir);
     lines.push(`run dir: ${dir}`);
     if (summary.status !== 'ok') lines.push(`continue it (once the cause is fixed): ftrun resume ${dir}`);

@@ -1,0 +1,141 @@
+/**
+ * Sink `braintrust`: each evaluated model becomes one Braintrust experiment, as the reference
+ * notebook logged its evaluations: `<name>-base` and `<name>-finetuned` (`<name>-t<N>-…` for
+ * sweep trial N), one row per eval query — input (the query), expected (the relevant ids), output
+ * (the ranked ids with their scores), a score per metric (`mrr@1`, `recall@3`, … in [0, 1]) and
+ * metadata (model, run id, config hash, query id). The fine-tuned experiment names the base one
+ * as its comparison baseline; the training curve (test-split metrics and loss by step) and the
+ * training summary go into its metadata.
+ *
+ * The API key comes only from the environment (BRAINTRUST_API_KEY): it is not an option, so it is
+ * never written to the run directory. Without a key the sink says so once and sends nothing.
+ * Sending happens when the run ends, bounded by `timeout_s`; a network failure, a 4xx/5xx or a
+ * timeout is a warning naming the sink (the run and its directory are complete either way).
+ */
+import { createHash } from 'node:crypto';
+import type { JsonSchema, QueryResult, RunContext, RunEvent, RunSummary, SinkPlugin } from '../../core/types.js';
+
+export interface BraintrustSinkOptions {
+  project: string;
+  experiment?: string;
+  app_url?: string;
+  timeout_s: number;
+}
+
+interface Evaluated {
+  model: string;
+  perQuery: QueryResult[];
+  summary: Record<string, number>;
+}
+
+const round = (x: number) => Math.round(x * 1e6) / 1e6;
+
+export default class BraintrustSink implements SinkPlugin {
+  static readonly type = 'braintrust';
+  static readonly description = 'Logs each evaluated model as a Braintrust experiment (one row per eval query, a score per metric; fine-tuned compared to base).';
+  static readonly schema: JsonSchema = {
+    type: 'object',
+    additionalProperties: false,
+    required: ['project'],
+    properties: {
+      project: { type: 'string', minLength: 1, description: 'Braintrust project (created when missing).' },
+      experiment: { type: 'string', minLength: 1, description: 'Experiment name prefix (default: the experiment name); `-base` / `-finetuned` is appended.' },
+      app_url: { type: 'string', minLength: 1, description: 'Braintrust app URL (default: $BRAINTRUST_APP_URL, else https://www.braintrust.dev).' },
+      timeout_s: { type: 'number', exclusiveMinimum: 0, default: 60, description: 'Longest the sink may take to send everything at the end of the run.' },
+    },
+  };
+
+  private readonly evaluated: Evaluated[] = [];
+  private readonly curve: Array<Record<string, unknown>> = [];
+  private configHash = '';
+
+  constructor(
+    private readonly options: BraintrustSinkOptions,
+    private readonly ctx: RunContext,
+  ) {}
+
+  logConfig(config: Record<string, unknown>): void {
+    this.configHash = createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
+  }
+
+  log(event: RunEvent): void {
+    if (event.type === 'train_eval') this.curve.push({ step: event.step, epoch: event.epoch, ...event.metrics });
+    else if (event.type === 'train_step' && event.step % 10 === 0) this.curve.push({ step: event.step, epoch: event.epoch, loss: round(event.loss), lr: event.lr });
+  }
+
+  logEval(model: string, perQuery: QueryResult[], summary: Record<string, number>): void {
+    this.evaluated.push({ model, perQuery, summary });
+  }
+
+  async close(summary: RunSummary): Promise<void> {
+    if (this.evaluated.length === 0) return;
+    const apiKey = process.env.BRAINTRUST_API_KEY;
+    if (!apiKey) {
+      this.ctx.logger.warn('sink braintrust: BRAINTRUST_API_KEY is not set, so nothing was sent (the run directory has every result)');
+      return;
+    }
+    const abort = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        abort.abort();
+        reject(new Error(`no answer within ${this.options.timeout_s} s`));
+      }, this.options.timeout_s * 1000);
+    });
+    try {
+      const links = await Promise.race([this.send(summary, apiKey, abort.signal), timeout]);
+      if (!this.ctx.quiet) for (const [name, url] of links) this.ctx.write(`braintrust: ${name} ${url}\n`);
+    } catch (e) {
+      abort.abort();
+      this.ctx.logger.warn(`sink braintrust: could not send to ${this.appUrl} (project ${this.options.project}): ${e instanceof Error ? e.message : String(e)}; the run directory has every result`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private get appUrl(): string {
+    return this.options.app_url ?? process.env.BRAINTRUST_APP_URL ?? 'https://www.braintrust.dev';
+  }
+
+  /** One experiment per evaluated model, base first (the others name it as their baseline); returns [name, url] links. */
+  private async send(summary: RunSummary, apiKey: string, signal: AbortSignal): Promise<Array<[string, string]>> {
+    const { BraintrustState, init } = await import('braintrust');
+    // A state of our own (not the SDK's global one), whose every request is cut off when the sink gives up.
+    const fetchWithSignal: typeof fetch = (input, init) => fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
+    const state = new BraintrustState({ apiKey, appUrl: this.appUrl, fetch: fetchWithSignal });
+    const trial = /-t(\d+)$/.exec(this.ctx.runId)?.[1];
+    const prefix = `${this.options.experiment ?? summary.name}${trial ? `-t${trial}` : ''}`;
+    const order = [...this.evaluated].sort((a, b) => (a.model === 'base' ? -1 : b.model === 'base' ? 1 : 0));
+    const links: Array<[string, string]> = [];
+    let baseId: string | undefined;
+    for (const ev of order) {
+      const name = `${prefix}-${ev.model}`;
+      const metadata: Record<string, unknown> = { model: ev.model, run_id: this.ctx.runId, config_hash: this.configHash, run_dir: summary.runDir, primary: summary.primary, metrics: ev.summary };
+      if (ev.model !== 'base' && summary.training) metadata.training = { ...summary.training, curve: this.curve };
+      const experiment = init({
+        project: this.options.project,
+        experiment: name,
+        apiKey,
+        appUrl: this.appUrl,
+        state,
+        setCurrent: false,
+        metadata,
+        ...(ev.model !== 'base' && baseId ? { baseExperimentId: baseId } : {}),
+      });
+      for (const r of ev.perQuery) {
+        experiment.log({
+          input: r.text,
+          expected: r.expected,
+          output: r.top.map((h) => ({ id: h.id, score: round(h.score) })),
+          scores: r.metrics,
+          metadata: { model: ev.model, query_id: r.queryId, run_id: this.ctx.runId, config_hash: this.configHash },
+        });
+      }
+      const s = await experiment.summarize({ summarizeScores: false });
+      await experiment.flush();
+      if (ev.model === 'base') baseId = s.experimentId;
+      links.push([name, s.experimentUrl ?? s.experimentName]);
+    }
+    return links;
+  }
+}

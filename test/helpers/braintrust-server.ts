@@ -1,0 +1,63 @@
+/**
+ * A local stand-in for the Braintrust API on 127.0.0.1, answering the endpoints the SDK calls
+ * (../shared/notes/toolchain.md): login, experiment registration, version, logs3 (the rows). It
+ * records what arrived. `mode`: answer normally, with HTTP 500 to everything, or never.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Registered {
+  project_name: string;
+  experiment_name: string;
+  base_exp_id?: string;
+  metadata?: Record<string, unknown>;
+}
+
+export interface FakeBraintrust {
+  url: string;
+  requests: string[];
+  experiments: Registered[];
+  /** Rows logged, with their experiment id (merge rows that only update timing are left out). */
+  rows: Array<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+export async function fakeBraintrust(mode: 'ok' | '500' | 'hang' = 'ok'): Promise<FakeBraintrust> {
+  const state = { requests: [] as string[], experiments: [] as Registered[], rows: [] as Array<Record<string, unknown>> };
+  const server: Server = createServer(async (req, res) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    const path = (req.url ?? '').split('?')[0]!;
+    state.requests.push(`${req.method} ${path}`);
+    if (mode === 'hang') return; // never answer
+    if (mode === '500') {
+      res.statusCode = 500;
+      res.end('internal error');
+      return;
+    }
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    res.setHeader('content-type', 'application/json');
+    if (path === '/api/apikey/login') return void res.end(JSON.stringify({ org_info: [{ id: 'org-1', name: 'acme', api_url: url, proxy_url: url }] }));
+    if (path === '/api/experiment/register') {
+      const b = JSON.parse(body) as Registered;
+      state.experiments.push(b);
+      const experiment = { id: `exp-${b.experiment_name}`, name: b.experiment_name, project_id: 'proj-1', created: new Date().toISOString(), public: false };
+      return void res.end(JSON.stringify({ project: { id: 'proj-1', name: b.project_name }, experiment }));
+    }
+    if (path === '/logs3') {
+      const b = JSON.parse(body) as { rows: Array<Record<string, unknown>> };
+      for (const r of b.rows) if (r.input !== undefined) state.rows.push(r);
+    }
+    res.end('{}');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    ...state,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}

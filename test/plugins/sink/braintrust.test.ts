@@ -1,0 +1,119 @@
+/**
+ * The `braintrust` sink against a local stand-in for the Braintrust API (the SDK's URL settings
+ * point at it): every experiment, row, score and metadata that arrived, the baseline link, the
+ * key kept out of the run directory, and what happens without a key, on HTTP 500 and when the
+ * server never answers (bounded by timeout_s). Each run is a CLI process, as a user runs it.
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import { tempDir } from '../../helpers/cli.js';
+import { fakeBraintrust, type FakeBraintrust } from '../../helpers/braintrust-server.js';
+import { ROOT, TINY_BERT, TRANSACTIONS, describeShared } from '../../helpers/shared.js';
+
+const KEY = 'sk-bt-test-0123456789';
+let server: FakeBraintrust | undefined;
+afterEach(async () => server?.close());
+
+/** Run the CLI as its own process (asynchronously: the server answers from this one). */
+async function runWith(url: string, opts: { train?: boolean; key?: string; timeout?: number } = {}) {
+  const dir = tempDir('ftrun-bt-');
+  writeFileSync(
+    join(dir, 'x.yaml'),
+    `name: bt
+dataset:
+  type: jsonl
+  queries: ${TRANSACTIONS}/train_transactions.jsonl
+  eval: ${TRANSACTIONS}/eval_transactions.jsonl
+  corpus: { path: ${TRANSACTIONS}/categories.json, text: category }
+model: { path: ${TINY_BERT} }
+${opts.train ? 'splitter: { type: ratio, test: 0.2 }\nminer: { type: random-negative }\nloss: { type: multiple-negatives-ranking }\ntraining: { method: full, epochs: 1, learning_rate: 1.0e-3, eval_every: 10 }\nevaluate: { compare: [base, finetuned] }\n' : ''}backend: { type: ort, intra_op_threads: 1 }
+sinks:
+  - { type: json }
+  - { type: braintrust, project: ftrun-test, app_url: "${url}", timeout_s: ${opts.timeout ?? 20} }
+`,
+  );
+  const env = { ...process.env, BRAINTRUST_API_KEY: opts.key ?? '' };
+  if (!opts.key) delete (env as Record<string, string | undefined>).BRAINTRUST_API_KEY;
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'ftrun.js'), 'run', 'x.yaml', '--runs-dir', 'runs'], { cwd: dir, env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const status = await new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+  const r = { status, stdout, stderr };
+  const experiment = join(dir, 'runs', 'bt');
+  const runDir = join(experiment, readdirSync(experiment)[0]!);
+  return { ...r, seconds: (performance.now() - t0) / 1000, runDir };
+}
+
+/** Every file under `dir`, read as text. */
+const everything = (dir: string): string =>
+  readdirSync(dir).map((n) => join(dir, n)).map((p) => (statSync(p).isDirectory() ? everything(p) : readFileSync(p).toString('latin1'))).join('\n');
+
+describeShared('the braintrust sink', () => {
+  it('logs base and fine-tuned experiments, a row and scores per eval query, the base as baseline', async () => {
+    server = await fakeBraintrust();
+    const r = await runWith(server.url, { train: true, key: KEY });
+    expect(r.status, r.stderr).toBe(0);
+    expect(server.experiments.map((e) => [e.project_name, e.experiment_name, e.base_exp_id])).toEqual([
+      ['ftrun-test', 'bt-base', undefined],
+      ['ftrun-test', 'bt-finetuned', 'exp-bt-base'],
+    ]);
+    const metrics = JSON.parse(readFileSync(join(r.runDir, 'metrics.json'), 'utf8')) as { models: Record<string, Record<string, number>> };
+    for (const model of ['base', 'finetuned']) {
+      const rows = server.rows.filter((x) => x.experiment_id === `exp-bt-${model}`);
+      expect(rows).toHaveLength(66);
+      for (const row of rows) {
+        expect(typeof row.input).toBe('string');
+        expect(row.expected).toHaveLength(1);
+        expect((row.output as unknown[]).length).toBe(5);
+        const scores = row.scores as Record<string, number>;
+        expect(Object.keys(scores)).toContain('mrr@1');
+        for (const v of Object.values(scores)) expect(v >= 0 && v <= 1).toBe(true);
+        expect(row.metadata).toMatchObject({ model, run_id: expect.any(String), config_hash: expect.stringMatching(/^[0-9a-f]{16}$/), query_id: expect.any(String) });
+      }
+      // the rows average to the run's own metrics
+      const mean = rows.reduce((s, x) => s + (x.scores as Record<string, number>)['mrr@1']!, 0) / rows.length;
+      expect(mean).toBeCloseTo(metrics.models[model]!['mrr@1']!, 10);
+    }
+    const tuned = server.experiments[1]!.metadata as { training: { steps: number; curve: Array<Record<string, number>> } };
+    expect(tuned.training.steps).toBeGreaterThan(0);
+    expect(tuned.training.curve.some((p) => p['mrr@1'] !== undefined)).toBe(true);
+    expect(r.stderr).toMatch(new RegExp(`braintrust: bt-base ${server.url}/app/acme/p/ftrun-test/experiments/bt-base\\n`));
+    expect(r.stderr).toContain('braintrust: bt-finetuned ');
+    // The key is nowhere in the run directory, nor in the output.
+    expect(everything(r.runDir)).not.toContain(KEY);
+    expect(r.stdout + r.stderr).not.toContain(KEY);
+  });
+
+  it('without a key says so once and sends nothing; the run succeeds', async () => {
+    server = await fakeBraintrust();
+    const r = await runWith(server.url);
+    expect(r.status).toBe(0);
+    expect(r.stderr.match(/braintrust/g)).toHaveLength(1);
+    expect(r.stderr).toContain('warning: sink braintrust: BRAINTRUST_API_KEY is not set, so nothing was sent (the run directory has every result)\n');
+    expect(server.requests).toEqual([]);
+  });
+
+  it('an HTTP 500 is a warning naming the sink; the run and its directory are complete', async () => {
+    server = await fakeBraintrust('500');
+    const r = await runWith(server.url, { key: KEY });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`warning: sink braintrust: could not send to ${server.url} \\(project ftrun-test\\): .*500.*; the run directory has every result\\n`));
+    expect(JSON.parse(readFileSync(join(r.runDir, 'env.json'), 'utf8')).status).toBe('ok');
+    expect(readFileSync(join(r.runDir, 'summary.jsonl'), 'utf8')).toContain('"status":"ok"');
+  });
+
+  it('a server that never answers is given up on after timeout_s', async () => {
+    server = await fakeBraintrust('hang');
+    const r = await runWith(server.url, { key: KEY, timeout: 1 });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain(`warning: sink braintrust: could not send to ${server.url} (project ftrun-test): no answer within 1 s; the run directory has every result\n`);
+    expect(server.requests).toEqual(['POST /api/apikey/login']);
+    expect(r.seconds).toBeLessThan(30);
+    expect(JSON.parse(readFileSync(join(r.runDir, 'env.json'), 'utf8')).status).toBe('ok');
+  });
+});
