@@ -26,6 +26,7 @@ import lancedbStore from '../plugins/store/lancedb.js';
 import memoryStore from '../plugins/store/memory.js';
 import braintrustSink from '../plugins/sink/braintrust.js';
 import consoleSink from '../plugins/sink/console.js';
+import htmlSink from '../plugins/sink/html.js';
 import jsonSink from '../plugins/sink/json.js';
 import markdownSink from '../plugins/sink/markdown.js';
 
@@ -47,7 +48,7 @@ export const BUILTINS: PluginMap = {
   ),
   backend: byType(ortBackend, tfjsBackend),
   store: byType(lancedbStore, memoryStore),
-  sink: byType(braintrustSink, consoleSink, jsonSink, markdownSink),
+  sink: byType(braintrustSink, consoleSink, htmlSink, jsonSink, markdownSink),
 };
 
 export function builtinRegistry(): Registry {

@@ -44,7 +44,7 @@ export const STAGE_SECTIONS: Record<StageName, StageSection> = {
     key: 'sinks',
     list: true,
     required: false,
-    default: [{ type: 'console' }, { type: 'json' }, { type: 'markdown' }],
+    default: [{ type: 'console' }, { type: 'json' }, { type: 'markdown' }, { type: 'html' }],
     description: 'Where configs, training events and evaluation results are reported.',
   },
 };

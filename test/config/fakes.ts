@@ -66,6 +66,6 @@ export function fakeRegistry(): Registry {
     ),
   );
   add('store', plugin('memory'));
-  add('sink', plugin('console'), plugin('json'), plugin('markdown', { properties: { title: { type: 'string', description: 'title' } } }));
+  add('sink', plugin('console'), plugin('json'), plugin('markdown', { properties: { title: { type: 'string', description: 'title' } } }), plugin('html'));
   return r;
 }

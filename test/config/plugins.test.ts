@@ -25,7 +25,7 @@ describe('loadCustomPlugins', () => {
     const loaded = loadConfig(`${P}/custom.yaml`, { env: {} });
     const added = await loadCustomPlugins(loaded, registry);
     expect(added).toEqual([{ stage: 'sink', type: 'csv', module: resolve(P, 'good.mjs') }]);
-    expect(registry.types('sink')).toEqual(['console', 'csv', 'json', 'markdown']);
+    expect(registry.types('sink')).toEqual(['console', 'csv', 'html', 'json', 'markdown']);
     expect(base.has('sink', 'csv')).toBe(false);
     expect(validateConfig(loaded, registry).sinks).toEqual([{ type: 'csv', file: 'out.csv' }]);
     const bad = loadConfig(`${P}/custom.yaml`, { env: {}, sets: ['sinks[0].fil=x'] });

@@ -36,7 +36,7 @@ describe('buildJsonSchema', () => {
     ]);
     for (const [key, s] of Object.entries(props)) expect(typeof s.description, key).toBe('string');
     expect(props.seed!.default).toBe(42);
-    expect(props.sinks!.default).toEqual([{ type: 'console' }, { type: 'json' }, { type: 'markdown' }]);
+    expect(props.sinks!.default).toEqual([{ type: 'console' }, { type: 'json' }, { type: 'markdown' }, { type: 'html' }]);
   });
 
   it('is a valid strict JSON Schema that accepts valid files and rejects wrong options', () => {

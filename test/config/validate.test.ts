@@ -56,7 +56,7 @@ describe('validateConfig', () => {
         primary: 'mrr@1',
       },
       store: { type: 'memory' },
-      sinks: [{ type: 'console' }, { type: 'json' }, { type: 'markdown' }],
+      sinks: [{ type: 'console' }, { type: 'json' }, { type: 'markdown' }, { type: 'html' }],
     });
   });
 

@@ -1,0 +1,46 @@
+/**
+ * Sink `html`: writes report.html into the run directory when the run ends — one self-contained
+ * file (inline CSS and SVG charts; no script, no network) to open, paste or attach: the base /
+ * fine-tuned / Δ table, training loss, learning rate and test metrics over steps, per-category
+ * recall of both models, the queries the fine-tuned model got worse and better on with their
+ * top-k, the resolved config and the environment. Built from the run directory's own files
+ * (plugins/sink/html/report.ts), charts by ECharts' server-side SVG renderer.
+ */
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../core/fsutil.js';
+import { runFileProblem } from '../../core/run/rundir.js';
+import type { JsonSchema, OptionProblem, RunContext, RunSummary, SinkPlugin } from '../../core/types.js';
+
+export interface HtmlSinkOptions {
+  file: string;
+  digits: number;
+}
+
+export default class HtmlSink implements SinkPlugin {
+  static readonly type = 'html';
+  static readonly description = 'Writes a self-contained HTML report with charts (report.html) into the run directory.';
+  static readonly schema: JsonSchema = {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      file: { type: 'string', minLength: 1, default: 'report.html', description: 'Report file name, relative to the run directory.' },
+      digits: { type: 'integer', minimum: 0, maximum: 10, default: 3, description: 'Decimal places of metric values.' },
+    },
+  };
+
+  constructor(
+    private readonly options: HtmlSinkOptions,
+    private readonly ctx: RunContext,
+  ) {}
+
+  /** `file` stays inside the run directory and leaves its contract files alone. */
+  static check(options: Record<string, unknown>): OptionProblem[] {
+    const problem = runFileProblem(String(options.file ?? 'report.html'));
+    return problem ? [{ path: ['file'], message: problem }] : [];
+  }
+
+  async close(summary: RunSummary): Promise<void> {
+    const { renderRunReport } = await import('./html/report.js'); // loads the charting library only when a report is written
+    writeFileAtomic(join(this.ctx.runDir, this.options.file), renderRunReport({ summary, digits: this.options.digits }));
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * report.html: one self-contained page (inline CSS and SVG charts, no script, no network) built
+ * from the run directory's own files — the base / fine-tuned / Δ table, the training curves, the
+ * per-category recall of both models, the queries the fine-tuned model got better and worse on
+ * with their top-k, the resolved config and the environment.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readJsonl } from '../../../core/fsutil.js';
+import { formatNumber, formatSigned, metricKeys, metricLabel, modelLabel, orderModels } from '../../../core/report.js';
+import type { RunSummary } from '../../../core/types.js';
+import { barChart, lineChart } from './charts.js';
+
+/** One line of per_query.jsonl. */
+interface PerQuery {
+  model: string;
+  query_id: string;
+  text: string;
+  expected: string[];
+  top: Array<{ id: string; score: number }>;
+  metrics: Record<string, number>;
+}
+
+export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+export function htmlTable(header: string[], rows: string[][], numeric: (col: number) => boolean = () => false): string {
+  const cell = (tag: string, v: string, i: number) => `<${tag}${numeric(i) ? ' class="num"' : ''}>${v}</${tag}>`;
+  return `<table><thead><tr>${header.map((h, i) => cell('th', escapeHtml(h), i)).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((v, i) => cell('td', v, i)).join('')}</tr>`)
+    .join('')}</tbody></table>`;
+}
+
+export const STYLE = `body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#222}
+h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
+table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}
+th{background:#f5f5f5}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}.up{color:#2a7b2a}.down{color:#b3261e}
+.charts{display:flex;flex-wrap:wrap;gap:1rem}pre{background:#f7f7f7;padding:.75rem;overflow:auto;font-size:12px}.muted{color:#666}`;
+
+/** The whole page around `body`. */
+export function page(title: string, body: string): string {
+  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>\n${body}\n</body></html>\n`;
+}
+
+const signedClass = (x: number | undefined) => (x === undefined || x === 0 ? '' : x > 0 ? 'up' : 'down');
+
+/** The metrics table: one row per metric, a column per model, and Δ when both were evaluated. */
+export function metricsTable(summary: Pick<RunSummary, 'models' | 'delta'>, digits: number): string {
+  const models = orderModels(Object.keys(summary.models));
+  const hasDelta = Object.keys(summary.delta).length > 0;
+  const rows = metricKeys(summary.models).map((k) => [
+    escapeHtml(metricLabel(k)),
+    ...models.map((m) => formatNumber(summary.models[m]?.[k], digits)),
+    ...(hasDelta ? [`<span class="${signedClass(summary.delta[k])}">${formatSigned(summary.delta[k], digits)}</span>`] : []),
+  ]);
+  return htmlTable(['metric', ...models.map(modelLabel), ...(hasDelta ? ['Δ'] : [])], rows, (i) => i > 0);
+}
+
+/** Rank (1-based) of the first relevant document in `top`, or undefined when none is there. */
+const rankOf = (q: PerQuery) => {
+  const i = q.top.findIndex((h) => q.expected.includes(h.id));
+  return i < 0 ? undefined : i + 1;
+};
+
+function topList(q: PerQuery, n: number): string {
+  return q.top
+    .slice(0, n)
+    .map((h) => (q.expected.includes(h.id) ? `<b>${escapeHtml(h.id)}</b>` : escapeHtml(h.id)))
+    .join(', ');
+}
+
+/** The queries whose rank of the right document changed most between base and fine-tuned, both ways. */
+function changedQueries(base: Map<string, PerQuery>, tuned: Map<string, PerQuery>, k: number): { better: string; worse: string } {
+  const inf = k + 1;
+  const pairs = [...tuned.values()].flatMap((t) => {
+    const b = base.get(t.query_id);
+    return b ? [{ b, t, before: rankOf(b) ?? inf, after: rankOf(t) ?? inf }] : [];
+  });
+  const rankText = (r: number) => (r > k ? `not in top ${k}` : String(r));
+  const table = (list: typeof pairs) =>
+    list.length === 0
+      ? '<p class="muted">none</p>'
+      : htmlTable(
+          ['query', 'expected', 'rank base → fine-tuned', `top ${Math.min(3, k)} base`, `top ${Math.min(3, k)} fine-tuned`],
+          list.map(({ b, t, before, after }) => [escapeHtml(t.text), escapeHtml(t.expected.join(', ')), `${rankText(before)} → ${rankText(after)}`, topList(b, 3), topList(t, 3)]),
+        );
+  const better = pairs.filter((p) => p.after < p.before).sort((x, y) => y.before - y.after - (x.before - x.after) || x.after - y.after).slice(0, 10);
+  const worse = pairs.filter((p) => p.after > p.before).sort((x, y) => y.after - y.before - (x.after - x.before) || x.before - y.before).slice(0, 10);
+  return { better: table(better), worse: table(worse) };
+}
+
+/** Mean of metric `key` per expected label. */
+function byLabel(rows: PerQuery[], key: string): Map<string, number> {
+  const acc = new Map<string, { sum: number; n: number }>();
+  for (const r of rows) {
+    const label = r.expected[0] ?? '(none)';
+    const a = acc.get(label) ?? { sum: 0, n: 0 };
+    a.sum += r.metrics[key] ?? 0;
+    a.n++;
+    acc.set(label, a);
+  }
+  return new Map([...acc].map(([l, a]) => [l, a.sum / a.n]));
+}
+
+export interface RunReportInput {
+  summary: RunSummary;
+  digits: number;
+}
+
+/** report.html of the run in `summary.runDir`, from its files. */
+export function renderRunReport({ summary, digits }: RunReportInput): string {
+  const dir = summary.runDir;
+  const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : '');
+  const perQuery = existsSync(join(dir, 'per_query.jsonl')) ? readJsonl<PerQuery>(join(dir, 'per_query.jsonl')) : [];
+  const events = existsSync(join(dir, 'events.jsonl')) ? readJsonl<Record<string, unknown>>(join(dir, 'events.jsonl')) : [];
+  const parts: string[] = [];
+  const primary = summary.primary;
+
+  parts.push(`<h1>${escapeHtml(summary.name)}</h1>`);
+  const delta = summary.delta[primary];
+  parts.push(
+    `<p>Status <b>${escapeHtml(summary.status)}</b>. ${escapeHtml(metricLabel(primary))}: ${orderModels(Object.keys(summary.models))
+      .map((m) => `${escapeHtml(modelLabel(m))} <b>${formatNumber(summary.models[m]?.[primary], digits)}</b>`)
+      .join(', ')}${delta !== undefined ? ` (Δ <span class="${signedClass(delta)}">${formatSigned(delta, digits)}</span>)` : ''}.</p>`,
+  );
+  parts.push('<h2>Metrics</h2>', Object.keys(summary.models).length ? metricsTable(summary, digits) : '<p class="muted">No model was evaluated.</p>');
+
+  // Training curves.
+  const steps = events.filter((e) => e.type === 'train_step') as Array<{ step: number; loss: number; lr: number }>;
+  const evals = events.filter((e) => e.type === 'train_eval') as Array<{ step: number; metrics: Record<string, number> }>;
+  if (steps.length) {
+    const charts = [
+      lineChart('Training loss', 'step', [{ name: 'loss', points: steps.map((s) => [s.step, s.loss]) }]),
+      lineChart('Learning rate', 'step', [{ name: 'learning rate', points: steps.map((s) => [s.step, s.lr]) }]),
+    ];
+    const keys = [...new Set(evals.flatMap((e) => Object.keys(e.metrics)))].filter((k) => k === primary || k === 'triplet_accuracy');
+    if (evals.length && keys.length) {
+      charts.push(lineChart('Test split during training', 'step', keys.map((k) => ({ name: k === 'triplet_accuracy' ? 'triplet accuracy' : metricLabel(k), points: evals.filter((e) => e.metrics[k] !== undefined).map((e) => [e.step, e.metrics[k]!]) }))));
+    }
+    const t = summary.training;
+    parts.push('<h2>Training</h2>');
+    if (t) parts.push(`<p>${t.steps} steps, ${t.epochs} epoch${t.epochs === 1 ? '' : 's'} in ${t.seconds.toFixed(1)} s (${t.samples_per_second.toFixed(1)} samples/s)${t.best_step !== undefined ? `; best checkpoint at step ${t.best_step}` : ''}.</p>`);
+    parts.push(`<div class="charts">${charts.join('\n')}</div>`);
+  }
+
+  // Per-category recall, and what changed.
+  const models = orderModels(new Set(perQuery.map((q) => q.model)));
+  const ks = Object.keys(perQuery[0]?.metrics ?? {}).filter((k) => k.startsWith('recall@')).map((k) => Number(k.slice(7))).sort((a, b) => a - b);
+  if (models.length && ks.length) {
+    const key = `recall@${ks[0]}`;
+    const per = models.map((m) => byLabel(perQuery.filter((q) => q.model === m), key));
+    const labels = [...per[0]!.keys()].sort();
+    parts.push('<h2>Per category</h2>', barChart(`${metricLabel(key)} per expected category`, labels, models.map((m, i) => ({ name: modelLabel(m), values: labels.map((l) => per[i]!.get(l) ?? 0) }))));
+  }
+  if (models.includes('base') && models.includes('finetuned')) {
+    const map = (m: string) => new Map(perQuery.filter((q) => q.model === m).map((q) => [q.query_id, q]));
+    const k = Math.max(...perQuery.map((q) => q.top.length));
+    const { better, worse } = changedQueries(map('base'), map('finetuned'), k);
+    parts.push('<h2>Queries the fine-tuned model got worse on</h2>', worse, '<h2>Queries the fine-tuned model got better on</h2>', better);
+  }
+
+  parts.push('<h2>Resolved config</h2>', `<pre>${escapeHtml(read('resolved.yaml'))}</pre>`);
+  const env = read('env.json');
+  if (env) {
+    const { status: _s, finished_at: _f, timings: _t, ...shown } = JSON.parse(env) as Record<string, unknown>;
+    parts.push('<h2>Environment</h2>', `<pre>${escapeHtml(JSON.stringify(shown, null, 2))}</pre>`);
+  }
+  return page(`${summary.name}: ftrun report`, parts.join('\n'));
+}
