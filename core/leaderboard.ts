@@ -121,6 +121,12 @@ export function writeLeaderboard(sweepDir: string, trials: LeaderboardTrial[], p
   return entries;
 }
 
+/** leaderboard.html beside leaderboard.md (the charting library loads only here). */
+export async function writeLeaderboardHtml(sweepDir: string, board: Leaderboard): Promise<void> {
+  const { renderLeaderboardHtml } = await import('./html/leaderboard.js');
+  writeFileAtomic(join(sweepDir, 'leaderboard.html'), renderLeaderboardHtml(board, `${basename(dirname(sweepDir))} / ${basename(sweepDir)}`));
+}
+
 export function renderLeaderboardMarkdown(board: Leaderboard, title: string): string {
   const ok = board.trials.filter((e) => e.rank !== null).length;
   const n = board.trials.length;

@@ -15,7 +15,7 @@ import type { ExperimentConfig } from '../config/types.js';
 import { formatTrialOverrides, toYaml, validateConfig, validateTrials } from '../config/validate.js';
 import { UserError } from '../errors.js';
 import { writeJsonAtomic } from '../fsutil.js';
-import { renderLeaderboardTable, writeLeaderboard } from '../leaderboard.js';
+import { renderLeaderboardTable, writeLeaderboard, writeLeaderboardHtml } from '../leaderboard.js';
 import type { LogOptions } from '../log.js';
 import type { Registry } from '../registry.js';
 import { createUniqueDir } from '../run/rundir.js';
@@ -186,6 +186,7 @@ export async function runSweep(
   });
   await Promise.all(workers);
   const board = save();
+  await writeLeaderboardHtml(sweep.dir, { primary, trials: board });
   if (args.json) {
     io.out(
       JSON.stringify(

@@ -145,6 +145,19 @@ sweep:
     for (const n of ['1', '2']) expect(existsSync(join(sweepDir, 'trials', n, 'metrics.json'))).toBe(true);
   });
 
+  it('writes leaderboard.html: the ranked trials, and the primary metric against each swept parameter', () => {
+    const board = JSON.parse(readFileSync(join(sweepDir, 'leaderboard.json'), 'utf8')) as { trials: Array<{ rank: number; index: number; overrides: Record<string, string>; value: number }> };
+    const html = readFileSync(join(sweepDir, 'leaderboard.html'), 'utf8');
+    expect(html).not.toMatch(/<script|<link|<img/i);
+    for (const t of board.trials) {
+      expect(html).toContain(`<tr><td class="num">${t.rank}</td><td class="num">${t.index}</td><td>model.pooling=${t.overrides['model.pooling']}</td><td>base</td><td class="num">${t.value.toFixed(3)}</td>`);
+    }
+    const svgs = [...html.matchAll(/<svg[\s\S]*?<\/svg>/g)].map((m) => m[0]);
+    expect(svgs).toHaveLength(1);
+    expect(svgs[0]).toContain('>MRR@1 by model.pooling<');
+    for (const v of ['cls', 'mean']) expect(svgs[0]).toContain(`>${v}<`);
+  });
+
   it('runs the same trials in parallel worker processes with the same results', async () => {
     const dir = tempDir();
     const r = await cli(['run', write(dir), '--runs-dir', dir, '--json', '--quiet', '--parallel', '2']);

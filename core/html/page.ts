@@ -1,0 +1,42 @@
+/**
+ * The pieces of ftrun's HTML reports (run report, sweep leaderboard, diff): escaping, tables and a
+ * self-contained page (inline CSS; charts are inline SVG from core/html/charts.ts; no script).
+ */
+import { formatNumber, formatSigned, metricKeys, metricLabel, modelLabel, orderModels } from '../report.js';
+import type { RunSummary } from '../types.js';
+
+export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+export function htmlTable(header: string[], rows: string[][], numeric: (col: number) => boolean = () => false): string {
+  const cell = (tag: string, v: string, i: number) => `<${tag}${numeric(i) ? ' class="num"' : ''}>${v}</${tag}>`;
+  return `<table><thead><tr>${header.map((h, i) => cell('th', escapeHtml(h), i)).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((v, i) => cell('td', v, i)).join('')}</tr>`)
+    .join('')}</tbody></table>`;
+}
+
+export const STYLE = `body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#222}
+h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
+table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}
+th{background:#f5f5f5}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}.up{color:#2a7b2a}.down{color:#b3261e}
+.charts{display:flex;flex-wrap:wrap;gap:1rem}pre{background:#f7f7f7;padding:.75rem;overflow:auto;font-size:12px}.muted{color:#666}`;
+
+/** The whole page around `body`. */
+export function page(title: string, body: string): string {
+  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>\n${body}\n</body></html>\n`;
+}
+
+
+export const signedClass = (x: number | undefined) => (x === undefined || x === 0 ? '' : x > 0 ? 'up' : 'down');
+
+/** The metrics table: one row per metric, a column per model, and Δ when both were evaluated. */
+export function metricsTable(summary: Pick<RunSummary, 'models' | 'delta'>, digits: number): string {
+  const models = orderModels(Object.keys(summary.models));
+  const hasDelta = Object.keys(summary.delta).length > 0;
+  const rows = metricKeys(summary.models).map((k) => [
+    escapeHtml(metricLabel(k)),
+    ...models.map((m) => formatNumber(summary.models[m]?.[k], digits)),
+    ...(hasDelta ? [`<span class="${signedClass(summary.delta[k])}">${formatSigned(summary.delta[k], digits)}</span>`] : []),
+  ]);
+  return htmlTable(['metric', ...models.map(modelLabel), ...(hasDelta ? ['Δ'] : [])], rows, (i) => i > 0);
+}
+
