@@ -7,7 +7,7 @@ Usage:
   ftrun run <config.yaml> [options]              run an experiment or a sweep
   ftrun validate <config.yaml> [--set ...]       check a config; loads no model or data
   ftrun plan <config.yaml> [--set ...]           print the resolved config (and every sweep trial)
-  ftrun diff <runA> <runB> [--md|--json] [--all] compare two runs or two sweeps
+  ftrun diff <runA> <runB> [--md|--json|--html] [--all] compare two runs or two sweeps
   ftrun ls [runs-dir]                            list runs and sweeps
   ftrun resume <run-dir>                         continue an interrupted run from its last checkpoint
   ftrun schema                                   print the JSON Schema of experiment files
@@ -33,8 +33,8 @@ training restarts from the latest checkpoint in <run-dir>/checkpoints, and the e
   run: `Usage: ftrun run <config.yaml> [--set path=value ...] [--runs-dir DIR] [--parallel N] [--json] [--quiet]
 
 Runs the experiment: dataset → splitter → miner → evaluate (base) → train → evaluate (finetuned) → sinks,
-writing runs/<name>/<run-id>/ (resolved.yaml, metrics.json, per_query.jsonl, events.jsonl, report.md, env.json).
-With a \`sweep:\` block, runs every trial under runs/<name>/sweep-<id>/trials/<n>/ and writes leaderboard.md/json.
+writing runs/<name>/<run-id>/ (resolved.yaml, metrics.json, per_query.jsonl, events.jsonl, report.md, report.html, env.json).
+With a \`sweep:\` block, runs every trial under runs/<name>/sweep-<id>/trials/<n>/ and writes leaderboard.md/json/html.
 
   --parallel N   run sweep trials in N worker processes (default 1)
 `,
@@ -52,10 +52,12 @@ Prints the resolved config (defaults filled in, secrets redacted) and, for a swe
 Prints the JSON Schema of experiment files, built from the registered plugins' option schemas.
 Save it and point your editor at it:  # yaml-language-server: $schema=./ftrun.schema.json
 `,
-  diff: `Usage: ftrun diff <runA> <runB> [--md | --json] [--all]
+  diff: `Usage: ftrun diff <runA> <runB> [--md | --json | --html] [--all]
 
 Compares two run directories (or two sweep directories): changed config keys and metric deltas (B − A)
-for each model.  --all lists unchanged keys too;  --md prints Markdown;  --json prints JSON.
+for each model.  --all lists unchanged keys too;  --md prints Markdown;  --json prints JSON;
+--html prints a self-contained HTML page with charts and the queries B ranks better and worse
+(ftrun diff A B --html > diff.html).
 `,
   ls: `Usage: ftrun ls [runs-dir] [--json]
 

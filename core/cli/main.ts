@@ -25,7 +25,7 @@ const SPECS: Record<string, FlagSpec> = {
   validate: { values: { set: { multi: true } }, booleans: ['json', 'quiet', 'verbose', 'help'] },
   plan: { values: { set: { multi: true } }, booleans: ['json', 'quiet', 'verbose', 'help'] },
   schema: { values: {}, booleans: ['help'] },
-  diff: { values: {}, booleans: ['md', 'json', 'all', 'help'] },
+  diff: { values: {}, booleans: ['md', 'json', 'html', 'all', 'help'] },
   ls: { values: { 'runs-dir': {} }, booleans: ['json', 'help'] },
   resume: { values: {}, booleans: ['json', 'quiet', 'verbose', 'help'] },
 };
@@ -107,8 +107,9 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
         return schemaCommand(io);
       case 'diff': {
         needFile(2, 'two run directories');
-        if (p.flags.has('json') && p.flags.has('md')) throw new UserError('E_USAGE', 'ftrun diff: --md and --json both choose the output format; give one');
-        const format = p.flags.has('json') ? 'json' : p.flags.has('md') ? 'md' : 'text';
+        const formats = (['md', 'json', 'html'] as const).filter((f) => p.flags.has(f));
+        if (formats.length > 1) throw new UserError('E_USAGE', `ftrun diff: ${formats.map((f) => `--${f}`).join(' and ')} each choose the output format; give one`);
+        const format = formats[0] ?? 'text';
         return await diffCommand({ a: p.positionals[0]!, b: p.positionals[1]!, all: p.flags.has('all'), format }, io);
       }
       case 'resume':

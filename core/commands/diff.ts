@@ -16,7 +16,7 @@ export interface DiffArgs {
   a: string;
   b: string;
   all: boolean;
-  format: 'text' | 'md' | 'json';
+  format: 'text' | 'md' | 'json' | 'html';
 }
 
 export interface ConfigChange {
@@ -88,16 +88,20 @@ export async function diffCommand(args: DiffArgs, io: { out: (s: string) => void
   if (A.kind !== B.kind) {
     throw new UserError('E_RUN', `cannot compare a ${A.kind} directory (${args.a}) with a ${B.kind} directory (${args.b}); give two runs (or trials) or two sweeps`);
   }
-  const text = A.kind === 'run' ? renderRunDiff(args, A, B as RunDirInfo) : renderSweepDiff(args, A, B as SweepDirInfo);
+  const text = A.kind === 'run' ? await renderRunDiff(args, A, B as RunDirInfo) : await renderSweepDiff(args, A, B as SweepDirInfo);
   io.out(text.endsWith('\n') ? text : text + '\n');
   return 0;
 }
 
-function renderRunDiff(args: DiffArgs, A: RunDirInfo, B: RunDirInfo): string {
+async function renderRunDiff(args: DiffArgs, A: RunDirInfo, B: RunDirInfo): Promise<string> {
   const d = diffRuns(A, B, args.all);
   if (args.format === 'json') return JSON.stringify(d, null, 2);
-  const f = args.format;
   const changes = diffConfig(A.config, B.config, args.all);
+  if (args.format === 'html') {
+    const { renderRunDiffHtml } = await import('../html/diff.js'); // the charting library loads only here
+    return renderRunDiffHtml({ a: args.a, b: args.b }, A, B, changes, d.metrics);
+  }
+  const f = args.format;
   const nChanged = changes.filter((c) => c.changed).length;
   const out: string[] = [];
   const status = (r: RunDirInfo) => r.metrics?.status ?? String(r.env.status ?? 'unknown');
@@ -125,12 +129,12 @@ function renderRunDiff(args: DiffArgs, A: RunDirInfo, B: RunDirInfo): string {
   return out.join('\n');
 }
 
-function head(f: DiffArgs['format'], lines: string[]): string[] {
+function head(f: 'text' | 'md', lines: string[]): string[] {
   return f === 'md' ? lines.map((l) => `- ${l}`) : lines;
 }
 
 /** Markdown tables need a blank line before them. */
-function block(f: DiffArgs['format'], table: string): string[] {
+function block(f: 'text' | 'md', table: string): string[] {
   return f === 'md' ? ['', table] : [table];
 }
 
@@ -138,7 +142,7 @@ function overridesKey(o: Record<string, unknown>): string {
   return JSON.stringify(Object.keys(o).sort().map((k) => [k, o[k]]));
 }
 
-function renderSweepDiff(args: DiffArgs, A: SweepDirInfo, B: SweepDirInfo): string {
+async function renderSweepDiff(args: DiffArgs, A: SweepDirInfo, B: SweepDirInfo): Promise<string> {
   const primary = A.primary;
   const ra = rankTrials(A.trials, primary);
   const rb = rankTrials(B.trials, primary);
@@ -165,6 +169,10 @@ function renderSweepDiff(args: DiffArgs, A: SweepDirInfo, B: SweepDirInfo): stri
   const bestOf = (e: LeaderboardEntry | null) => (e ? { index: e.index, overrides: e.overrides, model: e.model, value: e.value } : null);
   if (args.format === 'json') {
     return JSON.stringify({ primary, best: { a: bestOf(ba), b: bestOf(bb), delta: bestDelta }, trials }, null, 2);
+  }
+  if (args.format === 'html') {
+    const { renderSweepDiffHtml } = await import('../html/diff.js');
+    return renderSweepDiffHtml({ names: { a: args.a, b: args.b }, primary, best: { a: bestOf(ba), b: bestOf(bb), delta: bestDelta }, trials });
   }
   const f = args.format;
   const out: string[] = [];

@@ -368,7 +368,7 @@ export const CASES: BrokenCase[] = [
     name: 'diff --md --json',
     files: {},
     args: ['diff', '<dir>/a', '<dir>/b', '--md', '--json'],
-    stderr: 'error[E_USAGE]: ftrun diff: --md and --json both choose the output format; give one\n',
+    stderr: 'error[E_USAGE]: ftrun diff: --md and --json each choose the output format; give one\n',
   },
   {
     name: 'hard-negative window that holds no rank (validate)',

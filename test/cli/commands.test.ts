@@ -186,6 +186,25 @@ sweep:
     expect(text.stdout).toMatch(/[+-]\d\.\d{3}/);
   });
 
+  it('diffs two trials as a self-contained HTML page: config, metrics with a chart, per-query changes', async () => {
+    const a = join(sweepDir, 'trials', '1');
+    const b = join(sweepDir, 'trials', '2');
+    const r = await cli(['diff', a, b, '--html']);
+    expect(r.code).toBe(0);
+    const html = r.stdout;
+    expect(html).not.toMatch(/<script|<link|<img/i);
+    expect(html).toContain('<h2>Config: 1 changed key</h2>');
+    expect(html).toContain('<tr><td>model.pooling</td><td>cls</td><td>mean</td></tr>');
+    const ma = JSON.parse(readFileSync(join(a, 'metrics.json'), 'utf8')).models.base['mrr@1'] as number;
+    const mb = JSON.parse(readFileSync(join(b, 'metrics.json'), 'utf8')).models.base['mrr@1'] as number;
+    expect(html).toContain(`<tr><td>base</td><td>MRR@1</td><td class="num">${ma.toFixed(3)}</td><td class="num">${mb.toFixed(3)}</td>`);
+    expect([...html.matchAll(/<svg/g)]).toHaveLength(1);
+    expect(html).toContain('<h2>Queries B (base) ranks worse than A</h2>');
+    expect(html).toContain('<h2>Queries B (base) ranks better than A</h2>');
+    // --html with another format flag is refused
+    expect((await cli(['diff', a, b, '--html', '--json'])).stderr).toBe('error[E_USAGE]: ftrun diff: --json and --html each choose the output format; give one\n');
+  });
+
   it('lists runs and sweeps', async () => {
     const r = await cli(['ls', runs, '--json']);
     expect(r.code).toBe(0);

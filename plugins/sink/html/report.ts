@@ -10,50 +10,8 @@ import { readJsonl } from '../../../core/fsutil.js';
 import { formatNumber, formatSigned, metricLabel, modelLabel, orderModels } from '../../../core/report.js';
 import type { RunSummary } from '../../../core/types.js';
 import { barChart, lineChart } from '../../../core/html/charts.js';
-import { escapeHtml, htmlTable, metricsTable, page, signedClass } from '../../../core/html/page.js';
-
-/** One line of per_query.jsonl. */
-interface PerQuery {
-  model: string;
-  query_id: string;
-  text: string;
-  expected: string[];
-  top: Array<{ id: string; score: number }>;
-  metrics: Record<string, number>;
-}
-
-/** Rank (1-based) of the first relevant document in `top`, or undefined when none is there. */
-const rankOf = (q: PerQuery) => {
-  const i = q.top.findIndex((h) => q.expected.includes(h.id));
-  return i < 0 ? undefined : i + 1;
-};
-
-function topList(q: PerQuery, n: number): string {
-  return q.top
-    .slice(0, n)
-    .map((h) => (q.expected.includes(h.id) ? `<b>${escapeHtml(h.id)}</b>` : escapeHtml(h.id)))
-    .join(', ');
-}
-
-/** The queries whose rank of the right document changed most between base and fine-tuned, both ways. */
-function changedQueries(base: Map<string, PerQuery>, tuned: Map<string, PerQuery>, k: number): { better: string; worse: string } {
-  const inf = k + 1;
-  const pairs = [...tuned.values()].flatMap((t) => {
-    const b = base.get(t.query_id);
-    return b ? [{ b, t, before: rankOf(b) ?? inf, after: rankOf(t) ?? inf }] : [];
-  });
-  const rankText = (r: number) => (r > k ? `not in top ${k}` : String(r));
-  const table = (list: typeof pairs) =>
-    list.length === 0
-      ? '<p class="muted">none</p>'
-      : htmlTable(
-          ['query', 'expected', 'rank base → fine-tuned', `top ${Math.min(3, k)} base`, `top ${Math.min(3, k)} fine-tuned`],
-          list.map(({ b, t, before, after }) => [escapeHtml(t.text), escapeHtml(t.expected.join(', ')), `${rankText(before)} → ${rankText(after)}`, topList(b, 3), topList(t, 3)]),
-        );
-  const better = pairs.filter((p) => p.after < p.before).sort((x, y) => y.before - y.after - (x.before - x.after) || x.after - y.after).slice(0, 10);
-  const worse = pairs.filter((p) => p.after > p.before).sort((x, y) => y.after - y.before - (x.after - x.before) || x.before - y.before).slice(0, 10);
-  return { better: table(better), worse: table(worse) };
-}
+import { escapeHtml, metricsTable, page, signedClass } from '../../../core/html/page.js';
+import { changedQueries, type PerQuery } from '../../../core/html/queries.js';
 
 /** Mean of metric `key` per expected label. */
 function byLabel(rows: PerQuery[], key: string): Map<string, number> {

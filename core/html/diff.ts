@@ -1,0 +1,101 @@
+/**
+ * `ftrun diff --html`: two runs (or two sweeps) side by side as one self-contained page — the
+ * changed config keys, the metric deltas (with a chart of the primary metric), and for runs the
+ * queries B ranks better and worse than A; for sweeps, both leaderboards matched by overrides.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { readJsonl } from '../fsutil.js';
+import { formatNumber, formatOverrides, formatSigned, formatValue, metricLabel, modelLabel, rankingModel } from '../report.js';
+import type { RunDirInfo } from '../run-reader.js';
+import { barChart } from './charts.js';
+import { escapeHtml, htmlTable, page, signedClass } from './page.js';
+import { changedQueries, type PerQuery } from './queries.js';
+
+export interface ConfigRow {
+  path: string;
+  a: unknown;
+  b: unknown;
+  changed: boolean;
+  absentA: boolean;
+  absentB: boolean;
+}
+
+const signed = (x: number | null | undefined) => `<span class="${signedClass(x ?? undefined)}">${formatSigned(x)}</span>`;
+
+export function renderRunDiffHtml(
+  names: { a: string; b: string },
+  A: RunDirInfo,
+  B: RunDirInfo,
+  changes: ConfigRow[],
+  metrics: Record<string, Record<string, { a: number | null; b: number | null; delta: number | null }>>,
+): string {
+  const status = (r: RunDirInfo) => r.metrics?.status ?? String(r.env.status ?? 'unknown');
+  const parts = [
+    '<h1>ftrun diff</h1>',
+    `<p>A: <code>${escapeHtml(names.a)}</code> (${escapeHtml(status(A))})<br>B: <code>${escapeHtml(names.b)}</code> (${escapeHtml(status(B))})</p>`,
+  ];
+  const changed = changes.filter((c) => c.changed);
+  parts.push(`<h2>Config: ${changed.length === 0 ? 'identical' : `${changed.length} changed key${changed.length === 1 ? '' : 's'}`}</h2>`);
+  if (changes.length) {
+    const show = (v: unknown, absent: boolean) => escapeHtml(absent ? '(absent)' : formatValue(v));
+    parts.push(htmlTable(['key', 'A', 'B'], changes.map((c) => [escapeHtml(c.path), show(c.a, c.absentA), show(c.b, c.absentB)])));
+  }
+  parts.push('<h2>Metrics (B − A)</h2>');
+  const models = Object.keys(metrics);
+  if (!models.length) parts.push('<p class="muted">No model was evaluated in both runs.</p>');
+  else {
+    const rows = models.flatMap((m) => Object.entries(metrics[m]!).map(([k, v]) => [escapeHtml(modelLabel(m)), escapeHtml(metricLabel(k)), formatNumber(v.a), formatNumber(v.b), signed(v.delta)]));
+    parts.push(htmlTable(['model', 'metric', 'A', 'B', 'Δ'], rows, (i) => i > 1));
+    const primary = A.metrics?.primary ?? 'mrr@1';
+    const withPrimary = models.filter((m) => metrics[m]![primary]);
+    if (withPrimary.length) {
+      parts.push(barChart(`${metricLabel(primary)}, A and B`, withPrimary.map(modelLabel), [
+        { name: 'A', values: withPrimary.map((m) => metrics[m]![primary]!.a ?? 0) },
+        { name: 'B', values: withPrimary.map((m) => metrics[m]![primary]!.b ?? 0) },
+      ]));
+    }
+  }
+  // Per query: the model both runs rank by (fine-tuned when both have it).
+  const model = rankingModel(Object.fromEntries(models.map((m) => [m, {}])));
+  const perQuery = (r: RunDirInfo) => (existsSync(join(r.dir, 'per_query.jsonl')) ? readJsonl<PerQuery>(join(r.dir, 'per_query.jsonl')) : []);
+  if (model) {
+    const map = (r: RunDirInfo) => new Map(perQuery(r).filter((q) => q.model === model).map((q) => [q.query_id, q]));
+    const a = map(A);
+    const b = map(B);
+    if (a.size && b.size) {
+      const k = Math.max(...[...a.values(), ...b.values()].map((q) => q.top.length));
+      const { better, worse } = changedQueries(a, b, k, ['A', 'B']);
+      parts.push(`<h2>Queries B (${escapeHtml(modelLabel(model))}) ranks worse than A</h2>`, worse, `<h2>Queries B (${escapeHtml(modelLabel(model))}) ranks better than A</h2>`, better);
+    }
+  }
+  return page('ftrun diff', parts.join('\n'));
+}
+
+export interface SweepDiffHtml {
+  names: { a: string; b: string };
+  primary: string;
+  best: { a: { index: number; overrides: Record<string, unknown>; value: number | null } | null; b: { index: number; overrides: Record<string, unknown>; value: number | null } | null; delta: number | null };
+  trials: Array<{ overrides: Record<string, unknown>; a: { index: number; status: string; value: number | null } | null; b: { index: number; status: string; value: number | null } | null; delta: number | null }>;
+}
+
+export function renderSweepDiffHtml(d: SweepDiffHtml): string {
+  const label = metricLabel(d.primary);
+  const bestLine = (e: SweepDiffHtml['best']['a']) => (e ? `trial ${e.index}, ${formatNumber(e.value)} (${escapeHtml(formatOverrides(e.overrides))})` : 'no ranked trial');
+  const cell = (s: { status: string; value: number | null } | null) => (!s ? '—' : s.status === 'ok' && s.value !== null ? formatNumber(s.value) : escapeHtml(s.status));
+  const parts = [
+    '<h1>ftrun diff (sweeps)</h1>',
+    `<p>A: <code>${escapeHtml(d.names.a)}</code><br>B: <code>${escapeHtml(d.names.b)}</code><br>primary: ${escapeHtml(label)}</p>`,
+    `<p>best A: ${bestLine(d.best.a)}<br>best B: ${bestLine(d.best.b)}<br>best Δ (B − A): ${signed(d.best.delta)}</p>`,
+    `<h2>Trials by overrides (${escapeHtml(label)})</h2>`,
+    htmlTable(['overrides', 'A trial', 'A', 'B trial', 'B', 'Δ'], d.trials.map((t) => [escapeHtml(formatOverrides(t.overrides)), t.a ? String(t.a.index) : '—', cell(t.a), t.b ? String(t.b.index) : '—', cell(t.b), signed(t.delta)]), (i) => i > 0),
+  ];
+  const both = d.trials.filter((t) => t.a?.value != null || t.b?.value != null);
+  if (both.length) {
+    parts.push(barChart(`${label} by trial, A and B`, both.map((t) => formatOverrides(t.overrides)), [
+      { name: 'A', values: both.map((t) => t.a?.value ?? 0) },
+      { name: 'B', values: both.map((t) => t.b?.value ?? 0) },
+    ]));
+  }
+  return page('ftrun diff (sweeps)', parts.join('\n'));
+}
