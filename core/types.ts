@@ -290,6 +290,8 @@ export interface RunContext {
   signal: AbortSignal;
   /** Resolve a config path against baseDir. */
   resolvePath(p: string): string;
+  /** When this run is a sweep trial: its number (from 1) and the values the sweep set. */
+  trial?: { index: number; overrides: Record<string, unknown> };
 }
 
 /** What a plugin's check() may use: paths resolved as the run will resolve them. */

@@ -54,7 +54,7 @@ export async function runCommand(args: RunArgs, io: IO): Promise<number> {
       if (!t || !args.trialDir) throw new UserError('E_USAGE', `no sweep trial ${args.trial}`);
       await runExperiment({
         loaded: t.loaded, config: t.config, registry, runDir: args.trialDir, runId: basename(resolve(args.trialDir, '..', '..')) + '-t' + t.index,
-        argv: args.argv, log, signal: io.signal,
+        argv: args.argv, log, signal: io.signal, trial: { index: t.index, overrides: t.overrides },
       });
       return 0;
     }
@@ -160,6 +160,7 @@ export async function runSweep(
         await runExperiment({
           loaded: t.loaded, config: t.config, registry: registry.clone(),
           runDir: rec.runDir, runId: `${sweep.id}-t${t.index}`, argv: args.argv, log: { ...log, quiet: true }, signal: io.signal,
+          trial: { index: t.index, overrides: t.overrides },
           ...(started ? { resume: true } : {}),
         });
       }

@@ -40,6 +40,8 @@ export interface RunRequest {
   resume?: boolean;
   /** The experiment file to record in env.json (default: the loaded file; resume passes the original). */
   configFile?: string;
+  /** When the run is a sweep trial: its number and overrides (plugins see them in RunContext.trial). */
+  trial?: { index: number; overrides: Record<string, unknown> };
 }
 
 export async function runExperiment(req: RunRequest): Promise<RunSummary> {
@@ -99,6 +101,7 @@ function openRun(req: RunRequest): Run {
     quiet: req.log.quiet,
     signal: req.signal,
     resolvePath: (p) => resolveIn(loaded, p),
+    ...(req.trial ? { trial: req.trial } : {}),
   };
   const summary: RunSummary = { name: config.name, runDir, status: 'failed', primary: config.evaluate.primary, models: {}, delta: {}, timings };
 

@@ -103,7 +103,7 @@ export default class BraintrustSink implements SinkPlugin {
     // A state of our own (not the SDK's global one), whose every request is cut off when the sink gives up.
     const fetchWithSignal: typeof fetch = (input, init) => fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
     const state = new BraintrustState({ apiKey, appUrl: this.appUrl, fetch: fetchWithSignal });
-    const trial = /-t(\d+)$/.exec(this.ctx.runId)?.[1];
+    const trial = this.ctx.trial?.index ?? /-t(\d+)$/.exec(this.ctx.runId)?.[1];
     const prefix = `${this.options.experiment ?? summary.name}${trial ? `-t${trial}` : ''}`;
     const order = [...this.evaluated].sort((a, b) => (a.model === 'base' ? -1 : b.model === 'base' ? 1 : 0));
     const links: Array<[string, string]> = [];
@@ -111,6 +111,7 @@ export default class BraintrustSink implements SinkPlugin {
     for (const ev of order) {
       const name = `${prefix}-${ev.model}`;
       const metadata: Record<string, unknown> = { model: ev.model, run_id: this.ctx.runId, config_hash: this.configHash, run_dir: summary.runDir, primary: summary.primary, metrics: ev.summary };
+      if (this.ctx.trial) metadata.trial = this.ctx.trial;
       if (ev.model !== 'base' && summary.training) metadata.training = { ...summary.training, curve: this.curve };
       const experiment = init({
         project: this.options.project,
@@ -128,7 +129,7 @@ export default class BraintrustSink implements SinkPlugin {
           expected: r.expected,
           output: r.top.map((h) => ({ id: h.id, score: round(h.score) })),
           scores: r.metrics,
-          metadata: { model: ev.model, query_id: r.queryId, run_id: this.ctx.runId, config_hash: this.configHash },
+          metadata: { model: ev.model, query_id: r.queryId, run_id: this.ctx.runId, config_hash: this.configHash, ...(this.ctx.trial ? { trial: this.ctx.trial.overrides } : {}) },
         });
       }
       const s = await experiment.summarize({ summarizeScores: false });

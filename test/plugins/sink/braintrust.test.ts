@@ -17,7 +17,7 @@ let server: FakeBraintrust | undefined;
 afterEach(async () => server?.close());
 
 /** Run the CLI as its own process (asynchronously: the server answers from this one). */
-async function runWith(url: string, opts: { train?: boolean; key?: string; timeout?: number } = {}) {
+async function runWith(url: string, opts: { train?: boolean; key?: string; timeout?: number; sweep?: string } = {}) {
   const dir = tempDir('ftrun-bt-');
   writeFileSync(
     join(dir, 'x.yaml'),
@@ -32,7 +32,7 @@ ${opts.train ? 'splitter: { type: ratio, test: 0.2 }\nminer: { type: random-nega
 sinks:
   - { type: json }
   - { type: braintrust, project: ftrun-test, app_url: "${url}", timeout_s: ${opts.timeout ?? 20} }
-`,
+${opts.sweep ?? ''}`,
   );
   const env = { ...process.env, BRAINTRUST_API_KEY: opts.key ?? '' };
   if (!opts.key) delete (env as Record<string, string | undefined>).BRAINTRUST_API_KEY;
@@ -87,6 +87,17 @@ describeShared('the braintrust sink', () => {
     // The key is nowhere in the run directory, nor in the output.
     expect(everything(r.runDir)).not.toContain(KEY);
     expect(r.stdout + r.stderr).not.toContain(KEY);
+  });
+
+  it('names and tags each sweep trial\'s experiments with the trial and its parameters', async () => {
+    server = await fakeBraintrust();
+    const r = await runWith(server.url, { key: KEY, sweep: 'sweep:\n  grid:\n    model.pooling: [cls, mean]\n' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(server.experiments.map((e) => [e.experiment_name, e.metadata?.trial])).toEqual([
+      ['bt-t1-base', { index: 1, overrides: { 'model.pooling': 'cls' } }],
+      ['bt-t2-base', { index: 2, overrides: { 'model.pooling': 'mean' } }],
+    ]);
+    expect(server.rows.filter((x) => x.experiment_id === 'exp-bt-t2-base').every((x) => (x.metadata as { trial: unknown }).trial !== undefined)).toBe(true);
   });
 
   it('without a key says so once and sends nothing; the run succeeds', async () => {
