@@ -5,6 +5,7 @@
 import { Registry, type PluginMap } from './registry.js';
 import type { PluginClass } from './types.js';
 
+import braintrustDataset from '../plugins/dataset/braintrust.js';
 import jsonlDataset from '../plugins/dataset/jsonl.js';
 import syntheticTransactionsDataset from '../plugins/dataset/synthetic-transactions.js';
 import fieldSplitter from '../plugins/splitter/field.js';
@@ -34,7 +35,7 @@ const byType = (...classes: PluginClass[]): Record<string, PluginClass> =>
   Object.fromEntries(classes.map((c) => [c.type, c]));
 
 export const BUILTINS: PluginMap = {
-  dataset: byType(jsonlDataset, syntheticTransactionsDataset),
+  dataset: byType(braintrustDataset, jsonlDataset, syntheticTransactionsDataset),
   splitter: byType(fieldSplitter, noneSplitter, ratioSplitter),
   miner: byType(hardNegativeMiner, noneMiner, randomNegativeMiner),
   loss: byType(

@@ -87,6 +87,7 @@ describe('YAML examples in the docs', () => {
         }
         writeFileSync(file, stringify(example.extends ? example : merge(BASE, example)));
         process.env.FTRUN_DATA = TRANSACTIONS; // configs/_base/transactions.yaml reads its data from there
+        process.env.BRAINTRUST_API_KEY ??= 'docs-example'; // validate checks that the braintrust dataset has a key
         const r = await cli(['validate', file]);
         expect(r.stderr, `${relative(ROOT, page)} example ${i + 1}:\n${block}`).toMatch(/: valid( \(sweep of \d+ trials\))?\n$/);
         expect(r.code).toBe(0);

@@ -11,6 +11,7 @@ Usage:
   ftrun ls [runs-dir]                            list runs and sweeps
   ftrun resume <run-dir>                         continue an interrupted run from its last checkpoint
   ftrun schema                                   print the JSON Schema of experiment files
+  ftrun dataset push <file.jsonl> --project P --name N [--split S]  put a JSONL dataset into Braintrust
 
 Common options:
   --set path=value   override a config value (YAML-parsed; repeatable; applied last)
@@ -58,6 +59,12 @@ Compares two run directories (or two sweep directories): changed config keys and
 for each model.  --all lists unchanged keys too;  --md prints Markdown;  --json prints JSON;
 --html prints a self-contained HTML page with charts and the queries B ranks better and worse
 (ftrun diff A B --html > diff.html).
+`,
+  dataset: `Usage: ftrun dataset push <file.jsonl> --project P --name N [--split S] [--app-url URL]
+
+Pushes a local JSONL dataset of {input, expected, …} records into a Braintrust dataset (other fields
+go into metadata; --split sets metadata.split), where \`dataset: { type: braintrust, project, name }\`
+reads it back. The key comes from BRAINTRUST_API_KEY; BRAINTRUST_APP_URL or --app-url names the server.
 `,
   ls: `Usage: ftrun ls [runs-dir] [--json]
 

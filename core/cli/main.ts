@@ -12,6 +12,7 @@ import { lsCommand } from '../commands/ls.js';
 import { resumeCommand } from '../commands/resume.js';
 import { runCommand, watchParent, type IO } from '../commands/run.js';
 import { schemaCommand } from '../commands/schema.js';
+import { datasetPushCommand } from '../commands/dataset.js';
 import { planCommand, validateCommand } from '../commands/validate.js';
 import { UserError } from '../errors.js';
 import { FTRUN_VERSION } from '../version.js';
@@ -28,6 +29,7 @@ const SPECS: Record<string, FlagSpec> = {
   diff: { values: {}, booleans: ['md', 'json', 'html', 'all', 'help'] },
   ls: { values: { 'runs-dir': {} }, booleans: ['json', 'help'] },
   resume: { values: {}, booleans: ['json', 'quiet', 'verbose', 'help'] },
+  dataset: { values: { project: {}, name: {}, split: {}, 'app-url': {} }, booleans: ['help', 'verbose'] },
 };
 
 export interface MainIO {
@@ -115,6 +117,12 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
       case 'resume':
         needFile(1, 'one run directory');
         return await resumeCommand({ runDir: p.positionals[0]!, json: p.flags.has('json'), quiet: p.flags.has('quiet'), verbose, argv }, io);
+      case 'dataset': {
+        if (p.positionals[0] !== 'push') throw new UserError('E_USAGE', `ftrun dataset: expected "push <file.jsonl>", got ${p.positionals.length ? p.positionals.join(' ') : 'nothing'}. See: ftrun dataset --help`);
+        if (p.positionals.length !== 2) throw new UserError('E_USAGE', 'ftrun dataset push: expected one JSONL file. See: ftrun dataset --help');
+        const opt = (k: string) => one(p, k);
+        return await datasetPushCommand({ file: p.positionals[1]!, ...(opt('project') ? { project: opt('project') } : {}), ...(opt('name') ? { name: opt('name') } : {}), ...(opt('split') ? { split: opt('split') } : {}), ...(opt('app-url') ? { appUrl: opt('app-url') } : {}) }, io);
+      }
       case 'ls': {
         if (p.positionals.length > 1) needFile(1, 'at most one runs directory');
         const dir = p.positionals[0] ?? one(p, 'runs-dir') ?? 'runs';

@@ -55,7 +55,7 @@ export const CASES: BrokenCase[] = [
     name: 'unknown plugin type',
     files: { 'x.yaml': replace('type: jsonl', 'type: jsonll') },
     args: validate,
-    stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:3:9 dataset.type: unknown dataset plugin \"jsonll\". Did you mean \"jsonl\"? Available: jsonl, synthetic-transactions.\n",
+    stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:3:9 dataset.type: unknown dataset plugin \"jsonll\". Did you mean \"jsonl\"? Available: braintrust, jsonl, synthetic-transactions.\n",
   },
   {
     name: 'unknown plugin option',
@@ -157,7 +157,7 @@ export const CASES: BrokenCase[] = [
     name: 'unknown command',
     files: {},
     args: ['trian', 'x.yaml'],
-    stderr: "error[E_USAGE]: unknown command \"trian\". Commands: run, validate, plan, schema, diff, ls, resume (or a config file to run). See: ftrun --help\n",
+    stderr: "error[E_USAGE]: unknown command \"trian\". Commands: run, validate, plan, schema, diff, ls, resume, dataset (or a config file to run). See: ftrun --help\n",
   },
   {
     name: 'unknown flag',

@@ -19,11 +19,13 @@ export interface FakeBraintrust {
   experiments: Registered[];
   /** Rows logged, with their experiment id (merge rows that only update timing are left out). */
   rows: Array<Record<string, unknown>>;
+  /** Dataset records inserted, by dataset id (`ds-<name>`); served back by /btql. */
+  datasets: Map<string, Array<Record<string, unknown>>>;
   close(): Promise<void>;
 }
 
 export async function fakeBraintrust(mode: 'ok' | '500' | 'hang' = 'ok'): Promise<FakeBraintrust> {
-  const state = { requests: [] as string[], experiments: [] as Registered[], rows: [] as Array<Record<string, unknown>> };
+  const state = { requests: [] as string[], experiments: [] as Registered[], rows: [] as Array<Record<string, unknown>>, datasets: new Map<string, Array<Record<string, unknown>>>() };
   const server: Server = createServer(async (req, res) => {
     let body = '';
     for await (const chunk of req) body += chunk;
@@ -44,9 +46,24 @@ export async function fakeBraintrust(mode: 'ok' | '500' | 'hang' = 'ok'): Promis
       const experiment = { id: `exp-${b.experiment_name}`, name: b.experiment_name, project_id: 'proj-1', created: new Date().toISOString(), public: false };
       return void res.end(JSON.stringify({ project: { id: 'proj-1', name: b.project_name }, experiment }));
     }
+    if (path === '/api/dataset/register') {
+      const b = JSON.parse(body) as { project_name: string; dataset_name: string };
+      const dataset = { id: `ds-${b.dataset_name}`, name: b.dataset_name, project_id: 'proj-1', created: new Date().toISOString() };
+      return void res.end(JSON.stringify({ project: { id: 'proj-1', name: b.project_name }, dataset }));
+    }
     if (path === '/logs3') {
       const b = JSON.parse(body) as { rows: Array<Record<string, unknown>> };
-      for (const r of b.rows) if (r.input !== undefined) state.rows.push(r);
+      for (const r of b.rows) {
+        if (typeof r.dataset_id === 'string') {
+          const list = state.datasets.get(r.dataset_id) ?? [];
+          list.push({ ...r, _xact_id: String(list.length + 1) });
+          state.datasets.set(r.dataset_id, list);
+        } else if (r.input !== undefined) state.rows.push(r);
+      }
+    }
+    if (path === '/btql') {
+      const q = JSON.parse(body) as { query: { from: { args: Array<{ value: string }> } } };
+      return void res.end(JSON.stringify({ data: state.datasets.get(q.query.from.args[0]!.value) ?? [], cursor: null }));
     }
     res.end('{}');
   });

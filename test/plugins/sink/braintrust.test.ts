@@ -128,3 +128,41 @@ describeShared('the braintrust sink', () => {
     expect(JSON.parse(readFileSync(join(r.runDir, 'env.json'), 'utf8')).status).toBe('ok');
   });
 });
+
+describeShared('the braintrust dataset and ftrun dataset push', () => {
+  it('pushes the reference data, reads it back with metadata.split, and evaluates as the local files do', async () => {
+    server = await fakeBraintrust();
+    const dir = tempDir('ftrun-btds-');
+    const env = { ...process.env, BRAINTRUST_API_KEY: KEY, BRAINTRUST_APP_URL: server.url };
+    const cliIn = (args: string[], e: NodeJS.ProcessEnv = env) =>
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((res) => {
+        const child = spawn(process.execPath, [join(ROOT, 'bin', 'ftrun.js'), ...args], { cwd: dir, env: e });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout += d));
+        child.stderr.on('data', (d) => (stderr += d));
+        child.on('close', (status) => res({ status, stdout, stderr }));
+      });
+    for (const [file, split] of [['train_transactions.jsonl', 'train'], ['eval_transactions.jsonl', 'eval']] as const) {
+      const r = await cliIn(['dataset', 'push', join(TRANSACTIONS, file), '--project', 'ftrun-test', '--name', 'transactions', '--split', split]);
+      expect(r.stderr).toBe(`pushed ${split === 'train' ? 260 : 66} records to braintrust dataset ftrun-test/transactions (split ${split}) at ${server.url}\n`);
+      expect(r.status).toBe(0);
+    }
+    expect(server.datasets.get('ds-transactions')).toHaveLength(326);
+
+    const common = `model: { path: ${TINY_BERT} }\nbackend: { type: ort, intra_op_threads: 1 }\nsinks: [{ type: json }]\n`;
+    writeFileSync(join(dir, 'bt.yaml'), `name: from-bt\ndataset: { type: braintrust, project: ftrun-test, name: transactions }\nsplitter: { type: field, field: split }\n${common}`);
+    writeFileSync(join(dir, 'local.yaml'), `name: local\ndataset: { type: jsonl, queries: ${TRANSACTIONS}/train_transactions.jsonl, eval: ${TRANSACTIONS}/eval_transactions.jsonl }\n${common}`);
+    const viaBt = await cliIn(['run', 'bt.yaml', '--runs-dir', 'runs', '--json', '--quiet']);
+    expect(viaBt.stderr).toBe('');
+    const local = await cliIn(['run', 'local.yaml', '--runs-dir', 'runs', '--json', '--quiet']);
+    expect(JSON.parse(viaBt.stdout).models).toEqual(JSON.parse(local.stdout).models);
+
+    // without a key, validate says so before anything runs
+    const noKey = { ...env };
+    delete noKey.BRAINTRUST_API_KEY;
+    const v = await cliIn(['validate', 'bt.yaml'], noKey);
+    expect(v.status).toBe(2);
+    expect(v.stderr).toBe('error[E_CONFIG]: Config is not valid, found 1 problem:\n  bt.yaml:2:1 dataset: BRAINTRUST_API_KEY is not set: the braintrust dataset needs it (the key comes from the environment only)\n');
+  });
+});
