@@ -12,6 +12,9 @@ Usage:
   ftrun resume <run-dir>                         continue an interrupted run from its last checkpoint
   ftrun schema                                   print the JSON Schema of experiment files
   ftrun dataset push <file.jsonl> --project P --name N [--split S]  put a JSONL dataset into Braintrust
+  ftrun plan <sweep.yaml> --prepare DIR          prepare a sweep directory for array jobs
+  ftrun run <sweep.yaml> --trial N --sweep-dir DIR   run trial N (from 1) of a prepared sweep
+  ftrun sweep collect <sweep-dir>                leaderboard of a prepared sweep; names missing or failed trials
 
 Common options:
   --set path=value   override a config value (YAML-parsed; repeatable; applied last)
@@ -37,16 +40,22 @@ Runs the experiment: dataset → splitter → miner → evaluate (base) → trai
 writing runs/<name>/<run-id>/ (resolved.yaml, metrics.json, per_query.jsonl, events.jsonl, report.md, report.html, env.json).
 With a \`sweep:\` block, runs every trial under runs/<name>/sweep-<id>/trials/<n>/ and writes leaderboard.md/json/html.
 
-  --parallel N   run sweep trials in N worker processes (default 1)
+  --parallel N          run sweep trials in N worker processes (default 1)
+  --trial N --sweep-dir DIR
+                        run only trial N (from 1) of a sweep prepared with ftrun plan --prepare DIR,
+                        into DIR/trials/N (resumed when it started before): one array job
 `,
   validate: `Usage: ftrun validate <config.yaml> [--set path=value ...] [--json]
 
 Checks the experiment file (extends, \${env:…}, --set, every plugin's options, cross-stage checks) and
 reports all problems at once with file:line:col. Loads no model, dataset or store. Exit 0 if valid, 2 if not.
 `,
-  plan: `Usage: ftrun plan <config.yaml> [--set path=value ...] [--json]
+  plan: `Usage: ftrun plan <config.yaml> [--set path=value ...] [--json] [--prepare DIR]
 
 Prints the resolved config (defaults filled in, secrets redacted) and, for a sweep, every trial. Loads no model.
+
+  --prepare DIR   write the sweep directory DIR (sweep.json, every trial pending) for array jobs:
+                  ftrun run <config.yaml> --trial N --sweep-dir DIR, then ftrun sweep collect DIR
 `,
   schema: `Usage: ftrun schema
 
@@ -65,6 +74,12 @@ for each model.  --all lists unchanged keys too;  --md prints Markdown;  --json 
 Pushes a local JSONL dataset of {input, expected, …} records into a Braintrust dataset (other fields
 go into metadata; --split sets metadata.split), where \`dataset: { type: braintrust, project, name }\`
 reads it back. The key comes from BRAINTRUST_API_KEY; BRAINTRUST_APP_URL or --app-url names the server.
+`,
+  sweep: `Usage: ftrun sweep collect <sweep-dir> [--json]
+
+Reads every trial directory of a sweep (e.g. one prepared with ftrun plan --prepare DIR and run as
+array jobs with ftrun run <sweep.yaml> --trial N --sweep-dir DIR), updates sweep.json and writes the
+leaderboard (md, json, html). Exits 1 naming the trials that are missing, running or failed.
 `,
   ls: `Usage: ftrun ls [runs-dir] [--json]
 

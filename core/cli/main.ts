@@ -13,6 +13,7 @@ import { resumeCommand } from '../commands/resume.js';
 import { runCommand, watchParent, type IO } from '../commands/run.js';
 import { schemaCommand } from '../commands/schema.js';
 import { datasetPushCommand } from '../commands/dataset.js';
+import { collectCommand, prepareCommand, trialCommand } from '../commands/sweep-jobs.js';
 import { planCommand, validateCommand } from '../commands/validate.js';
 import { UserError } from '../errors.js';
 import { FTRUN_VERSION } from '../version.js';
@@ -22,13 +23,14 @@ import { HELP, commandHelp } from './help.js';
 const COMMON: FlagSpec = { values: { set: { multi: true }, 'runs-dir': {} }, booleans: ['json', 'quiet', 'verbose', 'help'] };
 
 const SPECS: Record<string, FlagSpec> = {
-  run: { values: { ...COMMON.values, parallel: {}, _trial: {}, '_run-dir': {} }, booleans: COMMON.booleans },
+  run: { values: { ...COMMON.values, parallel: {}, trial: {}, 'sweep-dir': {}, _trial: {}, '_run-dir': {} }, booleans: COMMON.booleans },
   validate: { values: { set: { multi: true } }, booleans: ['json', 'quiet', 'verbose', 'help'] },
-  plan: { values: { set: { multi: true } }, booleans: ['json', 'quiet', 'verbose', 'help'] },
+  plan: { values: { set: { multi: true }, prepare: {} }, booleans: ['json', 'quiet', 'verbose', 'help'] },
   schema: { values: {}, booleans: ['help'] },
   diff: { values: {}, booleans: ['md', 'json', 'html', 'all', 'help'] },
   ls: { values: { 'runs-dir': {} }, booleans: ['json', 'help'] },
   resume: { values: {}, booleans: ['json', 'quiet', 'verbose', 'help'] },
+  sweep: { values: {}, booleans: ['json', 'help'] },
   dataset: { values: { project: {}, name: {}, split: {}, 'app-url': {} }, booleans: ['help', 'verbose'] },
 };
 
@@ -82,6 +84,14 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
         const parallel = Number(one(p, 'parallel') ?? '1');
         if (!Number.isInteger(parallel) || parallel < 1) throw new UserError('E_USAGE', `ftrun run: --parallel must be a positive integer, got "${one(p, 'parallel')}"`);
         const trial = one(p, '_trial');
+        const publicTrial = one(p, 'trial');
+        const sweepDir = one(p, 'sweep-dir');
+        if ((publicTrial === undefined) !== (sweepDir === undefined)) throw new UserError('E_USAGE', 'ftrun run: --trial N and --sweep-dir DIR go together (a trial of a sweep prepared with ftrun plan --prepare DIR)');
+        if (publicTrial !== undefined) {
+          const n = Number(publicTrial);
+          if (!Number.isInteger(n) || n < 1) throw new UserError('E_USAGE', `ftrun run: --trial must be a trial number from 1, got "${publicTrial}"`);
+          return await trialCommand({ file: p.positionals[0]!, sets, trial: n, dir: sweepDir!, argv, json: p.flags.has('json'), log: { quiet: p.flags.has('quiet'), verbose, write: io.err } }, io);
+        }
         return await runCommand(
           {
             file: p.positionals[0]!,
@@ -102,6 +112,8 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
       case 'plan': {
         needFile(1, 'one config file');
         const args = { file: p.positionals[0]!, sets, json: p.flags.has('json') };
+        const prepareDir = one(p, 'prepare');
+        if (prepareDir !== undefined) return await prepareCommand({ file: args.file, sets, dir: prepareDir }, io);
         return command === 'validate' ? await validateCommand(args, io) : await planCommand(args, io);
       }
       case 'schema':
@@ -117,6 +129,10 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
       case 'resume':
         needFile(1, 'one run directory');
         return await resumeCommand({ runDir: p.positionals[0]!, json: p.flags.has('json'), quiet: p.flags.has('quiet'), verbose, argv }, io);
+      case 'sweep': {
+        if (p.positionals[0] !== 'collect' || p.positionals.length !== 2) throw new UserError('E_USAGE', `ftrun sweep: expected "collect <sweep-dir>", got ${p.positionals.length ? p.positionals.join(' ') : 'nothing'}. See: ftrun sweep --help`);
+        return await collectCommand({ dir: p.positionals[1]!, json: p.flags.has('json') }, io);
+      }
       case 'dataset': {
         if (p.positionals[0] !== 'push') throw new UserError('E_USAGE', `ftrun dataset: expected "push <file.jsonl>", got ${p.positionals.length ? p.positionals.join(' ') : 'nothing'}. See: ftrun dataset --help`);
         if (p.positionals.length !== 2) throw new UserError('E_USAGE', 'ftrun dataset push: expected one JSONL file. See: ftrun dataset --help');

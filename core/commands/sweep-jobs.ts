@@ -1,0 +1,108 @@
+/**
+ * Sweeps as array jobs on a cluster scheduler, with no service at all:
+ *   ftrun plan sweep.yaml --prepare DIR          writes DIR/sweep.json (every trial pending)
+ *   ftrun run sweep.yaml --trial N --sweep-dir DIR   runs trial N (from 1) into DIR/trials/N
+ *                                                 (Slurm: $SLURM_ARRAY_TASK_ID; Kubernetes
+ *                                                 Indexed Jobs: $((JOB_COMPLETION_INDEX + 1)))
+ *   ftrun sweep collect DIR                      the leaderboard, naming missing or failed trials
+ * Each trial job writes only its own trial directory (a trial that started before is resumed from
+ * its checkpoint); `collect` reads them all, so jobs never contend for sweep.json.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { hasSweep } from '../config/sweep.js';
+import { formatTrialOverrides, validateTrials } from '../config/validate.js';
+import { UserError } from '../errors.js';
+import { writeJsonAtomic } from '../fsutil.js';
+import { renderLeaderboardTable, writeLeaderboard, writeLeaderboardHtml } from '../leaderboard.js';
+import type { LogOptions } from '../log.js';
+import { runExperiment } from '../run/runner.js';
+import { prepare } from './prepare.js';
+import type { IO } from './run.js';
+
+interface SweepFile {
+  name: string;
+  config_file: string;
+  sets: string[];
+  primary: string;
+  trials: Array<{ index: number; overrides: Record<string, unknown>; run_dir: string; status: string }>;
+}
+
+function readSweepFile(dir: string): SweepFile {
+  const file = join(dir, 'sweep.json');
+  if (!existsSync(file)) throw new UserError('E_RUN', `${dir} is not a prepared sweep directory (no sweep.json): prepare it with ftrun plan <sweep.yaml> --prepare ${dir}`);
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as SweepFile;
+  } catch (e) {
+    throw new UserError('E_RUN', `${file} is damaged: ${(e as Error).message}`);
+  }
+}
+
+async function sweepTrials(file: string, sets: string[]) {
+  const { loaded, registry } = await prepare(file, sets);
+  if (!hasSweep(loaded)) throw new UserError('E_USAGE', `${file} has no sweep: block; --prepare and --trial are for sweeps`);
+  return { loaded, registry, trials: validateTrials(loaded, registry) };
+}
+
+/** `ftrun plan sweep.yaml --prepare DIR`. */
+export async function prepareCommand(args: { file: string; sets: string[]; dir: string }, io: IO): Promise<number> {
+  const { loaded, trials } = await sweepTrials(args.file, args.sets);
+  const dir = resolve(args.dir);
+  if (existsSync(join(dir, 'sweep.json'))) throw new UserError('E_RUN', `${dir} is a sweep directory already (sweep.json exists); prepare a new one`);
+  mkdirSync(join(dir, 'trials'), { recursive: true });
+  const sweep: SweepFile = {
+    name: trials[0]!.config.name,
+    config_file: loaded.file,
+    sets: args.sets,
+    primary: trials[0]!.config.evaluate.primary,
+    trials: trials.map((t) => ({ index: t.index, overrides: t.overrides, run_dir: join(dir, 'trials', String(t.index)), status: 'pending' })),
+  };
+  writeJsonAtomic(join(dir, 'sweep.json'), sweep);
+  io.err(`prepared ${dir}: ${trials.length} trials. Run each (e.g. as array job 1-${trials.length}):\n  ftrun run ${args.file} --trial <1..${trials.length}> --sweep-dir ${dir}\nthen: ftrun sweep collect ${dir}\n`);
+  return 0;
+}
+
+/** `ftrun run sweep.yaml --trial N --sweep-dir DIR`: exactly one trial of a prepared sweep. */
+export async function trialCommand(args: { file: string; sets: string[]; trial: number; dir: string; argv: string[]; log: LogOptions; json: boolean }, io: IO): Promise<number> {
+  const dir = resolve(args.dir);
+  const sweep = readSweepFile(dir);
+  const { registry, trials } = await sweepTrials(args.file, args.sets);
+  const t = trials.find((x) => x.index === args.trial);
+  if (!t) throw new UserError('E_USAGE', `--trial ${args.trial}: the sweep has trials 1 to ${trials.length}`);
+  const recorded = sweep.trials.find((x) => x.index === t.index);
+  if (!recorded || JSON.stringify(recorded.overrides) !== JSON.stringify(t.overrides) || sweep.trials.length !== trials.length) {
+    throw new UserError('E_RUN', `${dir} was prepared from another sweep (trial ${t.index} there: ${recorded ? formatTrialOverrides(recorded.overrides) : 'none'}; here: ${formatTrialOverrides(t.overrides)})`);
+  }
+  const runDir = join(dir, 'trials', String(t.index));
+  mkdirSync(runDir, { recursive: true });
+  const started = existsSync(join(runDir, 'env.json')) && existsSync(join(runDir, 'resolved.yaml'));
+  if (!args.log.quiet) io.err(`trial ${t.index}/${trials.length}: ${formatTrialOverrides(t.overrides)}${started ? ' (resumed)' : ''} → ${runDir}\n`);
+  const summary = await runExperiment({
+    loaded: t.loaded, config: t.config, registry, runDir, runId: `${basename(dir)}-t${t.index}`,
+    argv: args.argv, log: args.log, signal: io.signal, trial: { index: t.index, overrides: t.overrides }, ...(started ? { resume: true } : {}),
+  });
+  if (args.json) io.out(JSON.stringify({ trial: t.index, run_dir: runDir, status: summary.status, models: summary.models }, null, 2) + '\n');
+  return summary.status === 'ok' ? 0 : 1;
+}
+
+/** `ftrun sweep collect DIR`: statuses from the trial directories, the leaderboard, what is missing. */
+export async function collectCommand(args: { dir: string; json: boolean }, io: IO): Promise<number> {
+  const dir = resolve(args.dir);
+  const sweep = readSweepFile(dir);
+  const records = sweep.trials.map((t) => {
+    const runDir = existsSync(t.run_dir) ? t.run_dir : join(dir, 'trials', String(t.index));
+    const m = join(runDir, 'metrics.json');
+    const metrics = existsSync(m) ? (JSON.parse(readFileSync(m, 'utf8')) as Record<string, unknown>) : undefined;
+    const env = existsSync(join(runDir, 'env.json')) ? (JSON.parse(readFileSync(join(runDir, 'env.json'), 'utf8')) as { status?: string }) : undefined;
+    const status = metrics ? String(metrics.status ?? 'failed') : env ? String(env.status ?? 'running') : 'missing';
+    return { index: t.index, overrides: t.overrides, runDir, status, ...(metrics ? { metrics } : {}) };
+  });
+  writeJsonAtomic(join(dir, 'sweep.json'), { ...sweep, trials: records.map((r) => ({ index: r.index, overrides: r.overrides, run_dir: r.runDir, status: r.status })) });
+  const board = writeLeaderboard(dir, records, sweep.primary);
+  await writeLeaderboardHtml(dir, { primary: sweep.primary, trials: board });
+  const notOk = records.filter((r) => r.status !== 'ok');
+  if (args.json) io.out(JSON.stringify({ sweep_dir: dir, primary: sweep.primary, trials: records.map((r) => ({ index: r.index, overrides: r.overrides, status: r.status, models: (r.metrics as { models?: unknown } | undefined)?.models })) }, null, 2) + '\n');
+  else io.err(`${renderLeaderboardTable(board.map((e) => ({ ...e, metrics: {} })), sweep.primary, 'text')}\nleaderboard: ${join(dir, 'leaderboard.md')}\n`);
+  if (notOk.length) io.err(`${notOk.length} of ${records.length} trials not ok: ${notOk.map((r) => `trial ${r.index} ${r.status}`).join(', ')}\n`);
+  return notOk.length ? 1 : 0;
+}
