@@ -14,7 +14,9 @@ Usage:
   ftrun dataset push <file.jsonl> --project P --name N [--split S]  put a JSONL dataset into Braintrust
   ftrun plan <sweep.yaml> --prepare DIR          prepare a sweep directory for array jobs
   ftrun run <sweep.yaml> --trial N --sweep-dir DIR   run trial N (from 1) of a prepared sweep
-  ftrun sweep collect <sweep-dir>                leaderboard of a prepared sweep; names missing or failed trials
+  ftrun sweep collect|status <sweep-dir>         leaderboard of a prepared or queued sweep; names missing or failed trials
+  ftrun run <sweep.yaml> --queue redis://host:6379 [--detach]   run a sweep's trials on queue workers
+  ftrun worker --queue redis://host:6379 [--concurrency N]      take trials from the queue and run them
 
 Common options:
   --set path=value   override a config value (YAML-parsed; repeatable; applied last)
@@ -44,6 +46,15 @@ With a \`sweep:\` block, runs every trial under runs/<name>/sweep-<id>/trials/<n
   --trial N --sweep-dir DIR
                         run only trial N (from 1) of a sweep prepared with ftrun plan --prepare DIR,
                         into DIR/trials/N (resumed when it started before): one array job
+  --queue redis://host:port[/db]
+                        enqueue the sweep's trials on Redis (BullMQ) for ftrun worker processes,
+                        follow them and write the leaderboard; --detach returns at once
+`,
+  worker: `Usage: ftrun worker --queue redis://host:port[/db] [--concurrency N]
+
+Takes sweep trials from the queue (enqueued by ftrun run <sweep.yaml> --queue …) and runs each into its
+sweep's directory, which submitter and workers must share. A trial that fails on a user error is not
+retried; other failures are retried up to 3 times; a trial whose worker died resumes from its checkpoint.
 `,
   validate: `Usage: ftrun validate <config.yaml> [--set path=value ...] [--json]
 
@@ -76,6 +87,7 @@ go into metadata; --split sets metadata.split), where \`dataset: { type: braintr
 reads it back. The key comes from BRAINTRUST_API_KEY; BRAINTRUST_APP_URL or --app-url names the server.
 `,
   sweep: `Usage: ftrun sweep collect <sweep-dir> [--json]
+       ftrun sweep status <sweep-dir> [--json]     (the same, writing nothing)
 
 Reads every trial directory of a sweep (e.g. one prepared with ftrun plan --prepare DIR and run as
 array jobs with ftrun run <sweep.yaml> --trial N --sweep-dir DIR), updates sweep.json and writes the

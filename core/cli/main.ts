@@ -14,6 +14,7 @@ import { runCommand, watchParent, type IO } from '../commands/run.js';
 import { schemaCommand } from '../commands/schema.js';
 import { datasetPushCommand } from '../commands/dataset.js';
 import { collectCommand, prepareCommand, trialCommand } from '../commands/sweep-jobs.js';
+import { queueSweepCommand, workerCommand } from '../commands/queue.js';
 import { planCommand, validateCommand } from '../commands/validate.js';
 import { UserError } from '../errors.js';
 import { FTRUN_VERSION } from '../version.js';
@@ -23,7 +24,8 @@ import { HELP, commandHelp } from './help.js';
 const COMMON: FlagSpec = { values: { set: { multi: true }, 'runs-dir': {} }, booleans: ['json', 'quiet', 'verbose', 'help'] };
 
 const SPECS: Record<string, FlagSpec> = {
-  run: { values: { ...COMMON.values, parallel: {}, trial: {}, 'sweep-dir': {}, _trial: {}, '_run-dir': {} }, booleans: COMMON.booleans },
+  run: { values: { ...COMMON.values, parallel: {}, trial: {}, 'sweep-dir': {}, queue: {}, _trial: {}, '_run-dir': {} }, booleans: [...COMMON.booleans, 'detach'] },
+  worker: { values: { queue: {}, concurrency: {} }, booleans: ['help', 'verbose'] },
   validate: { values: { set: { multi: true } }, booleans: ['json', 'quiet', 'verbose', 'help'] },
   plan: { values: { set: { multi: true }, prepare: {} }, booleans: ['json', 'quiet', 'verbose', 'help'] },
   schema: { values: {}, booleans: ['help'] },
@@ -87,6 +89,12 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
         const publicTrial = one(p, 'trial');
         const sweepDir = one(p, 'sweep-dir');
         if ((publicTrial === undefined) !== (sweepDir === undefined)) throw new UserError('E_USAGE', 'ftrun run: --trial N and --sweep-dir DIR go together (a trial of a sweep prepared with ftrun plan --prepare DIR)');
+        const queue = one(p, 'queue');
+        if (queue !== undefined) {
+          if (parallel > 1 || publicTrial !== undefined) throw new UserError('E_USAGE', 'ftrun run: --queue runs the trials on workers; it does not go with --parallel or --trial');
+          return await queueSweepCommand({ file: p.positionals[0]!, sets, queue, runsDir: resolve(one(p, 'runs-dir') ?? 'runs'), detach: p.flags.has('detach'), json: p.flags.has('json'), quiet: p.flags.has('quiet') }, io);
+        }
+        if (p.flags.has('detach')) throw new UserError('E_USAGE', 'ftrun run: --detach goes with --queue');
         if (publicTrial !== undefined) {
           const n = Number(publicTrial);
           if (!Number.isInteger(n) || n < 1) throw new UserError('E_USAGE', `ftrun run: --trial must be a trial number from 1, got "${publicTrial}"`);
@@ -129,9 +137,18 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
       case 'resume':
         needFile(1, 'one run directory');
         return await resumeCommand({ runDir: p.positionals[0]!, json: p.flags.has('json'), quiet: p.flags.has('quiet'), verbose, argv }, io);
+      case 'worker': {
+        needFile(0, 'no arguments');
+        const queue = one(p, 'queue');
+        if (!queue) throw new UserError('E_USAGE', 'ftrun worker: --queue redis://host:port is required');
+        const concurrency = Number(one(p, 'concurrency') ?? '1');
+        if (!Number.isInteger(concurrency) || concurrency < 1) throw new UserError('E_USAGE', `ftrun worker: --concurrency must be a positive integer, got "${one(p, 'concurrency')}"`);
+        return await workerCommand({ queue, concurrency }, io);
+      }
       case 'sweep': {
-        if (p.positionals[0] !== 'collect' || p.positionals.length !== 2) throw new UserError('E_USAGE', `ftrun sweep: expected "collect <sweep-dir>", got ${p.positionals.length ? p.positionals.join(' ') : 'nothing'}. See: ftrun sweep --help`);
-        return await collectCommand({ dir: p.positionals[1]!, json: p.flags.has('json') }, io);
+        const sub = p.positionals[0];
+        if ((sub !== 'collect' && sub !== 'status') || p.positionals.length !== 2) throw new UserError('E_USAGE', `ftrun sweep: expected "collect <sweep-dir>" or "status <sweep-dir>", got ${p.positionals.length ? p.positionals.join(' ') : 'nothing'}. See: ftrun sweep --help`);
+        return await collectCommand({ dir: p.positionals[1]!, json: p.flags.has('json'), write: sub === 'collect' }, io);
       }
       case 'dataset': {
         if (p.positionals[0] !== 'push') throw new UserError('E_USAGE', `ftrun dataset: expected "push <file.jsonl>", got ${p.positionals.length ? p.positionals.join(' ') : 'nothing'}. See: ftrun dataset --help`);
@@ -191,7 +208,8 @@ if (isEntry()) {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   // A sweep worker (--_trial) stops when the sweep process that started it is gone.
-  if (process.argv.includes('--_trial')) watchParent(() => controller.abort());
+  // So does a trial run by a queue worker (ftrun worker), through its IPC channel.
+  if (process.argv.includes('--_trial') || process.argv.includes('--trial')) watchParent(() => controller.abort());
   // `ftrun plan x.yaml | head` closes stdout early: that is not an error.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);

@@ -73,7 +73,7 @@ export async function runCommand(args: RunArgs, io: IO): Promise<number> {
 }
 
 /** A new run (or sweep) directory under --runs-dir; a runs directory that cannot hold one is a usage error naming the flag. */
-function runsDirEntry(runsDir: string, name: string, prefix: string, hashOf: string): { id: string; dir: string } {
+export function runsDirEntry(runsDir: string, name: string, prefix: string, hashOf: string): { id: string; dir: string } {
   try {
     return createUniqueDir(resolve(runsDir, name), prefix, hashOf);
   } catch (e) {

@@ -14,7 +14,7 @@ import { hasSweep } from '../config/sweep.js';
 import { formatTrialOverrides, validateTrials } from '../config/validate.js';
 import { UserError } from '../errors.js';
 import { writeJsonAtomic } from '../fsutil.js';
-import { renderLeaderboardTable, writeLeaderboard, writeLeaderboardHtml } from '../leaderboard.js';
+import { rankTrials, renderLeaderboardTable, writeLeaderboard, writeLeaderboardHtml } from '../leaderboard.js';
 import type { LogOptions } from '../log.js';
 import { runExperiment } from '../run/runner.js';
 import { prepare } from './prepare.js';
@@ -44,20 +44,26 @@ async function sweepTrials(file: string, sets: string[]) {
   return { loaded, registry, trials: validateTrials(loaded, registry) };
 }
 
-/** `ftrun plan sweep.yaml --prepare DIR`. */
-export async function prepareCommand(args: { file: string; sets: string[]; dir: string }, io: IO): Promise<number> {
-  const { loaded, trials } = await sweepTrials(args.file, args.sets);
-  const dir = resolve(args.dir);
+/** Write DIR/sweep.json for the sweep in `file`, every trial pending; returns the trials. */
+export async function prepareSweepDir(file: string, sets: string[], dir: string, extra: Record<string, unknown> = {}) {
+  const { loaded, trials } = await sweepTrials(file, sets);
   if (existsSync(join(dir, 'sweep.json'))) throw new UserError('E_RUN', `${dir} is a sweep directory already (sweep.json exists); prepare a new one`);
   mkdirSync(join(dir, 'trials'), { recursive: true });
   const sweep: SweepFile = {
     name: trials[0]!.config.name,
     config_file: loaded.file,
-    sets: args.sets,
+    sets,
     primary: trials[0]!.config.evaluate.primary,
     trials: trials.map((t) => ({ index: t.index, overrides: t.overrides, run_dir: join(dir, 'trials', String(t.index)), status: 'pending' })),
   };
-  writeJsonAtomic(join(dir, 'sweep.json'), sweep);
+  writeJsonAtomic(join(dir, 'sweep.json'), { ...sweep, ...extra });
+  return trials;
+}
+
+/** `ftrun plan sweep.yaml --prepare DIR`. */
+export async function prepareCommand(args: { file: string; sets: string[]; dir: string }, io: IO): Promise<number> {
+  const dir = resolve(args.dir);
+  const trials = await prepareSweepDir(args.file, args.sets, dir);
   io.err(`prepared ${dir}: ${trials.length} trials. Run each (e.g. as array job 1-${trials.length}):\n  ftrun run ${args.file} --trial <1..${trials.length}> --sweep-dir ${dir}\nthen: ftrun sweep collect ${dir}\n`);
   return 0;
 }
@@ -86,7 +92,7 @@ export async function trialCommand(args: { file: string; sets: string[]; trial: 
 }
 
 /** `ftrun sweep collect DIR`: statuses from the trial directories, the leaderboard, what is missing. */
-export async function collectCommand(args: { dir: string; json: boolean }, io: IO): Promise<number> {
+export async function collectCommand(args: { dir: string; json: boolean; write?: boolean }, io: IO): Promise<number> {
   const dir = resolve(args.dir);
   const sweep = readSweepFile(dir);
   const records = sweep.trials.map((t) => {
@@ -97,12 +103,15 @@ export async function collectCommand(args: { dir: string; json: boolean }, io: I
     const status = metrics ? String(metrics.status ?? 'failed') : env ? String(env.status ?? 'running') : 'missing';
     return { index: t.index, overrides: t.overrides, runDir, status, ...(metrics ? { metrics } : {}) };
   });
-  writeJsonAtomic(join(dir, 'sweep.json'), { ...sweep, trials: records.map((r) => ({ index: r.index, overrides: r.overrides, run_dir: r.runDir, status: r.status })) });
-  const board = writeLeaderboard(dir, records, sweep.primary);
-  await writeLeaderboardHtml(dir, { primary: sweep.primary, trials: board });
+  let board = rankTrials(records, sweep.primary);
+  if (args.write !== false) {
+    writeJsonAtomic(join(dir, 'sweep.json'), { ...sweep, trials: records.map((r) => ({ index: r.index, overrides: r.overrides, run_dir: r.runDir, status: r.status })) });
+    board = writeLeaderboard(dir, records, sweep.primary);
+    await writeLeaderboardHtml(dir, { primary: sweep.primary, trials: board });
+  }
   const notOk = records.filter((r) => r.status !== 'ok');
   if (args.json) io.out(JSON.stringify({ sweep_dir: dir, primary: sweep.primary, trials: records.map((r) => ({ index: r.index, overrides: r.overrides, status: r.status, models: (r.metrics as { models?: unknown } | undefined)?.models })) }, null, 2) + '\n');
-  else io.err(`${renderLeaderboardTable(board.map((e) => ({ ...e, metrics: {} })), sweep.primary, 'text')}\nleaderboard: ${join(dir, 'leaderboard.md')}\n`);
+  else io.err(`${renderLeaderboardTable(board.map((e) => ({ ...e, metrics: {} })), sweep.primary, 'text')}\n${args.write !== false ? `leaderboard: ${join(dir, 'leaderboard.md')}\n` : ''}`);
   if (notOk.length) io.err(`${notOk.length} of ${records.length} trials not ok: ${notOk.map((r) => `trial ${r.index} ${r.status}`).join(', ')}\n`);
   return notOk.length ? 1 : 0;
 }

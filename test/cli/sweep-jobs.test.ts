@@ -101,9 +101,21 @@ describeShared('the shipped array-job files', () => {
   });
 });
 
+describe('the compose file', () => {
+  it('parses and its workers run a command the CLI accepts', async () => {
+    const compose = parse(readFileSync(join(ROOT, 'deploy', 'compose', 'docker-compose.yaml'), 'utf8'));
+    const command = compose.services.worker.command as string[];
+    expect(command.slice(0, 3)).toEqual(['npx', 'ftrun', 'worker']);
+    // the same flags, against a URL that is not a Redis URL, fail on the URL (so the flags parsed)
+    const r = await cli([...command.slice(2, -1), 'http://nowhere']);
+    expect(r.stderr).toBe('error[E_USAGE]: --queue http://nowhere: expected redis://host:port[/db]\n');
+    expect(compose.services.redis.command).toContain('--appendonly');
+  });
+});
+
 describe('docs/distributed.md', () => {
   it('names the files it documents', () => {
     const doc = readFileSync(join(ROOT, 'docs', 'distributed.md'), 'utf8');
-    for (const f of ['deploy/slurm/sweep.sbatch', 'deploy/k8s/sweep-indexed-job.yaml']) expect(doc).toContain(f);
+    for (const f of ['deploy/slurm/sweep.sbatch', 'deploy/k8s/sweep-indexed-job.yaml', 'deploy/compose/docker-compose.yaml']) expect(doc).toContain(f);
   });
 });

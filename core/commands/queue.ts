@@ -1,0 +1,150 @@
+/**
+ * Sweeps on a Redis queue (BullMQ), for machines that come and go:
+ *   ftrun run sweep.yaml --queue redis://host:6379[/db] [--detach]
+ *       prepares the sweep directory, enqueues one job per trial, follows them and collects the
+ *       leaderboard (--detach: returns at once; `ftrun sweep collect DIR` finishes later);
+ *   ftrun worker --queue redis://…
+ *       takes trials and runs each, as `ftrun run <file> --trial N --sweep-dir DIR` in a child
+ *       process tied to the worker (it stops when the worker dies), into the sweep's directory on
+ *       a filesystem the submitter and workers share.
+ * A job carries the experiment file, its --set flags, the trial number, the sweep directory and
+ * the ftrun version; a worker refuses a job of another version. A trial that fails on a user error
+ * (exit 2) is not retried; any other failure is retried up to 3 times. A worker that dies leaves
+ * its job stalled: another worker takes it and the trial resumes from its last checkpoint. BullMQ's
+ * job lock keeps a trial on one worker at a time.
+ */
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { UserError } from '../errors.js';
+import { FTRUN_VERSION } from '../version.js';
+import { cliEntry, runsDirEntry, type IO } from './run.js';
+import { collectCommand, prepareSweepDir } from './sweep-jobs.js';
+import { toYaml } from '../config/validate.js';
+import { loadConfig } from '../config/load.js';
+
+const QUEUE = 'ftrun-trials';
+
+export interface TrialJob {
+  file: string;
+  sets: string[];
+  trial: number;
+  sweepDir: string;
+  version: string;
+}
+
+/** BullMQ connection options from `redis://[user:pass@]host:port[/db]`. */
+export function redisConnection(url: string): { host: string; port: number; db?: number; username?: string; password?: string } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new UserError('E_USAGE', `--queue ${url}: expected redis://host:port[/db]`);
+  }
+  if (u.protocol !== 'redis:') throw new UserError('E_USAGE', `--queue ${url}: expected redis://host:port[/db]`);
+  const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : undefined;
+  return {
+    host: u.hostname || '127.0.0.1',
+    port: u.port ? Number(u.port) : 6379,
+    ...(db !== undefined && Number.isInteger(db) ? { db } : {}),
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+  };
+}
+
+export async function queueSweepCommand(args: { file: string; sets: string[]; queue: string; runsDir: string; detach: boolean; json: boolean; quiet: boolean }, io: IO): Promise<number> {
+  const connection = redisConnection(args.queue);
+  const { Queue, QueueEvents } = await import('bullmq');
+  const loaded = loadConfig(resolve(args.file), { sets: args.sets });
+  const name = String(loaded.data.name ?? 'sweep');
+  const sweep = runsDirEntry(args.runsDir, name, 'sweep-', toYaml(loaded.data));
+  const trials = await prepareSweepDir(args.file, args.sets, sweep.dir, { queue: args.queue });
+  const queue = new Queue<TrialJob>(QUEUE, { connection });
+  const events = args.detach ? undefined : new QueueEvents(QUEUE, { connection });
+  try {
+    await events?.waitUntilReady();
+    const ids = new Map<string, number>();
+    for (const t of trials) {
+      const jobId = `${sweep.id}-t${t.index}`;
+      ids.set(jobId, t.index);
+      const data: TrialJob = { file: resolve(args.file), sets: args.sets, trial: t.index, sweepDir: sweep.dir, version: FTRUN_VERSION };
+      await queue.add('trial', data, { jobId, attempts: 3, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: false, removeOnFail: false });
+    }
+    if (!args.quiet) io.err(`sweep ${name}: ${trials.length} trials queued on ${args.queue} → ${sweep.dir}\n`);
+    if (!events) {
+      io.err(`detached: follow with ftrun sweep collect ${sweep.dir} (start workers with: ftrun worker --queue ${args.queue})\n`);
+      return 0;
+    }
+    // Follow until every trial completed or failed for good.
+    const pending = new Set(ids.keys());
+    await new Promise<void>((done) => {
+      const finish = (jobId: string, line: string) => {
+        if (!pending.delete(jobId)) return;
+        if (!args.quiet) io.err(line);
+        if (pending.size === 0) done();
+      };
+      events.on('completed', ({ jobId }) => finish(jobId, `trial ${ids.get(jobId)}/${trials.length}: ok\n`));
+      events.on('failed', async ({ jobId, failedReason }) => {
+        const job = await queue.getJob(jobId);
+        const final = !job || (await job.getState()) === 'failed';
+        if (final) finish(jobId, `trial ${ids.get(jobId)}/${trials.length} failed: ${failedReason}\n`);
+      });
+      io.signal.addEventListener('abort', () => done(), { once: true });
+      // Jobs that finished before we listened.
+      void (async () => {
+        for (const id of [...pending]) {
+          const job = await queue.getJob(id);
+          const state = job ? await job.getState() : undefined;
+          if (state === 'completed') finish(id, `trial ${ids.get(id)}/${trials.length}: ok\n`);
+          else if (state === 'failed') finish(id, `trial ${ids.get(id)}/${trials.length} failed: ${job!.failedReason}\n`);
+        }
+      })();
+    });
+    if (io.signal.aborted) {
+      io.err(`stopped following; the trials stay queued: ftrun sweep collect ${sweep.dir}\n`);
+      return 130;
+    }
+    return await collectCommand({ dir: sweep.dir, json: args.json }, io);
+  } finally {
+    await events?.close();
+    await queue.close();
+  }
+}
+
+/** Run one trial job as a child process tied to this worker; its exit code decides retry or not. */
+function runTrialChild(job: TrialJob, io: IO): Promise<{ code: number | null; stderr: string }> {
+  const argv = [cliEntry(), 'run', job.file, '--trial', String(job.trial), '--sweep-dir', job.sweepDir, '--quiet'];
+  for (const s of job.sets) argv.push('--set', s);
+  return new Promise((res) => {
+    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      io.err(d.toString());
+    });
+    child.on('close', (code) => res({ code, stderr }));
+  });
+}
+
+export async function workerCommand(args: { queue: string; concurrency: number }, io: IO): Promise<number> {
+  const connection = redisConnection(args.queue);
+  const { Worker, UnrecoverableError } = await import('bullmq');
+  const lockDuration = Number(process.env.FTRUN_QUEUE_LOCK_MS ?? 30_000);
+  const worker = new Worker<TrialJob>(
+    QUEUE,
+    async (job) => {
+      const d = job.data;
+      if (d.version !== FTRUN_VERSION) throw new UnrecoverableError(`job ${job.id} was queued by ftrun ${d.version}; this worker runs ftrun ${FTRUN_VERSION}`);
+      io.err(`worker: trial ${d.trial} of ${d.sweepDir} (attempt ${job.attemptsMade + 1})\n`);
+      const r = await runTrialChild(d, io);
+      if (r.code === 0) return { trial: d.trial };
+      const last = r.stderr.trim().split('\n').filter((l) => l.startsWith('error[') || l.startsWith('ftrun:')).pop() ?? `exit ${r.code}`;
+      if (r.code === 2) throw new UnrecoverableError(last); // a user error: retrying cannot help
+      throw new Error(last);
+    },
+    { connection, concurrency: args.concurrency, lockDuration, stalledInterval: Math.min(lockDuration, 30_000), maxStalledCount: 3 },
+  );
+  io.err(`worker: taking trials from ${args.queue}\n`);
+  await new Promise<void>((res) => io.signal.addEventListener('abort', () => res(), { once: true }));
+  await worker.close();
+  return 0;
+}
