@@ -48,7 +48,9 @@ With a \`sweep:\` block, runs every trial under runs/<name>/sweep-<id>/trials/<n
                         into DIR/trials/N (resumed when it started before): one array job
   --queue redis://host:port[/db]
                         enqueue the sweep's trials on Redis (BullMQ) for ftrun worker processes,
-                        follow them and write the leaderboard; --detach returns at once
+                        follow them and write the leaderboard; --detach returns at once;
+                        Ctrl-C stops following (the trials stay queued; with --cancel the ones no
+                        worker has taken are removed)
 `,
   worker: `Usage: ftrun worker --queue redis://host:port[/db] [--concurrency N]
 

@@ -24,7 +24,7 @@ import { HELP, commandHelp } from './help.js';
 const COMMON: FlagSpec = { values: { set: { multi: true }, 'runs-dir': {} }, booleans: ['json', 'quiet', 'verbose', 'help'] };
 
 const SPECS: Record<string, FlagSpec> = {
-  run: { values: { ...COMMON.values, parallel: {}, trial: {}, 'sweep-dir': {}, queue: {}, _trial: {}, '_run-dir': {} }, booleans: [...COMMON.booleans, 'detach'] },
+  run: { values: { ...COMMON.values, parallel: {}, trial: {}, 'sweep-dir': {}, queue: {}, _trial: {}, '_run-dir': {} }, booleans: [...COMMON.booleans, 'detach', 'cancel'] },
   worker: { values: { queue: {}, concurrency: {} }, booleans: ['help', 'verbose'] },
   validate: { values: { set: { multi: true } }, booleans: ['json', 'quiet', 'verbose', 'help'] },
   plan: { values: { set: { multi: true }, prepare: {} }, booleans: ['json', 'quiet', 'verbose', 'help'] },
@@ -92,9 +92,9 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
         const queue = one(p, 'queue');
         if (queue !== undefined) {
           if (parallel > 1 || publicTrial !== undefined) throw new UserError('E_USAGE', 'ftrun run: --queue runs the trials on workers; it does not go with --parallel or --trial');
-          return await queueSweepCommand({ file: p.positionals[0]!, sets, queue, runsDir: resolve(one(p, 'runs-dir') ?? 'runs'), detach: p.flags.has('detach'), json: p.flags.has('json'), quiet: p.flags.has('quiet') }, io);
+          return await queueSweepCommand({ file: p.positionals[0]!, sets, queue, runsDir: resolve(one(p, 'runs-dir') ?? 'runs'), detach: p.flags.has('detach'), cancel: p.flags.has('cancel'), json: p.flags.has('json'), quiet: p.flags.has('quiet') }, io);
         }
-        if (p.flags.has('detach')) throw new UserError('E_USAGE', 'ftrun run: --detach goes with --queue');
+        for (const f of ['detach', 'cancel']) if (p.flags.has(f)) throw new UserError('E_USAGE', `ftrun run: --${f} goes with --queue`);
         if (publicTrial !== undefined) {
           const n = Number(publicTrial);
           if (!Number.isInteger(n) || n < 1) throw new UserError('E_USAGE', `ftrun run: --trial must be a trial number from 1, got "${publicTrial}"`);

@@ -51,7 +51,7 @@ export function redisConnection(url: string): { host: string; port: number; db?:
   };
 }
 
-export async function queueSweepCommand(args: { file: string; sets: string[]; queue: string; runsDir: string; detach: boolean; json: boolean; quiet: boolean }, io: IO): Promise<number> {
+export async function queueSweepCommand(args: { file: string; sets: string[]; queue: string; runsDir: string; detach: boolean; cancel: boolean; json: boolean; quiet: boolean }, io: IO): Promise<number> {
   const connection = redisConnection(args.queue);
   const { Queue, QueueEvents } = await import('bullmq');
   const loaded = loadConfig(resolve(args.file), { sets: args.sets });
@@ -100,7 +100,18 @@ export async function queueSweepCommand(args: { file: string; sets: string[]; qu
       })();
     });
     if (io.signal.aborted) {
-      io.err(`stopped following; the trials stay queued: ftrun sweep collect ${sweep.dir}\n`);
+      if (args.cancel) {
+        // --cancel: the trials no worker has taken yet are removed; running ones finish.
+        let removed = 0;
+        for (const id of pending) {
+          const job = await queue.getJob(id);
+          if (job && ['waiting', 'delayed', 'prioritized'].includes(await job.getState())) {
+            await job.remove();
+            removed++;
+          }
+        }
+        io.err(`cancelled: ${removed} queued trial${removed === 1 ? '' : 's'} removed; running trials finish. ftrun sweep collect ${sweep.dir}\n`);
+      } else io.err(`stopped following; the trials stay queued (--cancel removes them): ftrun sweep collect ${sweep.dir}\n`);
       return 130;
     }
     return await collectCommand({ dir: sweep.dir, json: args.json }, io);

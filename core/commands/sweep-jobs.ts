@@ -8,6 +8,7 @@
  * Each trial job writes only its own trial directory (a trial that started before is resumed from
  * its checkpoint); `collect` reads them all, so jobs never contend for sweep.json.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { hasSweep } from '../config/sweep.js';
@@ -25,8 +26,11 @@ interface SweepFile {
   config_file: string;
   sets: string[];
   primary: string;
-  trials: Array<{ index: number; overrides: Record<string, unknown>; run_dir: string; status: string }>;
+  trials: Array<{ index: number; overrides: Record<string, unknown>; run_dir: string; status: string; config_hash?: string }>;
 }
+
+/** A trial's resolved config, hashed: a trial job refuses to run when the experiment file changed since the sweep was prepared. */
+const configHash = (config: unknown) => createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
 
 function readSweepFile(dir: string): SweepFile {
   const file = join(dir, 'sweep.json');
@@ -54,7 +58,7 @@ export async function prepareSweepDir(file: string, sets: string[], dir: string,
     config_file: loaded.file,
     sets,
     primary: trials[0]!.config.evaluate.primary,
-    trials: trials.map((t) => ({ index: t.index, overrides: t.overrides, run_dir: join(dir, 'trials', String(t.index)), status: 'pending' })),
+    trials: trials.map((t) => ({ index: t.index, overrides: t.overrides, run_dir: join(dir, 'trials', String(t.index)), status: 'pending', config_hash: configHash(t.config) })),
   };
   writeJsonAtomic(join(dir, 'sweep.json'), { ...sweep, ...extra });
   return trials;
@@ -78,6 +82,9 @@ export async function trialCommand(args: { file: string; sets: string[]; trial: 
   const recorded = sweep.trials.find((x) => x.index === t.index);
   if (!recorded || JSON.stringify(recorded.overrides) !== JSON.stringify(t.overrides) || sweep.trials.length !== trials.length) {
     throw new UserError('E_RUN', `${dir} was prepared from another sweep (trial ${t.index} there: ${recorded ? formatTrialOverrides(recorded.overrides) : 'none'}; here: ${formatTrialOverrides(t.overrides)})`);
+  }
+  if (recorded.config_hash && recorded.config_hash !== configHash(t.config)) {
+    throw new UserError('E_RUN', `trial ${t.index}: ${args.file} changed since ${dir} was prepared (its resolved config hashes to ${configHash(t.config)}, the sweep's to ${recorded.config_hash}); prepare a new sweep directory`);
   }
   const runDir = join(dir, 'trials', String(t.index));
   mkdirSync(runDir, { recursive: true });

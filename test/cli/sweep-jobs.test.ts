@@ -60,6 +60,11 @@ describeShared('array jobs', () => {
       `error[E_RUN]: ${join(dir, 's')} was prepared from another sweep (trial 1 there: model.pooling="cls"; here: model.pooling="mean")\n`,
     );
     expect((await cli(['run', file, '--trial', '1'])).stderr).toBe('error[E_USAGE]: ftrun run: --trial N and --sweep-dir DIR go together (a trial of a sweep prepared with ftrun plan --prepare DIR)\n');
+    // the same trials, but the file changed since the sweep was prepared
+    writeFileSync(file, SWEEP.replace('sinks: [{ type: json }]', 'sinks: [{ type: json }]\nevaluate: { k: [1, 3] }'));
+    const changed = await cli(['run', file, '--trial', '1', '--sweep-dir', join(dir, 's')]);
+    expect(changed.code).toBe(2);
+    expect(changed.stderr).toMatch(new RegExp(`^error\\[E_RUN\\]: trial 1: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} changed since ${join(dir, 's').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} was prepared \\(its resolved config hashes to [0-9a-f]{16}, the sweep's to [0-9a-f]{16}\\); prepare a new sweep directory\\n$`));
   });
 });
 
