@@ -9,19 +9,13 @@ import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } fro
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { tempDir } from '../helpers/cli.js';
-import { ROOT, TINY_BERT, TRANSACTIONS, describeShared } from '../helpers/shared.js';
+import { ROOT, TINY_BERT, TRANSACTIONS, describeShared, TRANSACTIONS_EXPERIMENT } from '../helpers/shared.js';
 
 const BIN = join(ROOT, 'bin', 'ftrun.js');
 const ftrun = (cwd: string, args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
 const experiment = (plugin: string, sink: string) => `name: mine
 plugins: [${plugin}]
-dataset:
-  type: jsonl
-  queries: ${TRANSACTIONS}/train_transactions.jsonl
-  eval: ${TRANSACTIONS}/eval_transactions.jsonl
-  corpus: { path: ${TRANSACTIONS}/categories.json, text: category }
-model: { path: ${TINY_BERT} }
-sinks: [${sink}]
+${TRANSACTIONS_EXPERIMENT}sinks: [${sink}]
 `;
 
 describeShared('a TypeScript plugin importing ftrun, from a folder outside the repository', () => {

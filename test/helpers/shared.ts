@@ -29,3 +29,15 @@ export function describeShared(name: string, fn: () => void): void {
   }
   describe(name, fn);
 }
+
+/**
+ * The reference data and the tiny BERT as experiment-file lines (train queries, eval queries,
+ * the category corpus, the model), for tests that write their own experiments.
+ */
+export const TRANSACTIONS_EXPERIMENT = `dataset:
+  type: jsonl
+  queries: ${TRANSACTIONS}/train_transactions.jsonl
+  eval: ${TRANSACTIONS}/eval_transactions.jsonl
+  corpus: { path: ${TRANSACTIONS}/categories.json, text: category }
+model: { path: ${TINY_BERT} }
+`;

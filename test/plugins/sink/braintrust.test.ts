@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { tempDir } from '../../helpers/cli.js';
 import { fakeBraintrust, type FakeBraintrust } from '../../helpers/braintrust-server.js';
-import { ROOT, TINY_BERT, TRANSACTIONS, describeShared } from '../../helpers/shared.js';
+import { ROOT, TINY_BERT, TRANSACTIONS, describeShared, TRANSACTIONS_EXPERIMENT } from '../../helpers/shared.js';
 
 const KEY = 'sk-bt-test-0123456789';
 let server: FakeBraintrust | undefined;
@@ -22,13 +22,7 @@ async function runWith(url: string, opts: { train?: boolean; key?: string; timeo
   writeFileSync(
     join(dir, 'x.yaml'),
     `name: bt
-dataset:
-  type: jsonl
-  queries: ${TRANSACTIONS}/train_transactions.jsonl
-  eval: ${TRANSACTIONS}/eval_transactions.jsonl
-  corpus: { path: ${TRANSACTIONS}/categories.json, text: category }
-model: { path: ${TINY_BERT} }
-${opts.train ? 'splitter: { type: ratio, test: 0.2 }\nminer: { type: random-negative }\nloss: { type: multiple-negatives-ranking }\ntraining: { method: full, epochs: 1, learning_rate: 1.0e-3, eval_every: 10 }\nevaluate: { compare: [base, finetuned] }\n' : ''}backend: { type: ort, intra_op_threads: 1 }
+${TRANSACTIONS_EXPERIMENT}${opts.train ? 'splitter: { type: ratio, test: 0.2 }\nminer: { type: random-negative }\nloss: { type: multiple-negatives-ranking }\ntraining: { method: full, epochs: 1, learning_rate: 1.0e-3, eval_every: 10 }\nevaluate: { compare: [base, finetuned] }\n' : ''}backend: { type: ort, intra_op_threads: 1 }
 sinks:
   - { type: json }
   - { type: braintrust, project: ftrun-test, app_url: "${url}", timeout_s: ${opts.timeout ?? 20} }

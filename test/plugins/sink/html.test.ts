@@ -9,16 +9,10 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { formatNumber, formatSigned } from '../../../core/report.js';
 import { cli, tempDir } from '../../helpers/cli.js';
-import { TINY_BERT, TRANSACTIONS, describeShared } from '../../helpers/shared.js';
+import { TINY_BERT, TRANSACTIONS, describeShared, TRANSACTIONS_EXPERIMENT } from '../../helpers/shared.js';
 
 const experiment = (training: string) => `name: html-demo
-dataset:
-  type: jsonl
-  queries: ${TRANSACTIONS}/train_transactions.jsonl
-  eval: ${TRANSACTIONS}/eval_transactions.jsonl
-  corpus: { path: ${TRANSACTIONS}/categories.json, text: category }
-model: { path: ${TINY_BERT} }
-backend: { type: ort, intra_op_threads: 1 }
+${TRANSACTIONS_EXPERIMENT}backend: { type: ort, intra_op_threads: 1 }
 ${training}sinks: [{ type: html }]
 `;
 
