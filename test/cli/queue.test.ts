@@ -92,6 +92,48 @@ describeShared('sweeps on a Redis queue', () => {
     expect(taken[0]).toMatch(/\(attempt 1\)$/);
   });
 
+  it.skipIf(!REDIS)('Redis restarting mid-sweep (with its append-only file) loses no trial: the sweep finishes with every trial ok', async () => {
+    // A Redis of this test's own, persistent, restarted on the same port and directory.
+    const port = await freePort();
+    const data = tempDir('ftrun-redis-aof-');
+    const start = () => spawn(REDIS, ['--port', String(port), '--bind', '127.0.0.1', '--dir', data, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], { stdio: 'ignore' });
+    const ping = async () => {
+      for (let i = 0; i < 100; i++) {
+        if (spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout.trim() === 'PONG') return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    let server = start();
+    await ping();
+    const own = `redis://127.0.0.1:${port}`;
+    const dir = tempDir('ftrun-queue-');
+    const file = join(dir, 'sweep.yaml');
+    writeFileSync(file, `name: queued-restart\ndataset: { type: jsonl, queries: ${TRANSACTIONS}/eval_transactions.jsonl, corpus: { path: ${TRANSACTIONS}/categories.json, text: category } }\nmodel: { path: ${TINY_BERT} }\nsinks: [{ type: json }]\nsweep:\n  grid:\n    model.pooling: [cls, mean, max]\n    model.normalize: [true, false]\n`);
+    const w = spawn(process.execPath, [BIN, 'worker', '--queue', own], { stdio: 'ignore' });
+    workers.push(w);
+    const submitted = new Promise<{ code: number | null; stdout: string }>((res) => {
+      const c = spawn(process.execPath, [BIN, 'run', file, '--queue', own, '--runs-dir', join(dir, 'queued'), '--json', '--quiet'], { cwd: dir });
+      let stdout = '';
+      c.stdout.on('data', (d) => (stdout += d));
+      c.on('close', (code) => res({ code, stdout }));
+    });
+    // Once the first trial finished, restart Redis.
+    const base = join(dir, 'queued', 'queued-restart');
+    for (let i = 0; i < 1200; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      const sweep = existsSync(base) ? readdirSync(base)[0] : undefined;
+      if (sweep && existsSync(join(base, sweep, 'trials', '1', 'metrics.json'))) break;
+    }
+    server.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 500));
+    server = start();
+    await ping();
+    const r = await submitted;
+    server.kill('SIGKILL');
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { trials: Array<{ status: string }> }).trials.map((t) => t.status)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
+  }, 120_000);
+
   it.skipIf(!REDIS)('a worker SIGKILLed mid-trial: a fresh worker resumes the trial from its checkpoint to the uninterrupted metrics', async () => {
     for (const w of workers.splice(0)) w.kill('SIGKILL');
     const dir = tempDir('ftrun-queue-');
