@@ -14,7 +14,8 @@
  * job lock keeps a trial on one worker at a time.
  */
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { FTRUN_VERSION } from '../version.js';
 import { cliEntry, runsDirEntry, type IO } from './run.js';
@@ -76,6 +77,7 @@ export async function queueSweepCommand(args: { file: string; sets: string[]; qu
     }
     // Follow until every trial completed or failed for good.
     const pending = new Set(ids.keys());
+    let timer: NodeJS.Timeout | undefined;
     await new Promise<void>((done) => {
       const finish = (jobId: string, line: string) => {
         if (!pending.delete(jobId)) return;
@@ -88,17 +90,24 @@ export async function queueSweepCommand(args: { file: string; sets: string[]; qu
         const final = !job || (await job.getState()) === 'failed';
         if (final) finish(jobId, `trial ${ids.get(jobId)}/${trials.length} failed: ${failedReason}\n`);
       });
-      io.signal.addEventListener('abort', () => done(), { once: true });
-      // Jobs that finished before we listened.
-      void (async () => {
+      // Jobs that finished before we listened, or that Redis lost (restarted without its data):
+      // checked now and every few seconds, so following never waits for a job that is gone.
+      const sweepStates = async () => {
         for (const id of [...pending]) {
-          const job = await queue.getJob(id);
-          const state = job ? await job.getState() : undefined;
+          const job = await queue.getJob(id).catch(() => null);
+          const state = job ? await job.getState().catch(() => 'unknown') : undefined;
           if (state === 'completed') finish(id, `trial ${ids.get(id)}/${trials.length}: ok\n`);
           else if (state === 'failed') finish(id, `trial ${ids.get(id)}/${trials.length} failed: ${job!.failedReason}\n`);
+          else if (job === undefined && !existsSync(join(sweep.dir, 'trials', String(ids.get(id)), 'metrics.json'))) {
+            finish(id, `trial ${ids.get(id)}/${trials.length}: its job is gone from ${args.queue} (Redis restarted without its data?); run it with ftrun run ${args.file} --trial ${ids.get(id)} --sweep-dir ${sweep.dir}\n`);
+          } else if (job === undefined) finish(id, `trial ${ids.get(id)}/${trials.length}: finished (its job is gone from the queue)\n`);
         }
-      })();
+      };
+      timer = setInterval(() => void sweepStates(), Number(process.env.FTRUN_QUEUE_POLL_MS ?? 5000));
+      io.signal.addEventListener('abort', () => done(), { once: true });
+      void sweepStates();
     });
+    clearInterval(timer);
     if (io.signal.aborted) {
       if (args.cancel) {
         // --cancel: the trials no worker has taken yet are removed; running ones finish.

@@ -92,11 +92,14 @@ describeShared('sweeps on a Redis queue', () => {
     expect(taken[0]).toMatch(/\(attempt 1\)$/);
   });
 
-  it.skipIf(!REDIS)('Redis restarting mid-sweep (with its append-only file) loses no trial: the sweep finishes with every trial ok', async () => {
+  it.skipIf(!REDIS).each([
+    ['with its append-only file', 'yes'],
+    ['without its data', 'no'],
+  ])('Redis restarting mid-sweep %s: finished trials are kept, and following ends', async (_what, aof) => {
     // A Redis of this test's own, persistent, restarted on the same port and directory.
     const port = await freePort();
     const data = tempDir('ftrun-redis-aof-');
-    const start = () => spawn(REDIS, ['--port', String(port), '--bind', '127.0.0.1', '--dir', data, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], { stdio: 'ignore' });
+    const start = () => spawn(REDIS, ['--port', String(port), '--bind', '127.0.0.1', '--dir', data, '--save', '', '--appendonly', aof, '--appendfsync', 'always'], { stdio: 'ignore' });
     const ping = async () => {
       for (let i = 0; i < 100; i++) {
         if (spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout.trim() === 'PONG') return;
@@ -111,11 +114,13 @@ describeShared('sweeps on a Redis queue', () => {
     writeFileSync(file, `name: queued-restart\ndataset: { type: jsonl, queries: ${TRANSACTIONS}/eval_transactions.jsonl, corpus: { path: ${TRANSACTIONS}/categories.json, text: category } }\nmodel: { path: ${TINY_BERT} }\nsinks: [{ type: json }]\nsweep:\n  grid:\n    model.pooling: [cls, mean, max]\n    model.normalize: [true, false]\n`);
     const w = spawn(process.execPath, [BIN, 'worker', '--queue', own], { stdio: 'ignore' });
     workers.push(w);
-    const submitted = new Promise<{ code: number | null; stdout: string }>((res) => {
-      const c = spawn(process.execPath, [BIN, 'run', file, '--queue', own, '--runs-dir', join(dir, 'queued'), '--json', '--quiet'], { cwd: dir });
+    const submitted = new Promise<{ code: number | null; stdout: string; stderr: string }>((res) => {
+      const c = spawn(process.execPath, [BIN, 'run', file, '--queue', own, '--runs-dir', join(dir, 'queued'), '--json'], { cwd: dir, env: { ...process.env, FTRUN_QUEUE_POLL_MS: '500' } });
       let stdout = '';
+      let stderr = '';
       c.stdout.on('data', (d) => (stdout += d));
-      c.on('close', (code) => res({ code, stdout }));
+      c.stderr.on('data', (d) => (stderr += d));
+      c.on('close', (code) => res({ code, stdout, stderr }));
     });
     // Once the first trial finished, restart Redis.
     const base = join(dir, 'queued', 'queued-restart');
@@ -130,8 +135,18 @@ describeShared('sweeps on a Redis queue', () => {
     await ping();
     const r = await submitted;
     server.kill('SIGKILL');
-    expect(r.code).toBe(0);
-    expect((JSON.parse(r.stdout) as { trials: Array<{ status: string }> }).trials.map((t) => t.status)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
+    const statuses = (JSON.parse(r.stdout) as { trials: Array<{ status: string }> }).trials.map((t) => t.status);
+    expect(statuses[0]).toBe('ok'); // finished before the restart: kept
+    if (aof === 'yes') {
+      expect(r.code).toBe(0);
+      expect(statuses).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
+    } else {
+      // The queued jobs are gone: following ends, naming each trial to run again; none is lost silently.
+      expect(r.code).toBe(1);
+      const lost = statuses.filter((x) => x !== 'ok').length;
+      expect(lost).toBeGreaterThan(0);
+      expect(r.stderr.match(/its job is gone from redis:\/\/\S+ \(Redis restarted without its data\?\); run it with ftrun run \S+ --trial \d --sweep-dir \S+/g) ?? []).toHaveLength(lost);
+    }
   }, 120_000);
 
   it.skipIf(!REDIS)('a worker SIGKILLed mid-trial: a fresh worker resumes the trial from its checkpoint to the uninterrupted metrics', async () => {
