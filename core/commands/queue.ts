@@ -13,15 +13,12 @@
  * its job stalled: another worker takes it and the trial resumes from its last checkpoint. BullMQ's
  * job lock keeps a trial on one worker at a time.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { FTRUN_VERSION } from '../version.js';
-import { cliEntry, runsDirEntry, type IO } from './run.js';
+import { runsDirEntry, spawnTrial, type IO } from './run.js';
 import { collectCommand, prepareSweepDir } from './sweep-jobs.js';
-import { toYaml } from '../config/validate.js';
-import { loadConfig } from '../config/load.js';
 
 const QUEUE = 'ftrun-trials';
 
@@ -55,10 +52,9 @@ export function redisConnection(url: string): { host: string; port: number; db?:
 export async function queueSweepCommand(args: { file: string; sets: string[]; queue: string; runsDir: string; detach: boolean; cancel: boolean; json: boolean; quiet: boolean }, io: IO): Promise<number> {
   const connection = redisConnection(args.queue);
   const { Queue, QueueEvents } = await import('bullmq');
-  const loaded = loadConfig(resolve(args.file), { sets: args.sets });
-  const name = String(loaded.data.name ?? 'sweep');
-  const sweep = runsDirEntry(args.runsDir, name, 'sweep-', toYaml(loaded.data));
-  const trials = await prepareSweepDir(args.file, args.sets, sweep.dir, { queue: args.queue });
+  let sweep = { id: '', dir: '' };
+  const { trials } = await prepareSweepDir(args.file, args.sets, (name, hashOf) => (sweep = runsDirEntry(args.runsDir, name, 'sweep-', hashOf)).dir, { queue: args.queue });
+  const name = trials[0]!.config.name;
   const queue = new Queue<TrialJob>(QUEUE, { connection });
   const events = args.detach ? undefined : new QueueEvents(QUEUE, { connection });
   try {
@@ -130,21 +126,6 @@ export async function queueSweepCommand(args: { file: string; sets: string[]; qu
   }
 }
 
-/** Run one trial job as a child process tied to this worker; its exit code decides retry or not. */
-function runTrialChild(job: TrialJob, io: IO): Promise<{ code: number | null; stderr: string }> {
-  const argv = [cliEntry(), 'run', job.file, '--trial', String(job.trial), '--sweep-dir', job.sweepDir, '--quiet'];
-  for (const s of job.sets) argv.push('--set', s);
-  return new Promise((res) => {
-    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      io.err(d.toString());
-    });
-    child.on('close', (code) => res({ code, stderr }));
-  });
-}
-
 export async function workerCommand(args: { queue: string; concurrency: number }, io: IO): Promise<number> {
   const connection = redisConnection(args.queue);
   const { Worker, UnrecoverableError } = await import('bullmq');
@@ -155,7 +136,7 @@ export async function workerCommand(args: { queue: string; concurrency: number }
       const d = job.data;
       if (d.version !== FTRUN_VERSION) throw new UnrecoverableError(`job ${job.id} was queued by ftrun ${d.version}; this worker runs ftrun ${FTRUN_VERSION}`);
       io.err(`worker: trial ${d.trial} of ${d.sweepDir} (attempt ${job.attemptsMade + 1})\n`);
-      const r = await runTrialChild(d, io);
+      const r = await spawnTrial(d.file, d.sets, ['--trial', String(d.trial), '--sweep-dir', d.sweepDir], io.signal, io.err);
       if (r.code === 0) return { trial: d.trial };
       const last = r.stderr.trim().split('\n').filter((l) => l.startsWith('error[') || l.startsWith('ftrun:')).pop() ?? `exit ${r.code}`;
       if (r.code === 2) throw new UnrecoverableError(last); // a user error: retrying cannot help

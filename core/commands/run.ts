@@ -149,7 +149,7 @@ export async function runSweep(
     const rec = records[i]!;
     if (rec.status === 'ok') return;
     // A trial that started before (its run directory has env.json) continues from its checkpoint.
-    const started = existsSync(join(rec.runDir, 'env.json')) && existsSync(join(rec.runDir, 'resolved.yaml'));
+    const started = startedBefore(rec.runDir);
     rec.status = 'running';
     mkdirSync(rec.runDir, { recursive: true });
     if (!args.quiet) io.err(`trial ${t.index}/${trials.length}: ${formatTrialOverrides(t.overrides)}\n`);
@@ -230,22 +230,37 @@ export function watchParent(abort: () => void): void {
   });
 }
 
-function runWorker(args: RunArgs, index: number, dir: string, io: IO): Promise<void> {
-  const argv = [cliEntry(), 'run', resolve(args.file), '--quiet', '--_trial', String(index), '--_run-dir', dir];
-  for (const s of args.sets) argv.push('--set', s);
+/**
+ * `ftrun run <file> [--set …] <trialArgs> --quiet` as a child process tied to this one: an IPC
+ * channel closes when this process dies (even by SIGKILL) and the child stops (see watchParent);
+ * aborting `signal` interrupts it. Resolves with its exit code and stderr (also passed to `onStderr`).
+ */
+export function spawnTrial(file: string, sets: string[], trialArgs: string[], signal: AbortSignal, onStderr?: (text: string) => void): Promise<{ code: number | null; stderr: string }> {
+  const argv = [cliEntry(), 'run', resolve(file), ...trialArgs, '--quiet'];
+  for (const s of sets) argv.push('--set', s);
   return new Promise((resolvePromise, reject) => {
-    // An IPC channel ties the worker to this process: when this one dies (even by SIGKILL), the
-    // channel closes and the worker stops (see watchParent).
     const child = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      onStderr?.(d.toString());
+    });
     const onAbort = () => child.kill('SIGINT');
-    io.signal.addEventListener('abort', onAbort, { once: true });
+    signal.addEventListener('abort', onAbort, { once: true });
     child.on('error', reject);
     child.on('close', (code) => {
-      io.signal.removeEventListener('abort', onAbort);
-      if (code === 0) resolvePromise();
-      else reject(new Error(stderr.trim() || `worker exited with ${code}`));
+      signal.removeEventListener('abort', onAbort);
+      resolvePromise({ code, stderr });
     });
   });
+}
+
+async function runWorker(args: RunArgs, index: number, dir: string, io: IO): Promise<void> {
+  const { code, stderr } = await spawnTrial(args.file, args.sets, ['--_trial', String(index), '--_run-dir', dir], io.signal);
+  if (code !== 0) throw new Error(stderr.trim() || `worker exited with ${code}`);
+}
+
+/** Whether a trial's run directory holds an earlier attempt, which then continues from its checkpoint. */
+export function startedBefore(runDir: string): boolean {
+  return existsSync(join(runDir, 'env.json')) && existsSync(join(runDir, 'resolved.yaml'));
 }

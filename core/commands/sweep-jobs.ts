@@ -9,17 +9,18 @@
  * its checkpoint); `collect` reads them all, so jobs never contend for sweep.json.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { hasSweep } from '../config/sweep.js';
-import { formatTrialOverrides, validateTrials } from '../config/validate.js';
+import { formatTrialOverrides, toYaml, validateTrials } from '../config/validate.js';
 import { UserError } from '../errors.js';
 import { writeJsonAtomic } from '../fsutil.js';
 import { rankTrials, renderLeaderboardTable, writeLeaderboard, writeLeaderboardHtml } from '../leaderboard.js';
 import type { LogOptions } from '../log.js';
 import { runExperiment } from '../run/runner.js';
+import { readJsonFile, readSweepDir } from '../run-reader.js';
 import { prepare } from './prepare.js';
-import type { IO } from './run.js';
+import { startedBefore, type IO } from './run.js';
 
 interface SweepFile {
   name: string;
@@ -35,11 +36,7 @@ const configHash = (config: unknown) => createHash('sha256').update(JSON.stringi
 function readSweepFile(dir: string): SweepFile {
   const file = join(dir, 'sweep.json');
   if (!existsSync(file)) throw new UserError('E_RUN', `${dir} is not a prepared sweep directory (no sweep.json): prepare it with ftrun plan <sweep.yaml> --prepare ${dir}`);
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as SweepFile;
-  } catch (e) {
-    throw new UserError('E_RUN', `${file} is damaged: ${(e as Error).message}`);
-  }
+  return readJsonFile<SweepFile>(file);
 }
 
 async function sweepTrials(file: string, sets: string[]) {
@@ -48,9 +45,13 @@ async function sweepTrials(file: string, sets: string[]) {
   return { loaded, registry, trials: validateTrials(loaded, registry) };
 }
 
-/** Write DIR/sweep.json for the sweep in `file`, every trial pending; returns the trials. */
-export async function prepareSweepDir(file: string, sets: string[], dir: string, extra: Record<string, unknown> = {}) {
+/**
+ * Write sweep.json for the sweep in `file`, every trial pending, into the directory `where` gives
+ * for the sweep's name (and the text its id hashes); returns that directory and the trials.
+ */
+export async function prepareSweepDir(file: string, sets: string[], where: (name: string, hashOf: string) => string, extra: Record<string, unknown> = {}) {
   const { loaded, trials } = await sweepTrials(file, sets);
+  const dir = where(trials[0]!.config.name, toYaml(loaded.data));
   if (existsSync(join(dir, 'sweep.json'))) throw new UserError('E_RUN', `${dir} is a sweep directory already (sweep.json exists); prepare a new one`);
   mkdirSync(join(dir, 'trials'), { recursive: true });
   const sweep: SweepFile = {
@@ -61,13 +62,13 @@ export async function prepareSweepDir(file: string, sets: string[], dir: string,
     trials: trials.map((t) => ({ index: t.index, overrides: t.overrides, run_dir: join(dir, 'trials', String(t.index)), status: 'pending', config_hash: configHash(t.config) })),
   };
   writeJsonAtomic(join(dir, 'sweep.json'), { ...sweep, ...extra });
-  return trials;
+  return { dir, trials };
 }
 
 /** `ftrun plan sweep.yaml --prepare DIR`. */
 export async function prepareCommand(args: { file: string; sets: string[]; dir: string }, io: IO): Promise<number> {
   const dir = resolve(args.dir);
-  const trials = await prepareSweepDir(args.file, args.sets, dir);
+  const { trials } = await prepareSweepDir(args.file, args.sets, () => dir);
   io.err(`prepared ${dir}: ${trials.length} trials. Run each (e.g. as array job 1-${trials.length}):\n  ftrun run ${args.file} --trial <1..${trials.length}> --sweep-dir ${dir}\nthen: ftrun sweep collect ${dir}\n`);
   return 0;
 }
@@ -88,7 +89,7 @@ export async function trialCommand(args: { file: string; sets: string[]; trial: 
   }
   const runDir = join(dir, 'trials', String(t.index));
   mkdirSync(runDir, { recursive: true });
-  const started = existsSync(join(runDir, 'env.json')) && existsSync(join(runDir, 'resolved.yaml'));
+  const started = startedBefore(runDir);
   if (!args.log.quiet) io.err(`trial ${t.index}/${trials.length}: ${formatTrialOverrides(t.overrides)}${started ? ' (resumed)' : ''} → ${runDir}\n`);
   const summary = await runExperiment({
     loaded: t.loaded, config: t.config, registry, runDir, runId: `${basename(dir)}-t${t.index}`,
@@ -102,14 +103,11 @@ export async function trialCommand(args: { file: string; sets: string[]; trial: 
 export async function collectCommand(args: { dir: string; json: boolean; write?: boolean }, io: IO): Promise<number> {
   const dir = resolve(args.dir);
   const sweep = readSweepFile(dir);
-  const records = sweep.trials.map((t) => {
-    const runDir = existsSync(t.run_dir) ? t.run_dir : join(dir, 'trials', String(t.index));
-    const m = join(runDir, 'metrics.json');
-    const metrics = existsSync(m) ? (JSON.parse(readFileSync(m, 'utf8')) as Record<string, unknown>) : undefined;
-    const env = existsSync(join(runDir, 'env.json')) ? (JSON.parse(readFileSync(join(runDir, 'env.json'), 'utf8')) as { status?: string }) : undefined;
-    const status = metrics ? String(metrics.status ?? 'failed') : env ? String(env.status ?? 'running') : 'missing';
-    return { index: t.index, overrides: t.overrides, runDir, status, ...(metrics ? { metrics } : {}) };
-  });
+  // A trial without metrics.json is running (its env.json says so) or was never started.
+  const records = readSweepDir(dir).trials.map((t) => ({
+    ...t,
+    status: t.metrics ? t.status : existsSync(join(t.runDir, 'env.json')) ? String(readJsonFile<{ status?: string }>(join(t.runDir, 'env.json')).status ?? 'running') : 'missing',
+  }));
   let board = rankTrials(records, sweep.primary);
   if (args.write !== false) {
     writeJsonAtomic(join(dir, 'sweep.json'), { ...sweep, trials: records.map((r) => ({ index: r.index, overrides: r.overrides, run_dir: r.runDir, status: r.status })) });
@@ -117,7 +115,7 @@ export async function collectCommand(args: { dir: string; json: boolean; write?:
     await writeLeaderboardHtml(dir, { primary: sweep.primary, trials: board });
   }
   const notOk = records.filter((r) => r.status !== 'ok');
-  if (args.json) io.out(JSON.stringify({ sweep_dir: dir, primary: sweep.primary, trials: records.map((r) => ({ index: r.index, overrides: r.overrides, status: r.status, models: (r.metrics as { models?: unknown } | undefined)?.models })) }, null, 2) + '\n');
+  if (args.json) io.out(JSON.stringify({ sweep_dir: dir, primary: sweep.primary, trials: records.map((r) => ({ index: r.index, overrides: r.overrides, status: r.status, models: r.metrics?.models })) }, null, 2) + '\n');
   else io.err(`${renderLeaderboardTable(board.map((e) => ({ ...e, metrics: {} })), sweep.primary, 'text')}\n${args.write !== false ? `leaderboard: ${join(dir, 'leaderboard.md')}\n` : ''}`);
   if (notOk.length) io.err(`${notOk.length} of ${records.length} trials not ok: ${notOk.map((r) => `trial ${r.index} ${r.status}`).join(', ')}\n`);
   return notOk.length ? 1 : 0;
