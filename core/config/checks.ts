@@ -8,8 +8,8 @@ import type { Problem } from '../errors.js';
 import type { Registry } from '../registry.js';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PluginClass, RecordSample, StageName } from '../types.js';
-import { MODEL_SOURCES } from './envelope.js';
+import type { RecordSample } from '../types.js';
+import { MODEL_SOURCES, pluginEntries } from './envelope.js';
 import { problemAt, resolveIn, type LoadedConfig } from './located.js';
 import { choices } from './messages.js';
 import { formatPath, type ConfigPath } from './path.js';
@@ -174,15 +174,6 @@ export const CHECKS: ConfigCheck[] = [
     name: 'plugin-options',
     description: 'each plugin\'s own check() of its options (things a schema cannot say, e.g. an execution provider that is not installed)',
     check(cfg, ctx) {
-      const sections: Array<[StageName, ConfigPath, { type: string } | undefined]> = [
-        ['dataset', ['dataset'], cfg.dataset],
-        ['splitter', ['splitter'], cfg.splitter],
-        ['miner', ['miner'], cfg.miner],
-        ['loss', ['loss'], cfg.loss],
-        ['backend', ['backend'], cfg.backend],
-        ['store', ['store'], cfg.store],
-        ...cfg.sinks.map((s, i): [StageName, ConfigPath, { type: string }] => ['sink', ['sinks', i], s]),
-      ];
       const resolvePath = (x: string) => resolveIn(ctx.loaded, x);
       const optionsOf = (entry: { type: string }) => {
         const { type: _t, ...options } = entry as Record<string, unknown>;
@@ -196,10 +187,10 @@ export const CHECKS: ConfigCheck[] = [
         }
         return sample.value;
       };
-      return sections.flatMap(([stage, path, entry]) => {
-        const cls = entry ? ctx.registry.get(stage, entry.type) : undefined;
+      return pluginEntries(cfg as unknown as Record<string, unknown>).flatMap(({ stage, path, entry }) => {
+        const cls = entry ? ctx.registry.get(stage, (entry as { type: string }).type) : undefined;
         if (!entry || !cls?.check) return [];
-        return cls.check(optionsOf(entry), { resolvePath, sampleRecord }).map((p) => {
+        return cls.check(optionsOf(entry as { type: string }), { resolvePath, sampleRecord }).map((p) => {
           const full = [...path, ...p.path];
           // Locate at the option when it is written, else at the section.
           const o = ctx.loaded.locate(full);

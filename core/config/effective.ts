@@ -10,8 +10,8 @@
 import type { Problem } from '../errors.js';
 import type { Registry } from '../registry.js';
 import { TRAINING_METHODS } from '../train/methods.js';
-import { STAGES, type IneffectiveOption } from '../types.js';
-import { STAGE_SECTIONS } from './envelope.js';
+import type { IneffectiveOption } from '../types.js';
+import { pluginEntries } from './envelope.js';
 import { problemAt, type LoadedConfig } from './located.js';
 import type { ConfigPath } from './path.js';
 import type { TrainingMethod } from './types.js';
@@ -65,16 +65,11 @@ export function dropIneffective(data: Record<string, unknown>, loaded: LoadedCon
   const sections: Array<[ConfigPath, IneffectiveOption[]]> = [];
   if (isMap(data.model)) sections.push([['model'], ineffectiveModel(data.model)]);
   if (isMap(data.training)) sections.push([['training'], ineffectiveTraining(data.training)]);
-  for (const stage of STAGES) {
-    const section = STAGE_SECTIONS[stage];
-    const value = data[section.key];
-    const entries: Array<[ConfigPath, unknown]> = section.list ? (Array.isArray(value) ? value.map((v, i) => [[section.key, i], v]) : []) : [[[section.key], value]];
-    for (const [at, entry] of entries) {
-      if (!isMap(entry) || typeof entry.type !== 'string') continue;
-      const cls = registry.get(stage, entry.type);
-      const { type: _t, ...options } = entry;
-      if (cls?.ineffective) sections.push([at, cls.ineffective(options)]);
-    }
+  for (const { stage, path: at, entry } of pluginEntries(data)) {
+    if (!isMap(entry) || typeof entry.type !== 'string') continue;
+    const cls = registry.get(stage, entry.type);
+    const { type: _t, ...options } = entry;
+    if (cls?.ineffective) sections.push([at, cls.ineffective(options)]);
   }
   const problems: Problem[] = [];
   const get = (root: unknown, p: ConfigPath) => p.reduce<unknown>((n, k) => (isMap(n) || Array.isArray(n) ? (n as Record<string | number, unknown>)[k] : undefined), root);

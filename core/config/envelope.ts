@@ -2,7 +2,8 @@
  * The envelope of an experiment file: its top-level keys, the JSON Schemas of the core (non-plugin)
  * sections with their defaults, and which sections hold plugin entries of which stage.
  */
-import type { JsonSchema, StageName } from '../types.js';
+import { STAGES, type JsonSchema, type StageName } from '../types.js';
+import type { ConfigPath } from './path.js';
 import { BUNDLED_MODEL_NAMES } from '../model/bundled-catalog.js';
 import { TRAINING_METHOD_NAMES, trainingSchema } from '../train/methods.js';
 import { DEFAULT_MAX_TRIALS } from './sweep.js';
@@ -57,6 +58,19 @@ const sweepMap = (description: string): JsonSchema => ({
   minProperties: 1,
   additionalProperties: { type: 'array', minItems: 1, description: 'The values to try at this dotted path.' },
 });
+
+/**
+ * Every plugin entry of a config, in stage order: its stage, its path (`['loss']`, `['sinks', 2]`)
+ * and its value as written (not checked: anything). A list section that is not a list has none.
+ */
+export function pluginEntries(data: Record<string, unknown>): Array<{ stage: StageName; path: ConfigPath; entry: unknown }> {
+  return STAGES.flatMap((stage) => {
+    const { key, list } = STAGE_SECTIONS[stage];
+    const value = data[key];
+    if (!list) return [{ stage, path: [key], entry: value }];
+    return Array.isArray(value) ? value.map((entry, i) => ({ stage, path: [key, i], entry })) : [];
+  });
+}
 
 /** Schemas of the core sections, with their defaults. */
 export const CORE_SCHEMAS: Record<string, JsonSchema> = {

@@ -10,8 +10,8 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Registry } from '../registry.js';
 import { PATH_FORMAT } from './ajv.js';
-import { STAGES, type JsonSchema } from '../types.js';
-import { STAGE_SECTIONS } from './envelope.js';
+import type { JsonSchema } from '../types.js';
+import { pluginEntries } from './envelope.js';
 import type { LoadedConfig } from './located.js';
 import { setAtPath, type ConfigPath } from './path.js';
 
@@ -46,14 +46,9 @@ const isUri = (v: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(v);
  */
 export function anchorPaths(data: Record<string, unknown>, loaded: LoadedConfig, registry: Registry, modelSchema: JsonSchema): void {
   const paths: ConfigPath[] = pathOptions(modelSchema, data.model, ['model']);
-  for (const stage of STAGES) {
-    const section = STAGE_SECTIONS[stage];
-    const value = data[section.key];
-    const entries: Array<[ConfigPath, unknown]> = section.list ? (Array.isArray(value) ? value.map((v, i) => [[section.key, i], v]) : []) : [[[section.key], value]];
-    for (const [at, entry] of entries) {
-      const cls = isMap(entry) && typeof entry.type === 'string' ? registry.get(stage, entry.type) : undefined;
-      if (cls) paths.push(...pathOptions(cls.schema, entry, at));
-    }
+  for (const { stage, path: at, entry } of pluginEntries(data)) {
+    const cls = isMap(entry) && typeof entry.type === 'string' ? registry.get(stage, entry.type) : undefined;
+    if (cls) paths.push(...pathOptions(cls.schema, entry, at));
   }
   for (const p of paths) {
     const v = p.reduce<unknown>((node, k) => (node as Record<string | number, unknown> | undefined)?.[k], data);

@@ -9,15 +9,14 @@
 import type { ValidateFunction } from 'ajv';
 import { UserError, type Problem } from '../errors.js';
 import type { Registry } from '../registry.js';
-import { STAGES, type JsonSchema, type PluginClass } from '../types.js';
+import type { JsonSchema, PluginClass } from '../types.js';
 import { runChecks } from './checks.js';
-import { CORE_SCHEMAS, envelopeSchema, STAGE_SECTIONS } from './envelope.js';
+import { CORE_SCHEMAS, envelopeSchema, pluginEntries, STAGE_SECTIONS } from './envelope.js';
 import { anchorPaths } from './paths.js';
 import { dropIneffective } from './effective.js';
 import { configAjv } from './ajv.js';
 import { problemAt, sortProblems, type LoadedConfig } from './located.js';
 import { ajvProblems, choices, describeValue } from './messages.js';
-import type { ConfigPath } from './path.js';
 import { expandTrials, hasSweep, sweepProblems, type Trial } from './sweep.js';
 import { TRAINING_METHODS } from '../train/methods.js';
 import type { ExperimentConfig, TrainingMethod } from './types.js';
@@ -67,36 +66,31 @@ export function schemaPasses(loaded: LoadedConfig, registry: Registry): { config
   const problems: Problem[] = [];
   if (!envelope(data)) problems.push(...ajvProblems(envelope.errors ?? [], [], data, loaded));
 
-  for (const stage of STAGES) {
+  for (const { stage, path, entry } of pluginEntries(data)) {
     const section = STAGE_SECTIONS[stage];
-    const value = data[section.key];
-    const entries: Array<[ConfigPath, unknown]> =
-      section.list && Array.isArray(value) ? value.map((v, i) => [[section.key, i], v]) : section.list ? [] : [[[section.key], value]];
-    for (const [path, entry] of entries) {
-      if (!isMap(entry)) continue; // absent, or already reported by the envelope
-      const available = registry.types(stage);
-      // A section with a default plugin keeps that plugin when only options of it are written
-      // (`backend: { intra_op_threads: 1 }`, or --set backend.execution_providers=… alone).
-      const fallback = !section.list && isMap(section.default) ? section.default.type : undefined;
-      const fallbackCls = typeof fallback === 'string' ? registry.get(stage, fallback) : undefined;
-      if (entry.type === undefined && fallbackCls && Object.keys(entry).every((k) => k in ((fallbackCls.schema.properties ?? {}) as Record<string, unknown>))) entry.type = fallback;
-      const type = entry.type;
-      if (type === undefined) {
-        problems.push(problemAt(loaded, path, `missing required option "type" (the ${stage} plugin). Available: ${available.join(', ') || '(none)'}.`));
-        continue;
-      }
-      if (typeof type !== 'string') {
-        problems.push(problemAt(loaded, [...path, 'type'], `expected a ${stage} plugin name, found ${describeValue(type)}. Available: ${available.join(', ') || '(none)'}.`));
-        continue;
-      }
-      const cls = registry.get(stage, type);
-      if (!cls) {
-        problems.push(problemAt(loaded, [...path, 'type'], `unknown ${stage} plugin "${type}". ${choices(type, available, 'Available')}`));
-        continue;
-      }
-      const validate = pluginValidator(stage, cls);
-      if (!validate(entry)) problems.push(...ajvProblems(validate.errors ?? [], path, entry, loaded, ['type']));
+    if (!isMap(entry)) continue; // absent, or already reported by the envelope
+    const available = registry.types(stage);
+    // A section with a default plugin keeps that plugin when only options of it are written
+    // (`backend: { intra_op_threads: 1 }`, or --set backend.execution_providers=… alone).
+    const fallback = !section.list && isMap(section.default) ? section.default.type : undefined;
+    const fallbackCls = typeof fallback === 'string' ? registry.get(stage, fallback) : undefined;
+    if (entry.type === undefined && fallbackCls && Object.keys(entry).every((k) => k in ((fallbackCls.schema.properties ?? {}) as Record<string, unknown>))) entry.type = fallback;
+    const type = entry.type;
+    if (type === undefined) {
+      problems.push(problemAt(loaded, path, `missing required option "type" (the ${stage} plugin). Available: ${available.join(', ') || '(none)'}.`));
+      continue;
     }
+    if (typeof type !== 'string') {
+      problems.push(problemAt(loaded, [...path, 'type'], `expected a ${stage} plugin name, found ${describeValue(type)}. Available: ${available.join(', ') || '(none)'}.`));
+      continue;
+    }
+    const cls = registry.get(stage, type);
+    if (!cls) {
+      problems.push(problemAt(loaded, [...path, 'type'], `unknown ${stage} plugin "${type}". ${choices(type, available, 'Available')}`));
+      continue;
+    }
+    const validate = pluginValidator(stage, cls);
+    if (!validate(entry)) problems.push(...ajvProblems(validate.errors ?? [], path, entry, loaded, ['type']));
   }
   delete data.extends;
   setLearningRate(data);
