@@ -7,7 +7,7 @@
  */
 import { UserError } from '../../core/errors.js';
 import type { DatasetData, DatasetPlugin, JsonSchema, OptionProblem, Query, RunContext } from '../../core/types.js';
-import { apiKey, appUrlOf, openDataset, within } from './braintrust/client.js';
+import { apiKey, appUrlOf, openDataset, within } from '../common/braintrust.js';
 
 export interface BraintrustDatasetOptions {
   project: string;

@@ -14,6 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { JsonSchema, QueryResult, RunContext, RunEvent, RunSummary, SinkPlugin } from '../../core/types.js';
+import { connect, within, type Connection } from '../common/braintrust.js';
 
 export interface BraintrustSinkOptions {
   project: string;
@@ -74,35 +75,18 @@ export default class BraintrustSink implements SinkPlugin {
       this.ctx.logger.warn('sink braintrust: BRAINTRUST_API_KEY is not set, so nothing was sent (the run directory has every result)');
       return;
     }
-    const abort = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        abort.abort();
-        reject(new Error(`no answer within ${this.options.timeout_s} s`));
-      }, this.options.timeout_s * 1000);
-    });
+    const bt = await connect(apiKey, this.options.app_url);
     try {
-      const links = await Promise.race([this.send(summary, apiKey, abort.signal), timeout]);
+      const links = await within(this.options.timeout_s, bt.abort, this.send(summary, apiKey, bt));
       if (!this.ctx.quiet) for (const [name, url] of links) this.ctx.write(`braintrust: ${name} ${url}\n`);
     } catch (e) {
-      abort.abort();
-      this.ctx.logger.warn(`sink braintrust: could not send to ${this.appUrl} (project ${this.options.project}): ${e instanceof Error ? e.message : String(e)}; the run directory has every result`);
-    } finally {
-      clearTimeout(timer);
+      bt.abort();
+      this.ctx.logger.warn(`sink braintrust: could not send to ${bt.appUrl} (project ${this.options.project}): ${e instanceof Error ? e.message : String(e)}; the run directory has every result`);
     }
   }
 
-  private get appUrl(): string {
-    return this.options.app_url ?? process.env.BRAINTRUST_APP_URL ?? 'https://www.braintrust.dev';
-  }
-
   /** One experiment per evaluated model, base first (the others name it as their baseline); returns [name, url] links. */
-  private async send(summary: RunSummary, apiKey: string, signal: AbortSignal): Promise<Array<[string, string]>> {
-    const { BraintrustState, init } = await import('braintrust');
-    // A state of our own (not the SDK's global one), whose every request is cut off when the sink gives up.
-    const fetchWithSignal: typeof fetch = (input, init) => fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
-    const state = new BraintrustState({ apiKey, appUrl: this.appUrl, fetch: fetchWithSignal });
+  private async send(summary: RunSummary, apiKey: string, { sdk, state, appUrl }: Connection): Promise<Array<[string, string]>> {
     const trial = this.ctx.trial?.index ?? /-t(\d+)$/.exec(this.ctx.runId)?.[1];
     const prefix = `${this.options.experiment ?? summary.name}${trial ? `-t${trial}` : ''}`;
     const order = [...this.evaluated].sort((a, b) => (a.model === 'base' ? -1 : b.model === 'base' ? 1 : 0));
@@ -113,11 +97,11 @@ export default class BraintrustSink implements SinkPlugin {
       const metadata: Record<string, unknown> = { model: ev.model, run_id: this.ctx.runId, config_hash: this.configHash, run_dir: summary.runDir, primary: summary.primary, metrics: ev.summary };
       if (this.ctx.trial) metadata.trial = this.ctx.trial;
       if (ev.model !== 'base' && summary.training) metadata.training = { ...summary.training, curve: this.curve };
-      const experiment = init({
+      const experiment = sdk.init({
         project: this.options.project,
         experiment: name,
         apiKey,
-        appUrl: this.appUrl,
+        appUrl,
         state,
         setCurrent: false,
         metadata,

@@ -4,7 +4,7 @@
  * given), so the `braintrust` dataset (and the `field` splitter on `split`) can read it back.
  */
 import { readRecords } from '../jsonl/records.js';
-import { apiKey, openDataset, within } from './client.js';
+import { apiKey, openDataset, within } from '../../common/braintrust.js';
 
 export interface PushArgs {
   file: string;
