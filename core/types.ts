@@ -370,27 +370,16 @@ export interface StageCapabilities {
   sink: Record<never, never>;
 }
 
-export interface PluginClass<I = unknown> {
+/** Every stage's capabilities, each optional: what the registry may find on any plugin class. */
+type AnyCapabilities = Partial<
+  StageCapabilities['dataset'] & StageCapabilities['splitter'] & StageCapabilities['miner'] & StageCapabilities['loss'] & StageCapabilities['backend'] & StageCapabilities['store'] & StageCapabilities['sink']
+>;
+
+/** A plugin class: its type, description and options schema, its stage's capabilities (StageCapabilities) and checks. */
+export interface PluginClass<I = unknown> extends AnyCapabilities {
   readonly type: string;
   readonly description: string;
   readonly schema: JsonSchema;
-  /** Shapes produced (miners) or needed (losses); optional metadata for cross-stage checks. */
-  readonly provides?: readonly ExampleShape[];
-  readonly needs?: ExampleShape;
-  /**
-   * Backends: whether `training.method: full` can run on it (validation refuses the config
-   * otherwise, before anything loads).
-   */
-  readonly canTrain?: boolean;
-  /**
-   * Training backends: the loss types their trainer implements ('all': every loss plugin with a
-   * reference implementation). Validation refuses other losses.
-   */
-  readonly trainsLosses?: 'all' | readonly string[];
-  /** Backends: whether it serves the models shipped with ftrun (`model.bundled`). */
-  readonly servesBundled?: boolean;
-  /** Miners: whether it ranks with the base model (the runner loads it first and passes it to `mine()`). */
-  readonly needsEncoder?: boolean;
   /** Custom plugins: the stage the plugin is for. */
   readonly stage?: StageName;
   /**
@@ -405,12 +394,6 @@ export interface PluginClass<I = unknown> {
    * others out of the resolved config: no option is accepted and ignored.
    */
   ineffective?(options: Record<string, unknown>): IneffectiveOption[];
-  /**
-   * Datasets: the fields of the first query record, read cheaply (the head of a file, or the
-   * generator's record layout), so that `validate` can check options of other stages that name
-   * a record field (e.g. the `field` splitter).
-   */
-  sampleRecord?(options: Record<string, unknown>, context: Pick<CheckContext, 'resolvePath'>): RecordSample | undefined;
   new (...args: any[]): I;
 }
 

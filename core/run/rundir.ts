@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
+import type { JsonSchema, OptionProblem } from '../types.js';
 
 export function utcStamp(d = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
@@ -46,4 +47,24 @@ export function runFileProblem(file: string): string | undefined {
   if (parts.length === 0 || parts.includes('..')) return `must stay inside the run directory, found "${file}"`;
   if (CONTRACT_ENTRIES.includes(parts[0]!)) return `"${file}" would replace the run's own ${parts[0]} (the run directory's contract: ${CONTRACT_ENTRIES.join(', ')}); choose another name`;
   return undefined;
+}
+
+/** The options of a sink that writes one report file into the run directory (`file`, `digits`). */
+export function reportFileSchema(defaultFile: string): JsonSchema {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      file: { type: 'string', minLength: 1, default: defaultFile, description: 'Report file name, relative to the run directory.' },
+      digits: { type: 'integer', minimum: 0, maximum: 10, default: 3, description: 'Decimal places of metric values.' },
+    },
+  };
+}
+
+/** Such a sink's check(): `file` stays inside the run directory and leaves its contract files alone. */
+export function reportFileCheck(defaultFile: string): (options: Record<string, unknown>) => OptionProblem[] {
+  return (options) => {
+    const problem = runFileProblem(String(options.file ?? defaultFile));
+    return problem ? [{ path: ['file'], message: problem }] : [];
+  };
 }

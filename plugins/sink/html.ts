@@ -8,8 +8,8 @@
  */
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/fsutil.js';
-import { runFileProblem } from '../../core/run/rundir.js';
-import type { JsonSchema, OptionProblem, RunContext, RunSummary, SinkPlugin } from '../../core/types.js';
+import { reportFileCheck, reportFileSchema } from '../../core/run/rundir.js';
+import type { JsonSchema, RunContext, RunSummary, SinkPlugin } from '../../core/types.js';
 
 export interface HtmlSinkOptions {
   file: string;
@@ -19,14 +19,7 @@ export interface HtmlSinkOptions {
 export default class HtmlSink implements SinkPlugin {
   static readonly type = 'html';
   static readonly description = 'Writes a self-contained HTML report with charts (report.html) into the run directory.';
-  static readonly schema: JsonSchema = {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      file: { type: 'string', minLength: 1, default: 'report.html', description: 'Report file name, relative to the run directory.' },
-      digits: { type: 'integer', minimum: 0, maximum: 10, default: 3, description: 'Decimal places of metric values.' },
-    },
-  };
+  static readonly schema: JsonSchema = reportFileSchema('report.html');
 
   constructor(
     private readonly options: HtmlSinkOptions,
@@ -34,10 +27,7 @@ export default class HtmlSink implements SinkPlugin {
   ) {}
 
   /** `file` stays inside the run directory and leaves its contract files alone. */
-  static check(options: Record<string, unknown>): OptionProblem[] {
-    const problem = runFileProblem(String(options.file ?? 'report.html'));
-    return problem ? [{ path: ['file'], message: problem }] : [];
-  }
+  static readonly check = reportFileCheck('report.html');
 
   async close(summary: RunSummary): Promise<void> {
     const { renderRunReport } = await import('./html/report.js'); // loads the charting library only when a report is written

@@ -5,10 +5,10 @@
  * written atomically, also for failed or interrupted runs.
  */
 import { join } from 'node:path';
-import { runFileProblem } from '../../core/run/rundir.js';
+import { reportFileCheck, reportFileSchema } from '../../core/run/rundir.js';
 import { writeFileAtomic } from '../../core/fsutil.js';
 import { renderReport } from '../../core/report.js';
-import type { JsonSchema, OptionProblem, QueryResult, RunContext, RunSummary, SinkPlugin } from '../../core/types.js';
+import type { JsonSchema, QueryResult, RunContext, RunSummary, SinkPlugin } from '../../core/types.js';
 
 export interface MarkdownSinkOptions {
   file: string;
@@ -18,14 +18,7 @@ export interface MarkdownSinkOptions {
 export default class MarkdownSink implements SinkPlugin {
   static readonly type = 'markdown';
   static readonly description = 'Writes a Markdown report (report.md) into the run directory.';
-  static readonly schema: JsonSchema = {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      file: { type: 'string', minLength: 1, default: 'report.md', description: 'Report file name, relative to the run directory.' },
-      digits: { type: 'integer', minimum: 0, maximum: 10, default: 3, description: 'Decimal places of metric values.' },
-    },
-  };
+  static readonly schema: JsonSchema = reportFileSchema('report.md');
 
   /** The run's start, shown as the report date; replaceable in tests. */
   date: Date = new Date();
@@ -38,10 +31,7 @@ export default class MarkdownSink implements SinkPlugin {
   ) {}
 
   /** `file` stays inside the run directory and leaves its contract files alone. */
-  static check(options: Record<string, unknown>): OptionProblem[] {
-    const problem = runFileProblem(String(options.file ?? 'report.md'));
-    return problem ? [{ path: ['file'], message: problem }] : [];
-  }
+  static readonly check = reportFileCheck('report.md');
 
   /** The report's path. */
   get file(): string {
