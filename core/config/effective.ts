@@ -13,7 +13,7 @@ import { TRAINING_METHODS } from '../train/methods.js';
 import type { IneffectiveOption } from '../types.js';
 import { pluginEntries } from './envelope.js';
 import { problemAt, type LoadedConfig } from './located.js';
-import type { ConfigPath } from './path.js';
+import { getAtPath, type ConfigPath } from './path.js';
 import type { TrainingMethod } from './types.js';
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -72,14 +72,13 @@ export function dropIneffective(data: Record<string, unknown>, loaded: LoadedCon
     if (cls?.ineffective) sections.push([at, cls.ineffective(options)]);
   }
   const problems: Problem[] = [];
-  const get = (root: unknown, p: ConfigPath) => p.reduce<unknown>((n, k) => (isMap(n) || Array.isArray(n) ? (n as Record<string | number, unknown>)[k] : undefined), root);
   for (const [at, list] of sections) {
     for (const { path, because } of list) {
       const full = [...at, ...path];
-      if (get(loaded.data, full) !== undefined) {
+      if (getAtPath(loaded.data, full) !== undefined) {
         problems.push(problemAt(loaded, full, `has no effect here: ${because}; remove it`));
       } else {
-        const parent = get(data, full.slice(0, -1));
+        const parent = getAtPath(data, full.slice(0, -1));
         if (isMap(parent)) delete parent[full[full.length - 1] as string];
       }
     }

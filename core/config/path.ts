@@ -107,6 +107,11 @@ function kindOf(v: unknown): string {
   return `a ${typeof v}`;
 }
 
+/** The value at `path` in `root`, or undefined when something on the way is not a mapping or list. */
+export function getAtPath(root: unknown, path: ConfigPath): unknown {
+  return path.reduce<unknown>((node, k) => (typeof node === 'object' && node !== null ? (node as Record<string | number, unknown>)[k] : undefined), root);
+}
+
 /**
  * Replace the value at `path` in `root` (mutates). Missing or null containers on the way are
  * created (a list before a `[n]` index, else a mapping); list indexes may point at an existing

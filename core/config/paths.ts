@@ -13,7 +13,7 @@ import { PATH_FORMAT } from './ajv.js';
 import type { JsonSchema } from '../types.js';
 import { pluginEntries } from './envelope.js';
 import type { LoadedConfig } from './located.js';
-import { setAtPath, type ConfigPath } from './path.js';
+import { getAtPath, setAtPath, type ConfigPath } from './path.js';
 
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -51,7 +51,7 @@ export function anchorPaths(data: Record<string, unknown>, loaded: LoadedConfig,
     if (cls) paths.push(...pathOptions(cls.schema, entry, at));
   }
   for (const p of paths) {
-    const v = p.reduce<unknown>((node, k) => (node as Record<string | number, unknown> | undefined)?.[k], data);
+    const v = getAtPath(data, p);
     if (typeof v !== 'string' || isAbsolute(v) || isUri(v)) continue;
     const origin = loaded.locate(p).file;
     if (origin === '--set' || origin === loaded.file) continue;

@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { UserError } from '../errors.js';
 import { MODEL_SOURCES } from './envelope.js';
 import { makeLoaded, originsOf, OriginMap, type LoadedConfig, type Origin } from './located.js';
-import { findReservedKey, parsePath, pathKey, reservedKeyMessage, setAtPath, type ConfigPath } from './path.js';
+import { findReservedKey, getAtPath, parsePath, pathKey, reservedKeyMessage, setAtPath, type ConfigPath } from './path.js';
 
 export interface Override {
   path: ConfigPath;
@@ -65,7 +65,7 @@ export function applyOverride(data: Record<string, unknown>, origins: OriginMap,
   origins.deleteTree(norm);
   if (ov.value === null) {
     // `--set key=null` (or a sweep value null) removes the key: its default applies.
-    const parent = norm.slice(0, -1).reduce<unknown>((node, k) => (node as Record<string | number, unknown>)[k], data) as Record<string | number, unknown>;
+    const parent = getAtPath(data, norm.slice(0, -1)) as Record<string | number, unknown>;
     if (Array.isArray(parent)) parent.splice(norm[norm.length - 1] as number, 1);
     else delete parent[norm[norm.length - 1]!];
     return undefined;
