@@ -75,16 +75,17 @@ export async function queueSweepCommand(args: { file: string; sets: string[]; qu
     const pending = new Set(ids.keys());
     let timer: NodeJS.Timeout | undefined;
     await new Promise<void>((done) => {
-      const finish = (jobId: string, line: string) => {
+      /** Trial `jobId` is done following; `what` follows its number (`: ok`, ` failed: …`). */
+      const finish = (jobId: string, what: string) => {
         if (!pending.delete(jobId)) return;
-        if (!args.quiet) io.err(line);
+        if (!args.quiet) io.err(`trial ${ids.get(jobId)}/${trials.length}${what}\n`);
         if (pending.size === 0) done();
       };
-      events.on('completed', ({ jobId }) => finish(jobId, `trial ${ids.get(jobId)}/${trials.length}: ok\n`));
+      events.on('completed', ({ jobId }) => finish(jobId, ': ok'));
       events.on('failed', async ({ jobId, failedReason }) => {
         const job = await queue.getJob(jobId);
         const final = !job || (await job.getState()) === 'failed';
-        if (final) finish(jobId, `trial ${ids.get(jobId)}/${trials.length} failed: ${failedReason}\n`);
+        if (final) finish(jobId, ` failed: ${failedReason}`);
       });
       // Jobs that finished before we listened, or that Redis lost (restarted without its data):
       // checked now and every few seconds, so following never waits for a job that is gone.
@@ -92,11 +93,11 @@ export async function queueSweepCommand(args: { file: string; sets: string[]; qu
         for (const id of [...pending]) {
           const job = await queue.getJob(id).catch(() => null);
           const state = job ? await job.getState().catch(() => 'unknown') : undefined;
-          if (state === 'completed') finish(id, `trial ${ids.get(id)}/${trials.length}: ok\n`);
-          else if (state === 'failed') finish(id, `trial ${ids.get(id)}/${trials.length} failed: ${job!.failedReason}\n`);
+          if (state === 'completed') finish(id, ': ok');
+          else if (state === 'failed') finish(id, ` failed: ${job!.failedReason}`);
           else if (job === undefined && !existsSync(join(sweep.dir, 'trials', String(ids.get(id)), 'metrics.json'))) {
-            finish(id, `trial ${ids.get(id)}/${trials.length}: its job is gone from ${args.queue} (Redis restarted without its data?); run it with ftrun run ${args.file} --trial ${ids.get(id)} --sweep-dir ${sweep.dir}\n`);
-          } else if (job === undefined) finish(id, `trial ${ids.get(id)}/${trials.length}: finished (its job is gone from the queue)\n`);
+            finish(id, `: its job is gone from ${args.queue} (Redis restarted without its data?); run it with ftrun run ${args.file} --trial ${ids.get(id)} --sweep-dir ${sweep.dir}`);
+          } else if (job === undefined) finish(id, ': finished (its job is gone from the queue)');
         }
       };
       timer = setInterval(() => void sweepStates(), Number(process.env.FTRUN_QUEUE_POLL_MS ?? 5000));
