@@ -117,7 +117,6 @@ function openRun(req: RunRequest): Run {
   writeJsonAtomic(join(runDir, 'env.json'), env);
   return {
     config, loaded, registry, ctx, env, summary, timings,
-    resume: req.resume ?? false,
     events: new RunEvents(runDir, ctx.logger),
     res: new RunResources(registry, ctx),
   };

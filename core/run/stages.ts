@@ -38,7 +38,6 @@ export interface Run {
   loaded: LoadedConfig;
   registry: Registry;
   ctx: RunContext;
-  resume: boolean;
   /** env.json, as it will be written. */
   env: Record<string, unknown>;
   summary: RunSummary;
@@ -72,7 +71,7 @@ export async function openSinks(run: Run): Promise<void> {
     run.events.addSink(named);
   });
   for (const s of run.res.sinks) await s.sink.logConfig?.(redactConfig(run.config, run.loaded));
-  await run.events.emit(run.resume ? 'run_resume' : 'run_start', { run_id: run.ctx.runId, name: run.config.name });
+  await run.events.emit(run.ctx.resumed ? 'run_resume' : 'run_start', { run_id: run.ctx.runId, name: run.config.name });
 }
 
 /** Every stage's plugin of the run, built before any data loads. */
@@ -212,7 +211,7 @@ export async function trainAndEvaluate(run: Run, plugins: RunPlugins, data: Data
   if (method.keepsBaseEncoder) baseEncoder ??= await loadEncoder(run, backend, 'base', config.model, baseWhere(config));
   const result = await timed(run, 'train', 'training', async () => {
     const out = await train({
-      config, ctx, resume: run.resume, data, split, examples, backend,
+      config, ctx, resume: ctx.resumed ?? false, data, split, examples, backend,
       loss: trainLoss(config.loss!, plugins.loss!),
       ...(baseEncoder ? { baseEncoder } : {}),
       onEvent: (event) => {
