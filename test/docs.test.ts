@@ -11,7 +11,7 @@ import { builtinRegistry } from '../core/builtins.js';
 import { STAGES } from '../core/types.js';
 import { configReference, schemaText } from '../scripts/gen-docs.js';
 import { cli } from './helpers/cli.js';
-import { ROOT, TRANSACTIONS } from './helpers/shared.js';
+import { ROOT, TRANSACTIONS, describeShared } from './helpers/shared.js';
 
 describe('generated docs', () => {
   const registry = builtinRegistry();
@@ -41,7 +41,8 @@ describe('generated docs', () => {
  * Every YAML example in the docs means what it says: merged over a small valid experiment, it
  * passes `ftrun validate` (schema, checks, plugins' own checks) — so docs and schemas agree.
  */
-describe('YAML examples in the docs', () => {
+// The examples read the reference data and model from ../shared (validate checks that the files exist).
+describeShared('YAML examples in the docs', () => {
   const BASE = {
     name: 'docs-example',
     dataset: { type: 'jsonl', queries: join(TRANSACTIONS, 'train_transactions.jsonl'), corpus: { path: join(TRANSACTIONS, 'categories.json'), text: 'category' } },
