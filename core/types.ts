@@ -57,7 +57,14 @@ export type ExampleShape = 'labelled' | 'pairs' | 'triplets' | 'labelled-pairs';
 export interface Example {
   anchor: string;
   positive?: string;
+  /** One negative (the same as `negatives: [negative]`). */
   negative?: string;
+  /** Several negatives (negative_1 … negative_n); when set, `negative` is ignored. */
+  negatives?: string[];
+  /** A float score of the (anchor, positive) pair. */
+  score?: number;
+  /** Teacher values (a margin, or the teacher's scores of positive and negatives), for distillation. */
+  teacher?: number[];
   /** class label (labelled) */
   label?: string;
   /** 1 = similar pair, 0 = dissimilar (labelled-pairs) */

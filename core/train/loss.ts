@@ -17,18 +17,29 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Example, ExampleShape } from '../types.js';
 
-/** One batch of embeddings. Which fields are set depends on the loss's `needs`. */
+/**
+ * One batch of embeddings, as the loss seam (core/train/seam.ts) hands it to a loss: every text
+ * column [batch, dim] after pooling and Normalize, and the per-example values that are not texts.
+ * Which fields are set depends on the loss's `needs` and on the examples. A column the loss does not
+ * read gets a zero gradient.
+ */
 export interface LossBatch {
   /** [batch, dim]: the anchors (labelled: the sentences; labelled-pairs: the first sentence). */
   anchor: tf.Tensor2D;
   /** [batch, dim]: positives (pairs, triplets); for labelled-pairs the second sentence of each pair. */
   positive?: tf.Tensor2D;
-  /** [batch, dim]: negatives (triplets; optional extra candidates for multiple-negatives-ranking). */
+  /** [batch, dim]: the first negative column (the same tensor as `negatives[0]`). */
   negative?: tf.Tensor2D;
+  /** Every negative column in order (negative_1 … negative_n), each [batch, dim]; absent without negatives. */
+  negatives?: tf.Tensor2D[];
   /** [batch] int32 class ids (labelled). */
   labels?: tf.Tensor1D;
   /** [batch] 1 = similar pair, 0 = dissimilar (labelled-pairs). */
   pairLabels?: tf.Tensor1D;
+  /** [batch] float32 score of each (anchor, positive) pair (examples with `score`). */
+  scores?: tf.Tensor1D;
+  /** [batch, k] float32 teacher values per example (examples with `teacher`: margins or scores). */
+  teacher?: tf.Tensor2D;
 }
 
 /** What a trainer sees of a loss plugin. */
