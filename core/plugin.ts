@@ -1,9 +1,9 @@
 /**
  * definePlugin: the typed way to write a plugin. One object ties together the stage, the `type`
  * key of experiment files, the description and options schema, the stage's capabilities and a
- * `create(options, context)` that returns the stage's instance; the compiler checks the instance
- * against the stage's interface (StagePlugins) and the capabilities against the stage
- * (StageCapabilities: a loss must say what it `needs`, a miner what it `provides`).
+ * `create(options, context)` that returns the stage's instance (or a Promise of it); the compiler
+ * checks the instance against the stage's interface (StagePlugins) and the capabilities against
+ * the stage (StageCapabilities: a loss must say what it `needs`, a miner what it `provides`).
  *
  *   import { definePlugin, type RunSummary } from 'ftrun';
  *   export default definePlugin({
@@ -12,28 +12,15 @@
  *   });
  *
  * The result is a plain class with the declared statics, so the registry, validation and the
- * container treat it like a built-in plugin class.
+ * container treat every plugin alike (the built-in ones are written this way too). `create` may
+ * be async: a plugin whose implementation needs a heavy library (a tensor library, a database
+ * client) imports it there with `await import(…)`, so that loading the plugin's module — which
+ * `validate`, `plan` and `schema` do for its schema and checks — stays cheap. The container
+ * awaits what `new Plugin(options, context)` returns.
  */
 import type {
   CheckContext, IneffectiveOption, JsonSchema, OptionProblem, PluginClass, RunContext, StageCapabilities, StageName, StagePlugins,
 } from './types.js';
-
-export type PluginDefinition<S extends StageName, O extends object = Record<string, unknown>> = {
-  /** The stage it plugs into. */
-  stage: S;
-  /** Its `type:` key in experiment files. */
-  type: string;
-  /** One sentence, shown in `ftrun schema` and the docs. */
-  description: string;
-  /** JSON Schema of its options (defaults inside); `format: 'path'` marks file paths. */
-  schema: JsonSchema;
-  /** Problems with (valid, defaulted) options that a schema cannot express; run by `validate`. */
-  check?(options: O, context: CheckContext): OptionProblem[];
-  /** Options that cannot take effect given the others (refused when written). */
-  ineffective?(options: O): IneffectiveOption[];
-  /** The instance for one run: options validated with defaults filled, and the run's context. */
-  create(options: O, context: RunContext): PluginInstance<S>;
-} & StageCapabilities[S];
 
 /**
  * What create() returns: the stage's instance, less what the definition declares once for it (a
@@ -45,24 +32,64 @@ export type PluginInstance<S extends StageName> = S extends 'loss'
     ? Omit<StagePlugins['miner'], 'provides'> & Partial<Pick<StagePlugins['miner'], 'provides'>>
     : StagePlugins[S];
 
-/** A plugin class made by definePlugin, for stage S. */
-export type DefinedPlugin<S extends StageName> = PluginClass<StagePlugins[S]> & { readonly stage: S };
+/** The instance, or a Promise of it (an async create). */
+export type CreatedInstance<S extends StageName> = PluginInstance<S> | Promise<PluginInstance<S>>;
 
-export function definePlugin<S extends StageName, O extends object = Record<string, unknown>>(definition: PluginDefinition<S, O>): DefinedPlugin<S> {
+export type PluginDefinition<
+  S extends StageName,
+  O extends object = Record<string, unknown>,
+  R extends CreatedInstance<S> = CreatedInstance<S>,
+  T extends string = string,
+> = {
+  /** The stage it plugs into. */
+  stage: S;
+  /** Its `type:` key in experiment files. */
+  type: T;
+  /** One sentence, shown in `ftrun schema` and the docs. */
+  description: string;
+  /** JSON Schema of its options (defaults inside); `format: 'path'` marks file paths. */
+  schema: JsonSchema;
+  /** Problems with (valid, defaulted) options that a schema cannot express; run by `validate`. */
+  check?(options: O, context: CheckContext): OptionProblem[];
+  /** Options that cannot take effect given the others (refused when written). */
+  ineffective?(options: O): IneffectiveOption[];
+  /**
+   * The instance for one run: options validated with defaults filled, and the run's context. May
+   * return a Promise (import heavy dependencies here, not at the top of the module).
+   */
+  create(options: O, context: RunContext): R;
+} & StageCapabilities[S];
+
+/**
+ * A plugin class made by definePlugin, for stage S: `new Plugin(options, context)` gives the
+ * instance, or a Promise of it when its create() is async (R).
+ */
+export type DefinedPlugin<S extends StageName, R = CreatedInstance<S>, T extends string = string> = PluginClass<R extends Promise<unknown> ? Promise<StagePlugins[S]> : StagePlugins[S]> & {
+  readonly stage: S;
+  readonly type: T;
+};
+
+export function definePlugin<S extends StageName, O extends object = Record<string, unknown>, R extends CreatedInstance<S> = CreatedInstance<S>, T extends string = string>(
+  definition: PluginDefinition<S, O, R, T>,
+): DefinedPlugin<S, R, T> {
   const { create, stage, type, ...statics } = definition as PluginDefinition<StageName, O> & Record<string, unknown>;
   if (typeof create !== 'function') throw new TypeError(`definePlugin(${String(type)}): create(options, context) is missing`);
   const needs = (definition as { needs?: unknown }).needs;
   const provides = (definition as { provides?: unknown }).provides;
+  // What the stage's instance interface reads is declared once, in the definition.
+  const complete = (made: unknown): object => {
+    const instance = made as Record<string, unknown>;
+    if (needs !== undefined && instance.needs === undefined) instance.needs = needs;
+    if (provides !== undefined && instance.provides === undefined) instance.provides = [...(provides as unknown[])];
+    return instance;
+  };
   const Plugin = class {
     constructor(options: O, context: RunContext) {
-      const instance = create(options, context) as unknown as Record<string, unknown>;
-      // What the stage's instance interface reads is declared once, in the definition.
-      if (needs !== undefined && instance.needs === undefined) instance.needs = needs;
-      if (provides !== undefined && instance.provides === undefined) instance.provides = [...(provides as unknown[])];
-      return instance as unknown as object;
+      const made = create(options, context) as unknown;
+      return made instanceof Promise ? made.then(complete) : complete(made);
     }
   };
   Object.defineProperty(Plugin, 'name', { value: `${stage}:${type}` });
   Object.assign(Plugin, { stage, type, ...statics });
-  return Plugin as unknown as DefinedPlugin<S>;
+  return Plugin as unknown as DefinedPlugin<S, R, T>;
 }

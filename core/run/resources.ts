@@ -23,8 +23,8 @@ export class RunResources {
   }
 
   /** A stage's plugin for a validated config entry (`{ type, ...options }`). */
-  make<S extends StageName>(stage: S, entry: StageConfig): StagePlugins[S] {
-    const cls = this.registry.get(stage, entry.type) as PluginClass<StagePlugins[S]>;
+  make<S extends StageName>(stage: S, entry: StageConfig): Promise<StagePlugins[S]> {
+    const cls = this.registry.get(stage, entry.type) as PluginClass<StagePlugins[S] | Promise<StagePlugins[S]>>;
     const { type: _type, ...options } = entry;
     return this.scope.create(cls, options);
   }

@@ -50,7 +50,7 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
   try {
     reserveSpace(join(run.ctx.runDir, RESERVE), RESERVE_BYTES);
     await openSinks(run);
-    const plugins = openPlugins(run);
+    const plugins = await openPlugins(run);
     const { data, split } = await loadData(run, plugins);
     const { examples, baseEncoder } = await mineExamples(run, plugins, data, split);
     const keptBase = await evaluateBase(run, plugins.backend, data, split, baseEncoder);

@@ -65,11 +65,11 @@ async function timed<T>(run: Run, name: string, configPath: string, fn: () => Pr
 
 /** The sinks, told the config; then the run's first event. */
 export async function openSinks(run: Run): Promise<void> {
-  run.config.sinks.forEach((entry, i) => {
-    const named = { name: `sinks[${i}] (${entry.type})`, sink: run.res.make('sink', entry) };
+  for (const [i, entry] of run.config.sinks.entries()) {
+    const named = { name: `sinks[${i}] (${entry.type})`, sink: await run.res.make('sink', entry) };
     run.res.sinks.push(named);
     run.events.addSink(named);
-  });
+  }
   for (const s of run.res.sinks) await s.sink.logConfig?.(redactConfig(run.config, run.loaded));
   await run.events.emit(run.ctx.resumed ? 'run_resume' : 'run_start', { run_id: run.ctx.runId, name: run.config.name });
 }
@@ -89,24 +89,24 @@ export interface RunPlugins {
  * Build every plugin before any data loads, the backend first: what a constructor refuses (e.g. an
  * execution provider that is not installed) fails the run at once, located at its section.
  */
-export function openPlugins(run: Run): RunPlugins {
+export async function openPlugins(run: Run): Promise<RunPlugins> {
   const { config } = run;
-  const make = <S extends StageName>(stage: S, entry: StageConfig, at: string): StagePlugins[S] => {
+  const make = async <S extends StageName>(stage: S, entry: StageConfig, at: string): Promise<StagePlugins[S]> => {
     try {
-      return run.res.make(stage, entry);
+      return await run.res.make(stage, entry);
     } catch (e) {
       throw locateError(e, run.loaded, at);
     }
   };
-  const backend = make('backend', config.backend, 'backend');
+  const backend = await make('backend', config.backend, 'backend');
   const plugins: RunPlugins = {
     backend,
-    dataset: make('dataset', config.dataset, 'dataset'),
-    splitter: make('splitter', config.splitter, 'splitter'),
-    miner: make('miner', config.miner, 'miner'),
-    store: make('store', config.store, 'store'),
+    dataset: await make('dataset', config.dataset, 'dataset'),
+    splitter: await make('splitter', config.splitter, 'splitter'),
+    miner: await make('miner', config.miner, 'miner'),
+    store: await make('store', config.store, 'store'),
   };
-  if (methodOf(config).trains && config.loss) plugins.loss = make('loss', config.loss, 'loss');
+  if (methodOf(config).trains && config.loss) plugins.loss = await make('loss', config.loss, 'loss');
   run.res.store = plugins.store;
   return plugins;
 }
