@@ -35,6 +35,7 @@ import { OrtBertEngine } from '../plugins/backend/ort/bert-engine.js';
 import { OrtTrainStep, prepareHostLoss } from '../plugins/backend/ort/train-step.js';
 import BatchSemiHardTripletLoss from '../plugins/loss/batch-semi-hard-triplet.js';
 import { BGE_SMALL_SHAPE, exportRandomBertOnnx, writeRandomBertDir, type BertShape } from './encode-onnx.js';
+import { LossSeam } from '../core/train/seam.js';
 
 const BGE_BASE_SHAPE: BertShape = { ...BGE_SMALL_SHAPE, hidden_size: 768, intermediate_size: 3072 };
 const SHAPES: Record<string, { name: string; shape?: BertShape; anchor: string }> = {
@@ -78,7 +79,7 @@ function examples(): Example[] {
 const BATCHES = 4;
 const batch = (data: Example[], i: number) => data.slice((i % BATCHES) * 16, (i % BATCHES) * 16 + 16);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const loss = () => new BatchSemiHardTripletLoss({ margin: 5, distance_metric: 'euclidean' }, {} as RunContext);
+const loss = async () => await new BatchSemiHardTripletLoss({ margin: 5, distance_metric: 'euclidean' }, {} as RunContext);
 
 /** A model directory for `key`: the fixture, or random weights of the shape + the fixture's tokenizer. */
 function modelDir(key: string): string {
@@ -100,7 +101,7 @@ async function ortRow(key: string): Promise<void> {
   const dir = modelDir(key);
   const engine = await OrtBertEngine.load(layoutOf(dir), { threads, executionProviders: ['cpu'] });
   await prepareHostLoss();
-  const step = new OrtTrainStep(engine, loss(), { weightDecay: 0.01 }, data.map((e) => e.label!));
+  const step = new OrtTrainStep(engine, new LossSeam(await loss(), data.map((e) => e.label!)), { weightDecay: 0.01 });
   for (let i = 0; i < BATCHES; i++) await step.step([batch(data, i)], 2e-5, 1.0, [i]); // warm up every shape
   const times: number[] = [];
   const parts: Record<string, number[]> = { forward: [], loss: [], backward: [], optimizer: [] };
@@ -129,13 +130,13 @@ async function tfjsRow(key: string, device: TfjsDevice): Promise<void> {
   const sel = await selectTfjsDevice(device, { threads });
   const dir = modelDir(key);
   const model = TfjsSentenceModel.load(layoutOf(dir));
-  const step = new TrainStep(model, loss(), createOptimizer(model, 2e-5, 0.01), data.map((e) => e.label!));
+  const step = new TrainStep(model, new LossSeam(await loss(), data.map((e) => e.label!)), createOptimizer(model, 2e-5, 0.01));
   const n = device === 'cpu' && key !== 'fixture' ? 1 : steps;
-  step.step([batch(data, 0)], 2e-5, 1.0, [0]);
+  await step.step([batch(data, 0)], 2e-5, 1.0, [0]);
   const times: number[] = [];
   for (let i = 1; i <= n; i++) {
     const t0 = performance.now();
-    step.step([batch(data, i)], 2e-5, 1.0, [i]);
+    await step.step([batch(data, i)], 2e-5, 1.0, [i]);
     times.push((performance.now() - t0) / 1000);
   }
   const s = median(times);

@@ -6,7 +6,8 @@
 import { join } from 'node:path';
 import type { MetricName } from '../config/types.js';
 import { UserError } from '../errors.js';
-import type { LossPlugin, TextColumns } from '../train/loss.js';
+import type { LossPlugin } from '../train/loss.js';
+import type { LossColumns } from '../train/columns.js';
 import type { Encoder, Logger, ModelSpec, Progress, TrainRequest } from '../types.js';
 import { cachedEmbeddings, type CacheStats } from './cache.js';
 
@@ -44,7 +45,7 @@ export interface EmbeddedTexts {
 }
 
 /** Base vectors of every text training and evaluation read, from <outDir>/cache (encoding what is missing). */
-export async function embedTrainingTexts(req: AdapterTrainRequest, cols: TextColumns): Promise<EmbeddedTexts> {
+export async function embedTrainingTexts(req: AdapterTrainRequest, cols: LossColumns): Promise<EmbeddedTexts> {
   const dir = join(req.outDir, 'cache');
   const side = async (kind: 'query' | 'document', texts: string[]) => {
     const bar = req.progress?.start(`adapter: embed ${kind} texts`, new Set(texts).size);
@@ -54,8 +55,9 @@ export async function embedTrainingTexts(req: AdapterTrainRequest, cols: TextCol
       bar?.done();
     }
   };
-  const query = await side('query', [...cols.anchor, ...req.test.map((x) => x.text)]);
-  const document = await side('document', [...(cols.positive ?? []), ...(cols.negative ?? []), ...req.corpus.map((x) => x.text)]);
+  const texts = (kind: 'query' | 'document') => cols.columns.filter((c) => c.kind === kind).flatMap((c) => c.texts);
+  const query = await side('query', [...texts('query'), ...req.test.map((x) => x.text)]);
+  const document = await side('document', [...texts('document'), ...req.corpus.map((x) => x.text)]);
   const seconds = query.stats.seconds + document.stats.seconds;
   req.onEvent({
     type: 'adapter_embed',

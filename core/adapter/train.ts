@@ -14,7 +14,8 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
 import { TrainingEvaluator } from '../train/evaluator.js';
 import { TrainLoop } from '../train/loop.js';
-import { textColumns } from '../train/loss.js';
+import { lossColumns } from '../train/columns.js';
+import { LossSeam } from '../train/seam.js';
 import { AdamW } from '../train/optim.js';
 import { fingerprintOf, preflight, RunPlan } from '../train/plan.js';
 import { trainingDefaults, type FullTrainingConfig } from '../train/training-schema.js';
@@ -40,7 +41,7 @@ export async function trainAdapter(req: AdapterTrainRequest): Promise<TrainResul
   const needs = req.loss.needs;
   const items = req.examples.items;
   checkRequest(req, cfg.batch_size);
-  const cols = textColumns(needs, items, new Map());
+  const cols = lossColumns(needs, items, new Map());
   // 1. Embed every distinct text once (cached in the run).
   const { query: q, document: d, seconds: embedSeconds } = await embedTrainingTexts(req, cols);
 
@@ -59,7 +60,8 @@ export async function trainAdapter(req: AdapterTrainRequest): Promise<TrainResul
     },
   });
   const adapterPrint = { kind: ad.kind, hidden: ad.kind === 'mlp' ? ad.hidden : 0, apply_to: ad.apply_to, dim, learning_rate: cfg.learning_rate };
-  const stepData = { cols, query: q.vectors, document: d.vectors, both: ad.apply_to === 'both' };
+  const stepData = { items, query: q.vectors, document: d.vectors, both: ad.apply_to === 'both' };
+  const seam = new LossSeam(req.loss, items.flatMap((e) => (e.label === undefined ? [] : [e.label])), cfg.mini_batch_size ?? 0);
   const loop = new TrainLoop({
     label: 'adapter training',
     logPrefix: 'adapter: ',
@@ -75,7 +77,7 @@ export async function trainAdapter(req: AdapterTrainRequest): Promise<TrainResul
     onEvent: req.onEvent,
     logger,
     signal: req.signal,
-    step: (micro, lr) => adapterStep(model, opt, req.loss, stepData, micro, lr, cfg.max_grad_norm),
+    step: (micro, lr) => adapterStep(model, opt, seam, stepData, micro, lr, cfg.max_grad_norm),
     evaluate: () => (evaluator.empty ? undefined : evaluator.evaluate(embedder(model.snapshot()))),
     save: () => ({ weights: model.snapshot().tensors, optimizer: opt.getState() }),
   });

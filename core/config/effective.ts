@@ -47,6 +47,9 @@ function ineffectiveTraining(training: Record<string, unknown>): IneffectiveOpti
   if (typeof training.warmup_steps === 'number' && training.warmup_steps > 0 && has(training, 'warmup_ratio')) {
     out.push({ path: ['warmup_ratio'], because: `warmup_steps (${training.warmup_steps}) sets the warmup; warmup_ratio is used only when warmup_steps is 0` });
   }
+  if (typeof training.mini_batch_size === 'number' && typeof training.batch_size === 'number' && training.mini_batch_size >= training.batch_size) {
+    out.push({ path: ['mini_batch_size'], because: `it caches batches in chunks smaller than batch_size (${training.batch_size}); a chunk of ${training.mini_batch_size} is the whole batch` });
+  }
   if (has(training, 'max_steps') && has(training, 'epochs')) {
     out.push({ path: ['epochs'], because: `max_steps (${String(training.max_steps)}) sets the length of training and overrides epochs` });
   }

@@ -10,7 +10,7 @@ import { exportBertOnnx } from '../export/onnx.js';
 import type { ModelLayout } from '../model/layout.js';
 import type { TensorToWrite } from '../safetensors.js';
 import type { RunContext, TrainRequest, TrainResult } from '../types.js';
-import type { LossPlugin } from './loss.js';
+import type { LossSeam } from './seam.js';
 import { saveSentenceTransformer } from './model-dir.js';
 import { runTraining, type TrainingSession } from './trainer.js';
 import { readTrainingConfig, type FullTrainingConfig } from './training-schema.js';
@@ -21,7 +21,8 @@ export interface FullTrainingEngine {
   facts: Record<string, unknown>;
   /** Texts per forward pass when evaluating. */
   encodeBatchSize: number;
-  open(labels: string[], cfg: FullTrainingConfig, loss: LossPlugin): TrainingSession | Promise<TrainingSession>;
+  /** The engine's training session; `seam` is the run's loss, bound to its labels (core/train/seam.ts). */
+  open(seam: LossSeam, cfg: FullTrainingConfig): TrainingSession | Promise<TrainingSession>;
   /** The weights to save (after training: the final or best ones). */
   exportTensors(): Map<string, TensorToWrite>;
 }
@@ -31,7 +32,7 @@ export async function trainFull(req: TrainRequest, ctx: RunContext, engine: Full
   const training = readTrainingConfig(req.training);
   const loss = req.loss.reference;
   const out = await runTraining({
-    open: (labels) => engine.open(labels, training, loss),
+    open: (seam) => engine.open(seam, training),
     loss,
     examples: req.examples.items,
     training,

@@ -94,7 +94,11 @@ const LENIENT = ['epochs', 'max_steps'] as const;
 
 export function fingerprintOf(cfg: FullTrainingConfig, seed: number, items: readonly Example[], needs: ExampleShape): Record<string, unknown> {
   const h = createHash('sha256');
-  for (const e of items) h.update(JSON.stringify([e.anchor, e.positive, e.negative, e.label, e.pairLabel]));
+  for (const e of items) {
+    // Negatives, scores and teacher values join the hash only when present (earlier checkpoints keep their fingerprint).
+    const extra = e.negatives !== undefined || e.score !== undefined || e.teacher !== undefined ? [e.negatives ?? null, e.score ?? null, e.teacher ?? null] : [];
+    h.update(JSON.stringify([e.anchor, e.positive, e.negative, e.label, e.pairLabel, ...extra]));
+  }
   const out: Record<string, unknown> = { examples: items.length, examples_hash: h.digest('hex').slice(0, 16), needs, seed };
   for (const k of [...STRICT, ...LENIENT]) if (!(k in out)) out[k] = (cfg as unknown as Record<string, unknown>)[k] ?? null;
   return out;

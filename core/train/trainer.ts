@@ -22,6 +22,7 @@ import type { BestMetric } from './checkpoint.js';
 import { TrainingEvaluator, type Embedder } from './evaluator.js';
 import { TrainLoop } from './loop.js';
 import type { LossPlugin } from './loss.js';
+import { LossSeam } from './seam.js';
 import { validTripletShare } from './samplers.js';
 import type { AdamWState, OptimizerHyper } from './optim.js';
 import type { StepResult } from './engine.js';
@@ -49,10 +50,11 @@ export interface TrainingSession extends Embedder {
 
 export interface TrainerRequest {
   /**
-   * Opens the engine's training session (labels: the class label of every example, for
-   * label-based losses; AdamW with the config's learning rate and weight decay).
+   * Opens the engine's training session (AdamW with the config's learning rate and weight decay)
+   * over the loss seam: the loss bound to the class labels of the examples and the GradCache
+   * chunk size (training.mini_batch_size).
    */
-  open(labels: string[]): TrainingSession | Promise<TrainingSession>;
+  open(seam: LossSeam): TrainingSession | Promise<TrainingSession>;
   loss: LossPlugin;
   examples: Example[];
   training: FullTrainingConfig;
@@ -103,7 +105,8 @@ export async function runTraining(req: TrainerRequest): Promise<TrainerOutcome> 
   const plan = new RunPlan(cfg, items, req.loss.needs, seed);
   preflight(req, plan.sampler, plan.epoch(0), plan.labels);
 
-  const stepper = await req.open(items.flatMap((e) => (e.label === undefined ? [] : [e.label])));
+  const labels = items.flatMap((e) => (e.label === undefined ? [] : [e.label]));
+  const stepper = await req.open(new LossSeam(req.loss, labels, cfg.mini_batch_size ?? 0));
   const evaluator = new TrainingEvaluator({ test: req.test, corpus: req.corpus, metrics: req.metrics, k: req.k, seed, batchSize: req.encodeBatchSize });
   const loop = new TrainLoop({
     label: 'training',

@@ -26,6 +26,8 @@ export interface FullTrainingConfig {
   weight_decay: number;
   max_grad_norm: number;
   gradient_accumulation_steps: number;
+  /** GradCache chunk size (absent: every batch embedded at once). */
+  mini_batch_size?: number;
   batch_sampler: BatchSamplerKind;
   samples_per_label: number;
   scheduler: SchedulerKind;
@@ -76,6 +78,15 @@ export const TRAINING_SCHEMA: JsonSchema = {
       minimum: 1,
       default: 1,
       description: 'Batches whose gradients are summed (each loss divided by this number) before one optimizer step.',
+    },
+    mini_batch_size: {
+      type: 'integer',
+      minimum: 1,
+      description:
+        'Cached batches (GradCache, as sentence-transformers\' Cached* losses): embed each batch in chunks of this many examples ' +
+        'without keeping activations, compute the loss and its gradient once on the whole batch, then embed each chunk again and ' +
+        'backpropagate it. Same loss and gradients as the plain step, with the memory of one chunk: large batches (many in-batch ' +
+        'negatives) fit. Must be smaller than batch_size; unset = every batch at once.',
     },
     batch_sampler: {
       type: 'string',

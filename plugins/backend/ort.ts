@@ -97,7 +97,7 @@ export default class OrtBackend implements BackendPlugin {
           loss_backend: `tfjs ${lossBackend}`,
         },
         encodeBatchSize: this.options.batch_size,
-        open: (labels, cfg, loss) => new OrtTrainStep(engine, loss, { weightDecay: cfg.weight_decay }, labels),
+        open: (seam, cfg) => new OrtTrainStep(engine, seam, { weightDecay: cfg.weight_decay }),
         exportTensors: () => engine.exportTensors(),
       });
     } finally {

@@ -126,7 +126,7 @@ export default class TfjsBackend implements BackendPlugin {
         layout,
         facts: this.facts(sel, layout),
         encodeBatchSize: this.options.batch_size,
-        open: (labels, cfg, loss) => new TrainStep(model, loss, createOptimizer(model, cfg.learning_rate, cfg.weight_decay), labels),
+        open: (seam, cfg) => new TrainStep(model, seam, createOptimizer(model, cfg.learning_rate, cfg.weight_decay)),
         exportTensors: () => model.bert.exportTensors(),
       });
     } finally {

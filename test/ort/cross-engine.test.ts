@@ -22,9 +22,11 @@ import BatchSemiHardTripletLoss from '../../plugins/loss/batch-semi-hard-triplet
 import { makeContext } from '../helpers/context.js';
 import { describeShared, TINY_BERT } from '../helpers/shared.js';
 import { training, trainerRequest } from '../train/fixture-data.js';
+import { LossSeam } from '../../core/train/seam.js';
 
 type Engine = 'tfjs' | 'ort';
-const loss = (): LossPlugin => new BatchSemiHardTripletLoss({ margin: 5, distance_metric: 'euclidean' }, makeContext());
+const semiHard: LossPlugin = await new BatchSemiHardTripletLoss({ margin: 5, distance_metric: 'euclidean' }, makeContext());
+const loss = (): LossPlugin => semiHard;
 const layout = () => loadModelLayout(TINY_BERT, { query_prompt: '', document_prompt: '' });
 const cfg = training({ epochs: 3, eval_every: 5, warmup_ratio: 0.2, learning_rate: 1e-3, max_grad_norm: 1 });
 
@@ -38,12 +40,12 @@ async function trainOn(engine: Engine, dir: string, opts: { resume?: boolean; ab
   let close: () => Promise<void>;
   if (engine === 'tfjs') {
     const model = TfjsSentenceModel.load(layout());
-    open = (labels) => new TrainStep(model, loss(), createOptimizer(model, cfg.learning_rate, cfg.weight_decay), labels);
+    open = (seam) => new TrainStep(model, seam, createOptimizer(model, cfg.learning_rate, cfg.weight_decay));
     embed = () => model.embed(PROBES, 'query');
     close = async () => model.dispose();
   } else {
     const e = await OrtBertEngine.load(layout(), { threads: 1, executionProviders: ['cpu'] });
-    open = (labels) => new OrtTrainStep(e, loss(), { weightDecay: cfg.weight_decay }, labels);
+    open = (seam) => new OrtTrainStep(e, seam, { weightDecay: cfg.weight_decay });
     embed = () => e.embed(PROBES, 'query');
     close = () => e.dispose();
   }

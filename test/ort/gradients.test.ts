@@ -25,6 +25,7 @@ import { Rng } from '../../core/rng.js';
 import { writeSafetensors, type TensorToWrite } from '../../core/safetensors.js';
 import { makeContext } from '../helpers/context.js';
 import { describeShared, TINY_BERT, TRANSACTIONS } from '../helpers/shared.js';
+import { LossSeam } from '../../core/train/seam.js';
 
 const rows = (): Array<{ input: string; expected: string[] }> =>
   readFileSync(`${TRANSACTIONS}/train_transactions.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { input: string; expected: string[] });
@@ -83,20 +84,20 @@ describeShared('ort backward graph vs tfjs gradients', () => {
       const data = rows().slice(0, 16);
       const items: Example[] = data.map((r) => ({ anchor: r.input, label: r.expected[0]!, positive: r.expected[0]! }));
       const loss = c.loss === 'bsh'
-        ? new BatchSemiHardTripletLoss({ margin: 5, distance_metric: 'euclidean' }, makeContext())
-        : new MultipleNegativesRankingLoss({ scale: 20, similarity: 'cosine' }, makeContext());
+        ? await new BatchSemiHardTripletLoss({ margin: 5, distance_metric: 'euclidean' }, makeContext())
+        : await new MultipleNegativesRankingLoss({ scale: 20, similarity: 'cosine' }, makeContext());
       const labels = data.map((r) => r.expected[0]!);
 
       const model = TfjsSentenceModel.load(layout);
-      const tfStep = new TrainStep(model, loss, new AdamW(model.trainableVariables, { lr: 1e-3 }), labels);
-      const ref = tfStep.lossAndGrads(items, 1, 1234);
+      const tfStep = new TrainStep(model, new LossSeam(loss, labels), new AdamW(model.trainableVariables, { lr: 1e-3 }));
+      const ref = await tfStep.lossAndGrads(items, 1, 1234);
       const names = new Map([...model.bert.weights].map(([file, v]) => [v.name, file]));
       const want = new Map<string, Float32Array>();
       for (const [k, g] of Object.entries(ref.grads)) want.set(names.get(k)!, g.dataSync() as Float32Array);
       tf.dispose(Object.values(ref.grads));
 
       const engine = await OrtBertEngine.load(layout, { threads: 1, executionProviders: ['cpu'] });
-      const step = new OrtTrainStep(engine, loss, { weightDecay: 0.01 }, labels);
+      const step = new OrtTrainStep(engine, new LossSeam(loss, labels), { weightDecay: 0.01 });
       const got = await step.gradients([items], [1234]);
       expect(Math.abs(got.loss - ref.loss)).toBeLessThan(1e-5);
       expect([...got.grads.keys()].sort()).toEqual([...want.keys()].sort());

@@ -20,6 +20,7 @@ import Triplet from '../../plugins/loss/triplet.js';
 import { makeContext } from '../helpers/context.js';
 import { lossFixture } from '../helpers/fixture-embeddings.js';
 import { describeShared, TINY_BERT } from '../helpers/shared.js';
+import { LossSeam } from '../../core/train/seam.js';
 
 type Loss = PluginClass<LossPlugin>;
 const CASES: Array<[key: string, plugin: Loss, options: Record<string, unknown>]> = [
@@ -54,7 +55,7 @@ describeShared('losses.json on the ort trainer', () => {
     it(`${key}: within 1e-5 of sentence-transformers`, async () => {
       const fx = lossFixture();
       const b = fx.batch;
-      const loss = new Plugin(options, makeContext());
+      const loss = await new Plugin(options, makeContext());
       const items: Example[] = b.anchor.map((anchor, i) => {
         const label = b.label_names[b.labels[i]!]!;
         switch (loss.needs) {
@@ -68,7 +69,7 @@ describeShared('losses.json on the ort trainer', () => {
             return { anchor, positive: b.positive[i]!, negative: b.negative[i]!, pairLabel: b.contrastive_pair_label[i]! };
         }
       });
-      const step = new OrtTrainStep(engine, loss, { weightDecay: 0 }, b.label_names);
+      const step = new OrtTrainStep(engine, new LossSeam(loss, b.label_names), { weightDecay: 0 });
       const got = await step.gradients([items], [0]);
       step.clearTables(got.touched, got.positions);
       expect(Math.abs(got.loss - fx.losses[key]!.value), `${got.loss} vs ${fx.losses[key]!.value}`).toBeLessThanOrEqual(1e-5);

@@ -16,6 +16,7 @@ import BatchSemiHardTripletLoss from '../../plugins/loss/batch-semi-hard-triplet
 import { makeContext } from '../helpers/context.js';
 import { describeShared, TINY_BERT } from '../helpers/shared.js';
 import { examples } from '../train/fixture-data.js';
+import { LossSeam } from '../../core/train/seam.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -72,14 +73,16 @@ it('HostAdamW updates exactly as the tfjs AdamW (dense, row-sparse, clipping sca
   }
 });
 
+const semiHard: LossPlugin = await new BatchSemiHardTripletLoss({ margin: 5, distance_metric: 'euclidean' }, makeContext());
+
 describeShared('OrtTrainStep', () => {
   const load = () => OrtBertEngine.load(loadModelLayout(TINY_BERT, { query_prompt: '', document_prompt: '' }), { threads: 1, executionProviders: ['cpu'] });
-  const loss = (): LossPlugin => new BatchSemiHardTripletLoss({ margin: 5, distance_metric: 'euclidean' }, makeContext());
+  const loss = (): LossPlugin => semiHard;
 
   it('accumulates Σ loss/batches gradients over micro-batches', async () => {
     const engine = await load();
     const items: Example[] = examples(32);
-    const step = new OrtTrainStep(engine, loss(), { weightDecay: 0 }, items.map((e) => e.label!));
+    const step = new OrtTrainStep(engine, new LossSeam(loss(), items.map((e) => e.label!)), { weightDecay: 0 });
     const copy = (g: Map<string, Float32Array>) => new Map([...g].map(([k, v]) => [k, Float32Array.from(v)]));
     const a = await step.gradients([items.slice(0, 16)], [1]);
     const ga = copy(a.grads);
@@ -101,14 +104,14 @@ describeShared('OrtTrainStep', () => {
   it('a non-finite loss throws NonFiniteLossError and leaves the weights untouched', async () => {
     const engine = await load();
     const nan: LossPlugin = { needs: 'labelled', compute: (b) => tf.mul(tf.sum(b.anchor), NaN) as tf.Scalar };
-    const step = new OrtTrainStep(engine, nan, { weightDecay: 0.01 }, ['a', 'b']);
+    const step = new OrtTrainStep(engine, new LossSeam(nan, ['a', 'b']), { weightDecay: 0.01 });
     const before = new Map([...engine.weights].map(([k, v]) => [k, Float32Array.from(v)]));
     const items: Example[] = examples(16);
     const err = await step.step([items], 1e-3, 1).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NonFiniteLossError);
     for (const [k, v] of engine.weights) expect(v).toEqual(before.get(k));
     // The embedding accumulators were cleared: a good step afterwards is unaffected.
-    const ok = new OrtTrainStep(engine, loss(), { weightDecay: 0.01 }, items.map((e) => e.label!));
+    const ok = new OrtTrainStep(engine, new LossSeam(loss(), items.map((e) => e.label!)), { weightDecay: 0.01 });
     const r = await ok.step([items], 1e-3, 1);
     expect(Number.isFinite(r.loss) && Number.isFinite(r.gradNorm)).toBe(true);
     await engine.dispose();

@@ -15,6 +15,7 @@ import BatchSemiHardTripletLoss from '../../plugins/loss/batch-semi-hard-triplet
 import { makeContext } from '../helpers/context.js';
 import { cosine, trajectory } from '../helpers/trajectory.js';
 import { describeShared, TINY_BERT, TRANSACTIONS } from '../helpers/shared.js';
+import { LossSeam } from '../../core/train/seam.js';
 
 describeShared('trajectory parity with sentence-transformers (ort)', () => {
   beforeAll(async () => {
@@ -28,9 +29,9 @@ describeShared('trajectory parity with sentence-transformers (ort)', () => {
       const layout = loadModelLayout(TINY_BERT, { query_prompt: '', document_prompt: '' });
       const engine = await OrtBertEngine.load(layout, { threads: 1, executionProviders: ['cpu'] });
       const o = ref.optimizer;
-      const loss = new BatchSemiHardTripletLoss({ margin, distance_metric: 'euclidean' }, makeContext());
+      const loss = await new BatchSemiHardTripletLoss({ margin, distance_metric: 'euclidean' }, makeContext());
       // torch.optim.AdamW: weight decay on every parameter (no HF exclusions).
-      const step = new OrtTrainStep(engine, loss, { betas: o.betas, eps: o.eps, weightDecay: o.weight_decay, decay: () => true }, rows.map((r) => r.expected[0]!));
+      const step = new OrtTrainStep(engine, new LossSeam(loss, rows.map((r) => r.expected[0]!)), { betas: o.betas, eps: o.eps, weightDecay: o.weight_decay, decay: () => true });
       const bs = ref.batch_size;
       for (let s = 0; s < ref.steps.length; s++) {
         const items = rows.slice(bs * s, bs * s + bs).map((r) => ({ anchor: r.input, label: r.expected[0]! }));

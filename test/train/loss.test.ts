@@ -6,9 +6,7 @@ import {
   pairwiseDistance,
   reduceMax,
   reduceMin,
-  textColumns,
 } from '../../core/train/loss.js';
-import type { Example } from '../../core/types.js';
 
 describe.each(['cpu', 'wasm'])('loss helpers on %s', (backend) => {
   beforeAll(async () => {
@@ -60,31 +58,5 @@ describe.each(['cpu', 'wasm'])('loss helpers on %s', (backend) => {
     const g = tf.grad((t: tf.Tensor) => tf.sum(pairwiseDistance(t as tf.Tensor2D, 'euclidean')))(e);
     for (const v of g.dataSync()) expect(Number.isFinite(v)).toBe(true);
     tf.dispose([e, g]);
-  });
-});
-
-describe('textColumns', () => {
-  const items: Example[] = [
-    { anchor: 'a1', positive: 'p1', negative: 'n1', label: 'x', pairLabel: 1 },
-    { anchor: 'a2', positive: 'p2', negative: 'n2', label: 'y', pairLabel: 0 },
-    { anchor: 'a3', positive: 'p3', negative: 'n3', label: 'x', pairLabel: 1 },
-  ];
-
-  it('reads each example shape', () => {
-    const ids = new Map<string, number>();
-    expect(textColumns('labelled', items, ids)).toEqual({ anchor: ['a1', 'a2', 'a3'], labels: [0, 1, 0] });
-    expect(ids).toEqual(new Map([['x', 0], ['y', 1]]));
-    expect(textColumns('triplets', items)).toEqual({ anchor: ['a1', 'a2', 'a3'], positive: ['p1', 'p2', 'p3'], negative: ['n1', 'n2', 'n3'] });
-    expect(textColumns('pairs', items).negative).toEqual(['n1', 'n2', 'n3']);
-    expect(textColumns('pairs', [{ anchor: 'a', positive: 'p' }])).toEqual({ anchor: ['a'], positive: ['p'] });
-    // labelled pairs: label 1 → (anchor, positive), 0 → (anchor, negative)
-    expect(textColumns('labelled-pairs', items)).toEqual({ anchor: ['a1', 'a2', 'a3'], positive: ['p1', 'n2', 'p3'], pairLabels: [1, 0, 1] });
-    expect(textColumns('labelled-pairs', [{ anchor: 'a', positive: 'b', pairLabel: 0 }]).positive).toEqual(['b']);
-  });
-
-  it('names what an example lacks', () => {
-    expect(() => textColumns('labelled', [{ anchor: 'a' }])).toThrow(/example 0 has no label/);
-    expect(() => textColumns('triplets', [{ anchor: 'a', positive: 'p' }])).toThrow(/example 0 has no negative/);
-    expect(() => textColumns('labelled-pairs', [{ anchor: 'a', positive: 'p' }])).toThrow(/pairLabel/);
   });
 });

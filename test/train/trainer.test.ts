@@ -24,9 +24,11 @@ import TripletLoss from '../../plugins/loss/triplet.js';
 import { makeContext } from '../helpers/context.js';
 import { describeShared } from '../helpers/shared.js';
 import { examples, tinyModel, training, trainerRequest } from './fixture-data.js';
+import { LossSeam } from '../../core/train/seam.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'ftrun-train-'));
-const semiHard = (): LossPlugin => new BatchSemiHardTripletLoss({ margin: 5, distance_metric: 'euclidean' }, makeContext());
+const semiHardLoss: LossPlugin = await new BatchSemiHardTripletLoss({ margin: 5, distance_metric: 'euclidean' }, makeContext());
+const semiHard = (): LossPlugin => semiHardLoss;
 type Ev = Record<string, any>;
 
 function maxDiff(a: TfjsSentenceModel, b: TfjsSentenceModel | Map<string, { data: Float32Array }>): number {
@@ -49,9 +51,9 @@ async function train(over: Partial<TrainerRequest> & { loss?: LossPlugin } = {},
     onEvent: (e) => events.push(e),
     logger: { info() {}, debug() {}, warn: (m) => warnings.push(m) },
     ...over,
-    open: (labels) => {
+    open: (seam) => {
       const cfg = req.training;
-      return new TrainStep(model, req.loss, createOptimizer(model, cfg.learning_rate, cfg.weight_decay), labels);
+      return new TrainStep(model, seam, createOptimizer(model, cfg.learning_rate, cfg.weight_decay));
     },
   };
   const out = await runTraining(req);
@@ -118,7 +120,7 @@ describeShared('trainer', () => {
     for (const r of [a, b, c]) r.model.dispose();
   });
 
-  it('gradient accumulation: two batches of 8 give the gradient of one batch of 16 (per-example loss)', () => {
+  it('gradient accumulation: two batches of 8 give the gradient of one batch of 16 (per-example loss)', async () => {
     const items = examples(16);
     /** AdamW that records the (clipped) gradients it is given, by weight name. */
     class Recording extends AdamW {
@@ -128,16 +130,16 @@ describeShared('trainer', () => {
         super.step(g, lr);
       }
     }
-    const run = (batches: (typeof items)[]) => {
+    const run = async (batches: (typeof items)[]) => {
       const model = tinyModel();
       const opt = new Recording(model.trainableVariables, { lr: 1e-3, weightDecay: 0.01 });
-      const r = new TrainStep(model, new TripletLoss({ margin: 5, distance_metric: 'euclidean' }, makeContext()), opt).step(batches, 1e-3, 1.0);
+      const r = await new TrainStep(model, new LossSeam(await new TripletLoss({ margin: 5, distance_metric: 'euclidean' }, makeContext())), opt).step(batches, 1e-3, 1.0);
       opt.dispose();
       model.dispose();
       return { r, grads: opt.grads };
     };
-    const one = run([items]);
-    const two = run([items.slice(0, 8), items.slice(8)]);
+    const one = await run([items]);
+    const two = await run([items.slice(0, 8), items.slice(8)]);
     expect(Math.abs(one.r.loss - two.r.loss)).toBeLessThan(1e-5);
     expect(Math.abs(one.r.gradNorm - two.r.gradNorm) / one.r.gradNorm).toBeLessThan(1e-5);
     expect([...two.grads.keys()].sort()).toEqual([...one.grads.keys()].sort());
@@ -152,16 +154,16 @@ describeShared('trainer', () => {
     }
     expect(worst / scale).toBeLessThan(1e-5);
     // a batch of 8 alone gives another gradient: the check above is not vacuous
-    expect(Math.abs(run([items.slice(0, 8)]).r.gradNorm - one.r.gradNorm)).toBeGreaterThan(1e-3);
+    expect(Math.abs((await run([items.slice(0, 8)])).r.gradNorm - one.r.gradNorm)).toBeGreaterThan(1e-3);
   });
 
   it('does not leak tensors: the count stays flat from step to step and returns to its start after a run', async () => {
     const model = tinyModel();
     const opt = new AdamW(model.trainableVariables, { lr: 1e-3 });
-    const step = new TrainStep(model, semiHard(), opt, examples(48).map((e) => e.label!));
+    const step = new TrainStep(model, new LossSeam(semiHard(), examples(48).map((e) => e.label!)), opt);
     const counts: number[] = [];
     for (let s = 0; s < 3; s++) {
-      step.step([examples(16, 16 * s)], 1e-3, 1.0);
+      await step.step([examples(16, 16 * s)], 1e-3, 1.0);
       counts.push(tf.memory().numTensors);
     }
     expect(counts[2]).toBe(counts[1]);
@@ -234,7 +236,7 @@ describeShared('trainer', () => {
     const err = await runTraining({
       ...trainerRequest(dir, { training: cfg }),
       loss: semiHard(),
-      open: (labels) => new TrainStep(first, semiHard(), createOptimizer(first, cfg.learning_rate, cfg.weight_decay), labels),
+      open: (seam) => new TrainStep(first, seam, createOptimizer(first, cfg.learning_rate, cfg.weight_decay)),
       signal: ac.signal,
       onEvent: (e) => e.type === 'train_step' && e.step === 7 && ac.abort(),
     }).catch((e) => e);

@@ -16,6 +16,7 @@ import BatchSemiHardTripletLoss from '../../plugins/loss/batch-semi-hard-triplet
 import { makeContext } from '../helpers/context.js';
 import { cosine, trajectory } from '../helpers/trajectory.js';
 import { describeShared, TINY_BERT, TRANSACTIONS } from '../helpers/shared.js';
+import { LossSeam } from '../../core/train/seam.js';
 
 describeShared('trajectory parity with sentence-transformers (wasm)', () => {
   beforeAll(async () => {
@@ -23,7 +24,7 @@ describeShared('trajectory parity with sentence-transformers (wasm)', () => {
   });
 
   for (const [key, margin] of [['margin_0.3', 0.3], ['margin_5.0', 5.0]] as const) {
-    it(`${key}: per-step loss, gradient norm and final probe embeddings`, () => {
+    it(`${key}: per-step loss, gradient norm and final probe embeddings`, async () => {
       const ref = trajectory(key);
       const rows = readFileSync(`${TRANSACTIONS}/train_transactions.jsonl`, 'utf8')
         .trim()
@@ -33,13 +34,13 @@ describeShared('trajectory parity with sentence-transformers (wasm)', () => {
       const o = ref.optimizer;
       // torch.optim.AdamW: weight decay on every parameter (no HF exclusions).
       const optimizer = new AdamW(model.trainableVariables, { lr: o.lr, betas: o.betas, eps: o.eps, weightDecay: o.weight_decay });
-      const loss = new BatchSemiHardTripletLoss({ margin, distance_metric: 'euclidean' }, makeContext());
-      const step = new TrainStep(model, loss, optimizer, rows.map((r) => r.expected[0]!));
+      const loss = await new BatchSemiHardTripletLoss({ margin, distance_metric: 'euclidean' }, makeContext());
+      const step = new TrainStep(model, new LossSeam(loss, rows.map((r) => r.expected[0]!)), optimizer);
       const bs = ref.batch_size;
       const got: Array<{ loss: number; gradNorm: number }> = [];
       for (let s = 0; s < ref.steps.length; s++) {
         const items = rows.slice(bs * s, bs * s + bs).map((r) => ({ anchor: r.input, label: r.expected[0]! }));
-        got.push(step.step([items], o.lr, 0));
+        got.push(await step.step([items], o.lr, 0));
       }
       for (let s = 0; s < ref.steps.length; s++) {
         const want = ref.steps[s]!;

@@ -1,92 +1,25 @@
 /**
  * One optimizer step of the `ort` trainer, with the semantics of the tfjs TrainStep
- * (plugins/backend/tfjs/train-step.ts): per batch, each loss column (anchors with the query prompt, the others
- * with the document prompt) runs the forward graph in training mode with the dropout masks of
- * its seed; the loss plugin's reference implementation gives the loss and its gradient on the
- * last hidden states (pooling, Normalize and the loss are small [batch, dim] maths, run on tfjs'
- * host backend); the backward graph gives the weight gradients. Gradient accumulation sums
- * `loss / batches` gradients; then the global norm, optional clipping, the NaN/Inf guard and
- * AdamW on the host weights (word-embedding rows updated sparsely, exactly).
+ * (plugins/backend/tfjs/train-step.ts). Per batch the shared loss seam (core/train/seam.ts)
+ * assembles the columns and calls trainColumns: each column (anchors with the query prompt, the
+ * others with the document prompt) runs the forward graph in training mode with the dropout masks
+ * of its seed; pooling and Normalize run on the host (core/model/pooling.ts); the seam gives the
+ * loss and ∂embeddings; their backward on the host gives ∂last_hidden_state, and the backward graph
+ * the weight gradients. Gradient accumulation sums `loss / batches` gradients; then the global norm,
+ * optional clipping, the NaN/Inf guard and AdamW on the host weights (word-embedding rows updated
+ * sparsely, exactly).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { TensorToWrite } from '../../../core/safetensors.js';
-import type { PoolingMode } from '../../../core/model/pooling.js';
+import { normalizeRowsBackward, normalizeRowsHost, poolRows, poolRowsBackward, type PooledRows } from '../../../core/model/pooling.js';
 import { clipCoef } from '../../../core/train/clip.js';
 import { HostAdamW, type HostParam } from '../../../core/train/host-adamw.js';
-import { normalizeRows, textColumns, type LossBatch, type LossPlugin } from '../../../core/train/loss.js';
+import type { ColumnTrainer, GradFn, LossSeam, SeededColumn } from '../../../core/train/seam.js';
 import type { AdamWState } from '../../../core/train/optim.js';
 import { hfDecay, NonFiniteLossError, type StepResult } from '../../../core/train/engine.js';
 import type { Example } from '../../../core/types.js';
 import type { ForwardResult, OrtBertEngine } from './bert-engine.js';
 import { dropoutMasks } from './masks.js';
-
-/** Pooled [B, H] vectors (before Normalize); for max pooling, the row each value came from. */
-interface Pooled {
-  values: Float32Array;
-  argmax?: Int32Array;
-}
-
-/** sentence-transformers Pooling over last_hidden_state [B, S, H] (mask 0/1 [B, S]). */
-function poolHost(hidden: Float32Array, mask: Float32Array, B: number, S: number, H: number, mode: PoolingMode): Pooled {
-  const values = new Float32Array(B * H);
-  if (mode === 'cls') {
-    for (let b = 0; b < B; b++) values.set(hidden.subarray(b * S * H, b * S * H + H), b * H);
-    return { values };
-  }
-  if (mode === 'mean') {
-    const acc = new Float64Array(H);
-    for (let b = 0; b < B; b++) {
-      acc.fill(0);
-      let count = 0;
-      for (let s = 0; s < S; s++) {
-        if (!mask[b * S + s]) continue;
-        count++;
-        const off = (b * S + s) * H;
-        for (let k = 0; k < H; k++) acc[k] += hidden[off + k]!;
-      }
-      const d = Math.max(count, 1e-9);
-      for (let k = 0; k < H; k++) values[b * H + k] = acc[k]! / d;
-    }
-    return { values };
-  }
-  const argmax = new Int32Array(B * H);
-  for (let b = 0; b < B; b++) {
-    for (let k = 0; k < H; k++) {
-      let best = -Infinity;
-      let at = 0;
-      for (let s = 0; s < S; s++) {
-        const v = mask[b * S + s] ? hidden[(b * S + s) * H + k]! : -1e9;
-        if (v > best) (best = v), (at = s);
-      }
-      values[b * H + k] = best;
-      argmax[b * H + k] = at;
-    }
-  }
-  return { values, argmax };
-}
-
-/** The gradient at last_hidden_state [B, S, H] of the gradient at the pooled vectors [B, H]. */
-function unpoolHost(g: Float32Array, p: Pooled, mask: Float32Array, B: number, S: number, H: number, mode: PoolingMode): Float32Array {
-  const out = new Float32Array(B * S * H);
-  for (let b = 0; b < B; b++) {
-    const gb = g.subarray(b * H, b * H + H);
-    if (mode === 'cls') out.set(gb, b * S * H);
-    else if (mode === 'mean') {
-      let count = 0;
-      for (let s = 0; s < S; s++) count += mask[b * S + s] ? 1 : 0;
-      const d = Math.max(count, 1e-9);
-      for (let s = 0; s < S; s++) {
-        if (!mask[b * S + s]) continue;
-        const off = (b * S + s) * H;
-        for (let k = 0; k < H; k++) out[off + k] = gb[k]! / d;
-      }
-    } else {
-      // max pooling: the gradient goes to the token each maximum came from.
-      for (let k = 0; k < H; k++) out[(b * S + p.argmax![b * H + k]!) * H + k] = gb[k]!;
-    }
-  }
-  return out;
-}
 
 function sumSquares(g: Float32Array): number {
   let s0 = 0;
@@ -129,8 +62,16 @@ export interface StepTimes {
   optimizer: number;
 }
 
-export class OrtTrainStep {
-  readonly labelIds: Map<string, number>;
+/** A column embedded in training mode, with what its backward needs. */
+interface TrainedColumn {
+  f: ForwardResult;
+  pooled: PooledRows;
+  /** Normalize's input rows and their norms, when the model normalizes. */
+  norm?: { norms: Float64Array };
+  embeddings: Float32Array;
+}
+
+export class OrtTrainStep implements ColumnTrainer {
   readonly optimizer: HostAdamW;
   readonly times: StepTimes = { forward: 0, loss: 0, backward: 0, optimizer: 0 };
   /** Dense accumulators of the embedding tables (rows touched this step are zeroed after it). */
@@ -138,11 +79,10 @@ export class OrtTrainStep {
 
   constructor(
     readonly engine: OrtBertEngine,
-    readonly loss: LossPlugin,
+    /** The loss, bound to the run's labels (core/train/seam.ts). */
+    readonly seam: LossSeam,
     opt: { lr?: number; betas?: [number, number]; eps?: number; weightDecay: number; decay?: (name: string) => boolean },
-    labels: Iterable<string> = [],
   ) {
-    this.labelIds = new Map([...new Set(labels)].sort().map((l, i) => [l, i]));
     tf.enableProdMode(); // the loss runs on tfjs' host backend, as intended: no "install tfjs-node" banner
     const decay = opt.decay ?? hfDecay;
     const params: HostParam[] = [...engine.weights].map(([name, data]) => {
@@ -153,32 +93,88 @@ export class OrtTrainStep {
     for (const t of [WORD, POS, TYPE]) this.tableGrads.set(t, new Float32Array(engine.weights.get(t)!.length));
   }
 
-  /**
-   * Loss (scaled by `scale`) and ∂/∂last_hidden_state of each column. Pooling and its backward
-   * run here on the host; Normalize and the loss — the loss plugin's reference implementation —
-   * on tfjs' host backend over [batch, dim] only.
-   */
-  private lossGrad(cols: ForwardResult[], extra: { labels?: number[]; pairLabels?: number[] }, scale: number): { loss: number; grads: Float32Array[] } {
-    const { pooling, normalize } = this.engine.layout;
-    const H = this.engine.dim;
-    const pooled = cols.map((c) => poolHost(c.hidden, c.batch.mask, c.batch.B, c.batch.S, H, pooling));
-    const { loss, grads } = tf.tidy(() => {
-      const f = (...p: tf.Tensor[]): tf.Scalar => {
-        const emb = (i: number): tf.Tensor2D => (normalize ? normalizeRows(p[i] as tf.Tensor2D) : (p[i] as tf.Tensor2D));
-        const batch: LossBatch = { anchor: emb(0) };
-        if (cols.length > 1) batch.positive = emb(1);
-        if (cols.length > 2) batch.negative = emb(2);
-        if (extra.labels) batch.labels = tf.tensor1d(extra.labels, 'int32');
-        if (extra.pairLabels) batch.pairLabels = tf.tensor1d(extra.pairLabels, 'float32');
-        const l = this.loss.compute(batch);
-        return scale === 1 ? l : tf.mul(l, scale);
-      };
-      const { value, grads } = tf.valueAndGrads(f)(pooled.map((p, i) => tf.tensor2d(p.values, [cols[i]!.batch.B, H])));
-      const v = value.dataSync()[0]!;
-      return { loss: scale === 1 ? v : v / scale, grads: grads.map((g) => g.dataSync() as Float32Array) };
-    });
-    return { loss, grads: cols.map((c, i) => unpoolHost(grads[i]!, pooled[i]!, c.batch.mask, c.batch.B, c.batch.S, H, pooling)) };
+  /** Training forward of one column (dropout masks of its seed), pooled and normalized on the host. */
+  private async forwardColumn(col: SeededColumn): Promise<TrainedColumn> {
+    const engine = this.engine;
+    const { pooling, normalize } = engine.layout;
+    const H = engine.dim;
+    const batch = engine.tokenize(col.texts, col.kind);
+    const dropout = engine.graphOptions.hiddenDropout || engine.graphOptions.attentionDropout;
+    const masks = dropout ? dropoutMasks(engine.cfg, batch.B, batch.S, col.seed, pooling === 'cls') : undefined;
+    const f = await engine.forwardTrain(batch, masks);
+    const pooled = poolRows(f.hidden, batch.mask, batch.B, batch.S, H, pooling);
+    if (!normalize) return { f, pooled, embeddings: pooled.values };
+    const n = normalizeRowsHost(pooled.values, batch.B, H);
+    return { f, pooled, norm: { norms: n.norms }, embeddings: n.values };
   }
+
+  /** ColumnTrainer: training-mode embeddings, nothing kept (GradCache's first pass). */
+  async embedColumns(columns: SeededColumn[]): Promise<Float32Array[]> {
+    const out: Float32Array[] = [];
+    for (const col of columns) {
+      const c = await this.forwardColumn(col);
+      c.f.saved = undefined;
+      out.push(c.embeddings);
+    }
+    return out;
+  }
+
+  /** ColumnTrainer: forward keeping activations, ∂embeddings from the seam, backward into the accumulators. */
+  async trainColumns(columns: SeededColumn[], grad: GradFn): Promise<void> {
+    const engine = this.engine;
+    const { pooling } = engine.layout;
+    const H = engine.dim;
+    const t = this.times;
+    let t0 = performance.now();
+    const fw: TrainedColumn[] = [];
+    for (const col of columns) fw.push(await this.forwardColumn(col));
+    let t1 = performance.now();
+    t.forward += (t1 - t0) / 1000;
+    const dEmb = grad(fw.map((c) => c.embeddings));
+    t0 = performance.now();
+    t.loss += (t0 - t1) / 1000;
+    for (let c = 0; c < fw.length; c++) {
+      const { f, pooled, norm } = fw[c]!;
+      const { B, S, mask } = f.batch;
+      const dPooled = norm ? normalizeRowsBackward(dEmb[c]!, pooled.values, norm.norms, B, H) : dEmb[c]!;
+      const r = await engine.backward(f, poolRowsBackward(dPooled, pooled, mask, B, S, H, pooling));
+      f.saved = undefined;
+      this.acc.sumSquares.push(r.sumSquares);
+      for (const [name, g] of r.grads) {
+        const acc = this.acc.grads.get(name);
+        if (!acc) this.acc.grads.set(name, g);
+        else for (let i = 0; i < g.length; i++) acc[i] += g[i]!;
+      }
+      // Scatter-add the gradient at the embedding sum into the three tables.
+      const { ids, types } = f.batch;
+      const word = this.tableGrads.get(WORD)!;
+      const pos = this.tableGrads.get(POS)!;
+      const type = this.tableGrads.get(TYPE)!;
+      const d = r.dEmbeddings;
+      this.acc.positions = Math.max(this.acc.positions, S);
+      for (let b = 0; b < B; b++) {
+        for (let s = 0; s < S; s++) {
+          const row = b * S + s;
+          const src = row * H;
+          const w = ids[row]! * H;
+          const p = s * H;
+          const ty = types[row]! * H;
+          this.acc.touched.add(ids[row]!);
+          for (let k = 0; k < H; k++) {
+            const v = d[src + k]!;
+            word[w + k] += v;
+            pos[p + k] += v;
+            type[ty + k] += v;
+          }
+        }
+      }
+    }
+    t1 = performance.now();
+    t.backward += (t1 - t0) / 1000;
+  }
+
+  /** Gradients accumulated by trainColumns since gradients() began. */
+  private acc = { grads: new Map<string, Float32Array>(), touched: new Set<number>(), positions: 0, sumSquares: [] as number[] };
 
   /**
    * One optimizer update from `batches` with learning rate `lr`. Throws NonFiniteLossError (and
@@ -227,81 +223,18 @@ export class OrtTrainStep {
   async gradients(batches: Example[][], seeds: number[] = []): Promise<{ loss: number; grads: Map<string, Float32Array>; touched: Set<number>; positions: number; graphSumSquares?: number }> {
     if (batches.length === 0) throw new Error('OrtTrainStep.step: no batches');
     const engine = this.engine;
-    const cfg = engine.cfg;
-    const H = cfg.hiddenSize;
     const scale = 1 / batches.length;
-    const grads = new Map<string, Float32Array>();
-    const touched = new Set<number>();
-    const usedPositions = { n: 0 };
-    const clsLast = engine.layout.pooling === 'cls';
-    const dropout = engine.graphOptions.hiddenDropout || engine.graphOptions.attentionDropout;
     const t = this.times;
     t.forward = t.loss = t.backward = t.optimizer = 0;
+    this.acc = { grads: new Map(), touched: new Set(), positions: 0, sumSquares: [] };
     let lossSum = 0;
-    const backwards: number[] = [];
-    for (let bi = 0; bi < batches.length; bi++) {
-      const cols = textColumns(this.loss.needs, batches[bi]!, this.labelIds);
-      const texts: Array<[string[], 'query' | 'document']> = [[cols.anchor, 'query']];
-      if (cols.positive) texts.push([cols.positive, 'document']);
-      if (cols.negative) texts.push([cols.negative, 'document']);
-      const seed = seeds[bi] ?? bi;
-      let t0 = performance.now();
-      const fw: ForwardResult[] = [];
-      for (let c = 0; c < texts.length; c++) {
-        const batch = engine.tokenize(texts[c]![0], texts[c]![1]);
-        const masks = dropout ? dropoutMasks(cfg, batch.B, batch.S, (seed + 0x9e3779b9 * c) >>> 0, clsLast) : undefined;
-        fw.push(await engine.forwardTrain(batch, masks));
-      }
-      let t1 = performance.now();
-      t.forward += (t1 - t0) / 1000;
-      const { loss, grads: dHidden } = this.lossGrad(fw, { labels: cols.labels, pairLabels: cols.pairLabels }, scale);
-      lossSum += loss;
-      t0 = performance.now();
-      t.loss += (t0 - t1) / 1000;
-      for (let c = 0; c < fw.length; c++) {
-        const f = fw[c]!;
-        const first = grads.size === 0;
-        const r = await engine.backward(f, dHidden[c]!);
-        backwards.push(r.sumSquares);
-        for (const [name, g] of r.grads) {
-          if (first) grads.set(name, g);
-          else {
-            const acc = grads.get(name)!;
-            for (let i = 0; i < g.length; i++) acc[i] += g[i]!;
-          }
-        }
-        // Scatter-add the gradient at the embedding sum into the three tables.
-        const { ids, types, B, S } = f.batch;
-        const word = this.tableGrads.get(WORD)!;
-        const pos = this.tableGrads.get(POS)!;
-        const type = this.tableGrads.get(TYPE)!;
-        const d = r.dEmbeddings;
-        usedPositions.n = Math.max(usedPositions.n, S);
-        for (let b = 0; b < B; b++) {
-          for (let s = 0; s < S; s++) {
-            const row = b * S + s;
-            const src = row * H;
-            const w = ids[row]! * H;
-            const p = s * H;
-            const ty = types[row]! * H;
-            touched.add(ids[row]!);
-            for (let k = 0; k < H; k++) {
-              const v = d[src + k]!;
-              word[w + k] += v;
-              pos[p + k] += v;
-              type[ty + k] += v;
-            }
-          }
-        }
-        f.saved = undefined;
-      }
-      t1 = performance.now();
-      t.backward += (t1 - t0) / 1000;
-    }
+    for (let bi = 0; bi < batches.length; bi++) lossSum += await this.seam.backward(this, batches[bi]!, seeds[bi] ?? bi, scale);
+    const { grads, touched, positions, sumSquares } = this.acc;
+    this.acc = { grads: new Map(), touched: new Set(), positions: 0, sumSquares: [] };
     const all = new Map<string, Float32Array>();
     for (const [name, g] of grads) all.set(engine.prefix + name, g);
     for (const [name, g] of this.tableGrads) all.set(engine.prefix + name, g);
-    return { loss: lossSum / batches.length, grads: all, touched, positions: usedPositions.n, ...(backwards.length === 1 ? { graphSumSquares: backwards[0]! } : {}) };
+    return { loss: lossSum / batches.length, grads: all, touched, positions, ...(sumSquares.length === 1 ? { graphSumSquares: sumSquares[0]! } : {}) };
   }
 
   /** Inference embeddings of the current weights (evaluation during training). */

@@ -1,9 +1,10 @@
 /**
  * The trainer's building blocks, shared by the training loop and the trajectory parity test:
- * - TrainStep.lossAndGrads: one batch → the loss columns (textColumns by the loss's `needs`),
- *   each column tokenized and encoded in training mode (anchors with the query prompt, the other
- *   columns with the document prompt), pooled and normalized as the model's layout says, the
- *   loss, and tf.variableGrads over every trainable weight;
+ * - TrainStep.trainColumns / embedColumns: what the shared loss seam (core/train/seam.ts) asks of
+ *   an engine. trainColumns encodes each column in training mode (anchors with the query prompt,
+ *   the others with the document prompt) inside tf.variableGrads, hands the embeddings to the seam
+ *   and backpropagates the ∂embeddings it returns (the gradient of Σ ⟨embedding, ∂embedding⟩)
+ *   into every trainable weight, adding to the step's accumulators;
  * - TrainStep.step: one optimizer update from one or more batches (gradient accumulation: each
  *   loss divided by the number of batches, gradients summed), the global gradient norm, optional
  *   clipping (max_grad_norm > 0), the NaN/Inf guard, then AdamW with the given learning rate;
@@ -15,7 +16,7 @@ import type { TensorToWrite } from '../../../core/safetensors.js';
 import type { TfjsSentenceModel } from './sentence.js';
 import type { Example } from '../../../core/types.js';
 import { clipCoef, globalNorm } from '../../../core/train/clip.js';
-import { textColumns, type LossBatch, type LossPlugin } from '../../../core/train/loss.js';
+import type { ColumnTrainer, GradFn, LossSeam, SeededColumn } from '../../../core/train/seam.js';
 import { AdamW, type AdamWState } from '../../../core/train/optim.js';
 import { hfDecay, NonFiniteLossError, type StepResult } from '../../../core/train/engine.js';
 
@@ -24,69 +25,84 @@ export function createOptimizer(model: TfjsSentenceModel, lr: number, weightDeca
 }
 
 /** The tfjs engine's TrainingSession (core/train/trainer.ts): a TfjsSentenceModel, its loss and AdamW. */
-export class TrainStep {
-  /** Class label → id (labelled losses); fixed up front so ids do not depend on batch order. */
-  readonly labelIds: Map<string, number>;
+export class TrainStep implements ColumnTrainer {
+  /** Gradients summed over the trainColumns calls of the current step. */
+  private acc: tf.NamedTensorMap | undefined;
 
   constructor(
     readonly model: TfjsSentenceModel,
-    readonly loss: LossPlugin,
+    /** The loss, bound to the run's labels (core/train/seam.ts). */
+    readonly seam: LossSeam,
     readonly optimizer: AdamW,
-    labels: Iterable<string> = [],
-  ) {
-    this.labelIds = new Map([...new Set(labels)].sort().map((l, i) => [l, i]));
+  ) {}
+
+  private forward(col: SeededColumn): tf.Tensor2D {
+    return this.model.forward(this.model.tokenize(col.texts, col.kind), { training: true, seed: col.seed });
+  }
+
+  /** ColumnTrainer: training-mode embeddings, nothing kept (GradCache's first pass). */
+  embedColumns(columns: SeededColumn[]): Float32Array[] {
+    return columns.map((col) => {
+      const e = this.forward(col);
+      const data = Float32Array.from(e.dataSync() as Float32Array);
+      e.dispose();
+      return data;
+    });
+  }
+
+  /** ColumnTrainer: one tape over the columns' forward passes, backpropagated from the seam's ∂embeddings. */
+  trainColumns(columns: SeededColumn[], grad: GradFn): void {
+    const { value, grads } = tf.variableGrads(() => {
+      const embs = columns.map((col) => this.forward(col));
+      const dEmb = grad(embs.map((e) => e.dataSync() as Float32Array));
+      return tf.addN(embs.map((e, c) => tf.sum(tf.mul(e, tf.tensor2d(dEmb[c]!, e.shape))))) as tf.Scalar;
+    }, this.model.trainableVariables);
+    value.dispose();
+    if (!this.acc) {
+      this.acc = grads;
+      return;
+    }
+    const sum: tf.NamedTensorMap = {};
+    for (const [k, g] of Object.entries(grads)) sum[k] = this.acc[k] ? tf.add(this.acc[k]!, g) : g.clone();
+    for (const [k, g] of Object.entries(this.acc)) if (!sum[k]) sum[k] = g.clone();
+    tf.dispose([...Object.values(this.acc), ...Object.values(grads)]);
+    this.acc = sum;
   }
 
   /** Loss of one batch (unscaled) and the gradients of `scale`·loss; the caller disposes the gradients. */
-  lossAndGrads(items: Example[], scale = 1, seed = 0): { loss: number; grads: tf.NamedTensorMap } {
-    const cols = textColumns(this.loss.needs, items, this.labelIds);
-    let column = 0;
-    const embed = (texts: string[], kind: 'query' | 'document'): tf.Tensor2D =>
-      this.model.forward(this.model.tokenize(texts, kind), { training: true, seed: (seed + 0x9e3779b9 * column++) >>> 0 });
-    const { value, grads } = tf.variableGrads(() => {
-      const batch: LossBatch = { anchor: embed(cols.anchor, 'query') };
-      if (cols.positive) batch.positive = embed(cols.positive, 'document');
-      if (cols.negative) batch.negative = embed(cols.negative, 'document');
-      if (cols.labels) batch.labels = tf.tensor1d(cols.labels, 'int32');
-      if (cols.pairLabels) batch.pairLabels = tf.tensor1d(cols.pairLabels, 'float32');
-      const l = this.loss.compute(batch);
-      return scale === 1 ? l : tf.mul(l, scale);
-    }, this.model.trainableVariables);
-    const scaled = value.dataSync()[0]!;
-    value.dispose();
-    return { loss: scale === 1 ? scaled : scaled / scale, grads };
+  async lossAndGrads(items: Example[], scale = 1, seed = 0): Promise<{ loss: number; grads: tf.NamedTensorMap }> {
+    this.clearGrads();
+    const loss = await this.seam.backward(this, items, seed, scale);
+    const grads = this.acc ?? {};
+    this.acc = undefined;
+    return { loss, grads };
+  }
+
+  private clearGrads(): void {
+    if (this.acc) tf.dispose(Object.values(this.acc));
+    this.acc = undefined;
   }
 
   /**
    * One optimizer update from `batches` with learning rate `lr`. Throws NonFiniteLossError (and
    * leaves weights and optimizer untouched) when the loss or the gradient norm is NaN or infinite.
    */
-  step(batches: Example[][], lr: number, maxGradNorm = 0, seeds: number[] = []): StepResult {
+  async step(batches: Example[][], lr: number, maxGradNorm = 0, seeds: number[] = []): Promise<StepResult> {
     if (batches.length === 0) throw new Error('TrainStep.step: no batches');
     const scale = 1 / batches.length;
-    let acc: tf.NamedTensorMap | undefined;
     let lossSum = 0;
+    this.clearGrads();
     try {
-      batches.forEach((items, i) => {
-        const { loss, grads } = this.lossAndGrads(items, scale, seeds[i] ?? i);
-        lossSum += loss;
-        if (!acc) {
-          acc = grads;
-          return;
-        }
-        const sum: tf.NamedTensorMap = {};
-        for (const [k, g] of Object.entries(grads)) sum[k] = acc[k] ? tf.add(acc[k]!, g) : g.clone();
-        tf.dispose([...Object.values(acc), ...Object.values(grads)]);
-        acc = sum;
-      });
+      for (let i = 0; i < batches.length; i++) lossSum += await this.seam.backward(this, batches[i]!, seeds[i] ?? i, scale);
+      const acc = this.acc ?? {};
       const loss = lossSum / batches.length;
-      const gradNorm = globalNorm(acc!);
+      const gradNorm = globalNorm(acc);
       if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) throw new NonFiniteLossError(loss, gradNorm);
       // Clipping (as clipGradNorm: every gradient times the coefficient) is fused into the update.
-      this.optimizer.step(acc!, lr, maxGradNorm > 0 ? clipCoef(gradNorm, maxGradNorm) : 1);
+      this.optimizer.step(acc, lr, maxGradNorm > 0 ? clipCoef(gradNorm, maxGradNorm) : 1);
       return { loss, gradNorm };
     } finally {
-      if (acc) tf.dispose(Object.values(acc));
+      this.clearGrads();
     }
   }
 
