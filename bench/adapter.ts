@@ -16,6 +16,7 @@ import { cpus, platform, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { trainAdapter } from '../core/adapter/train.js';
+import { ADAPTER_DIR, CHECKPOINTS_DIR } from '../core/run/records.js';
 import type { Encoder, EncodeOptions, RunContext } from '../core/types.js';
 import MultipleNegativesRankingLoss from '../plugins/loss/multiple-negatives-ranking.js';
 
@@ -63,8 +64,8 @@ async function adapterSpeed(backend: string): Promise<void> {
         metrics: ['mrr'],
         k: [1],
         primary: 'mrr@1',
-        outDir: join(dir, 'adapter'),
-        checkpointDir: join(dir, 'checkpoints'),
+        outDir: join(dir, ADAPTER_DIR),
+        checkpointDir: join(dir, CHECKPOINTS_DIR),
         resume: false,
         onEvent: () => {},
         seed: 1,

@@ -13,6 +13,7 @@ import { createServer } from 'node:net';
 import { cpus, platform, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ENV_JSON, TRIALS_DIR, type RunEnv } from '../core/run/records.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = join(root, 'bin', 'ftrun.js');
@@ -86,9 +87,9 @@ async function main(): Promise<void> {
     const jobs = (await queue.getJobs(['completed'])).filter((j) => j.data.sweepDir === lastQueueSweep).sort((a, b) => a.timestamp - b.timestamp);
     const waits = jobs.slice(0, 2).map((j) => (j.processedOn ?? j.timestamp) - j.timestamp);
     console.log(`\n  queue overhead, enqueue → start on an idle worker: ${waits.map((w) => `${w} ms`).join(', ')}`);
-    const trialDirs = readdirSync(join(lastQueueSweep, 'trials')).map((n) => join(lastQueueSweep, 'trials', n));
+    const trialDirs = readdirSync(join(lastQueueSweep, TRIALS_DIR)).map((n) => join(lastQueueSweep, TRIALS_DIR, n));
     const inRun = trialDirs.map((d) => {
-      const env = JSON.parse(readFileSync(join(d, 'env.json'), 'utf8')) as { started_at: string; finished_at: string };
+      const env = JSON.parse(readFileSync(join(d, ENV_JSON), 'utf8')) as RunEnv & { finished_at: string };
       return (Date.parse(env.finished_at) - Date.parse(env.started_at)) / 1000;
     });
     const perJob = jobs.map((j) => ((j.finishedOn ?? 0) - (j.processedOn ?? 0)) / 1000);

@@ -14,9 +14,9 @@ import {
   modelLabel,
   rankingModel,
   renderTable,
-  type RunMetrics,
   type TableFormat,
 } from './report.js';
+import { LEADERBOARD_HTML, LEADERBOARD_JSON, LEADERBOARD_MD, type Leaderboard, type LeaderboardEntry, type RunMetrics } from './run/records.js';
 
 export interface LeaderboardTrial {
   index: number;
@@ -25,28 +25,6 @@ export interface LeaderboardTrial {
   status: string;
   /** The trial's metrics.json content, when it has one. */
   metrics?: RunMetrics | Record<string, unknown> | null;
-}
-
-export interface LeaderboardEntry {
-  /** 1-based; null for trials that are not ranked (not ok, or no value for the primary metric). */
-  rank: number | null;
-  index: number;
-  overrides: Record<string, unknown>;
-  run_dir: string;
-  status: string;
-  /** The model whose metrics rank this trial (`finetuned` or `base`). */
-  model: string | null;
-  /** Its primary metric value. */
-  value: number | null;
-  /** Primary metric, fine-tuned − base, when both were evaluated. */
-  delta: number | null;
-  /** All metrics of `model`. */
-  metrics: Record<string, number>;
-}
-
-export interface Leaderboard {
-  primary: string;
-  trials: LeaderboardEntry[];
 }
 
 function asMetrics(m: LeaderboardTrial['metrics']): RunMetrics | undefined {
@@ -116,15 +94,15 @@ export function renderLeaderboardTable(entries: LeaderboardEntry[], primary: str
 export function writeLeaderboard(sweepDir: string, trials: LeaderboardTrial[], primary: string): LeaderboardEntry[] {
   const entries = rankTrials(trials, primary).map((e) => ({ ...e, run_dir: isAbsolute(e.run_dir) ? relative(sweepDir, e.run_dir) || '.' : e.run_dir }));
   const board: Leaderboard = { primary, trials: entries };
-  writeJsonAtomic(join(sweepDir, 'leaderboard.json'), board);
-  writeFileAtomic(join(sweepDir, 'leaderboard.md'), renderLeaderboardMarkdown(board, `${basename(dirname(sweepDir))} / ${basename(sweepDir)}`));
+  writeJsonAtomic(join(sweepDir, LEADERBOARD_JSON), board);
+  writeFileAtomic(join(sweepDir, LEADERBOARD_MD), renderLeaderboardMarkdown(board, `${basename(dirname(sweepDir))} / ${basename(sweepDir)}`));
   return entries;
 }
 
 /** leaderboard.html beside leaderboard.md (the charting library loads only here). */
 export async function writeLeaderboardHtml(sweepDir: string, board: Leaderboard): Promise<void> {
   const { renderLeaderboardHtml } = await import('./html/leaderboard.js');
-  writeFileAtomic(join(sweepDir, 'leaderboard.html'), renderLeaderboardHtml(board, `${basename(dirname(sweepDir))} / ${basename(sweepDir)}`));
+  writeFileAtomic(join(sweepDir, LEADERBOARD_HTML), renderLeaderboardHtml(board, `${basename(dirname(sweepDir))} / ${basename(sweepDir)}`));
 }
 
 export function renderLeaderboardMarkdown(board: Leaderboard, title: string): string {

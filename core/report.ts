@@ -3,17 +3,8 @@
  * formatting, plain-text / Markdown tables, the base / fine-tuned / Δ table and the Markdown
  * run report. Pure functions: no I/O here.
  */
+import type { ModelMetrics } from './run/records.js';
 import type { QueryResult, RunSummary } from './types.js';
-
-export type ModelMetrics = Record<string, Record<string, number>>;
-
-/** The content of a run's metrics.json (see docs/run-directory.md). */
-export interface RunMetrics {
-  models: ModelMetrics;
-  delta?: Record<string, number>;
-  primary: string;
-  status: 'ok' | 'failed' | 'interrupted' | string;
-}
 
 export type TableFormat = 'text' | 'md';
 export type Align = 'left' | 'right';

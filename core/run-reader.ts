@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { UserError } from './errors.js';
-import type { RunMetrics } from './report.js';
+import { ENV_JSON, METRICS_JSON, RESOLVED_YAML, SWEEP_JSON, trialRunDir, type RunEnv, type RunMetrics, type SweepRecordAsRead } from './run/records.js';
 
 export type DirKind = 'run' | 'sweep';
 
@@ -18,8 +18,8 @@ export interface RunDirInfo {
   metrics?: RunMetrics;
   /** resolved.yaml ({} when absent). */
   config: Record<string, unknown>;
-  /** env.json ({} when absent). */
-  env: Record<string, unknown>;
+  /** env.json ({} when absent; fields may be missing from a damaged or older file). */
+  env: Partial<RunEnv>;
 }
 
 export interface SweepTrialInfo {
@@ -52,9 +52,9 @@ function isDir(p: string): boolean {
  */
 export function dirKind(dir: string, lenient = false): DirKind | undefined {
   if (!isDir(dir)) return undefined;
-  if (existsSync(join(dir, 'sweep.json'))) return 'sweep';
-  if (existsSync(join(dir, 'metrics.json'))) return 'run';
-  if (lenient && existsSync(join(dir, 'env.json'))) return 'run';
+  if (existsSync(join(dir, SWEEP_JSON))) return 'sweep';
+  if (existsSync(join(dir, METRICS_JSON))) return 'run';
+  if (lenient && existsSync(join(dir, ENV_JSON))) return 'run';
   return undefined;
 }
 
@@ -72,8 +72,8 @@ export function readJsonFile<T>(file: string): T {
   }
 }
 
-function readOptionalJson(file: string): Record<string, unknown> {
-  return existsSync(file) ? readJsonFile<Record<string, unknown>>(file) : {};
+function readOptionalJson<T extends object>(file: string): Partial<T> {
+  return existsSync(file) ? readJsonFile<Partial<T>>(file) : {};
 }
 
 /** Validate the shape of a metrics.json object. */
@@ -86,12 +86,12 @@ function checkMetrics(file: string, m: unknown): RunMetrics {
 }
 
 export function readMetrics(dir: string): RunMetrics | undefined {
-  const file = join(dir, 'metrics.json');
+  const file = join(dir, METRICS_JSON);
   return existsSync(file) ? checkMetrics(file, readJsonFile(file)) : undefined;
 }
 
 export function readRunDir(dir: string): RunDirInfo {
-  const yamlFile = join(dir, 'resolved.yaml');
+  const yamlFile = join(dir, RESOLVED_YAML);
   let config: Record<string, unknown> = {};
   if (existsSync(yamlFile)) {
     try {
@@ -100,23 +100,17 @@ export function readRunDir(dir: string): RunDirInfo {
       throw new UserError('E_RUN', `${yamlFile}: not valid YAML (${(e as Error).message})`, { cause: e });
     }
   }
-  return { kind: 'run', dir, metrics: readMetrics(dir), config, env: readOptionalJson(join(dir, 'env.json')) };
-}
-
-interface SweepJson {
-  name?: string;
-  primary?: string;
-  trials?: Array<{ index: number; overrides?: Record<string, unknown>; run_dir?: string; status?: string }>;
+  return { kind: 'run', dir, metrics: readMetrics(dir), config, env: readOptionalJson<RunEnv>(join(dir, ENV_JSON)) };
 }
 
 export function readSweepDir(dir: string): SweepDirInfo {
-  const file = join(dir, 'sweep.json');
-  const s = readJsonFile<SweepJson>(file);
+  const file = join(dir, SWEEP_JSON);
+  const s = readJsonFile<SweepRecordAsRead>(file);
   if (!s || !Array.isArray(s.trials)) throw new UserError('E_RUN', `${file}: expected {"trials": [...], "primary": "<metric>"}`);
   const trials = s.trials.map((t): SweepTrialInfo => {
     // run_dir may be absolute (and stale if the sweep was moved) or relative to the sweep.
     const given = t.run_dir ? (isAbsolute(t.run_dir) ? t.run_dir : resolve(dir, t.run_dir)) : undefined;
-    const runDir = given && isDir(given) ? given : join(dir, 'trials', String(t.index));
+    const runDir = given && isDir(given) ? given : trialRunDir(dir, t.index);
     const metrics = isDir(runDir) ? readMetrics(runDir) : undefined;
     return { index: t.index, overrides: t.overrides ?? {}, runDir, status: metrics?.status ?? t.status ?? 'unknown', metrics };
   });
@@ -131,5 +125,5 @@ export function readRunOrSweep(path: string): RunDirInfo | SweepDirInfo {
   if (kind === 'sweep') return readSweepDir(dir);
   if (kind === 'run') return readRunDir(dir);
   const why = !existsSync(dir) ? 'does not exist' : !isDir(dir) ? 'is not a directory' : 'is not a run or sweep directory';
-  throw new UserError('E_RUN', `${path} ${why}: expected a run directory (with metrics.json) or a sweep directory (with sweep.json)`);
+  throw new UserError('E_RUN', `${path} ${why}: expected a run directory (with ${METRICS_JSON}) or a sweep directory (with ${SWEEP_JSON})`);
 }

@@ -8,7 +8,8 @@
  * null stands for an absent key or metric.
  */
 import { UserError } from '../errors.js';
-import { rankTrials, type LeaderboardEntry } from '../leaderboard.js';
+import { rankTrials } from '../leaderboard.js';
+import type { LeaderboardEntry } from '../run/records.js';
 import { formatNumber, formatOverrides, formatSigned, formatValue, metricLabel, modelLabel, orderModels, renderTable } from '../report.js';
 import { readRunOrSweep, type RunDirInfo, type SweepDirInfo } from '../run-reader.js';
 

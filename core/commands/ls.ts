@@ -10,6 +10,7 @@ import { basename, join } from 'node:path';
 import { rankTrials } from '../leaderboard.js';
 import { formatDate, formatNumber, metricLabel, modelLabel, orderModels, renderTable } from '../report.js';
 import { dirKind, readRunDir, readSweepDir } from '../run-reader.js';
+import { SWEEP_JSON } from '../run/records.js';
 
 export interface LsArgs {
   runsDir: string;
@@ -71,7 +72,7 @@ function entryFor(name: string, id: string, dir: string): LsEntry | undefined {
   for (const [m, vals] of Object.entries(bestTrial?.metrics?.models ?? {})) if (vals[s.primary] !== undefined) models[m] = vals[s.primary]!;
   const ok = s.trials.filter((t) => t.status === 'ok').length;
   const status = ok === s.trials.length ? 'ok' : `${ok}/${s.trials.length} ok`;
-  const date = dateFromId(id) ?? statSync(join(dir, 'sweep.json')).mtime;
+  const date = dateFromId(id) ?? statSync(join(dir, SWEEP_JSON)).mtime;
   const best = top ? { index: top.index, overrides: top.overrides, model: top.model, value: top.value } : null;
   return { kind, name, id, dir, date: date.toISOString(), status, primary: s.primary, models, trials: s.trials.length, best };
 }

@@ -16,6 +16,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
+import { METRICS_JSON, SWEEP_DIR_PREFIX, trialRunDir } from '../run/records.js';
 import { FTRUN_VERSION } from '../version.js';
 import { runsDirEntry, spawnTrial, type IO } from './run.js';
 import { collectCommand, prepareSweepDir } from './sweep-jobs.js';
@@ -53,7 +54,7 @@ export async function queueSweepCommand(args: { file: string; sets: string[]; qu
   const connection = redisConnection(args.queue);
   const { Queue, QueueEvents } = await import('bullmq');
   let sweep = { id: '', dir: '' };
-  const { trials } = await prepareSweepDir(args.file, args.sets, (name, hashOf) => (sweep = runsDirEntry(args.runsDir, name, 'sweep-', hashOf)).dir, { queue: args.queue });
+  const { trials } = await prepareSweepDir(args.file, args.sets, (name, hashOf) => (sweep = runsDirEntry(args.runsDir, name, SWEEP_DIR_PREFIX, hashOf)).dir, { queue: args.queue });
   const name = trials[0]!.config.name;
   const queue = new Queue<TrialJob>(QUEUE, { connection });
   const events = args.detach ? undefined : new QueueEvents(QUEUE, { connection });
@@ -95,7 +96,7 @@ export async function queueSweepCommand(args: { file: string; sets: string[]; qu
           const state = job ? await job.getState().catch(() => 'unknown') : undefined;
           if (state === 'completed') finish(id, ': ok');
           else if (state === 'failed') finish(id, ` failed: ${job!.failedReason}`);
-          else if (job === undefined && !existsSync(join(sweep.dir, 'trials', String(ids.get(id)), 'metrics.json'))) {
+          else if (job === undefined && !existsSync(join(trialRunDir(sweep.dir, ids.get(id)!), METRICS_JSON))) {
             finish(id, `: its job is gone from ${args.queue} (Redis restarted without its data?); run it with ftrun run ${args.file} --trial ${ids.get(id)} --sweep-dir ${sweep.dir}`);
           } else if (job === undefined) finish(id, ': finished (its job is gone from the queue)');
         }

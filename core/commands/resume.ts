@@ -10,6 +10,7 @@ import { formatPath } from '../config/path.js';
 import { displayPath } from '../config/located.js';
 import { validateConfig, validateTrials } from '../config/validate.js';
 import { UserError } from '../errors.js';
+import { ENV_JSON, RESOLVED_YAML, SWEEP_JSON, type RunEnv, type SweepRecordAsRead } from '../run/records.js';
 import { runExperiment } from '../run/runner.js';
 import { prepare } from './prepare.js';
 import { runSweep, type IO } from './run.js';
@@ -35,15 +36,15 @@ function readRecord<T>(file: string, message: (why: string) => string): T {
 
 export async function resumeCommand(args: ResumeArgs, io: IO): Promise<number> {
   const runDir = resolve(args.runDir);
-  if (existsSync(join(runDir, 'sweep.json'))) return resumeSweep(args, runDir, io);
-  const resolvedFile = join(runDir, 'resolved.yaml');
-  const envFile = join(runDir, 'env.json');
+  if (existsSync(join(runDir, SWEEP_JSON))) return resumeSweep(args, runDir, io);
+  const resolvedFile = join(runDir, RESOLVED_YAML);
+  const envFile = join(runDir, ENV_JSON);
   if (!existsSync(resolvedFile) || !existsSync(envFile)) {
-    throw new UserError('E_RUN', `${args.runDir}: not a run or sweep directory (expected resolved.yaml and env.json, or sweep.json, in it)`);
+    throw new UserError('E_RUN', `${args.runDir}: not a run or sweep directory (expected ${RESOLVED_YAML} and ${ENV_JSON}, or ${SWEEP_JSON}, in it)`);
   }
-  const env = readRecord<{ status?: string; run_id?: string; config_file?: string; base_dir?: string }>(
+  const env = readRecord<Partial<RunEnv>>(
     envFile,
-    (why) => `cannot resume: the run's env.json is damaged (${why}); the run cannot be continued, start a new one`,
+    (why) => `cannot resume: the run's ${ENV_JSON} is damaged (${why}); the run cannot be continued, start a new one`,
   );
   if (env.status === 'ok') {
     throw new UserError('E_RUN', `${args.runDir}: this run finished (status ok); nothing to resume. Start a new run with: ftrun <config>`);
@@ -58,8 +59,8 @@ export async function resumeCommand(args: ResumeArgs, io: IO): Promise<number> {
     const shown = lost.map((p) => formatPath(p)).join(', ');
     throw new UserError(
       'E_RUN',
-      `${args.runDir}: cannot resume: ${shown} ${lost.length > 1 ? 'were' : 'was'} written into the experiment file literally, so resolved.yaml records ${lost.length > 1 ? 'them' : 'it'} redacted ("${REDACTED}"). ` +
-        'Give secrets as ${env:NAME} (resolved.yaml then records the reference and resume re-reads the environment), and start a new run',
+      `${args.runDir}: cannot resume: ${shown} ${lost.length > 1 ? 'were' : 'was'} written into the experiment file literally, so ${RESOLVED_YAML} records ${lost.length > 1 ? 'them' : 'it'} redacted ("${REDACTED}"). ` +
+        `Give secrets as \${env:NAME} (${RESOLVED_YAML} then records the reference and resume re-reads the environment), and start a new run`,
     );
   }
   const config = validateConfig(loaded, registry);
@@ -88,8 +89,8 @@ export async function resumeCommand(args: ResumeArgs, io: IO): Promise<number> {
  * checkpoints, trials that never started run; then sweep.json and the leaderboard are rewritten.
  */
 async function resumeSweep(args: ResumeArgs, sweepDir: string, io: IO): Promise<number> {
-  const file = join(sweepDir, 'sweep.json');
-  const rec = readRecord<{ config_file?: string; sets?: string[]; trials?: Array<{ status?: string }> }>(file, (why) => `cannot resume: the sweep's sweep.json is damaged (${why})`);
+  const file = join(sweepDir, SWEEP_JSON);
+  const rec = readRecord<SweepRecordAsRead>(file, (why) => `cannot resume: the sweep's ${SWEEP_JSON} is damaged (${why})`);
   if (!rec.config_file || !existsSync(rec.config_file)) {
     throw new UserError('E_RUN', `${file}: cannot resume: its experiment file ${rec.config_file ?? '(not recorded)'} is gone; the sweep is expanded from it`);
   }

@@ -18,6 +18,7 @@ import { writeJsonAtomic } from '../fsutil.js';
 import { renderLeaderboardTable, writeLeaderboard, writeLeaderboardHtml } from '../leaderboard.js';
 import type { LogOptions } from '../log.js';
 import type { Registry } from '../registry.js';
+import { ENV_JSON, LEADERBOARD_MD, METRICS_JSON, RESOLVED_YAML, SWEEP_DIR_PREFIX, SWEEP_JSON, trialRunDir, type RunMetrics, type SweepRecord } from '../run/records.js';
 import { createUniqueDir } from '../run/rundir.js';
 import { runExperiment } from '../run/runner.js';
 import type { RunSummary } from '../types.js';
@@ -100,7 +101,7 @@ interface TrialRecord {
   overrides: Record<string, unknown>;
   runDir: string;
   status: string;
-  metrics?: Record<string, unknown>;
+  metrics?: RunMetrics;
 }
 
 export async function runSweep(
@@ -115,29 +116,29 @@ export async function runSweep(
 ): Promise<number> {
   const name = trials[0]!.config.name;
   const primary = trials[0]!.config.evaluate.primary;
-  const sweep = existing ?? runsDirEntry(args.runsDir, name, 'sweep-', toYaml(loaded.data));
+  const sweep = existing ?? runsDirEntry(args.runsDir, name, SWEEP_DIR_PREFIX, toYaml(loaded.data));
   const records: TrialRecord[] = trials.map((t) => ({
     index: t.index,
     overrides: t.overrides,
-    runDir: join(sweep.dir, 'trials', String(t.index)),
+    runDir: trialRunDir(sweep.dir, t.index),
     status: 'pending',
   }));
   const save = () => {
-    writeJsonAtomic(join(sweep.dir, 'sweep.json'), {
+    writeJsonAtomic(join(sweep.dir, SWEEP_JSON), {
       name,
       config_file: loaded.file,
       // what `ftrun resume <sweep-dir>` needs to expand the same trials again
       sets: args.sets,
       primary,
       trials: records.map((r) => ({ index: r.index, overrides: r.overrides, run_dir: r.runDir, status: r.status })),
-    });
+    } satisfies SweepRecord);
     return writeLeaderboard(sweep.dir, records, primary);
   };
   // Resuming: a trial that finished is kept as it is.
   for (const rec of records) {
-    const m = join(rec.runDir, 'metrics.json');
+    const m = join(rec.runDir, METRICS_JSON);
     if (existing && existsSync(m)) {
-      const metrics = JSON.parse(readFileSync(m, 'utf8')) as Record<string, unknown>;
+      const metrics = JSON.parse(readFileSync(m, 'utf8')) as RunMetrics;
       if (metrics.status === 'ok') (rec.metrics = metrics), (rec.status = 'ok');
     }
   }
@@ -167,9 +168,9 @@ export async function runSweep(
     } catch (e) {
       if (!args.quiet) io.err(`trial ${t.index} failed: ${e instanceof Error ? e.message : String(e)}\n`);
     }
-    const metricsFile = join(rec.runDir, 'metrics.json');
+    const metricsFile = join(rec.runDir, METRICS_JSON);
     if (existsSync(metricsFile)) {
-      rec.metrics = JSON.parse(readFileSync(metricsFile, 'utf8')) as Record<string, unknown>;
+      rec.metrics = JSON.parse(readFileSync(metricsFile, 'utf8')) as RunMetrics;
       rec.status = String(rec.metrics.status ?? 'failed');
     } else rec.status = io.signal.aborted ? 'interrupted' : 'failed';
     save();
@@ -204,7 +205,7 @@ export async function runSweep(
   if (!args.quiet) {
     // The ranking by the primary metric; every metric is in leaderboard.md.
     const compact = board.map((e) => ({ ...e, metrics: {} }));
-    io.err(`\n${renderLeaderboardTable(compact, primary, 'text')}\nleaderboard: ${join(sweep.dir, 'leaderboard.md')}\n`);
+    io.err(`\n${renderLeaderboardTable(compact, primary, 'text')}\nleaderboard: ${join(sweep.dir, LEADERBOARD_MD)}\n`);
   }
   return records.every((r) => r.status === 'ok') ? 0 : 1;
 }
@@ -262,5 +263,5 @@ async function runWorker(args: RunArgs, index: number, dir: string, io: IO): Pro
 
 /** Whether a trial's run directory holds an earlier attempt, which then continues from its checkpoint. */
 export function startedBefore(runDir: string): boolean {
-  return existsSync(join(runDir, 'env.json')) && existsSync(join(runDir, 'resolved.yaml'));
+  return existsSync(join(runDir, ENV_JSON)) && existsSync(join(runDir, RESOLVED_YAML));
 }

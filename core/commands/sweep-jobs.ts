@@ -17,26 +17,19 @@ import { UserError } from '../errors.js';
 import { writeJsonAtomic } from '../fsutil.js';
 import { rankTrials, renderLeaderboardTable, writeLeaderboard, writeLeaderboardHtml } from '../leaderboard.js';
 import type { LogOptions } from '../log.js';
+import { ENV_JSON, LEADERBOARD_MD, SWEEP_JSON, TRIALS_DIR, trialRunDir, type RunEnv, type SweepRecord } from '../run/records.js';
 import { runExperiment } from '../run/runner.js';
 import { readJsonFile, readSweepDir } from '../run-reader.js';
 import { prepare } from './prepare.js';
 import { startedBefore, type IO } from './run.js';
 
-interface SweepFile {
-  name: string;
-  config_file: string;
-  sets: string[];
-  primary: string;
-  trials: Array<{ index: number; overrides: Record<string, unknown>; run_dir: string; status: string; config_hash?: string }>;
-}
-
 /** A trial's resolved config, hashed: a trial job refuses to run when the experiment file changed since the sweep was prepared. */
 const configHash = (config: unknown) => createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
 
-function readSweepFile(dir: string): SweepFile {
-  const file = join(dir, 'sweep.json');
-  if (!existsSync(file)) throw new UserError('E_RUN', `${dir} is not a prepared sweep directory (no sweep.json): prepare it with ftrun plan <sweep.yaml> --prepare ${dir}`);
-  return readJsonFile<SweepFile>(file);
+function readSweepFile(dir: string): SweepRecord {
+  const file = join(dir, SWEEP_JSON);
+  if (!existsSync(file)) throw new UserError('E_RUN', `${dir} is not a prepared sweep directory (no ${SWEEP_JSON}): prepare it with ftrun plan <sweep.yaml> --prepare ${dir}`);
+  return readJsonFile<SweepRecord>(file);
 }
 
 async function sweepTrials(file: string, sets: string[]) {
@@ -49,19 +42,19 @@ async function sweepTrials(file: string, sets: string[]) {
  * Write sweep.json for the sweep in `file`, every trial pending, into the directory `where` gives
  * for the sweep's name (and the text its id hashes); returns that directory and the trials.
  */
-export async function prepareSweepDir(file: string, sets: string[], where: (name: string, hashOf: string) => string, extra: Record<string, unknown> = {}) {
+export async function prepareSweepDir(file: string, sets: string[], where: (name: string, hashOf: string) => string, extra: Partial<SweepRecord> = {}) {
   const { loaded, trials } = await sweepTrials(file, sets);
   const dir = where(trials[0]!.config.name, toYaml(loaded.data));
-  if (existsSync(join(dir, 'sweep.json'))) throw new UserError('E_RUN', `${dir} is a sweep directory already (sweep.json exists); prepare a new one`);
-  mkdirSync(join(dir, 'trials'), { recursive: true });
-  const sweep: SweepFile = {
+  if (existsSync(join(dir, SWEEP_JSON))) throw new UserError('E_RUN', `${dir} is a sweep directory already (${SWEEP_JSON} exists); prepare a new one`);
+  mkdirSync(join(dir, TRIALS_DIR), { recursive: true });
+  const sweep: SweepRecord = {
     name: trials[0]!.config.name,
     config_file: loaded.file,
     sets,
     primary: trials[0]!.config.evaluate.primary,
-    trials: trials.map((t) => ({ index: t.index, overrides: t.overrides, run_dir: join(dir, 'trials', String(t.index)), status: 'pending', config_hash: configHash(t.config) })),
+    trials: trials.map((t) => ({ index: t.index, overrides: t.overrides, run_dir: trialRunDir(dir, t.index), status: 'pending', config_hash: configHash(t.config) })),
   };
-  writeJsonAtomic(join(dir, 'sweep.json'), { ...sweep, ...extra });
+  writeJsonAtomic(join(dir, SWEEP_JSON), { ...sweep, ...extra } satisfies SweepRecord);
   return { dir, trials };
 }
 
@@ -87,7 +80,7 @@ export async function trialCommand(args: { file: string; sets: string[]; trial: 
   if (recorded.config_hash && recorded.config_hash !== configHash(t.config)) {
     throw new UserError('E_RUN', `trial ${t.index}: ${args.file} changed since ${dir} was prepared (its resolved config hashes to ${configHash(t.config)}, the sweep's to ${recorded.config_hash}); prepare a new sweep directory`);
   }
-  const runDir = join(dir, 'trials', String(t.index));
+  const runDir = trialRunDir(dir, t.index);
   mkdirSync(runDir, { recursive: true });
   const started = startedBefore(runDir);
   if (!args.log.quiet) io.err(`trial ${t.index}/${trials.length}: ${formatTrialOverrides(t.overrides)}${started ? ' (resumed)' : ''} → ${runDir}\n`);
@@ -106,17 +99,17 @@ export async function collectCommand(args: { dir: string; json: boolean; write?:
   // A trial without metrics.json is running (its env.json says so) or was never started.
   const records = readSweepDir(dir).trials.map((t) => ({
     ...t,
-    status: t.metrics ? t.status : existsSync(join(t.runDir, 'env.json')) ? String(readJsonFile<{ status?: string }>(join(t.runDir, 'env.json')).status ?? 'running') : 'missing',
+    status: t.metrics ? t.status : existsSync(join(t.runDir, ENV_JSON)) ? String(readJsonFile<Partial<RunEnv>>(join(t.runDir, ENV_JSON)).status ?? 'running') : 'missing',
   }));
   let board = rankTrials(records, sweep.primary);
   if (args.write !== false) {
-    writeJsonAtomic(join(dir, 'sweep.json'), { ...sweep, trials: records.map((r) => ({ index: r.index, overrides: r.overrides, run_dir: r.runDir, status: r.status })) });
+    writeJsonAtomic(join(dir, SWEEP_JSON), { ...sweep, trials: records.map((r) => ({ index: r.index, overrides: r.overrides, run_dir: r.runDir, status: r.status })) } satisfies SweepRecord);
     board = writeLeaderboard(dir, records, sweep.primary);
     await writeLeaderboardHtml(dir, { primary: sweep.primary, trials: board });
   }
   const notOk = records.filter((r) => r.status !== 'ok');
   if (args.json) io.out(JSON.stringify({ sweep_dir: dir, primary: sweep.primary, trials: records.map((r) => ({ index: r.index, overrides: r.overrides, status: r.status, models: r.metrics?.models })) }, null, 2) + '\n');
-  else io.err(`${renderLeaderboardTable(board.map((e) => ({ ...e, metrics: {} })), sweep.primary, 'text')}\n${args.write !== false ? `leaderboard: ${join(dir, 'leaderboard.md')}\n` : ''}`);
+  else io.err(`${renderLeaderboardTable(board.map((e) => ({ ...e, metrics: {} })), sweep.primary, 'text')}\n${args.write !== false ? `leaderboard: ${join(dir, LEADERBOARD_MD)}\n` : ''}`);
   if (notOk.length) io.err(`${notOk.length} of ${records.length} trials not ok: ${notOk.map((r) => `trial ${r.index} ${r.status}`).join(', ')}\n`);
   return notOk.length ? 1 : 0;
 }

@@ -10,7 +10,8 @@ import { formatNumber, formatOverrides, formatSigned, formatValue, metricLabel, 
 import type { RunDirInfo } from '../run-reader.js';
 import { barChart } from './charts.js';
 import { escapeHtml, htmlTable, page, signedClass } from './page.js';
-import { changedQueries, type PerQuery } from './queries.js';
+import { PER_QUERY_JSONL, type PerQuery } from '../run/records.js';
+import { changedQueries } from './queries.js';
 
 export interface ConfigRow {
   path: string;
@@ -58,7 +59,7 @@ export function renderRunDiffHtml(
   }
   // Per query: the model both runs rank by (fine-tuned when both have it).
   const model = rankingModel(Object.fromEntries(models.map((m) => [m, {}])));
-  const perQuery = (r: RunDirInfo) => (existsSync(join(r.dir, 'per_query.jsonl')) ? readJsonl<PerQuery>(join(r.dir, 'per_query.jsonl')) : []);
+  const perQuery = (r: RunDirInfo) => (existsSync(join(r.dir, PER_QUERY_JSONL)) ? readJsonl<PerQuery>(join(r.dir, PER_QUERY_JSONL)) : []);
   if (model) {
     const map = (r: RunDirInfo) => new Map(perQuery(r).filter((q) => q.model === model).map((q) => [q.query_id, q]));
     const a = map(A);

@@ -3,7 +3,7 @@
  * parameters, and one chart per swept parameter of the primary metric against its values.
  */
 import { formatNumber, formatOverrides, formatSigned, metricLabel, modelLabel } from '../report.js';
-import type { Leaderboard } from '../leaderboard.js';
+import type { Leaderboard } from '../run/records.js';
 import { scatterChart } from './charts.js';
 import { escapeHtml, htmlTable, page, signedClass } from './page.js';
 

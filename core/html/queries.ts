@@ -2,17 +2,8 @@
  * Per-query comparisons for the HTML reports: which queries two evaluations (base and fine-tuned,
  * or run A and run B) ranked better or worse, by the rank of the right document.
  */
+import type { PerQuery } from '../run/records.js';
 import { escapeHtml, htmlTable } from './page.js';
-
-/** One line of per_query.jsonl. */
-export interface PerQuery {
-  model: string;
-  query_id: string;
-  text: string;
-  expected: string[];
-  top: Array<{ id: string; score: number }>;
-  metrics: Record<string, number>;
-}
 
 /** Rank (1-based) of the first relevant document in `top`, or undefined when none is there. */
 const rankOf = (q: PerQuery) => {

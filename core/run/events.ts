@@ -9,6 +9,7 @@
 import { join } from 'node:path';
 import { appendJsonl } from '../fsutil.js';
 import type { Logger, RunEvent, RunEventMap, RunEventType, SinkPlugin, TrainingEvent } from '../types.js';
+import { EVENTS_JSONL } from './records.js';
 
 export interface NamedSink {
   /** For messages: `sinks[1] (markdown)`. */
@@ -35,7 +36,7 @@ export class RunEvents {
   /** Record one event and deliver it to each sink, in order. A write failure of events.jsonl throws. */
   async emit<K extends RunEventType>(type: K, fields: RunEventMap[K]): Promise<void> {
     const event = { time: new Date().toISOString(), type, ...fields } as RunEvent;
-    appendJsonl(join(this.runDir, 'events.jsonl'), event);
+    appendJsonl(join(this.runDir, EVENTS_JSONL), event);
     for (const s of this.sinks) {
       if (this.failed.has(s) || !s.sink.log) continue;
       try {

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
 import type { JsonSchema, OptionProblem } from '../types.js';
+import { CONTRACT_ENTRIES } from './records.js';
 
 export function utcStamp(d = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
@@ -33,9 +34,6 @@ export function createUniqueDir(parent: string, prefix: string, hashOf: string):
     }
   }
 }
-
-/** The entries of a run directory that ftrun writes and scripts rely on (docs/run-directory.md). */
-export const CONTRACT_ENTRIES: readonly string[] = ['resolved.yaml', 'metrics.json', 'per_query.jsonl', 'events.jsonl', 'env.json', 'summary.jsonl', 'model', 'adapter', 'checkpoints', 'lancedb'];
 
 /**
  * Why `file` cannot be a sink's output inside the run directory, or undefined when it can: it must

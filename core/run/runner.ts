@@ -23,6 +23,7 @@ import { methodOf } from '../train/methods.js';
 import type { RunContext, RunSummary } from '../types.js';
 import { FTRUN_VERSION } from '../version.js';
 import { RunEvents } from './events.js';
+import { CHECKPOINTS_DIR, ENV_JSON, METRICS_JSON, PER_QUERY_JSONL, RESOLVED_YAML, type RunEnv, type RunMetrics } from './records.js';
 import { RunResources } from './resources.js';
 import { evaluateBase, Interrupted, loadData, mineExamples, openPlugins, openSinks, trainAndEvaluate, type Run } from './stages.js';
 
@@ -69,7 +70,7 @@ function openRun(req: RunRequest): Run {
   const { config, registry, runDir, runId, loaded } = req;
   const started = new Date();
   const timings: Record<string, number> = {};
-  const env: Record<string, unknown> = {
+  const env: RunEnv = {
     ftrun_version: FTRUN_VERSION,
     node: process.version,
     platform: `${platform()} ${release()}`,
@@ -86,7 +87,7 @@ function openRun(req: RunRequest): Run {
     base_dir: baseDirOf(loaded),
     argv: redactArgv(req.argv),
     timings,
-    encoders: {} as Record<string, unknown>,
+    encoders: {},
   };
   const ctx: RunContext = {
     configFile: loaded.file,
@@ -107,14 +108,14 @@ function openRun(req: RunRequest): Run {
 
   // Plugin module paths are made absolute so that `ftrun resume` can load them from resolved.yaml.
   const recorded = { ...config, plugins: config.plugins.map((p, i) => pluginPath(loaded, p, i)) };
-  writeFileAtomic(join(runDir, 'resolved.yaml'), toYaml(redactConfig(recorded, loaded)));
+  writeFileAtomic(join(runDir, RESOLVED_YAML), toYaml(redactConfig(recorded, loaded)));
   if (req.resume) {
     env.resumed_at = started.toISOString();
     // Leftovers of the interrupted attempt: half-written files and model directories.
-    for (const dir of [runDir, join(runDir, 'checkpoints')]) removeTemporaries(dir);
-    rmSync(join(runDir, 'per_query.jsonl'), { force: true }); // evaluations are redone
+    for (const dir of [runDir, join(runDir, CHECKPOINTS_DIR)]) removeTemporaries(dir);
+    rmSync(join(runDir, PER_QUERY_JSONL), { force: true }); // evaluations are redone
   }
-  writeJsonAtomic(join(runDir, 'env.json'), env);
+  writeJsonAtomic(join(runDir, ENV_JSON), env);
   return {
     config, loaded, registry, ctx, env, summary, timings,
     events: new RunEvents(runDir, ctx.logger),
@@ -134,7 +135,7 @@ async function finishRun(run: Run, failure: unknown): Promise<RunSummary> {
   await run.res.close();
   // The space held back at the start, and what a failed write left, make room for the record of how the run ended.
   rmSync(join(runDir, RESERVE), { force: true });
-  if (failure) for (const dir of [runDir, join(runDir, 'checkpoints')]) removeTemporaries(dir);
+  if (failure) for (const dir of [runDir, join(runDir, CHECKPOINTS_DIR)]) removeTemporaries(dir);
   const finishing: unknown[] = [];
   const attempt = async (fn: () => unknown) => {
     try {
@@ -144,7 +145,7 @@ async function finishRun(run: Run, failure: unknown): Promise<RunSummary> {
     }
   };
   const writeMetrics = () =>
-    writeJsonAtomic(join(runDir, 'metrics.json'), { models: summary.models, delta: summary.delta, primary: summary.primary, status: summary.status });
+    writeJsonAtomic(join(runDir, METRICS_JSON), { models: summary.models, delta: summary.delta, primary: summary.primary, status: summary.status } satisfies RunMetrics);
   const errorOf = (e: unknown) => ({ message: e instanceof Error ? e.message : String(e), code: e instanceof UserError ? e.code : undefined });
 
   env.status = summary.status;
@@ -166,7 +167,7 @@ async function finishRun(run: Run, failure: unknown): Promise<RunSummary> {
       }
     }
   }
-  await attempt(() => writeJsonAtomic(join(runDir, 'env.json'), env));
+  await attempt(() => writeJsonAtomic(join(runDir, ENV_JSON), env));
   for (const e of new Set(finishing.map((e) => (e instanceof Error ? e.message : String(e))))) {
     ctx.logger.warn(`the end of the run could not be fully recorded: ${e}`);
   }

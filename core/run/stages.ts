@@ -21,6 +21,7 @@ import type {
 import { checkData } from './data-checks.js';
 import { evaluateModel } from './evaluate.js';
 import type { RunEvents } from './events.js';
+import { PER_QUERY_JSONL, type PerQuery, type RunEnv } from './records.js';
 import { locateError } from './locate-error.js';
 import type { RunResources } from './resources.js';
 import { describeTrainingEval, round, train, trainingSummary, tunedEncoder } from './training.js';
@@ -39,7 +40,7 @@ export interface Run {
   registry: Registry;
   ctx: RunContext;
   /** env.json, as it will be written. */
-  env: Record<string, unknown>;
+  env: RunEnv;
   summary: RunSummary;
   timings: Record<string, number>;
   events: RunEvents;
@@ -130,7 +131,7 @@ const baseWhere = (config: ExperimentConfig) => {
 /** Load an encoder (timed, tracked, recorded in env.json). */
 export async function loadEncoder(run: Run, backend: BackendPlugin, model: string, spec: ModelSpec, where: string): Promise<Encoder> {
   const encoder = await timed(run, `load_${model}`, where, () => backend.loadEncoder(spec, model));
-  (run.env.encoders as Record<string, unknown>)[model] = encoder.info;
+  run.env.encoders[model] = encoder.info;
   return run.res.track(encoder);
 }
 
@@ -164,14 +165,14 @@ export async function evaluate(run: Run, model: string, encoder: Encoder, data: 
   for (const [k, v] of Object.entries(result.timings)) run.timings[`${model}_${k}`] = round(v, 4);
   summary.models[model] = result.summary;
   for (const r of result.perQuery) {
-    appendJsonl(join(ctx.runDir, 'per_query.jsonl'), {
+    appendJsonl(join(ctx.runDir, PER_QUERY_JSONL), {
       model,
       query_id: r.queryId,
       text: r.text,
       expected: r.expected,
       top: r.top.map((h) => ({ id: h.id, score: round(h.score, 6) })),
       metrics: r.metrics,
-    });
+    } satisfies PerQuery);
   }
   for (const s of run.res.sinks) await s.sink.logEval?.(model, result.perQuery, result.summary);
   await run.events.emit('eval', { model, metrics: result.summary });
@@ -232,6 +233,6 @@ export async function trainAndEvaluate(run: Run, plugins: RunPlugins, data: Data
     return enc;
   });
   run.res.track(tuned);
-  (run.env.encoders as Record<string, unknown>).finetuned = tuned.info;
+  run.env.encoders.finetuned = tuned.info;
   await evaluate(run, 'finetuned', tuned, data, split);
 }

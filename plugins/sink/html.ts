@@ -8,6 +8,7 @@
  */
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/fsutil.js';
+import { REPORT_HTML } from '../../core/run/records.js';
 import { reportFileCheck, reportFileSchema } from '../../core/run/rundir.js';
 import type { JsonSchema, RunContext, RunSummary, SinkPlugin } from '../../core/types.js';
 
@@ -19,7 +20,7 @@ export interface HtmlSinkOptions {
 export default class HtmlSink implements SinkPlugin {
   static readonly type = 'html';
   static readonly description = 'Writes a self-contained HTML report with charts (report.html) into the run directory.';
-  static readonly schema: JsonSchema = reportFileSchema('report.html');
+  static readonly schema: JsonSchema = reportFileSchema(REPORT_HTML);
 
   constructor(
     private readonly options: HtmlSinkOptions,
@@ -27,7 +28,7 @@ export default class HtmlSink implements SinkPlugin {
   ) {}
 
   /** `file` stays inside the run directory and leaves its contract files alone. */
-  static readonly check = reportFileCheck('report.html');
+  static readonly check = reportFileCheck(REPORT_HTML);
 
   async close(summary: RunSummary): Promise<void> {
     const { renderRunReport } = await import('./html/report.js'); // loads the charting library only when a report is written

@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { appendJsonl } from '../../core/fsutil.js';
 import { creatableProblem } from '../../core/fsutil.js';
+import { SUMMARY_JSONL, type SummaryLine } from '../../core/run/records.js';
 import type { CheckContext, JsonSchema, OptionProblem, RunContext, RunSummary, SinkPlugin } from '../../core/types.js';
 
 export interface JsonSinkOptions {
@@ -44,7 +45,7 @@ export default class JsonSink implements SinkPlugin {
 
   /** The file this sink appends to. */
   get file(): string {
-    return this.options.path ? this.ctx.resolvePath(this.options.path) : join(this.ctx.runDir, 'summary.jsonl');
+    return this.options.path ? this.ctx.resolvePath(this.options.path) : join(this.ctx.runDir, SUMMARY_JSONL);
   }
 
   close(summary: RunSummary): void {
@@ -56,6 +57,6 @@ export default class JsonSink implements SinkPlugin {
       models: summary.models,
       delta: summary.delta,
       timings: summary.timings,
-    });
+    } satisfies SummaryLine);
   }
 }

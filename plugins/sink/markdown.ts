@@ -5,6 +5,7 @@
  * written atomically, also for failed or interrupted runs.
  */
 import { join } from 'node:path';
+import { REPORT_MD } from '../../core/run/records.js';
 import { reportFileCheck, reportFileSchema } from '../../core/run/rundir.js';
 import { writeFileAtomic } from '../../core/fsutil.js';
 import { renderReport } from '../../core/report.js';
@@ -18,7 +19,7 @@ export interface MarkdownSinkOptions {
 export default class MarkdownSink implements SinkPlugin {
   static readonly type = 'markdown';
   static readonly description = 'Writes a Markdown report (report.md) into the run directory.';
-  static readonly schema: JsonSchema = reportFileSchema('report.md');
+  static readonly schema: JsonSchema = reportFileSchema(REPORT_MD);
 
   /** The run's start, shown as the report date; replaceable in tests. */
   date: Date = new Date();
@@ -31,11 +32,11 @@ export default class MarkdownSink implements SinkPlugin {
   ) {}
 
   /** `file` stays inside the run directory and leaves its contract files alone. */
-  static readonly check = reportFileCheck('report.md');
+  static readonly check = reportFileCheck(REPORT_MD);
 
   /** The report's path. */
   get file(): string {
-    return join(this.ctx.runDir, this.options.file ?? 'report.md');
+    return join(this.ctx.runDir, this.options.file ?? REPORT_MD);
   }
 
   logConfig(config: Record<string, unknown>): void {

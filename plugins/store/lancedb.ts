@@ -10,6 +10,7 @@ import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow
 import { join } from 'node:path';
 import { UserError } from '../../core/errors.js';
 import { creatableProblem } from '../../core/fsutil.js';
+import { LANCEDB_DIR } from '../../core/run/records.js';
 import type { CheckContext, Doc, JsonSchema, OptionProblem, RunContext, SearchHit, StorePlugin } from '../../core/types.js';
 import { checkVectors } from './memory.js';
 
@@ -69,7 +70,7 @@ export default class LanceDbStore implements StorePlugin {
 
   /** The database directory. */
   get uri(): string {
-    return this.options.uri !== undefined ? this.ctx.resolvePath(this.options.uri) : join(this.ctx.runDir, 'lancedb');
+    return this.options.uri !== undefined ? this.ctx.resolvePath(this.options.uri) : join(this.ctx.runDir, LANCEDB_DIR);
   }
 
   private async connection(): Promise<Connection> {

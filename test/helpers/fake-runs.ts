@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { ensureNewDir, writeFileAtomic, writeJsonAtomic } from '../../core/fsutil.js';
-import type { RunMetrics } from '../../core/report.js';
+import type { RunMetrics } from '../../core/run/records.js';
 
 export function tempRoot(): string {
   return mkdtempSync(join(tmpdir(), 'ftrun-runs-'));

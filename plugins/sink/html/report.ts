@@ -8,10 +8,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonl } from '../../../core/fsutil.js';
 import { formatNumber, formatSigned, metricLabel, modelLabel, orderModels } from '../../../core/report.js';
-import type { RunSummary } from '../../../core/types.js';
+import { ENV_JSON, EVENTS_JSONL, PER_QUERY_JSONL, RESOLVED_YAML, type PerQuery, type RunEnv } from '../../../core/run/records.js';
+import type { RunEvent, RunSummary } from '../../../core/types.js';
 import { barChart, lineChart } from '../../../core/html/charts.js';
 import { escapeHtml, metricsTable, page, signedClass } from '../../../core/html/page.js';
-import { changedQueries, type PerQuery } from '../../../core/html/queries.js';
+import { changedQueries } from '../../../core/html/queries.js';
 
 /** Mean of metric `key` per expected label. */
 function byLabel(rows: PerQuery[], key: string): Map<string, number> {
@@ -35,8 +36,8 @@ export interface RunReportInput {
 export function renderRunReport({ summary, digits }: RunReportInput): string {
   const dir = summary.runDir;
   const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : '');
-  const perQuery = existsSync(join(dir, 'per_query.jsonl')) ? readJsonl<PerQuery>(join(dir, 'per_query.jsonl')) : [];
-  const events = existsSync(join(dir, 'events.jsonl')) ? readJsonl<Record<string, unknown>>(join(dir, 'events.jsonl')) : [];
+  const perQuery = existsSync(join(dir, PER_QUERY_JSONL)) ? readJsonl<PerQuery>(join(dir, PER_QUERY_JSONL)) : [];
+  const events = existsSync(join(dir, EVENTS_JSONL)) ? readJsonl<RunEvent>(join(dir, EVENTS_JSONL)) : [];
   const parts: string[] = [];
   const primary = summary.primary;
 
@@ -50,8 +51,8 @@ export function renderRunReport({ summary, digits }: RunReportInput): string {
   parts.push('<h2>Metrics</h2>', Object.keys(summary.models).length ? metricsTable(summary, digits) : '<p class="muted">No model was evaluated.</p>');
 
   // Training curves.
-  const steps = events.filter((e) => e.type === 'train_step') as Array<{ step: number; loss: number; lr: number }>;
-  const evals = events.filter((e) => e.type === 'train_eval') as Array<{ step: number; metrics: Record<string, number> }>;
+  const steps = events.filter((e): e is Extract<RunEvent, { type: 'train_step' }> => e.type === 'train_step');
+  const evals = events.filter((e): e is Extract<RunEvent, { type: 'train_eval' }> => e.type === 'train_eval');
   if (steps.length) {
     const charts = [
       lineChart('Training loss', 'step', [{ name: 'loss', points: steps.map((s) => [s.step, s.loss]) }]),
@@ -83,10 +84,10 @@ export function renderRunReport({ summary, digits }: RunReportInput): string {
     parts.push('<h2>Queries the fine-tuned model got worse on</h2>', worse, '<h2>Queries the fine-tuned model got better on</h2>', better);
   }
 
-  parts.push('<h2>Resolved config</h2>', `<pre>${escapeHtml(read('resolved.yaml'))}</pre>`);
-  const env = read('env.json');
+  parts.push('<h2>Resolved config</h2>', `<pre>${escapeHtml(read(RESOLVED_YAML))}</pre>`);
+  const env = read(ENV_JSON);
   if (env) {
-    const { status: _s, finished_at: _f, timings: _t, ...shown } = JSON.parse(env) as Record<string, unknown>;
+    const { status: _s, finished_at: _f, timings: _t, ...shown } = JSON.parse(env) as RunEnv;
     parts.push('<h2>Environment</h2>', `<pre>${escapeHtml(JSON.stringify(shown, null, 2))}</pre>`);
   }
   return page(`${summary.name}: ftrun report`, parts.join('\n'));
