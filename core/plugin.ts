@@ -49,10 +49,13 @@ export type PluginDefinition<
   description: string;
   /** JSON Schema of its options (defaults inside); `format: 'path'` marks file paths. */
   schema: JsonSchema;
-  /** Problems with (valid, defaulted) options that a schema cannot express; run by `validate`. */
-  check?(options: O, context: CheckContext): OptionProblem[];
+  /**
+   * Problems with (valid, defaulted) options that a schema cannot express; run by `validate`. The
+   * options may be read as O or as a plain record.
+   */
+  check?(options: O & Record<string, unknown>, context: CheckContext): OptionProblem[];
   /** Options that cannot take effect given the others (refused when written). */
-  ineffective?(options: O): IneffectiveOption[];
+  ineffective?(options: O & Record<string, unknown>): IneffectiveOption[];
   /**
    * The instance for one run: options validated with defaults filled, and the run's context. May
    * return a Promise (import heavy dependencies here, not at the top of the module).

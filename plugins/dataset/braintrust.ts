@@ -6,7 +6,8 @@
  * BRAINTRUST_API_KEY only; `ftrun dataset push` puts a local JSONL file there.
  */
 import { UserError } from '../../core/errors.js';
-import type { DatasetData, DatasetPlugin, JsonSchema, OptionProblem, Query, RunContext } from '../../core/types.js';
+import { definePlugin } from '../../core/plugin.js';
+import type { DatasetData, DatasetPlugin, OptionProblem, Query, RunContext } from '../../core/types.js';
 import { apiKey, appUrlOf, openDataset, within } from '../common/braintrust.js';
 
 export interface BraintrustDatasetOptions {
@@ -17,10 +18,11 @@ export interface BraintrustDatasetOptions {
   timeout_s: number;
 }
 
-export default class BraintrustDataset implements DatasetPlugin {
-  static readonly type = 'braintrust';
-  static readonly description = 'Queries from a Braintrust dataset (input, expected, metadata.split); corpus: the expected labels.';
-  static readonly schema: JsonSchema = {
+export default definePlugin({
+  stage: 'dataset',
+  type: 'braintrust',
+  description: 'Queries from a Braintrust dataset (input, expected, metadata.split); corpus: the expected labels.',
+  schema: {
     type: 'object',
     additionalProperties: false,
     required: ['project', 'name'],
@@ -31,13 +33,17 @@ export default class BraintrustDataset implements DatasetPlugin {
       app_url: { type: 'string', minLength: 1, description: 'Braintrust app URL (default: $BRAINTRUST_APP_URL, else https://www.braintrust.dev).' },
       timeout_s: { type: 'number', exclusiveMinimum: 0, default: 120, description: 'Longest the download may take.' },
     },
-  };
+  },
 
   /** The key must be in the environment before anything runs. */
-  static check(): OptionProblem[] {
+  check(): OptionProblem[] {
     return process.env.BRAINTRUST_API_KEY ? [] : [{ path: [], message: 'BRAINTRUST_API_KEY is not set: the braintrust dataset needs it (the key comes from the environment only)' }];
-  }
+  },
 
+  create: (options: BraintrustDatasetOptions, ctx: RunContext) => new BraintrustDataset(options, ctx),
+});
+
+class BraintrustDataset implements DatasetPlugin {
   constructor(
     private readonly options: BraintrustDatasetOptions,
     private readonly ctx: RunContext,

@@ -6,8 +6,9 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { didYouMean, UserError } from '../../core/errors.js';
+import { definePlugin } from '../../core/plugin.js';
 import { asObject, displayPath, readRecords, requireField, typeName, type DataRecord } from './jsonl/records.js';
-import type { CheckContext, DatasetData, DatasetPlugin, Doc, JsonSchema, OptionProblem, Query, RecordSample, RunContext } from '../../core/types.js';
+import type { CheckContext, DatasetData, DatasetPlugin, Doc, OptionProblem, Query, RecordSample, RunContext } from '../../core/types.js';
 
 export interface JsonlCorpusSpec {
   path: string;
@@ -64,10 +65,11 @@ function firstRecord(file: string): { line: number; value: Record<string, unknow
   }
 }
 
-export default class JsonlDataset implements DatasetPlugin {
-  static readonly type = 'jsonl';
-  static readonly description = 'Queries and eval queries from JSONL files of {input, expected}; corpus from a JSON/JSONL file or the expected labels.';
-  static readonly schema: JsonSchema = {
+export default definePlugin({
+  stage: 'dataset',
+  type: 'jsonl',
+  description: 'Queries and eval queries from JSONL files of {input, expected}; corpus from a JSON/JSONL file or the expected labels.',
+  schema: {
     type: 'object',
     additionalProperties: false,
     required: ['queries'],
@@ -96,10 +98,10 @@ export default class JsonlDataset implements DatasetPlugin {
       label: { type: 'string', minLength: 1, description: 'Field holding the class label (default: the first expected id).' },
       limit: { type: 'integer', minimum: 1, description: 'Read only the first N queries of each file (quick runs).' },
     },
-  };
+  },
 
   /** The data files exist and are regular files (read by `run`; `validate` checks them too). */
-  static check(options: Record<string, unknown>, ctx: CheckContext): OptionProblem[] {
+  check(options: Record<string, unknown>, ctx: CheckContext): OptionProblem[] {
     const corpus = options.corpus;
     const files: Array<[Array<string | number>, unknown]> = [
       [['queries'], options.queries],
@@ -135,10 +137,10 @@ export default class JsonlDataset implements DatasetPlugin {
       }
     }
     return out;
-  }
+  },
 
   /** The fields of the first record of `queries` (validation checks the fields other stages name). */
-  static sampleRecord(options: Record<string, unknown>, ctx: Pick<CheckContext, 'resolvePath'>): RecordSample | undefined {
+  sampleRecord(options: Record<string, unknown>, ctx: Pick<CheckContext, 'resolvePath'>): RecordSample | undefined {
     if (typeof options.queries !== 'string') return undefined;
     const file = ctx.resolvePath(options.queries);
     try {
@@ -148,8 +150,12 @@ export default class JsonlDataset implements DatasetPlugin {
     }
     const first = firstRecord(file);
     return first ? { fields: Object.keys(first.value), where: `the first record of ${displayPath(file)} (line ${first.line})` } : undefined;
-  }
+  },
 
+  create: (options: JsonlDatasetOptions, ctx: RunContext) => new JsonlDataset(options, ctx),
+});
+
+class JsonlDataset implements DatasetPlugin {
   constructor(
     private readonly options: JsonlDatasetOptions,
     private readonly ctx: RunContext,

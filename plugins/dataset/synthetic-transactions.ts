@@ -8,7 +8,8 @@ import { UserError } from '../../core/errors.js';
 import { choices } from '../../core/config/messages.js';
 import { formatTransaction, generateTransactions, TRANSACTION_FIELDS, type TransactionRecord } from './synthetic-transactions/generate.js';
 import { CATEGORY_NAMES, TAXONOMY, type CategorySpec } from './synthetic-transactions/taxonomy.js';
-import type { DatasetData, DatasetPlugin, JsonSchema, Query, RecordSample, RunContext } from '../../core/types.js';
+import { definePlugin } from '../../core/plugin.js';
+import type { DatasetData, DatasetPlugin, Query, RecordSample, RunContext } from '../../core/types.js';
 
 export interface SyntheticTransactionsOptions {
   train: number;
@@ -18,11 +19,12 @@ export interface SyntheticTransactionsOptions {
   noise: number;
 }
 
-export default class SyntheticTransactionsDataset implements DatasetPlugin {
-  static readonly type = 'synthetic-transactions';
-  static readonly description =
-    'Seeded synthetic corporate-card transactions labelled with their expense category (corpus: the category names); eval merchants never occur in training rows.';
-  static readonly schema: JsonSchema = {
+export default definePlugin({
+  stage: 'dataset',
+  type: 'synthetic-transactions',
+  description:
+    'Seeded synthetic corporate-card transactions labelled with their expense category (corpus: the category names); eval merchants never occur in training rows.',
+  schema: {
     type: 'object',
     additionalProperties: false,
     properties: {
@@ -50,13 +52,17 @@ export default class SyntheticTransactionsDataset implements DatasetPlugin {
         description: 'How blurred rows are: borrowed merchants and descriptors of overlapping categories, abbreviations, off-program departments (0: clean).',
       },
     },
-  };
+  },
 
   /** Every generated record has the same fields. */
-  static sampleRecord(): RecordSample {
+  sampleRecord(): RecordSample {
     return { fields: [...TRANSACTION_FIELDS], where: 'every synthetic-transactions record' };
-  }
+  },
 
+  create: (options: SyntheticTransactionsOptions, ctx: RunContext) => new SyntheticTransactionsDataset(options, ctx),
+});
+
+class SyntheticTransactionsDataset implements DatasetPlugin {
   private readonly chosen: CategorySpec[];
 
   constructor(

@@ -9,7 +9,8 @@
  */
 import { UserError } from '../../core/errors.js';
 import { createRng } from '../../core/rng.js';
-import type { Doc, Encoder, Example, Examples, ExampleShape, IneffectiveOption, JsonSchema, MinerPlugin, Query, RunContext, OptionProblem } from '../../core/types.js';
+import { definePlugin } from '../../core/plugin.js';
+import type { Doc, Encoder, Example, Examples, ExampleShape, IneffectiveOption, MinerPlugin, Query, RunContext, OptionProblem } from '../../core/types.js';
 
 export interface HardNegativeOptions {
   range_min: number;
@@ -22,14 +23,15 @@ export interface HardNegativeOptions {
 
 const PROVIDES: readonly ExampleShape[] = ['triplets', 'pairs', 'labelled', 'labelled-pairs'];
 
-export default class HardNegativeMiner implements MinerPlugin {
-  static readonly type = 'hard-negative';
-  static readonly description =
-    'Triplets whose negatives are the documents the base model ranks highest among the non-relevant ones (rank window, false-negative margin).';
-  static readonly provides = PROVIDES;
+export default definePlugin({
+  stage: 'miner',
+  type: 'hard-negative',
+  description:
+    'Triplets whose negatives are the documents the base model ranks highest among the non-relevant ones (rank window, false-negative margin).',
+  provides: PROVIDES,
   /** The runner passes the base model's Encoder to mine(). */
-  static readonly needsEncoder = true;
-  static readonly schema: JsonSchema = {
+  needsEncoder: true,
+  schema: {
     type: 'object',
     additionalProperties: false,
     properties: {
@@ -56,27 +58,34 @@ export default class HardNegativeMiner implements MinerPlugin {
       },
       seed: { type: 'integer', description: "Seed for sampling: random (default: the experiment's seed)." },
     },
-  };
-
-  readonly provides: ExampleShape[] = [...PROVIDES];
+  },
 
   /** The rank window must hold at least one rank (checked by validate, before any model loads). */
-  static check(options: Record<string, unknown>): OptionProblem[] {
-    const min = Number(options.range_min ?? 0);
-    const max = Number(options.range_max);
-    return max <= min ? [{ path: ['range_max'], message: `must be greater than range_min (${min}), got ${max}: the window [range_min, range_max) would be empty` }] : [];
-  }
+  check: windowProblems,
 
   /** The seed draws random samples: with sampling top it has no effect. */
-  static ineffective(options: Record<string, unknown>): IneffectiveOption[] {
+  ineffective(options: Record<string, unknown>): IneffectiveOption[] {
     return options.sampling !== 'random' && options.seed !== undefined ? [{ path: ['seed'], because: `it seeds sampling random, and sampling is ${String(options.sampling)}` }] : [];
-  }
+  },
+
+  create: (options: HardNegativeOptions, ctx: RunContext) => new HardNegativeMiner(options, ctx),
+});
+
+/** The rank window must hold at least one rank. */
+function windowProblems(options: Record<string, unknown>): OptionProblem[] {
+  const min = Number(options.range_min ?? 0);
+  const max = Number(options.range_max);
+  return max <= min ? [{ path: ['range_max'], message: `must be greater than range_min (${min}), got ${max}: the window [range_min, range_max) would be empty` }] : [];
+}
+
+class HardNegativeMiner implements MinerPlugin {
+  readonly provides: ExampleShape[] = [...PROVIDES];
 
   constructor(
     private readonly options: HardNegativeOptions,
     private readonly ctx: RunContext,
   ) {
-    const [problem] = HardNegativeMiner.check(options as unknown as Record<string, unknown>);
+    const [problem] = windowProblems(options as unknown as Record<string, unknown>);
     if (problem) throw UserError.config([{ file: ctx.configFile, path: 'miner.range_max', message: problem.message }]);
   }
 

@@ -2,18 +2,23 @@
  * miner `none`: no mining. Each training query becomes a labelled sentence (its text and class
  * label), which is what the batch triplet losses need; no pairs or triplets are formed.
  */
-import type { Doc, Examples, ExampleShape, JsonSchema, MinerPlugin, Query, RunContext } from '../../core/types.js';
+import { definePlugin } from '../../core/plugin.js';
+import type { Doc, Examples, ExampleShape, MinerPlugin, Query, RunContext } from '../../core/types.js';
 
 export type NoneMinerOptions = Record<string, never>;
 
 const PROVIDES: readonly ExampleShape[] = ['labelled'];
 
-export default class NoneMiner implements MinerPlugin {
-  static readonly type = 'none';
-  static readonly description = 'No mining: the training queries as labelled sentences (text + class label).';
-  static readonly provides = PROVIDES;
-  static readonly schema: JsonSchema = { type: 'object', additionalProperties: false, properties: {} };
+export default definePlugin({
+  stage: 'miner',
+  type: 'none',
+  description: 'No mining: the training queries as labelled sentences (text + class label).',
+  provides: PROVIDES,
+  schema: { type: 'object', additionalProperties: false, properties: {} },
+  create: (options: NoneMinerOptions, ctx: RunContext) => new NoneMiner(options, ctx),
+});
 
+class NoneMiner implements MinerPlugin {
   readonly provides: ExampleShape[] = [...PROVIDES];
 
   constructor(

@@ -7,7 +7,8 @@
  */
 import { UserError } from '../../core/errors.js';
 import { createRng } from '../../core/rng.js';
-import type { Doc, Example, Examples, ExampleShape, JsonSchema, MinerPlugin, Query, RunContext } from '../../core/types.js';
+import { definePlugin } from '../../core/plugin.js';
+import type { Doc, Example, Examples, ExampleShape, MinerPlugin, Query, RunContext } from '../../core/types.js';
 
 export interface RandomNegativeOptions {
   negatives_per_anchor: number;
@@ -16,11 +17,12 @@ export interface RandomNegativeOptions {
 
 const PROVIDES: readonly ExampleShape[] = ['labelled', 'triplets', 'pairs', 'labelled-pairs'];
 
-export default class RandomNegativeMiner implements MinerPlugin {
-  static readonly type = 'random-negative';
-  static readonly description = "Triplets (query, its label's document, a random other document), also usable as pairs, labelled pairs and labelled sentences.";
-  static readonly provides = PROVIDES;
-  static readonly schema: JsonSchema = {
+export default definePlugin({
+  stage: 'miner',
+  type: 'random-negative',
+  description: "Triplets (query, its label's document, a random other document), also usable as pairs, labelled pairs and labelled sentences.",
+  provides: PROVIDES,
+  schema: {
     type: 'object',
     additionalProperties: false,
     properties: {
@@ -32,8 +34,11 @@ export default class RandomNegativeMiner implements MinerPlugin {
       },
       seed: { type: 'integer', description: "Seed for drawing negatives (default: the experiment's seed)." },
     },
-  };
+  },
+  create: (options: RandomNegativeOptions, ctx: RunContext) => new RandomNegativeMiner(options, ctx),
+});
 
+class RandomNegativeMiner implements MinerPlugin {
   readonly provides: ExampleShape[] = [...PROVIDES];
 
   constructor(

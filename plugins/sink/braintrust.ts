@@ -13,7 +13,8 @@
  * timeout is a warning naming the sink (the run and its directory are complete either way).
  */
 import { createHash } from 'node:crypto';
-import type { JsonSchema, QueryResult, RunContext, RunEvent, RunSummary, SinkPlugin } from '../../core/types.js';
+import { definePlugin } from '../../core/plugin.js';
+import type { QueryResult, RunContext, RunEvent, RunSummary, SinkPlugin } from '../../core/types.js';
 import { connect, within, type Connection } from '../common/braintrust.js';
 
 export interface BraintrustSinkOptions {
@@ -31,10 +32,11 @@ interface Evaluated {
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
 
-export default class BraintrustSink implements SinkPlugin {
-  static readonly type = 'braintrust';
-  static readonly description = 'Logs each evaluated model as a Braintrust experiment (one row per eval query, a score per metric; fine-tuned compared to base).';
-  static readonly schema: JsonSchema = {
+export default definePlugin({
+  stage: 'sink',
+  type: 'braintrust',
+  description: 'Logs each evaluated model as a Braintrust experiment (one row per eval query, a score per metric; fine-tuned compared to base).',
+  schema: {
     type: 'object',
     additionalProperties: false,
     required: ['project'],
@@ -44,8 +46,11 @@ export default class BraintrustSink implements SinkPlugin {
       app_url: { type: 'string', minLength: 1, description: 'Braintrust app URL (default: $BRAINTRUST_APP_URL, else https://www.braintrust.dev).' },
       timeout_s: { type: 'number', exclusiveMinimum: 0, default: 60, description: 'Longest the sink may take to send everything at the end of the run.' },
     },
-  };
+  },
+  create: (options: BraintrustSinkOptions, ctx: RunContext) => new BraintrustSink(options, ctx),
+});
 
+class BraintrustSink implements SinkPlugin {
   private readonly evaluated: Evaluated[] = [];
   private readonly curve: Array<Record<string, unknown>> = [];
   private configHash = '';

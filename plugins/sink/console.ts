@@ -5,23 +5,28 @@
  */
 import { relative } from 'node:path';
 import { formatNumber, formatSigned, metricLabel, modelLabel, orderModels, renderMetricsTable } from '../../core/report.js';
-import type { JsonSchema, QueryResult, RunContext, RunSummary, SinkPlugin } from '../../core/types.js';
+import { definePlugin } from '../../core/plugin.js';
+import type { QueryResult, RunContext, RunSummary, SinkPlugin } from '../../core/types.js';
 
 export interface ConsoleSinkOptions {
   digits: number;
 }
 
-export default class ConsoleSink implements SinkPlugin {
-  static readonly type = 'console';
-  static readonly description = 'Prints the base / fine-tuned / Δ results table to stderr at the end of a run.';
-  static readonly schema: JsonSchema = {
+export default definePlugin({
+  stage: 'sink',
+  type: 'console',
+  description: 'Prints the base / fine-tuned / Δ results table to stderr at the end of a run.',
+  schema: {
     type: 'object',
     additionalProperties: false,
     properties: {
       digits: { type: 'integer', minimum: 0, maximum: 10, default: 3, description: 'Decimal places of metric values.' },
     },
-  };
+  },
+  create: (options: ConsoleSinkOptions, ctx: RunContext) => new ConsoleSink(options, ctx),
+});
 
+class ConsoleSink implements SinkPlugin {
   /** Where text goes (the run's human output, silent under --quiet); replaceable in tests. */
   write: (s: string) => void;
   /** Clock in milliseconds and the run's start on it; replaceable in tests. */

@@ -4,7 +4,8 @@
  * names are an error that lists every value found.
  */
 import { UserError } from '../../core/errors.js';
-import type { CheckContext, DatasetData, JsonSchema, OptionProblem, Query, RunContext, SplitResult, SplitterPlugin } from '../../core/types.js';
+import { definePlugin } from '../../core/plugin.js';
+import type { CheckContext, DatasetData, OptionProblem, Query, RunContext, SplitResult, SplitterPlugin } from '../../core/types.js';
 
 export interface FieldSplitterOptions {
   field: string;
@@ -15,10 +16,11 @@ export interface FieldSplitterOptions {
 
 const MISSING = '(missing)';
 
-export default class FieldSplitter implements SplitterPlugin {
-  static readonly type = 'field';
-  static readonly description = 'Split by a record field whose value names the part (train, test or eval).';
-  static readonly schema: JsonSchema = {
+export default definePlugin({
+  stage: 'splitter',
+  type: 'field',
+  description: 'Split by a record field whose value names the part (train, test or eval).',
+  schema: {
     type: 'object',
     additionalProperties: false,
     required: ['field'],
@@ -28,16 +30,20 @@ export default class FieldSplitter implements SplitterPlugin {
       test: { type: 'string', default: 'test', description: 'Value that marks a test query.' },
       eval: { type: 'string', default: 'eval', description: 'Value that marks an evaluation query.' },
     },
-  };
+  },
 
   /** The field is in the dataset's first record (when the dataset can say without loading it). */
-  static check(options: Record<string, unknown>, ctx: CheckContext): OptionProblem[] {
+  check(options: Record<string, unknown>, ctx: CheckContext): OptionProblem[] {
     const sample = ctx.sampleRecord();
     const field = options.field;
     if (!sample || typeof field !== 'string' || sample.fields.includes(field)) return [];
     return [{ path: ['field'], message: `field "${field}" is not in the dataset's records (fields present in ${sample.where}: ${sample.fields.join(', ') || 'none'})` }];
-  }
+  },
 
+  create: (options: FieldSplitterOptions, ctx: RunContext) => new FieldSplitter(options, ctx),
+});
+
+class FieldSplitter implements SplitterPlugin {
   constructor(
     private readonly options: FieldSplitterOptions,
     private readonly ctx: RunContext,

@@ -3,15 +3,20 @@
  * dataset's eval set, or — when it has none — the queries themselves (then the scores measure
  * fit to the training data, not generalisation).
  */
-import type { DatasetData, JsonSchema, RunContext, SplitResult, SplitterPlugin } from '../../core/types.js';
+import { definePlugin } from '../../core/plugin.js';
+import type { DatasetData, RunContext, SplitResult, SplitterPlugin } from '../../core/types.js';
 
 export type NoneSplitterOptions = Record<string, never>;
 
-export default class NoneSplitter implements SplitterPlugin {
-  static readonly type = 'none';
-  static readonly description = 'No split: all queries train; evaluation on the eval set (or on the queries themselves).';
-  static readonly schema: JsonSchema = { type: 'object', additionalProperties: false, properties: {} };
+export default definePlugin({
+  stage: 'splitter',
+  type: 'none',
+  description: 'No split: all queries train; evaluation on the eval set (or on the queries themselves).',
+  schema: { type: 'object', additionalProperties: false, properties: {} },
+  create: (options: NoneSplitterOptions, ctx: RunContext) => new NoneSplitter(options, ctx),
+});
 
+class NoneSplitter implements SplitterPlugin {
   constructor(
     private readonly options: NoneSplitterOptions,
     private readonly ctx: RunContext,

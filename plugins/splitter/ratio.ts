@@ -4,7 +4,8 @@
  * test part, as the reference notebook did (260 rows, test 0.2 → 52 test / 208 train).
  */
 import { createRng } from '../../core/rng.js';
-import type { DatasetData, IneffectiveOption, JsonSchema, Query, RunContext, SplitResult, SplitterPlugin } from '../../core/types.js';
+import { definePlugin } from '../../core/plugin.js';
+import type { DatasetData, IneffectiveOption, Query, RunContext, SplitResult, SplitterPlugin } from '../../core/types.js';
 
 export interface RatioSplitterOptions {
   test: number;
@@ -13,10 +14,11 @@ export interface RatioSplitterOptions {
   seed?: number;
 }
 
-export default class RatioSplitter implements SplitterPlugin {
-  static readonly type = 'ratio';
-  static readonly description = 'Hold out a fraction of the queries as the test part (optionally shuffled and stratified by label).';
-  static readonly schema: JsonSchema = {
+export default definePlugin({
+  stage: 'splitter',
+  type: 'ratio',
+  description: 'Hold out a fraction of the queries as the test part (optionally shuffled and stratified by label).',
+  schema: {
     type: 'object',
     additionalProperties: false,
     properties: {
@@ -25,13 +27,17 @@ export default class RatioSplitter implements SplitterPlugin {
       stratify: { type: 'boolean', default: false, description: 'Split each label proportionally, so every label keeps its share in both parts.' },
       seed: { type: 'integer', description: "Seed for shuffling (default: the experiment's seed)." },
     },
-  };
+  },
 
   /** The seed shuffles: without shuffling it has no effect. */
-  static ineffective(options: Record<string, unknown>): IneffectiveOption[] {
+  ineffective(options: Record<string, unknown>): IneffectiveOption[] {
     return options.shuffle === false && options.seed !== undefined ? [{ path: ['seed'], because: 'it seeds the shuffle, and shuffle is false' }] : [];
-  }
+  },
 
+  create: (options: RatioSplitterOptions, ctx: RunContext) => new RatioSplitter(options, ctx),
+});
+
+class RatioSplitter implements SplitterPlugin {
   constructor(
     private readonly options: RatioSplitterOptions,
     private readonly ctx: RunContext,

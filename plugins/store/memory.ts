@@ -3,7 +3,8 @@
  * on indexing and querying; ties are broken by corpus order. No files, nothing to clean up:
  * the reference the other stores are tested against.
  */
-import type { Doc, JsonSchema, RunContext, SearchHit, StorePlugin } from '../../core/types.js';
+import { definePlugin } from '../../core/plugin.js';
+import type { Doc, RunContext, SearchHit, StorePlugin } from '../../core/types.js';
 
 export type MemoryStoreOptions = Record<string, never>;
 
@@ -36,11 +37,15 @@ export function checkVectors(store: string, name: string, docs: Doc[], vectors: 
   return dim;
 }
 
-export default class MemoryStore implements StorePlugin {
-  static readonly type = 'memory';
-  static readonly description = 'Exact brute-force cosine search in memory (ties broken by corpus order).';
-  static readonly schema: JsonSchema = { type: 'object', additionalProperties: false, properties: {} };
+export default definePlugin({
+  stage: 'store',
+  type: 'memory',
+  description: 'Exact brute-force cosine search in memory (ties broken by corpus order).',
+  schema: { type: 'object', additionalProperties: false, properties: {} },
+  create: (options: MemoryStoreOptions, ctx: RunContext) => new MemoryStore(options, ctx),
+});
 
+class MemoryStore implements StorePlugin {
   private readonly tables = new Map<string, MemTable>();
 
   constructor(
