@@ -5,7 +5,8 @@
  * from the listing file's folder as Node resolves imports. Every exported class with static
  * `type`, `description`, `schema` and `stage` (as definePlugin makes) is registered in the given
  * registry — clone the registry first, so one run's plugins never leak into another. Inside a
- * TypeScript plugin, `import … from 'ftrun'` resolves to this ftrun even where it is not installed.
+ * TypeScript plugin, `import … from 'ftrun'` (and 'ftrun/loss') resolves to this ftrun even where
+ * it is not installed.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -14,21 +15,28 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createJiti } from 'jiti';
 import { UserError, type Problem } from '../errors.js';
 import type { Registry } from '../registry.js';
-import { STAGES, type PluginClass, type StageName } from '../types.js';
+import { STAGES, type ExampleShape, type PluginClass, type StageName } from '../types.js';
 import { displayPath, problemAt, type LoadedConfig } from './located.js';
 import { configAjv } from './ajv.js';
+import { choices, describeValue } from './messages.js';
 
 const JS = ['.js', '.mjs', '.cjs'];
 const TS = ['.ts', '.mts', '.cts'];
 
-/** ftrun's own public entry (dist/core/index.js, or core/index.ts when run from the sources). */
-const OWN_ENTRY = (() => {
-  const js = fileURLToPath(new URL('../index.js', import.meta.url));
-  return existsSync(js) ? js : fileURLToPath(new URL('../index.ts', import.meta.url));
-})();
+/** A module of ftrun's own (dist/core/….js, or core/….ts when run from the sources), by its path from core/. */
+const ownModule = (path: string) => {
+  const js = fileURLToPath(new URL(`../${path}.js`, import.meta.url));
+  return existsSync(js) ? js : fileURLToPath(new URL(`../${path}.ts`, import.meta.url));
+};
+
+/**
+ * ftrun's public entries, as package.json "exports" names them: 'ftrun' and 'ftrun/loss' (the loss
+ * contract, the distance helpers and `tf`, ftrun's own tfjs-core).
+ */
+const OWN_ENTRIES = { 'ftrun/loss': ownModule('train/loss'), ftrun: ownModule('index') };
 
 let jiti: ReturnType<typeof createJiti> | undefined;
-const tsLoader = () => (jiti ??= createJiti(import.meta.url, { alias: { ftrun: OWN_ENTRY }, interopDefault: false, fsCache: false }));
+const tsLoader = () => (jiti ??= createJiti(import.meta.url, { alias: OWN_ENTRIES, interopDefault: false, fsCache: false }));
 
 /**
  * The module file a `plugins:` entry names, as the loader resolves it (a package name to its entry
@@ -62,6 +70,37 @@ function missingStatics(cls: Record<string, unknown>): string[] {
   if (!cls.schema || typeof cls.schema !== 'object' || Array.isArray(cls.schema)) out.push('schema (a JSON Schema object)');
   if (!STAGES.includes(cls.stage as StageName)) out.push(`stage (one of: ${STAGES.join(', ')})`);
   return out;
+}
+
+/** Every example shape, the `needs` a loss can declare (a Record, so that a new shape must be added here). */
+const EXAMPLE_SHAPES = Object.keys({ labelled: 1, pairs: 1, triplets: 1, 'labelled-pairs': 1 } satisfies Record<ExampleShape, 1>) as ExampleShape[];
+
+/**
+ * What a loss must declare that it reads (`needs`: one example shape) and a miner what it makes
+ * (`provides`: example shapes, each one a loss can read), checked here because a JavaScript class
+ * or a definePlugin call cast around its types escapes the compiler. Undefined when it is fine.
+ */
+function capabilityProblem(cls: Record<string, unknown>): string | undefined {
+  const shapes = `one of: ${EXAMPLE_SHAPES.join(', ')}`;
+  if (cls.stage === 'loss') {
+    const needs = cls.needs;
+    if (needs === undefined) return `loss "${String(cls.type)}" declares no \`needs\`: the example shape its compute() reads (${shapes})`;
+    if (!EXAMPLE_SHAPES.includes(needs as ExampleShape)) {
+      return `loss "${String(cls.type)}" needs ${describeValue(needs)}, which is not an example shape. ${choices(needs, EXAMPLE_SHAPES, 'Example shapes')}`;
+    }
+  }
+  if (cls.stage === 'miner') {
+    const provides = cls.provides;
+    if (provides === undefined) return `miner "${String(cls.type)}" declares no \`provides\`: the example shapes its examples can be read as (a list, each ${shapes})`;
+    if (!Array.isArray(provides) || provides.length === 0) {
+      return `miner "${String(cls.type)}" provides ${Array.isArray(provides) ? 'an empty list' : describeValue(provides)}, which no loss accepts: give a list of example shapes (each ${shapes})`;
+    }
+    const unknown = provides.filter((p) => !EXAMPLE_SHAPES.includes(p as ExampleShape));
+    if (unknown.length) {
+      return `miner "${String(cls.type)}" provides ${unknown.map(describeValue).join(', ')}, which no loss accepts. ${choices(unknown[0], EXAMPLE_SHAPES, 'Example shapes')}`;
+    }
+  }
+  return undefined;
 }
 
 /** Import every module under `plugins:` and register its plugin classes. Returns what was added. */
@@ -106,7 +145,7 @@ export async function loadCustomPlugins(loaded: LoadedConfig, registry: Registry
         message = parse[1]!.trim();
         where = `${parse[3]}:${parse[4]}`;
       }
-      if ((e as NodeJS.ErrnoException)?.code === 'ERR_MODULE_NOT_FOUND' && /'ftrun'/.test(message)) {
+      if ((e as NodeJS.ErrnoException)?.code === 'ERR_MODULE_NOT_FOUND' && /'ftrun(\/[\w-]+)?'/.test(message)) {
         message += ' (a JavaScript plugin imports ftrun from its own node_modules: npm install --save-dev ftrun there, or write the plugin in TypeScript, which ftrun loads with its own copy)';
       }
       problems.push(problemAt(loaded, path, `cannot import plugin module "${ref}": ${where ? `${displayPath(abs)}:${where}: ` : ''}${message}`));
@@ -121,6 +160,11 @@ export async function loadCustomPlugins(loaded: LoadedConfig, registry: Registry
       const missing = missingStatics(cls);
       if (missing.length) {
         problems.push(problemAt(loaded, path, `plugin module "${ref}": export "${name}" is missing static ${missing.join(', ')}`));
+        continue;
+      }
+      const capability = capabilityProblem(cls);
+      if (capability) {
+        problems.push(problemAt(loaded, path, `plugin module "${ref}": export "${name}": ${capability}`));
         continue;
       }
       try {

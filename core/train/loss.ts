@@ -14,8 +14,16 @@
  * - reduceMax/reduceMin: like torch's `max(dim)`/`min(dim)`, the gradient goes to the first arg-extreme
  *   only (tfjs' own max/min send it to every tied element).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Example, ExampleShape } from '../types.js';
+
+/**
+ * The tensor functions the helpers are written in, for loss plugins: `import { tf, cosSim } from
+ * 'ftrun/loss'`. This is tfjs-core, the very instance ftrun runs (the @tensorflow/tfjs that ftrun
+ * loads re-exports it, and a backend is registered before any loss runs), so a plugin needs no
+ * tensor library of its own: a second copy would register its kernels again.
+ */
+export * as tf from '@tensorflow/tfjs-core';
 
 /**
  * One batch of embeddings, as the loss seam (core/train/seam.ts) hands it to a loss: every text
