@@ -16,6 +16,7 @@ import { UserError } from '../errors.js';
 import { writeFailureOf, writeJsonAtomic, writingTo } from '../fsutil.js';
 import { readSafetensors, writeSafetensors, type TensorToWrite } from '../safetensors.js';
 import type { AdamWState } from './optim.js';
+import { CHECKPOINT_OPTIMIZER_JSON, CHECKPOINT_OPTIMIZER_WEIGHTS, CHECKPOINT_PREFIX, CHECKPOINT_WEIGHTS, TRAINER_STATE_JSON } from '../run/records.js';
 
 export interface BestMetric {
   metric: string;
@@ -66,20 +67,20 @@ export interface CheckpointRef {
   dir: string;
 }
 
-const STATE = 'trainer_state.json';
-const DIR_RE = /^step-(\d+)$/;
+const STATE = TRAINER_STATE_JSON;
+const DIR_RE = new RegExp(`^${CHECKPOINT_PREFIX}(\\d+)$`);
 
 export function checkpointPath(checkpointDir: string, step: number): string {
-  return join(checkpointDir, `step-${step}`);
+  return join(checkpointDir, `${CHECKPOINT_PREFIX}${step}`);
 }
 
 /** Write a complete checkpoint atomically; returns its directory. */
 export function writeCheckpoint(checkpointDir: string, data: CheckpointData): string {
   const final = checkpointPath(checkpointDir, data.state.global_step);
-  const tmp = join(checkpointDir, `.step-${data.state.global_step}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`);
+  const tmp = join(checkpointDir, `.${CHECKPOINT_PREFIX}${data.state.global_step}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`);
   writingTo(final, () => mkdirSync(tmp, { recursive: true }));
   try {
-    writeSafetensors(join(tmp, 'model.safetensors'), data.weights, { format: 'pt' });
+    writeSafetensors(join(tmp, CHECKPOINT_WEIGHTS), data.weights, { format: 'pt' });
     const moments = new Map<string, TensorToWrite>();
     const steps: Record<string, number> = {};
     for (const p of data.optimizer.params) {
@@ -87,8 +88,8 @@ export function writeCheckpoint(checkpointDir: string, data: CheckpointData): st
       moments.set(`${p.name}.exp_avg_sq`, { shape: p.shape, data: p.v });
       steps[p.name] = p.step;
     }
-    writeSafetensors(join(tmp, 'optimizer.safetensors'), moments);
-    writeJsonAtomic(join(tmp, 'optimizer.json'), { ...data.optimizerConfig, steps } satisfies OptimizerConfigJson);
+    writeSafetensors(join(tmp, CHECKPOINT_OPTIMIZER_WEIGHTS), moments);
+    writeJsonAtomic(join(tmp, CHECKPOINT_OPTIMIZER_JSON), { ...data.optimizerConfig, steps } satisfies OptimizerConfigJson);
     writeJsonAtomic(join(tmp, STATE), data.state);
     rmSync(final, { recursive: true, force: true });
     renameSync(tmp, final);
@@ -116,12 +117,12 @@ export function readCheckpoint(dir: string): CheckpointData {
   const state = readTrainerState(dir);
   let cfg: OptimizerConfigJson;
   try {
-    cfg = JSON.parse(readFileSync(join(dir, 'optimizer.json'), 'utf8')) as OptimizerConfigJson;
+    cfg = JSON.parse(readFileSync(join(dir, CHECKPOINT_OPTIMIZER_JSON), 'utf8')) as OptimizerConfigJson;
   } catch (e) {
     return unreadable(dir, e);
   }
-  const weights = readSafetensors(join(dir, 'model.safetensors'));
-  const moments = readSafetensors(join(dir, 'optimizer.safetensors'));
+  const weights = readSafetensors(join(dir, CHECKPOINT_WEIGHTS));
+  const moments = readSafetensors(join(dir, CHECKPOINT_OPTIMIZER_WEIGHTS));
   const params: AdamWState['params'] = Object.entries(cfg.steps).map(([name, step]) => {
     const m = moments.get(`${name}.exp_avg`);
     const v = moments.get(`${name}.exp_avg_sq`);
@@ -152,7 +153,7 @@ export function latestCheckpoint(checkpointDir: string): CheckpointRef | undefin
 export function removePartialCheckpoints(checkpointDir: string): void {
   if (!existsSync(checkpointDir)) return;
   for (const name of readdirSync(checkpointDir)) {
-    if (/^\.step-\d+\.tmp-/.test(name)) rmSync(join(checkpointDir, name), { recursive: true, force: true });
+    if (new RegExp(`^\\.${CHECKPOINT_PREFIX}\\d+\\.tmp-`).test(name)) rmSync(join(checkpointDir, name), { recursive: true, force: true });
   }
 }
 

@@ -12,6 +12,7 @@ import type { ExperimentConfig, TrainingMethod } from '../config/types.js';
 import { ADAPTER_DEFAULT_LR, ADAPTER_SCHEMA } from '../adapter/schema.js';
 import { FULL_DEFAULT_LR, TRAINING_SCHEMA } from './training-schema.js';
 import type { BackendPlugin, DatasetData, Encoder, Examples, ModelSpec, RunContext, SplitResult, JsonSchema, TrainingEvent, TrainLoss, TrainResult } from '../types.js';
+import { ADAPTER_DIR, CHECKPOINTS_DIR, MODEL_DIR } from '../run/records.js';
 
 /** What a method's run receives from the runner. */
 export interface MethodInput {
@@ -64,7 +65,7 @@ function common(input: MethodInput) {
     metrics: config.evaluate.metrics,
     k: config.evaluate.k,
     primary: config.evaluate.primary,
-    checkpointDir: join(ctx.runDir, 'checkpoints'),
+    checkpointDir: join(ctx.runDir, CHECKPOINTS_DIR),
     resume: input.resume,
     onEvent: input.onEvent,
   };
@@ -92,7 +93,7 @@ export const TRAINING_METHODS: Record<TrainingMethod, TrainingMethodSpec> = {
       const { UserError } = await import('../errors.js');
       const { backend, config, ctx } = input;
       if (!backend.train) throw new UserError('E_CONFIG', `backend ${config.backend.type} cannot train`);
-      return backend.train({ ...common(input), model: config.model, loss: input.loss, outDir: join(ctx.runDir, 'model') });
+      return backend.train({ ...common(input), model: config.model, loss: input.loss, outDir: join(ctx.runDir, MODEL_DIR) });
     },
     async tunedEncoder(config, result, load) {
       const { id: _id, revision: _rev, bundled: _b, ...rest } = config.model;
@@ -117,7 +118,7 @@ export const TRAINING_METHODS: Record<TrainingMethod, TrainingMethodSpec> = {
         ...common(input),
         encoder: input.baseEncoder,
         loss: input.loss.reference,
-        outDir: join(ctx.runDir, 'adapter'),
+        outDir: join(ctx.runDir, ADAPTER_DIR),
         logger: ctx.logger,
         progress: ctx.progress,
         signal: ctx.signal,
