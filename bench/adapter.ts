@@ -57,7 +57,7 @@ async function adapterSpeed(backend: string): Promise<void> {
       const res = await trainAdapter({
         encoder: new HashEncoder(dim),
         examples: { shapes: ['pairs'], items },
-        loss: new MultipleNegativesRankingLoss({ scale: 20, similarity: 'cos' }, ctx),
+        loss: await new MultipleNegativesRankingLoss({ scale: 20, similarity: 'cos' }, ctx),
         training: { epochs: 2, batch_size: 16, batch_sampler: 'group-by-label', adapter: { kind, hidden: 256 } },
         test: [],
         corpus: [],

@@ -3,41 +3,43 @@
  * batch-hard-triplet (hardest positive and hardest negative per anchor) but with a soft margin instead of
  * a fixed one: loss = mean of log(1 + exp(d(a,p) − d(a,n))).
  */
-import * as tf from '@tensorflow/tfjs';
-import type { ExampleShape, JsonSchema, RunContext } from '../../core/types.js';
-import { BATCH_DISTANCE_OPTION, type BatchDistance, type LossBatch, type LossPlugin, need } from '../../core/train/loss.js';
+import type * as tf from '@tensorflow/tfjs-core';
+import { definePlugin } from '../../core/plugin.js';
+import type { BatchDistance, LossBatch } from '../../core/train/loss.js';
+import { BATCH_DISTANCE_OPTION, loadLossHelpers } from '../common/loss.js';
 import { hardestDistances } from './batch-hard-triplet.js';
 
 export interface BatchHardSoftMarginTripletOptions {
   distance_metric: BatchDistance;
 }
 
-export default class BatchHardSoftMarginTripletLoss implements LossPlugin {
-  static readonly type = 'batch-hard-soft-margin-triplet';
-  static readonly description =
-    'Batch-hard triplet loss with a soft margin, log(1 + exp(d(a,p) − d(a,n))) (sentence-transformers BatchHardSoftMarginTripletLoss).';
-  static readonly needs: ExampleShape = 'labelled';
-  static readonly schema: JsonSchema = {
+const TYPE = 'batch-hard-soft-margin-triplet';
+
+export default definePlugin({
+  stage: 'loss',
+  type: TYPE,
+  description:
+    'Batch-hard triplet loss with a soft margin, log(1 + exp(d(a,p) − d(a,n))) (sentence-transformers BatchHardSoftMarginTripletLoss).',
+  needs: 'labelled',
+  schema: {
     type: 'object',
     additionalProperties: false,
     properties: {
       distance_metric: BATCH_DISTANCE_OPTION,
     },
-  };
-
-  readonly needs: ExampleShape = BatchHardSoftMarginTripletLoss.needs;
-
-  constructor(
-    private readonly options: BatchHardSoftMarginTripletOptions,
-    private readonly ctx: RunContext,
-  ) {}
-
-  compute(batch: LossBatch): tf.Scalar {
-    const emb = need(batch, 'anchor', BatchHardSoftMarginTripletLoss.type);
-    const labels = need(batch, 'labels', BatchHardSoftMarginTripletLoss.type);
-    return tf.tidy(() => {
-      const { pos, neg } = hardestDistances(emb, labels, this.options.distance_metric);
-      return tf.mean(tf.log1p(tf.exp(tf.sub(pos, neg)))) as tf.Scalar;
-    });
-  }
-}
+  },
+  async create(options: BatchHardSoftMarginTripletOptions) {
+    const L = await loadLossHelpers();
+    const { tf, need } = L;
+    return {
+      compute(batch: LossBatch): tf.Scalar {
+        const emb = need(batch, 'anchor', TYPE);
+        const labels = need(batch, 'labels', TYPE);
+        return tf.tidy(() => {
+          const { pos, neg } = hardestDistances(L, emb, labels, options.distance_metric);
+          return tf.mean(tf.log1p(tf.exp(tf.sub(pos, neg)))) as tf.Scalar;
+        });
+      },
+    };
+  },
+});

@@ -3,28 +3,25 @@
  * labelled batch (the anchor), the hardest positive (farthest same-label sentence) and the hardest
  * negative (closest other-label sentence) form one triplet; loss = mean of max(d(a,p) − d(a,n) + margin, 0).
  */
-import * as tf from '@tensorflow/tfjs';
-import type { ExampleShape, JsonSchema, RunContext } from '../../core/types.js';
-import {
-  BATCH_DISTANCE_OPTION,
-  type BatchDistance,
-  type LossBatch,
-  type LossPlugin,
-  marginOption,
-  need,
-  pairwiseDistance,
-  reduceMax,
-  reduceMin,
-  sameLabel,
-} from '../../core/train/loss.js';
+import type * as tf from '@tensorflow/tfjs-core';
+import { definePlugin } from '../../core/plugin.js';
+import type { BatchDistance, LossBatch } from '../../core/train/loss.js';
+import { BATCH_DISTANCE_OPTION, loadLossHelpers, marginOption, type LossHelpers } from '../common/loss.js';
 
 export interface BatchHardTripletOptions {
   margin: number;
   distance_metric: BatchDistance;
 }
 
+const TYPE = 'batch-hard-triplet';
+
 /** Hardest positive and hardest negative distance per anchor, both [batch, 1] (shared with the soft-margin loss). */
-export function hardestDistances(emb: tf.Tensor2D, labels: tf.Tensor1D, metric: BatchDistance): { pos: tf.Tensor2D; neg: tf.Tensor2D } {
+export function hardestDistances(
+  { tf, pairwiseDistance, reduceMax, reduceMin, sameLabel }: LossHelpers,
+  emb: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  metric: BatchDistance,
+): { pos: tf.Tensor2D; neg: tf.Tensor2D } {
   const d = pairwiseDistance(emb, metric);
   const same = sameLabel(labels);
   const notSelf = tf.logicalNot(tf.cast(tf.eye(emb.shape[0]), 'bool'));
@@ -36,33 +33,32 @@ export function hardestDistances(emb: tf.Tensor2D, labels: tf.Tensor1D, metric: 
   return { pos, neg };
 }
 
-export default class BatchHardTripletLoss implements LossPlugin {
-  static readonly type = 'batch-hard-triplet';
-  static readonly description =
-    'Triplet loss with the hardest positive and hardest negative of each anchor in a labelled batch (sentence-transformers BatchHardTripletLoss).';
-  static readonly needs: ExampleShape = 'labelled';
-  static readonly schema: JsonSchema = {
+export default definePlugin({
+  stage: 'loss',
+  type: TYPE,
+  description:
+    'Triplet loss with the hardest positive and hardest negative of each anchor in a labelled batch (sentence-transformers BatchHardTripletLoss).',
+  needs: 'labelled',
+  schema: {
     type: 'object',
     additionalProperties: false,
     properties: {
       margin: marginOption(5, 'Negatives should be at least this much farther from the anchor than the positive.'),
       distance_metric: BATCH_DISTANCE_OPTION,
     },
-  };
-
-  readonly needs: ExampleShape = BatchHardTripletLoss.needs;
-
-  constructor(
-    private readonly options: BatchHardTripletOptions,
-    private readonly ctx: RunContext,
-  ) {}
-
-  compute(batch: LossBatch): tf.Scalar {
-    const emb = need(batch, 'anchor', BatchHardTripletLoss.type);
-    const labels = need(batch, 'labels', BatchHardTripletLoss.type);
-    return tf.tidy(() => {
-      const { pos, neg } = hardestDistances(emb, labels, this.options.distance_metric);
-      return tf.mean(tf.maximum(tf.add(tf.sub(pos, neg), this.options.margin), 0)) as tf.Scalar;
-    });
-  }
-}
+  },
+  async create(options: BatchHardTripletOptions) {
+    const L = await loadLossHelpers();
+    const { tf, need } = L;
+    return {
+      compute(batch: LossBatch): tf.Scalar {
+        const emb = need(batch, 'anchor', TYPE);
+        const labels = need(batch, 'labels', TYPE);
+        return tf.tidy(() => {
+          const { pos, neg } = hardestDistances(L, emb, labels, options.distance_metric);
+          return tf.mean(tf.maximum(tf.add(tf.sub(pos, neg), options.margin), 0)) as tf.Scalar;
+        });
+      },
+    };
+  },
+});

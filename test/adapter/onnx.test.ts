@@ -86,7 +86,7 @@ describeShared('adapter ONNX export', () => {
       adapterRequest({
         encoder: base,
         examples: { shapes: ['pairs'], items },
-        loss: new MultipleNegativesRankingLoss({ scale: 20, similarity: 'cos' }, makeContext()),
+        loss: await new MultipleNegativesRankingLoss({ scale: 20, similarity: 'cos' }, makeContext()),
         training: { max_steps: 3, batch_size: 4, learning_rate: 0.05, adapter: { apply_to: 'query' } },
       }),
     );

@@ -31,7 +31,8 @@ const items: Example[] = queries.map((q, i) => ({
   negative: `document ${LABELS[(i + 1) % LABELS.length]}`,
   label: q.label,
 }));
-const mnrl = (): LossPlugin => new MultipleNegativesRankingLoss({ scale: 20, similarity: 'cos' }, makeContext());
+const mnrlLoss: LossPlugin = await new MultipleNegativesRankingLoss({ scale: 20, similarity: 'cos' }, makeContext());
+const mnrl = (): LossPlugin => mnrlLoss;
 type Ev = Record<string, any>;
 
 function request(over: Partial<AdapterTrainRequest> = {}, training: Record<string, unknown> = {}): AdapterTrainRequest & { events: Ev[] } {

@@ -39,7 +39,7 @@ describeShared('adapter on the transactions data', () => {
         adapterRequest({
           encoder: shared,
           examples,
-          loss: new MultipleNegativesRankingLoss({ scale: 20, similarity: 'cos' }, ctx),
+          loss: await new MultipleNegativesRankingLoss({ scale: 20, similarity: 'cos' }, ctx),
           training: { epochs: 3, batch_size: 16, learning_rate: 2e-3, adapter: { kind: 'linear', apply_to: 'both' }, export_onnx: false },
           corpus: data.corpus,
           seed,

@@ -55,7 +55,7 @@ describeShared('adapter on the bundled use-lite encoder', () => {
         adapterRequest({
           encoder: enc,
           examples,
-          loss: new MultipleNegativesRankingLoss({ scale: 20, similarity: 'cos' }, ctx),
+          loss: await new MultipleNegativesRankingLoss({ scale: 20, similarity: 'cos' }, ctx),
           training: { epochs: 3, batch_size: 16 },
           corpus: data.corpus,
           seed,

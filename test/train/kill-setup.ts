@@ -10,6 +10,8 @@ import { makeContext } from '../helpers/context.js';
 import { TINY_BERT } from '../helpers/shared.js';
 import { corpus, examples, testQueries } from './fixture-data.js';
 
+const semiHard = await new BatchSemiHardTripletLoss({ margin: 5, distance_metric: 'euclidean' }, makeContext());
+
 export function killSetup(runDir: string, resume: boolean, onEvent: (e: Record<string, unknown>) => void): { backend: TfjsBackend; request: TrainRequest } {
   const ctx = makeContext({ runDir, seed: 11 });
   const backend = new TfjsBackend({ device: 'wasm', threads: 1, batch_size: 32 }, ctx);
@@ -17,7 +19,7 @@ export function killSetup(runDir: string, resume: boolean, onEvent: (e: Record<s
   const request: TrainRequest = {
     model: { path: TINY_BERT, query_prompt: '', document_prompt: '' },
     examples: { shapes: ['labelled', 'triplets', 'pairs', 'labelled-pairs'], items },
-    loss: { type: 'batch-semi-hard-triplet', options: { margin: 5, distance_metric: 'euclidean' }, needs: 'labelled', reference: new BatchSemiHardTripletLoss({ margin: 5, distance_metric: 'euclidean' }, ctx) },
+    loss: { type: 'batch-semi-hard-triplet', options: { margin: 5, distance_metric: 'euclidean' }, needs: 'labelled', reference: semiHard },
     training: { method: 'full', epochs: 3, batch_size: 16, learning_rate: 5e-4, eval_every: 2, export_onnx: false, save_total_limit: 2 },
     test: testQueries(12),
     corpus: corpus(),

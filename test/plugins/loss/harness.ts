@@ -25,7 +25,7 @@ export interface ArrayBatch {
 type Options = Record<string, unknown>;
 
 export interface LossSuite {
-  plugin: PluginClass<LossPlugin> & { needs: ExampleShape };
+  plugin: PluginClass<Promise<LossPlugin>> & { needs: ExampleShape };
   defaults: Options;
   /** losses.json keys and the options that reproduce them. */
   fixture: Array<{ key: string; options: Options }>;
@@ -120,7 +120,8 @@ function computeValue(loss: LossPlugin, b: ArrayBatch): number {
 }
 
 export function runLossSuite(s: LossSuite): void {
-  const make = (o: Options): LossPlugin => new s.plugin({ ...s.defaults, ...o }, makeContext());
+  // A loss's create() is async (it imports the loss helpers, and with them tfjs-core).
+  const make = async (o: Options): Promise<LossPlugin> => await new s.plugin({ ...s.defaults, ...o }, makeContext());
   let fixture: ArrayBatch | undefined;
 
   beforeAll(async () => {
@@ -131,7 +132,7 @@ export function runLossSuite(s: LossSuite): void {
     await tf.setBackend('cpu');
   });
 
-  it('declares its schema with sentence-transformers defaults', () => {
+  it('declares its schema with sentence-transformers defaults', async () => {
     const ajv = configAjv({ allErrors: true, useDefaults: true });
     const validate = ajv.compile(s.plugin.schema);
     const opts: Options = {};
@@ -140,31 +141,31 @@ export function runLossSuite(s: LossSuite): void {
     expect(validate({ ...s.defaults, nope: 1 })).toBe(false);
     for (const p of Object.values((s.plugin.schema as { properties: Record<string, Options> }).properties))
       expect(typeof p['description']).toBe('string');
-    expect(make({}).needs).toBe(s.plugin.needs);
+    expect((await make({})).needs).toBe(s.plugin.needs);
   });
 
-  it.runIf(HAS_SHARED)('matches losses.json on the fixture batch within 1e-5 (cpu)', () => {
+  it.runIf(HAS_SHARED)('matches losses.json on the fixture batch within 1e-5 (cpu)', async () => {
     const f = lossFixture();
     for (const { key, options } of s.fixture) {
       expect(f.losses[key], key).toBeDefined();
-      expect(Math.abs(computeValue(make(options), fixture!) - f.losses[key]!.value), key).toBeLessThan(1e-5);
+      expect(Math.abs(computeValue(await make(options), fixture!) - f.losses[key]!.value), key).toBeLessThan(1e-5);
     }
   });
 
-  it('matches the float64 reference on random batches for every option variant', () => {
+  it('matches the float64 reference on random batches for every option variant', async () => {
     for (const [i, o] of s.variants.entries()) {
       for (const neg of s.withNegatives ? [false, true] : [true]) {
         const b = randomBatch(s.plugin.needs, 100 + i, neg);
         const want = s.reference(b, { ...s.defaults, ...o });
-        expect(Math.abs(computeValue(make(o), b) - want), JSON.stringify(o)).toBeLessThan(1e-5 * Math.max(1, Math.abs(want)));
+        expect(Math.abs(computeValue(await make(o), b) - want), JSON.stringify(o)).toBeLessThan(1e-5 * Math.max(1, Math.abs(want)));
       }
     }
   });
 
-  it('has finite, non-zero gradients that match finite differences of the reference (cpu)', () => {
+  it('has finite, non-zero gradients that match finite differences of the reference (cpu)', async () => {
     for (const [i, o] of s.variants.entries()) {
       const b = randomBatch(s.plugin.needs, 200 + i);
-      const { value, grads } = valueAndGrads(make(o), b);
+      const { value, grads } = valueAndGrads(await make(o), b);
       expect(Number.isFinite(value)).toBe(true);
       let sq = 0;
       // Directional derivative along a fixed pseudo-random direction vs central differences in float64.
@@ -193,28 +194,30 @@ export function runLossSuite(s: LossSuite): void {
 
   it.runIf(HAS_SHARED)('gives the same values and gradients on wasm as on cpu', async () => {
     const f = lossFixture();
-    const cpu = s.fixture.map(({ options }) => valueAndGrads(make(options), fixture!));
-    const rnd = s.variants.map((o, i) => valueAndGrads(make(o), randomBatch(s.plugin.needs, 300 + i)));
+    const cpu: Array<ReturnType<typeof valueAndGrads>> = [];
+    for (const { options } of s.fixture) cpu.push(valueAndGrads(await make(options), fixture!));
+    const rnd: Array<ReturnType<typeof valueAndGrads>> = [];
+    for (const [i, o] of s.variants.entries()) rnd.push(valueAndGrads(await make(o), randomBatch(s.plugin.needs, 300 + i)));
     await tf.setBackend('wasm');
     try {
-      s.fixture.forEach(({ key, options }, i) => {
-        const w = valueAndGrads(make(options), fixture!);
+      for (const [i, { key, options }] of s.fixture.entries()) {
+        const w = valueAndGrads(await make(options), fixture!);
         expect(Math.abs(w.value - f.losses[key]!.value), key).toBeLessThan(1e-5);
         expect(Math.abs(w.value - cpu[i]!.value), key).toBeLessThan(1e-5);
         expectClose(w.grads, cpu[i]!.grads, key);
-      });
-      s.variants.forEach((o, i) => {
-        const w = valueAndGrads(make(o), randomBatch(s.plugin.needs, 300 + i));
+      }
+      for (const [i, o] of s.variants.entries()) {
+        const w = valueAndGrads(await make(o), randomBatch(s.plugin.needs, 300 + i));
         expect(Math.abs(w.value - rnd[i]!.value), JSON.stringify(o)).toBeLessThan(1e-5);
         expectClose(w.grads, rnd[i]!.grads, JSON.stringify(o));
-      });
+      }
     } finally {
       await tf.setBackend('cpu');
     }
   });
 
-  it('names the missing batch field', () => {
-    const loss = make({});
+  it('names the missing batch field', async () => {
+    const loss = await make({});
     const b = toTensors({ anchor: [[1, 0]] });
     expect(() => loss.compute(b)).toThrow(/needs batch\./);
     tf.dispose(b.anchor);
