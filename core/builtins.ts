@@ -1,9 +1,15 @@
 /**
- * The closed map of built-in plugins, one file per plugin, keyed by `type`.
- * `Record<StageName, …>` makes the compiler catch a stage without an entry.
+ * The closed map of built-in plugins, one file per plugin, keyed by stage and by `type` as
+ * experiment files write it. Each plugin is declared with definePlugin, so the compiler checks it
+ * against its stage; the map's type checks that every stage has an entry and that each plugin sits
+ * under its own stage and `type`.
+ *
+ * Importing a plugin's module is cheap (its schema, checks and capabilities): what it needs to run
+ * — tfjs, onnxruntime-node, LanceDB, the Braintrust SDK, ECharts — is imported inside its
+ * create() or methods, so `validate`, `plan`, `schema` and `--help` load none of it.
  */
 import { Registry, type PluginMap } from './registry.js';
-import type { PluginClass } from './types.js';
+import type { StageName } from './types.js';
 
 import braintrustDataset from '../plugins/dataset/braintrust.js';
 import jsonlDataset from '../plugins/dataset/jsonl.js';
@@ -31,26 +37,52 @@ import htmlSink from '../plugins/sink/html.js';
 import jsonSink from '../plugins/sink/json.js';
 import markdownSink from '../plugins/sink/markdown.js';
 
-const byType = (...classes: PluginClass[]): Record<string, PluginClass> =>
-  Object.fromEntries(classes.map((c) => [c.type, c]));
+/** Every entry `stage → type → plugin` is a plugin of that stage whose `type` is its key. */
+type KeyedByType<M> = { [S in keyof M]: { [T in keyof M[S]]: { readonly stage: S; readonly type: T } } };
 
-export const BUILTINS: PluginMap = {
-  dataset: byType(braintrustDataset, jsonlDataset, syntheticTransactionsDataset),
-  splitter: byType(fieldSplitter, noneSplitter, ratioSplitter),
-  miner: byType(hardNegativeMiner, noneMiner, randomNegativeMiner),
-  loss: byType(
-    batchAllTripletLoss,
-    batchHardSoftMarginTripletLoss,
-    batchHardTripletLoss,
-    batchSemiHardTripletLoss,
-    contrastiveLoss,
-    multipleNegativesRankingLoss,
-    tripletLoss,
-  ),
-  backend: byType(ortBackend, tfjsBackend),
-  store: byType(lancedbStore, memoryStore),
-  sink: byType(braintrustSink, consoleSink, htmlSink, jsonSink, markdownSink),
-};
+const BUILTIN_PLUGINS = {
+  dataset: {
+    braintrust: braintrustDataset,
+    jsonl: jsonlDataset,
+    'synthetic-transactions': syntheticTransactionsDataset,
+  },
+  splitter: {
+    field: fieldSplitter,
+    none: noneSplitter,
+    ratio: ratioSplitter,
+  },
+  miner: {
+    'hard-negative': hardNegativeMiner,
+    none: noneMiner,
+    'random-negative': randomNegativeMiner,
+  },
+  loss: {
+    'batch-all-triplet': batchAllTripletLoss,
+    'batch-hard-soft-margin-triplet': batchHardSoftMarginTripletLoss,
+    'batch-hard-triplet': batchHardTripletLoss,
+    'batch-semi-hard-triplet': batchSemiHardTripletLoss,
+    contrastive: contrastiveLoss,
+    'multiple-negatives-ranking': multipleNegativesRankingLoss,
+    triplet: tripletLoss,
+  },
+  backend: {
+    ort: ortBackend,
+    tfjs: tfjsBackend,
+  },
+  store: {
+    lancedb: lancedbStore,
+    memory: memoryStore,
+  },
+  sink: {
+    braintrust: braintrustSink,
+    console: consoleSink,
+    html: htmlSink,
+    json: jsonSink,
+    markdown: markdownSink,
+  },
+} satisfies Record<StageName, object>;
+
+export const BUILTINS: PluginMap & KeyedByType<typeof BUILTIN_PLUGINS> = BUILTIN_PLUGINS;
 
 export function builtinRegistry(): Registry {
   return new Registry(BUILTINS);

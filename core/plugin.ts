@@ -32,13 +32,10 @@ export type PluginInstance<S extends StageName> = S extends 'loss'
     ? Omit<StagePlugins['miner'], 'provides'> & Partial<Pick<StagePlugins['miner'], 'provides'>>
     : StagePlugins[S];
 
-/** The instance, or a Promise of it (an async create). */
-export type CreatedInstance<S extends StageName> = PluginInstance<S> | Promise<PluginInstance<S>>;
-
 export type PluginDefinition<
   S extends StageName,
   O extends object = Record<string, unknown>,
-  R extends CreatedInstance<S> = CreatedInstance<S>,
+  R extends PluginInstance<S> | Promise<PluginInstance<S>> = PluginInstance<S> | Promise<PluginInstance<S>>,
   T extends string = string,
 > = {
   /** The stage it plugs into. */
@@ -64,17 +61,24 @@ export type PluginDefinition<
 } & StageCapabilities[S];
 
 /**
- * A plugin class made by definePlugin, for stage S: `new Plugin(options, context)` gives the
- * instance, or a Promise of it when its create() is async (R).
+ * A plugin class made by definePlugin, for stage S and `type` T: `new Plugin(options, context)`
+ * gives the instance, or a Promise of it when its create() is async (Async true; boolean: either).
  */
-export type DefinedPlugin<S extends StageName, R = CreatedInstance<S>, T extends string = string> = PluginClass<R extends Promise<unknown> ? Promise<StagePlugins[S]> : StagePlugins[S]> & {
+export type DefinedPlugin<S extends StageName, Async extends boolean = boolean, T extends string = string> = PluginClass<
+  Async extends true ? Promise<StagePlugins[S]> : StagePlugins[S]
+> & {
   readonly stage: S;
   readonly type: T;
 };
 
-export function definePlugin<S extends StageName, O extends object = Record<string, unknown>, R extends CreatedInstance<S> = CreatedInstance<S>, T extends string = string>(
+export function definePlugin<
+  S extends StageName,
+  O extends object = Record<string, unknown>,
+  R extends PluginInstance<S> | Promise<PluginInstance<S>> = PluginInstance<S> | Promise<PluginInstance<S>>,
+  T extends string = string,
+>(
   definition: PluginDefinition<S, O, R, T>,
-): DefinedPlugin<S, R, T> {
+): DefinedPlugin<S, R extends Promise<unknown> ? true : false, T> {
   const { create, stage, type, ...statics } = definition as PluginDefinition<StageName, O> & Record<string, unknown>;
   if (typeof create !== 'function') throw new TypeError(`definePlugin(${String(type)}): create(options, context) is missing`);
   const needs = (definition as { needs?: unknown }).needs;
@@ -94,5 +98,5 @@ export function definePlugin<S extends StageName, O extends object = Record<stri
   };
   Object.defineProperty(Plugin, 'name', { value: `${stage}:${type}` });
   Object.assign(Plugin, { stage, type, ...statics });
-  return Plugin as unknown as DefinedPlugin<S, R, T>;
+  return Plugin as unknown as DefinedPlugin<S, R extends Promise<unknown> ? true : false, T>;
 }

@@ -8,18 +8,21 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import ort from 'onnxruntime-node';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { UserError } from '../../core/errors.js';
 import { resolveModelDir } from '../../core/model/hub.js';
 import { ONNX_CANDIDATES, loadModelLayout, type ModelLayout } from '../../core/model/layout.js';
 import { poolAndNormalize } from '../../core/model/pooling.js';
+import { definePlugin } from '../../core/plugin.js';
 import { Tokenizer } from '../../core/tokenizer.js';
-import { bertOnnxBytes } from '../../core/export/onnx.js';
-import { trainFull } from '../../core/train/full.js';
-import type { BackendPlugin, EncodeOptions, Encoder, JsonSchema, ModelSpec, OptionProblem, RunContext, TrainRequest, TrainResult } from '../../core/types.js';
-import { OrtBertEngine } from './ort/bert-engine.js';
-import { OrtTrainStep, prepareHostLoss } from './ort/train-step.js';
+import type { BackendPlugin, EncodeOptions, Encoder, ModelSpec, OptionProblem, RunContext, TrainRequest, TrainResult } from '../../core/types.js';
+
+/**
+ * onnxruntime-node (a native module), the trainer and the graph export load when a run encodes or
+ * trains (`await import` below), not when validation reads this plugin's schema and checks.
+ */
+type Ort = typeof import('onnxruntime-node');
+const loadOrt = async (): Promise<Ort> => (await import('onnxruntime-node')).default;
 
 const PROVIDERS = ['cpu', 'cuda', 'tensorrt', 'webgpu', 'dml', 'coreml'] as const;
 
@@ -29,14 +32,15 @@ export interface OrtOptions {
   execution_providers: Array<(typeof PROVIDERS)[number]>;
 }
 
-export default class OrtBackend implements BackendPlugin {
-  static readonly type = 'ort';
-  static readonly description =
-    'onnxruntime-node: encodes from the model\'s ONNX export, and fine-tunes BERT models (training.method full) with generated forward/backward graphs.';
-  static readonly canTrain = true;
+export default definePlugin({
+  stage: 'backend',
+  type: 'ort',
+  description:
+    'onnxruntime-node: encodes from the model\'s ONNX export, and fine-tunes BERT models (training.method full) with generated forward/backward graphs.',
+  canTrain: true,
   /** Every loss: its reference implementation runs in the training graph (tfjs) / on the pooled embeddings (ort). */
-  static readonly trainsLosses = 'all';
-  static readonly schema: JsonSchema = {
+  trainsLosses: 'all',
+  schema: {
     type: 'object',
     additionalProperties: false,
     properties: {
@@ -56,23 +60,34 @@ export default class OrtBackend implements BackendPlugin {
           'ONNX Runtime execution providers, in order of preference, for encoding and training. cuda needs onnxruntime-node\'s CUDA provider, which its install script downloads (Linux x64, CUDA 12: ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci); untested by ftrun.',
       },
     },
-  };
+  },
 
   /** Execution providers that are not installed (see providerProblems). */
-  static check(options: Record<string, unknown>): OptionProblem[] {
-    return providerProblems((options.execution_providers as string[] | undefined) ?? ['cpu']);
-  }
+  check: executionProviderProblems,
 
+  create: (options: OrtOptions, ctx: RunContext) => new OrtBackend(options, ctx),
+});
+
+function executionProviderProblems(options: Record<string, unknown>): OptionProblem[] {
+  return providerProblems((options.execution_providers as string[] | undefined) ?? ['cpu']);
+}
+
+class OrtBackend implements BackendPlugin {
   constructor(
     private readonly options: OrtOptions,
     private readonly ctx: RunContext,
   ) {
-    const problems = OrtBackend.check(options as unknown as Record<string, unknown>);
+    const problems = executionProviderProblems(options as unknown as Record<string, unknown>);
     if (problems.length > 0) throw new UserError('E_CONFIG', `backend.${problems[0]!.path.join('.')}: ${problems[0]!.message}`);
   }
 
   /** Full fine-tuning on onnxruntime (see ./ort/). */
   async train(req: TrainRequest): Promise<TrainResult> {
+    const [{ trainFull }, { OrtBertEngine }, { OrtTrainStep, prepareHostLoss }] = await Promise.all([
+      import('../../core/train/full.js'),
+      import('./ort/bert-engine.js'),
+      import('./ort/train-step.js'),
+    ]);
     const dir = await resolveModelDir(req.model, this.ctx, { weights: ['safetensors'] });
     const layout = loadModelLayout(dir, req.model);
     if (!layout.weightsFile) {
@@ -111,7 +126,7 @@ export default class OrtBackend implements BackendPlugin {
     // The model's ONNX export; else, for a BERT with safetensors weights, the graph ftrun generates from config.json.
     let source: string | Uint8Array;
     if (layout.onnxFile) source = layout.onnxFile;
-    else if (layout.weightsFile) source = bertOnnxBytes(dir);
+    else if (layout.weightsFile) source = (await import('../../core/export/onnx.js')).bertOnnxBytes(dir);
     else {
       throw new UserError(
         'E_MODEL',
@@ -119,6 +134,7 @@ export default class OrtBackend implements BackendPlugin {
           'The ort backend needs an ONNX export (e.g. `optimum-cli export onnx --model <id> <dir>`) or BERT safetensors weights; or use backend tfjs',
       );
     }
+    const ort = await loadOrt();
     let session: InferenceSession;
     try {
       const options: InferenceSession.SessionOptions = {
@@ -131,7 +147,7 @@ export default class OrtBackend implements BackendPlugin {
     } catch (e) {
       throw new UserError('E_MODEL', `cannot load ONNX model ${layout.onnxFile ?? `generated from ${layout.weightsFile}`}: ${(e as Error).message}`, { cause: e });
     }
-    return new OrtEncoder(session, layout, Tokenizer.fromFile(layout.tokenizerFile), this.options, this.ctx.signal);
+    return new OrtEncoder(ort, session, layout, Tokenizer.fromFile(layout.tokenizerFile), this.options, this.ctx.signal);
   }
 }
 
@@ -151,6 +167,9 @@ function nativeDir(): string | undefined {
  * but their library was not downloaded at install time.
  */
 export function providerProblems(requested: readonly string[]): OptionProblem[] {
+  // The cpu provider is built into every onnxruntime-node: asking for it alone needs no look (nor the native module loaded).
+  if (requested.every((p) => p === 'cpu')) return [];
+  const ort = createRequire(import.meta.url)('onnxruntime-node') as Ort;
   const backends = ort.listSupportedBackends();
   const usable = backends.filter((b) => b.bundled || existsSync(join(nativeDir() ?? '', `libonnxruntime_providers_${b.name}.so`))).map((b) => b.name);
   const missing = requested.filter((p) => !usable.includes(p));
@@ -171,6 +190,7 @@ class OrtEncoder implements Encoder {
   private readonly documentOutput: string;
 
   constructor(
+    private readonly ort: Ort,
     private readonly session: InferenceSession,
     private readonly layout: ModelLayout,
     private readonly tokenizer: Tokenizer,
@@ -230,7 +250,7 @@ class OrtEncoder implements Encoder {
     const tensor = (rows: number[][], fill: number) => {
       const data = new BigInt64Array(rows.length * seq).fill(BigInt(fill));
       rows.forEach((r, b) => r.forEach((v, t) => (data[b * seq + t] = BigInt(v))));
-      return new ort.Tensor('int64', data, [rows.length, seq]);
+      return new this.ort.Tensor('int64', data, [rows.length, seq]);
     };
     const mask = batch.attentionMask.map((r) => (r.length ? r : [0]));
     const feeds: Record<string, Tensor> = {

@@ -9,11 +9,14 @@ import { createRequire } from 'node:module';
 import { UserError } from '../../core/errors.js';
 import { resolveModelDir } from '../../core/model/hub.js';
 import { loadModelLayout, type ModelLayout } from '../../core/model/layout.js';
-import { type DeviceSelection, selectTfjsDevice, TFJS_DEVICES, type TfjsDevice } from './tfjs/device.js';
-import { TfjsSentenceModel } from './tfjs/sentence.js';
-import { trainFull } from '../../core/train/full.js';
-import { createOptimizer, TrainStep } from './tfjs/train-step.js';
-import type { BackendPlugin, EncodeOptions, Encoder, IneffectiveOption, JsonSchema, ModelSpec, OptionProblem, RunContext, TrainRequest, TrainResult } from '../../core/types.js';
+import { definePlugin } from '../../core/plugin.js';
+import type { DeviceSelection } from './tfjs/device.js';
+import { TFJS_DEVICES, type TfjsDevice } from './tfjs/devices.js';
+import type { TfjsSentenceModel } from './tfjs/sentence.js';
+import type { BackendPlugin, EncodeOptions, Encoder, IneffectiveOption, ModelSpec, OptionProblem, RunContext, TrainRequest, TrainResult } from '../../core/types.js';
+
+// tfjs (device selection, the model, the trainer) loads when a run encodes or trains (`await import`
+// below), not when validation reads this plugin's schema and checks.
 
 export interface TfjsOptions {
   device: TfjsDevice;
@@ -21,15 +24,16 @@ export interface TfjsOptions {
   batch_size: number;
 }
 
-export default class TfjsBackend implements BackendPlugin {
-  static readonly type = 'tfjs';
-  static readonly description = 'BERT-family encoder on TensorFlow.js (wasm/cpu, or tfjs-node when installed): encodes and fine-tunes (training.method full).';
-  static readonly canTrain = true;
+export default definePlugin({
+  stage: 'backend',
+  type: 'tfjs',
+  description: 'BERT-family encoder on TensorFlow.js (wasm/cpu, or tfjs-node when installed): encodes and fine-tunes (training.method full).',
+  canTrain: true,
   /** Every loss: its reference implementation runs in the training graph (tfjs) / on the pooled embeddings (ort). */
-  static readonly trainsLosses = 'all';
+  trainsLosses: 'all',
   /** Also loads the bundled models of plugins/backend/tfjs/bundled (model.bundled). */
-  static readonly servesBundled = true;
-  static readonly schema: JsonSchema = {
+  servesBundled: true,
+  schema: {
     type: 'object',
     additionalProperties: false,
     properties: {
@@ -42,10 +46,10 @@ export default class TfjsBackend implements BackendPlugin {
       threads: { type: 'integer', minimum: 1, default: 2, description: 'wasm only: XNNPACK threads for matrix products (1 = single-threaded).' },
       batch_size: { type: 'integer', minimum: 1, default: 32, description: 'Texts per forward pass when encoding (texts are sorted by length first).' },
     },
-  };
+  },
 
   /** `device: node-gpu` / `node` name optional packages: refused when they are not installed. */
-  static check(options: Record<string, unknown>): OptionProblem[] {
+  check(options: Record<string, unknown>): OptionProblem[] {
     const device = options.device as TfjsDevice | undefined;
     if (device !== 'node-gpu' && device !== 'node') return [];
     const pkg = device === 'node-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
@@ -56,15 +60,19 @@ export default class TfjsBackend implements BackendPlugin {
       const needs = device === 'node-gpu' ? ' (it needs CUDA 11.2 and cuDNN 8, and downloads libtensorflow when it installs)' : ' (it downloads libtensorflow when it installs)';
       return [{ path: ['device'], message: `${device} needs ${pkg}, which is not installed: npm install ${pkg}${needs}; or use device: auto` }];
     }
-  }
-
-  private selection?: DeviceSelection;
+  },
 
   /** XNNPACK threads are the wasm device's: other devices ignore them. */
-  static ineffective(options: Record<string, unknown>): IneffectiveOption[] {
+  ineffective(options: Record<string, unknown>): IneffectiveOption[] {
     const device = String(options.device);
     return device !== 'auto' && device !== 'wasm' && options.threads !== undefined ? [{ path: ['threads'], because: `they are the wasm device's XNNPACK threads, and device is ${device}` }] : [];
-  }
+  },
+
+  create: (options: TfjsOptions, ctx: RunContext) => new TfjsBackend(options, ctx),
+});
+
+class TfjsBackend implements BackendPlugin {
+  private selection?: DeviceSelection;
 
   constructor(
     private readonly options: TfjsOptions,
@@ -73,6 +81,7 @@ export default class TfjsBackend implements BackendPlugin {
 
   /** Activate the device (once per process: tfjs has one global backend). */
   private async device(): Promise<DeviceSelection> {
+    const { selectTfjsDevice } = await import('./tfjs/device.js');
     this.selection ??= await selectTfjsDevice(this.options.device, { threads: this.options.threads, logger: this.ctx.logger });
     return this.selection;
   }
@@ -84,6 +93,7 @@ export default class TfjsBackend implements BackendPlugin {
     if (!layout.weightsFile) {
       throw new UserError('E_MODEL', `model ${name} (${dir}) has no model.safetensors: the tfjs backend reads safetensors weights (convert pytorch_model.bin, or use backend ort with an ONNX export)`);
     }
+    const { TfjsSentenceModel } = await import('./tfjs/sentence.js');
     return { model: TfjsSentenceModel.load(layout), layout, sel };
   }
 
@@ -120,6 +130,7 @@ export default class TfjsBackend implements BackendPlugin {
   }
 
   async train(req: TrainRequest): Promise<TrainResult> {
+    const [{ trainFull }, { createOptimizer, TrainStep }] = await Promise.all([import('../../core/train/full.js'), import('./tfjs/train-step.js')]);
     const { model, layout, sel } = await this.load(req.model, 'base');
     try {
       return await trainFull(req, this.ctx, {

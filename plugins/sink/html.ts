@@ -10,25 +10,29 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/fsutil.js';
 import { REPORT_HTML } from '../../core/run/records.js';
 import { reportFileCheck, reportFileSchema } from '../../core/run/rundir.js';
-import type { JsonSchema, RunContext, RunSummary, SinkPlugin } from '../../core/types.js';
+import { definePlugin } from '../../core/plugin.js';
+import type { RunContext, RunSummary, SinkPlugin } from '../../core/types.js';
 
 export interface HtmlSinkOptions {
   file: string;
   digits: number;
 }
 
-export default class HtmlSink implements SinkPlugin {
-  static readonly type = 'html';
-  static readonly description = 'Writes a self-contained HTML report with charts (report.html) into the run directory.';
-  static readonly schema: JsonSchema = reportFileSchema(REPORT_HTML);
+export default definePlugin({
+  stage: 'sink',
+  type: 'html',
+  description: 'Writes a self-contained HTML report with charts (report.html) into the run directory.',
+  schema: reportFileSchema(REPORT_HTML),
+  /** `file` stays inside the run directory and leaves its contract files alone. */
+  check: reportFileCheck(REPORT_HTML),
+  create: (options: HtmlSinkOptions, ctx: RunContext) => new HtmlSink(options, ctx),
+});
 
+class HtmlSink implements SinkPlugin {
   constructor(
     private readonly options: HtmlSinkOptions,
     private readonly ctx: RunContext,
   ) {}
-
-  /** `file` stays inside the run directory and leaves its contract files alone. */
-  static readonly check = reportFileCheck(REPORT_HTML);
 
   async close(summary: RunSummary): Promise<void> {
     const { renderRunReport } = await import('./html/report.js'); // loads the charting library only when a report is written

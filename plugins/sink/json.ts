@@ -9,16 +9,18 @@ import { join } from 'node:path';
 import { appendJsonl } from '../../core/fsutil.js';
 import { creatableProblem } from '../../core/fsutil.js';
 import { SUMMARY_JSONL, type SummaryLine } from '../../core/run/records.js';
-import type { CheckContext, JsonSchema, OptionProblem, RunContext, RunSummary, SinkPlugin } from '../../core/types.js';
+import { definePlugin } from '../../core/plugin.js';
+import type { CheckContext, OptionProblem, RunContext, RunSummary, SinkPlugin } from '../../core/types.js';
 
 export interface JsonSinkOptions {
   path?: string;
 }
 
-export default class JsonSink implements SinkPlugin {
-  static readonly type = 'json';
-  static readonly description = 'Appends a one-line JSON summary of the run to a JSON Lines file.';
-  static readonly schema: JsonSchema = {
+export default definePlugin({
+  stage: 'sink',
+  type: 'json',
+  description: 'Appends a one-line JSON summary of the run to a JSON Lines file.',
+  schema: {
     type: 'object',
     additionalProperties: false,
     properties: {
@@ -29,19 +31,23 @@ export default class JsonSink implements SinkPlugin {
         description: 'JSON Lines file to append to, relative to the file that writes it. Default: summary.jsonl in the run directory.',
       },
     },
-  };
+  },
 
+  /** A `path` that is a directory, or lies below a file, cannot be appended to. */
+  check(options: Record<string, unknown>, ctx: CheckContext): OptionProblem[] {
+    if (typeof options.path !== 'string') return [];
+    const why = creatableProblem(ctx.resolvePath(options.path), 'file');
+    return why ? [{ path: ['path'], message: `cannot append to it: ${why}` }] : [];
+  },
+
+  create: (options: JsonSinkOptions, ctx: RunContext) => new JsonSink(options, ctx),
+});
+
+class JsonSink implements SinkPlugin {
   constructor(
     private readonly options: JsonSinkOptions,
     private readonly ctx: RunContext,
   ) {}
-
-  /** A `path` that is a directory, or lies below a file, cannot be appended to. */
-  static check(options: Record<string, unknown>, ctx: CheckContext): OptionProblem[] {
-    if (typeof options.path !== 'string') return [];
-    const why = creatableProblem(ctx.resolvePath(options.path), 'file');
-    return why ? [{ path: ['path'], message: `cannot append to it: ${why}` }] : [];
-  }
 
   /** The file this sink appends to. */
   get file(): string {

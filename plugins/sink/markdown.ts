@@ -9,18 +9,25 @@ import { REPORT_MD } from '../../core/run/records.js';
 import { reportFileCheck, reportFileSchema } from '../../core/run/rundir.js';
 import { writeFileAtomic } from '../../core/fsutil.js';
 import { renderReport } from '../../core/report.js';
-import type { JsonSchema, QueryResult, RunContext, RunSummary, SinkPlugin } from '../../core/types.js';
+import { definePlugin } from '../../core/plugin.js';
+import type { QueryResult, RunContext, RunSummary, SinkPlugin } from '../../core/types.js';
 
 export interface MarkdownSinkOptions {
   file: string;
   digits: number;
 }
 
-export default class MarkdownSink implements SinkPlugin {
-  static readonly type = 'markdown';
-  static readonly description = 'Writes a Markdown report (report.md) into the run directory.';
-  static readonly schema: JsonSchema = reportFileSchema(REPORT_MD);
+export default definePlugin({
+  stage: 'sink',
+  type: 'markdown',
+  description: 'Writes a Markdown report (report.md) into the run directory.',
+  schema: reportFileSchema(REPORT_MD),
+  /** `file` stays inside the run directory and leaves its contract files alone. */
+  check: reportFileCheck(REPORT_MD),
+  create: (options: MarkdownSinkOptions, ctx: RunContext) => new MarkdownSink(options, ctx),
+});
 
+class MarkdownSink implements SinkPlugin {
   /** The run's start, shown as the report date; replaceable in tests. */
   date: Date = new Date();
   private config?: Record<string, unknown>;
@@ -30,9 +37,6 @@ export default class MarkdownSink implements SinkPlugin {
     private readonly options: MarkdownSinkOptions,
     private readonly ctx: RunContext,
   ) {}
-
-  /** `file` stays inside the run directory and leaves its contract files alone. */
-  static readonly check = reportFileCheck(REPORT_MD);
 
   /** The report's path. */
   get file(): string {

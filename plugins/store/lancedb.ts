@@ -5,13 +5,13 @@
  * equal the `memory` store's; score = 1 − cosine distance. An existing table is never replaced,
  * except by `ftrun resume` of the run that made it (the tables carry the run id).
  */
-import { connect, type Connection, type Table } from '@lancedb/lancedb';
-import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow';
+import type { Connection, Table } from '@lancedb/lancedb';
 import { join } from 'node:path';
 import { UserError } from '../../core/errors.js';
 import { creatableProblem } from '../../core/fsutil.js';
 import { LANCEDB_DIR } from '../../core/run/records.js';
-import type { CheckContext, Doc, JsonSchema, OptionProblem, RunContext, SearchHit, StorePlugin } from '../../core/types.js';
+import { definePlugin } from '../../core/plugin.js';
+import type { CheckContext, Doc, OptionProblem, RunContext, SearchHit, StorePlugin } from '../../core/types.js';
 import { checkVectors } from './memory.js';
 
 export interface LanceDbStoreOptions {
@@ -41,25 +41,30 @@ async function lance<T>(uri: string, what: string, fn: () => Promise<T>): Promis
   }
 }
 
-export default class LanceDbStore implements StorePlugin {
-  static readonly type = 'lancedb';
-  static readonly description = 'LanceDB on disk: one table per model per run, exact cosine search.';
-  static readonly schema: JsonSchema = {
+export default definePlugin({
+  stage: 'store',
+  type: 'lancedb',
+  description: 'LanceDB on disk: one table per model per run, exact cosine search.',
+  schema: {
     type: 'object',
     additionalProperties: false,
     properties: {
       uri: { type: 'string', minLength: 1, format: 'path', description: 'Database directory (default: <run dir>/lancedb); relative to the file that writes it.' },
       metric: { type: 'string', enum: ['cosine'], default: 'cosine', description: 'Distance metric; cosine only.' },
     },
-  };
+  },
 
   /** A `uri` that exists as a file (or lies below one) cannot hold a database. */
-  static check(options: Record<string, unknown>, ctx: CheckContext): OptionProblem[] {
+  check(options: Record<string, unknown>, ctx: CheckContext): OptionProblem[] {
     if (typeof options.uri !== 'string') return [];
     const why = creatableProblem(ctx.resolvePath(options.uri), 'dir');
     return why ? [{ path: ['uri'], message: `cannot hold the database: ${why}` }] : [];
-  }
+  },
 
+  create: (options: LanceDbStoreOptions, ctx: RunContext) => new LanceDbStore(options, ctx),
+});
+
+class LanceDbStore implements StorePlugin {
   private db: Connection | undefined;
   private readonly tables = new Map<string, Table>();
 
@@ -74,7 +79,8 @@ export default class LanceDbStore implements StorePlugin {
   }
 
   private async connection(): Promise<Connection> {
-    this.db ??= await lance(this.uri, 'open the database', () => connect(this.uri));
+    // LanceDB (a native module) loads when a run first opens its database, not when validation reads the schema.
+    this.db ??= await lance(this.uri, 'open the database', async () => (await import('@lancedb/lancedb')).connect(this.uri));
     return this.db;
   }
 
@@ -87,6 +93,7 @@ export default class LanceDbStore implements StorePlugin {
     if (exists && !this.ctx.resumed) {
       throw new UserError('E_RUN', `store lancedb: table "${tname}" already exists in ${this.uri}; it belongs to another run and is not replaced`);
     }
+    const { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } = await import('apache-arrow');
     const schema = new Schema([
       new Field('id', new Utf8(), false),
       new Field('ord', new Int32(), false),

@@ -19,8 +19,9 @@ import type { Logger } from '../../../core/types.js';
 import { disableOrtGemm, enableOrtGemm, ortGemmInfo } from './ort-gemm.js';
 import { setWasmBackendThreaded, threadsShimApplies } from './wasm-threads.js';
 
-export type TfjsDevice = 'auto' | 'node-gpu' | 'node' | 'wasm' | 'cpu' | 'webgpu';
-export const TFJS_DEVICES: readonly TfjsDevice[] = ['auto', 'node-gpu', 'node', 'wasm', 'cpu', 'webgpu'];
+import { TFJS_DEVICES, type TfjsDevice } from './devices.js';
+
+export { TFJS_DEVICES, type TfjsDevice };
 
 export interface DeviceSelection {
   /** The device actually used. */
