@@ -2,20 +2,14 @@
 /**
  * The ftrun command line. Exit codes: 0 ok · 1 run failed · 2 usage or config error.
  * User errors print one clean message (no stack trace); stdout carries only `--json` output.
+ * Each command's module is imported when that command runs, so `--help`, `validate`, `plan` and
+ * `schema` load no model, training or database code (test/cli/startup.test.ts).
  */
 import 'reflect-metadata';
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { diffCommand } from '../commands/diff.js';
-import { lsCommand } from '../commands/ls.js';
-import { resumeCommand } from '../commands/resume.js';
-import { runCommand, watchParent, type IO } from '../commands/run.js';
-import { schemaCommand } from '../commands/schema.js';
-import { datasetPushCommand } from '../commands/dataset.js';
-import { collectCommand, prepareCommand, trialCommand } from '../commands/sweep-jobs.js';
-import { queueSweepCommand, workerCommand } from '../commands/queue.js';
-import { planCommand, validateCommand } from '../commands/validate.js';
+import type { IO } from '../commands/run.js';
 import { UserError } from '../errors.js';
 import { FTRUN_VERSION } from '../version.js';
 import { one, parseArgs, type FlagSpec } from './args.js';
@@ -92,14 +86,17 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
         const queue = one(p, 'queue');
         if (queue !== undefined) {
           if (parallel > 1 || publicTrial !== undefined) throw new UserError('E_USAGE', 'ftrun run: --queue runs the trials on workers; it does not go with --parallel or --trial');
+          const { queueSweepCommand } = await import('../commands/queue.js');
           return await queueSweepCommand({ file: p.positionals[0]!, sets, queue, runsDir: resolve(one(p, 'runs-dir') ?? 'runs'), detach: p.flags.has('detach'), cancel: p.flags.has('cancel'), json: p.flags.has('json'), quiet: p.flags.has('quiet') }, io);
         }
         for (const f of ['detach', 'cancel']) if (p.flags.has(f)) throw new UserError('E_USAGE', `ftrun run: --${f} goes with --queue`);
         if (publicTrial !== undefined) {
           const n = Number(publicTrial);
           if (!Number.isInteger(n) || n < 1) throw new UserError('E_USAGE', `ftrun run: --trial must be a trial number from 1, got "${publicTrial}"`);
+          const { trialCommand } = await import('../commands/sweep-jobs.js');
           return await trialCommand({ file: p.positionals[0]!, sets, trial: n, dir: sweepDir!, argv, json: p.flags.has('json'), log: { quiet: p.flags.has('quiet'), verbose, write: io.err } }, io);
         }
+        const { runCommand } = await import('../commands/run.js');
         return await runCommand(
           {
             file: p.positionals[0]!,
@@ -121,44 +118,55 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
         needFile(1, 'one config file');
         const args = { file: p.positionals[0]!, sets, json: p.flags.has('json') };
         const prepareDir = one(p, 'prepare');
-        if (prepareDir !== undefined) return await prepareCommand({ file: args.file, sets, dir: prepareDir }, io);
+        if (prepareDir !== undefined) {
+          const { prepareCommand } = await import('../commands/sweep-jobs.js');
+          return await prepareCommand({ file: args.file, sets, dir: prepareDir }, io);
+        }
+        const { planCommand, validateCommand } = await import('../commands/validate.js');
         return command === 'validate' ? await validateCommand(args, io) : await planCommand(args, io);
       }
       case 'schema':
         needFile(0, 'no arguments');
-        return schemaCommand(io);
+        return (await import('../commands/schema.js')).schemaCommand(io);
       case 'diff': {
         needFile(2, 'two run directories');
         const formats = (['md', 'json', 'html'] as const).filter((f) => p.flags.has(f));
         if (formats.length > 1) throw new UserError('E_USAGE', `ftrun diff: ${formats.map((f) => `--${f}`).join(' and ')} each choose the output format; give one`);
         const format = formats[0] ?? 'text';
+        const { diffCommand } = await import('../commands/diff.js');
         return await diffCommand({ a: p.positionals[0]!, b: p.positionals[1]!, all: p.flags.has('all'), format }, io);
       }
-      case 'resume':
+      case 'resume': {
         needFile(1, 'one run directory');
+        const { resumeCommand } = await import('../commands/resume.js');
         return await resumeCommand({ runDir: p.positionals[0]!, json: p.flags.has('json'), quiet: p.flags.has('quiet'), verbose, argv }, io);
+      }
       case 'worker': {
         needFile(0, 'no arguments');
         const queue = one(p, 'queue');
         if (!queue) throw new UserError('E_USAGE', 'ftrun worker: --queue redis://host:port is required');
         const concurrency = Number(one(p, 'concurrency') ?? '1');
         if (!Number.isInteger(concurrency) || concurrency < 1) throw new UserError('E_USAGE', `ftrun worker: --concurrency must be a positive integer, got "${one(p, 'concurrency')}"`);
+        const { workerCommand } = await import('../commands/queue.js');
         return await workerCommand({ queue, concurrency }, io);
       }
       case 'sweep': {
         const sub = p.positionals[0];
         if ((sub !== 'collect' && sub !== 'status') || p.positionals.length !== 2) throw new UserError('E_USAGE', `ftrun sweep: expected "collect <sweep-dir>" or "status <sweep-dir>", got ${p.positionals.length ? p.positionals.join(' ') : 'nothing'}. See: ftrun sweep --help`);
+        const { collectCommand } = await import('../commands/sweep-jobs.js');
         return await collectCommand({ dir: p.positionals[1]!, json: p.flags.has('json'), write: sub === 'collect' }, io);
       }
       case 'dataset': {
         if (p.positionals[0] !== 'push') throw new UserError('E_USAGE', `ftrun dataset: expected "push <file.jsonl>", got ${p.positionals.length ? p.positionals.join(' ') : 'nothing'}. See: ftrun dataset --help`);
         if (p.positionals.length !== 2) throw new UserError('E_USAGE', 'ftrun dataset push: expected one JSONL file. See: ftrun dataset --help');
         const opt = (k: string) => one(p, k);
+        const { datasetPushCommand } = await import('../commands/dataset.js');
         return await datasetPushCommand({ file: p.positionals[1]!, ...(opt('project') ? { project: opt('project') } : {}), ...(opt('name') ? { name: opt('name') } : {}), ...(opt('split') ? { split: opt('split') } : {}), ...(opt('app-url') ? { appUrl: opt('app-url') } : {}) }, io);
       }
       case 'ls': {
         if (p.positionals.length > 1) needFile(1, 'at most one runs directory');
         const dir = p.positionals[0] ?? one(p, 'runs-dir') ?? 'runs';
+        const { lsCommand } = await import('../commands/ls.js');
         return await lsCommand({ runsDir: resolve(dir), format: p.flags.has('json') ? 'json' : 'text' }, io);
       }
     }
@@ -209,7 +217,9 @@ if (isEntry()) {
   process.on('SIGTERM', () => stop('SIGTERM'));
   // A sweep worker (--_trial) stops when the sweep process that started it is gone.
   // So does a trial run by a queue worker (ftrun worker), through its IPC channel.
-  if (process.argv.includes('--_trial') || process.argv.includes('--trial')) watchParent(() => controller.abort());
+  if (process.argv.includes('--_trial') || process.argv.includes('--trial')) {
+    void import('../commands/run.js').then(({ watchParent }) => watchParent(() => controller.abort()));
+  }
   // `ftrun plan x.yaml | head` closes stdout early: that is not an error.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
