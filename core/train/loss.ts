@@ -15,7 +15,7 @@
  *   only (tfjs' own max/min send it to every tied element).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Example, ExampleShape } from '../types.js';
+import type { ExampleShape } from '../types.js';
 
 /**
  * The tensor functions the helpers are written in, for loss plugins: `import { tf, cosSim } from
@@ -177,62 +177,6 @@ export function reduceMin<T extends tf.Tensor>(x: T): T {
 /** [n, n] boolean: labels[i] == labels[j]. */
 export function sameLabel(labels: tf.Tensor1D): tf.Tensor2D {
   return tf.equal(tf.expandDims(labels, 0), tf.expandDims(labels, 1)) as tf.Tensor2D;
-}
-
-/** The texts a trainer must encode for one batch of examples, by the loss's shape. */
-export interface TextColumns {
-  anchor: string[];
-  positive?: string[];
-  negative?: string[];
-  /** Class ids (labelled), equal ids = same label. */
-  labels?: number[];
-  /** 1/0 (labelled-pairs). */
-  pairLabels?: number[];
-}
-
-/**
- * Reads a batch of examples as the columns a loss needs. `labelIds` maps class labels to ids (e.g. the
- * index in the sorted label list); it is extended with unseen labels. For labelled-pairs the second
- * sentence is `positive` for a pair labelled 1 and `negative` for one labelled 0 (whichever is given when
- * only one is). For pairs, the negative column is added when every example has one.
- */
-export function textColumns(needs: ExampleShape, items: Example[], labelIds: Map<string, number> = new Map()): TextColumns {
-  const anchor = items.map((e) => e.anchor);
-  const req = (e: Example, k: 'positive' | 'negative', i: number): string => {
-    const v = e[k];
-    if (v === undefined) throw new Error(`example ${i} has no ${k} (loss needs ${needs})`);
-    return v;
-  };
-  switch (needs) {
-    case 'labelled':
-      return {
-        anchor,
-        labels: items.map((e, i) => {
-          if (e.label === undefined) throw new Error(`example ${i} has no label (loss needs labelled sentences)`);
-          if (!labelIds.has(e.label)) labelIds.set(e.label, labelIds.size);
-          return labelIds.get(e.label)!;
-        }),
-      };
-    case 'pairs': {
-      const positive = items.map((e, i) => req(e, 'positive', i));
-      const withNeg = items.length > 0 && items.every((e) => e.negative !== undefined);
-      return withNeg ? { anchor, positive, negative: items.map((e) => e.negative!) } : { anchor, positive };
-    }
-    case 'triplets':
-      return { anchor, positive: items.map((e, i) => req(e, 'positive', i)), negative: items.map((e, i) => req(e, 'negative', i)) };
-    case 'labelled-pairs': {
-      const pairLabels = items.map((e, i) => {
-        if (e.pairLabel !== 0 && e.pairLabel !== 1) throw new Error(`example ${i} has no 0/1 pairLabel`);
-        return e.pairLabel;
-      });
-      const positive = items.map((e, i) => {
-        const pick = pairLabels[i] === 1 ? (e.positive ?? e.negative) : (e.negative ?? e.positive);
-        if (pick === undefined) throw new Error(`example ${i} has no second sentence`);
-        return pick;
-      });
-      return { anchor, positive, pairLabels };
-    }
-  }
 }
 
 /** Throws a clear error when a batch lacks a field the loss needs. */
