@@ -10,9 +10,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createJiti } from 'jiti';
+import type { createJiti } from 'jiti';
 import { UserError, type Problem } from '../errors.js';
 import type { Registry } from '../registry.js';
 import { STAGES, type ExampleShape, type PluginClass, type StageName } from '../types.js';
@@ -36,7 +37,9 @@ const ownModule = (path: string) => {
 const OWN_ENTRIES = { 'ftrun/loss': ownModule('train/loss'), ftrun: ownModule('index') };
 
 let jiti: ReturnType<typeof createJiti> | undefined;
-const tsLoader = () => (jiti ??= createJiti(import.meta.url, { alias: OWN_ENTRIES, interopDefault: false, fsCache: false }));
+/** jiti loads when a TypeScript plugin or a plugin package is first loaded, not with every command (its CommonJS entry: tsLoader is synchronous). */
+const tsLoader = () =>
+  (jiti ??= (createRequire(import.meta.url)('jiti') as { createJiti: typeof createJiti }).createJiti(import.meta.url, { alias: OWN_ENTRIES, interopDefault: false, fsCache: false }));
 
 /**
  * The module file a `plugins:` entry names, as the loader resolves it (a package name to its entry
