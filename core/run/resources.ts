@@ -23,10 +23,16 @@ export class RunResources {
   }
 
   /** A stage's plugin for a validated config entry (`{ type, ...options }`). */
-  make<S extends StageName>(stage: S, entry: StageConfig): Promise<StagePlugins[S]> {
+  async make<S extends StageName>(stage: S, entry: StageConfig): Promise<StagePlugins[S]> {
     const cls = this.registry.get(stage, entry.type) as PluginClass<StagePlugins[S] | Promise<StagePlugins[S]>>;
     const { type: _type, ...options } = entry;
-    return this.scope.create(cls, options);
+    const instance = await this.scope.create(cls, options);
+    // What the class declares once and the stage reads from the instance (a loss's `needs`, a
+    // miner's `provides`), for a plain class that declares it only as a static.
+    const inst = instance as unknown as Record<string, unknown>;
+    if (stage === 'loss' && inst.needs === undefined && cls.needs !== undefined) inst.needs = cls.needs;
+    if (stage === 'miner' && inst.provides === undefined && cls.provides !== undefined) inst.provides = [...cls.provides];
+    return instance;
   }
 
   /** Keep `encoder` until it is released (or the run ends). */

@@ -186,21 +186,6 @@ export function need<K extends keyof LossBatch>(batch: LossBatch, key: K, loss: 
   return v as NonNullable<LossBatch[K]>;
 }
 
-/** Schema of the `margin` option of the triplet losses (sentence-transformers' default 5). */
-export function marginOption(def: number, what: string): Record<string, unknown> {
-  return { type: 'number', minimum: 0, default: def, description: what };
-}
-
-/** Schema of the `distance_metric` option of the batch triplet losses. */
-export const BATCH_DISTANCE_OPTION: Record<string, unknown> = {
-  type: 'string',
-  enum: [...BATCH_DISTANCES],
-  default: 'euclidean',
-  description:
-    'Distance between two embeddings: euclidean (sentence-transformers\' eucledian_distance, the default), ' +
-    'squared_euclidean (eucledian_distance with squared=True) or cosine (1 − cosine similarity).',
-};
-
 /**
  * TF-addons' / sentence-transformers' _masked_minimum over the last axis: min of (data − rowMax)·mask,
  * plus rowMax (so unmasked entries act as rowMax). `rowMax` may be passed precomputed (broadcastable).
