@@ -15,7 +15,7 @@ import { mkdtempSync } from 'node:fs';
 import { cpus, platform, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { trainAdapter } from '../core/adapter/train.js';
+import { trainAdapter } from '../engine/adapter/train.js';
 import { ADAPTER_DIR, CHECKPOINTS_DIR } from '../core/run/records.js';
 import type { Encoder, EncodeOptions, RunContext } from '../core/types.js';
 import MultipleNegativesRankingLoss from '../plugins/loss/multiple-negatives-ranking.js';

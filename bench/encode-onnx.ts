@@ -1,7 +1,7 @@
 /**
  * ONNX encoder benchmark: sentences/s of onnxruntime-node (CPU) on a BERT of bge-small shape
  * (384 hidden, 12 layers, 12 heads, 1536 intermediate, vocab 30522, 512 positions) with random
- * weights, exported to ONNX by the project's own exporter (core/export/onnx.ts). Inputs are
+ * weights, exported to ONNX by the project's own exporter (engine/export/onnx.ts). Inputs are
  * random token ids, `--batch` rows of `--seq` tokens (default 32 × 41, no padding). When
  * ../shared is present it also times the tiny-bert fixture: our export against torch's model.onnx.
  * Run (after `npm run build`): `node dist/bench/encode-onnx.js [--threads 2] [--batch 32] [--seq 41] [--repeats 10] [--opset 17]`
@@ -14,10 +14,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import ort from 'onnxruntime-node';
-import { exportBertOnnx, type OnnxExportOptions } from '../core/export/onnx.js';
+import { exportBertOnnx, type OnnxExportOptions } from '../engine/export/onnx.js';
 import { Rng } from '../core/rng.js';
 import { writeSafetensors, type TensorToWrite } from '../core/safetensors.js';
-import { bertWeightShapes, parseBertConfig } from '../core/model/bert-config.js';
+import { bertWeightShapes, parseBertConfig } from '../engine/model/bert-config.js';
 
 /** The Hugging Face config.json fields that fix a BERT's shape. */
 export interface BertShape {

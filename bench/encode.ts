@@ -12,7 +12,7 @@ import { cpus, platform, release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Tokenizer } from '../core/tokenizer.js';
+import { Tokenizer } from '../engine/tokenizer.js';
 import OrtBackend from '../plugins/backend/ort.js';
 import type { RunContext } from '../core/types.js';
 

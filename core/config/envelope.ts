@@ -4,7 +4,7 @@
  */
 import { STAGES, type JsonSchema, type StageName } from '../types.js';
 import type { ConfigPath } from './path.js';
-import { BUNDLED_MODEL_NAMES } from '../model/bundled-catalog.js';
+import { BUNDLED_MODEL_NAMES } from './bundled-catalog.js';
 import { TRAINING_METHOD_NAMES, trainingSchema } from '../train/methods.js';
 import { DEFAULT_MAX_TRIALS } from './sweep.js';
 import { METRIC_NAMES, type TrainingMethod } from './types.js';

@@ -33,8 +33,9 @@ const ownModule = (path: string) => {
 /**
  * ftrun's public entries, as package.json "exports" names them: 'ftrun' and 'ftrun/loss' (the loss
  * contract, the distance helpers and `tf`, ftrun's own tfjs-core).
+ * 'ftrun/engine' is the engine kit (engine/index.ts).
  */
-const OWN_ENTRIES = { 'ftrun/loss': ownModule('train/loss'), ftrun: ownModule('index') };
+const OWN_ENTRIES = { 'ftrun/engine': ownModule('../engine/index'), 'ftrun/loss': ownModule('train/loss'), ftrun: ownModule('index') };
 
 let jiti: ReturnType<typeof createJiti> | undefined;
 /** jiti loads when a TypeScript plugin or a plugin package is first loaded, not with every command (its CommonJS entry: tsLoader is synchronous). */

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { UserError } from '../errors.js';
 import { writeFailureOf, writeJsonAtomic, writingTo } from '../fsutil.js';
 import { readSafetensors, writeSafetensors, type TensorToWrite } from '../safetensors.js';
-import type { AdamWState } from './optim.js';
+import type { AdamWState } from './optimizer-state.js';
 import { CHECKPOINT_OPTIMIZER_JSON, CHECKPOINT_OPTIMIZER_WEIGHTS, CHECKPOINT_PREFIX, CHECKPOINT_WEIGHTS, TRAINER_STATE_JSON } from '../run/records.js';
 
 export interface BestMetric {

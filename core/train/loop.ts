@@ -1,6 +1,6 @@
 /**
  * The optimizer-step loop shared by full fine-tuning (trainer.ts) and adapter training
- * (core/adapter/train.ts). Each trainer supplies its own update (`step`), evaluation and weights;
+ * (engine/adapter/train.ts). Each trainer supplies its own update (`step`), evaluation and weights;
  * the loop owns the rest: the learning-rate schedule, the position in the batch plan (step, epoch,
  * batch, samples, train seconds), resume from the latest checkpoint, train_step/eval/checkpoint
  * events, evaluation + checkpoint every eval_every steps (or at each epoch end) and at the end,
@@ -8,7 +8,7 @@
  */
 import type { Logger, Progress, TrainingEvent } from '../types.js';
 import { type BestMetric, type CheckpointData, type CheckpointRef, checkpointPath, latestCheckpoint, pruneCheckpoints, readCheckpoint, removePartialCheckpoints, writeCheckpoint } from './checkpoint.js';
-import type { OptimizerHyper } from './optim.js';
+import type { OptimizerHyper } from './optimizer-state.js';
 import { resumeCheck, type RunPlan } from './plan.js';
 import { LrSchedule } from './schedule.js';
 import { NonFiniteLossError, type StepResult } from './engine.js';

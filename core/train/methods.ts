@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import type { ExperimentConfig, TrainingMethod } from '../config/types.js';
-import { ADAPTER_DEFAULT_LR, ADAPTER_SCHEMA } from '../adapter/schema.js';
+import { ADAPTER_DEFAULT_LR, ADAPTER_SCHEMA } from './adapter-schema.js';
 import { FULL_DEFAULT_LR, TRAINING_SCHEMA } from './training-schema.js';
 import type { BackendPlugin, DatasetData, Encoder, Examples, ModelSpec, RunContext, SplitResult, JsonSchema, TrainingEvent, TrainLoss, TrainResult } from '../types.js';
 import { ADAPTER_DIR, CHECKPOINTS_DIR, MODEL_DIR } from '../run/records.js';
@@ -112,7 +112,7 @@ export const TRAINING_METHODS: Record<TrainingMethod, TrainingMethodSpec> = {
     output: 'adapter',
     async run(input) {
       if (!input.baseEncoder) throw new Error('adapter training needs the base encoder');
-      const { trainAdapter } = await import('../adapter/train.js');
+      const { trainAdapter } = await (await import('../builtins.js')).adapterMethod.train();
       const { ctx, config } = input;
       return trainAdapter({
         ...common(input),
@@ -127,7 +127,7 @@ export const TRAINING_METHODS: Record<TrainingMethod, TrainingMethodSpec> = {
       });
     },
     async tunedEncoder(config, result, load) {
-      const { loadAdapterEncoder } = await import('../adapter/encoder.js');
+      const { loadAdapterEncoder } = await (await import('../builtins.js')).adapterMethod.encoder();
       return loadAdapterEncoder(await load(config.model), result.modelDir);
     },
   },

@@ -17,7 +17,7 @@
  * ∂embeddings. Value and weight gradients equal the plain step (up to float rounding; with dropout
  * the chunks draw their own masks, the same in both passes); peak memory is that of one chunk.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Example, ExampleShape } from '../types.js';
 import { lossColumns, type ColumnRole, type ColumnValues, type TextColumn } from './columns.js';
 import type { LossBatch, LossPlugin } from './loss.js';

@@ -24,7 +24,7 @@ import { TrainLoop } from './loop.js';
 import type { LossPlugin } from './loss.js';
 import { LossSeam } from './seam.js';
 import { validTripletShare } from './samplers.js';
-import type { AdamWState, OptimizerHyper } from './optim.js';
+import type { AdamWState, OptimizerHyper } from './optimizer-state.js';
 import type { StepResult } from './engine.js';
 import type { FullTrainingConfig } from './training-schema.js';
 import { fingerprintOf, preflight, RunPlan } from './plan.js';

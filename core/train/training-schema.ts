@@ -4,7 +4,7 @@
  * reads. The defaults are the Hugging Face / sentence-transformers ones, except where noted.
  */
 import type { JsonSchema } from '../types.js';
-import { ADAPTER_DEFAULT_LR } from '../adapter/schema.js';
+import { ADAPTER_DEFAULT_LR } from './adapter-schema.js';
 
 /** training.learning_rate's default for full fine-tuning (sentence-transformers' 2e-5). */
 export const FULL_DEFAULT_LR = 2e-5;

@@ -10,11 +10,11 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { UserError } from '../../core/errors.js';
-import { resolveModelDir } from '../../core/model/hub.js';
-import { ONNX_CANDIDATES, loadModelLayout, type ModelLayout } from '../../core/model/layout.js';
-import { poolAndNormalize } from '../../core/model/pooling.js';
+import { resolveModelDir } from '../../engine/model/hub.js';
+import { ONNX_CANDIDATES, loadModelLayout, type ModelLayout } from '../../engine/model/layout.js';
+import { poolAndNormalize } from '../../engine/model/pooling.js';
 import { definePlugin } from '../../core/plugin.js';
-import { Tokenizer } from '../../core/tokenizer.js';
+import { Tokenizer } from '../../engine/tokenizer.js';
 import type { BackendPlugin, EncodeOptions, Encoder, ModelSpec, OptionProblem, RunContext, TrainRequest, TrainResult } from '../../core/types.js';
 
 /**
@@ -84,7 +84,7 @@ class OrtBackend implements BackendPlugin {
   /** Full fine-tuning on onnxruntime (see ./ort/). */
   async train(req: TrainRequest): Promise<TrainResult> {
     const [{ trainFull }, { OrtBertEngine }, { OrtTrainStep, prepareHostLoss }] = await Promise.all([
-      import('../../core/train/full.js'),
+      import('../../engine/train/full.js'),
       import('./ort/bert-engine.js'),
       import('./ort/train-step.js'),
     ]);
@@ -126,7 +126,7 @@ class OrtBackend implements BackendPlugin {
     // The model's ONNX export; else, for a BERT with safetensors weights, the graph ftrun generates from config.json.
     let source: string | Uint8Array;
     if (layout.onnxFile) source = layout.onnxFile;
-    else if (layout.weightsFile) source = (await import('../../core/export/onnx.js')).bertOnnxBytes(dir);
+    else if (layout.weightsFile) source = (await import('../../engine/export/onnx.js')).bertOnnxBytes(dir);
     else {
       throw new UserError(
         'E_MODEL',
@@ -207,7 +207,7 @@ class OrtEncoder implements Encoder {
     };
     const names = session.outputNames;
     this.output = names.includes('last_hidden_state') ? 'last_hidden_state' : (names.find((n) => rank(n) === 3) ?? names.find((n) => rank(n) === 2) ?? names[0]!);
-    // A query-side adapter export (core/adapter/onnx.ts) gives documents the base vectors.
+    // A query-side adapter export (engine/adapter/onnx.ts) gives documents the base vectors.
     this.documentOutput = names.includes('document_embedding') ? 'document_embedding' : this.output;
     const meta = session.outputMetadata.find((o) => o.name === this.output);
     const last = meta && meta.isTensor ? meta.shape[meta.shape.length - 1] : undefined;

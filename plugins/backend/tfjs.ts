@@ -7,8 +7,8 @@
  */
 import { createRequire } from 'node:module';
 import { UserError } from '../../core/errors.js';
-import { resolveModelDir } from '../../core/model/hub.js';
-import { loadModelLayout, type ModelLayout } from '../../core/model/layout.js';
+import { resolveModelDir } from '../../engine/model/hub.js';
+import { loadModelLayout, type ModelLayout } from '../../engine/model/layout.js';
 import { definePlugin } from '../../core/plugin.js';
 import type { DeviceSelection } from './tfjs/device.js';
 import { TFJS_DEVICES, type TfjsDevice } from './tfjs/devices.js';
@@ -130,7 +130,7 @@ class TfjsBackend implements BackendPlugin {
   }
 
   async train(req: TrainRequest): Promise<TrainResult> {
-    const [{ trainFull }, { createOptimizer, TrainStep }] = await Promise.all([import('../../core/train/full.js'), import('./tfjs/train-step.js')]);
+    const [{ trainFull }, { createOptimizer, TrainStep }] = await Promise.all([import('../../engine/train/full.js'), import('./tfjs/train-step.js')]);
     const { model, layout, sel } = await this.load(req.model, 'base');
     try {
       return await trainFull(req, this.ctx, {

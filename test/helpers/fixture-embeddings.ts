@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { Tokenizer } from '../../core/tokenizer.js';
+import { Tokenizer } from '../../engine/tokenizer.js';
 import { FIXTURE_DIR, TINY_BERT } from './shared.js';
 
 const MAX_SEQ_LENGTH = 64;

@@ -3,7 +3,7 @@
  * trainer, resume and tfjs backend tests (and the kill test's child process).
  */
 import { readFileSync } from 'node:fs';
-import { loadModelLayout } from '../../core/model/layout.js';
+import { loadModelLayout } from '../../engine/model/layout.js';
 import { TfjsSentenceModel } from '../../plugins/backend/tfjs/sentence.js';
 import type { TrainerRequest } from '../../core/train/trainer.js';
 import { readTrainingConfig, type FullTrainingConfig } from '../../core/train/training-schema.js';

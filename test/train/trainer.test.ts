@@ -15,7 +15,7 @@ import { selectTfjsDevice } from '../../plugins/backend/tfjs/device.js';
 import type { TfjsSentenceModel } from '../../plugins/backend/tfjs/sentence.js';
 import { listCheckpoints, readCheckpoint } from '../../core/train/checkpoint.js';
 import type { LossBatch, LossPlugin } from '../../core/train/loss.js';
-import { AdamW } from '../../core/train/optim.js';
+import { AdamW } from '../../engine/train/optim.js';
 import { createOptimizer, TrainStep } from '../../plugins/backend/tfjs/train-step.js';
 import { runTraining, type TrainerRequest } from '../../core/train/trainer.js';
 import { TRAINING_SCHEMA } from '../../core/train/training-schema.js';

@@ -7,10 +7,10 @@
 import '@tensorflow/tfjs-backend-wasm';
 import { readFileSync } from 'node:fs';
 import { beforeAll, expect, it } from 'vitest';
-import { loadModelLayout } from '../../core/model/layout.js';
+import { loadModelLayout } from '../../engine/model/layout.js';
 import { selectTfjsDevice } from '../../plugins/backend/tfjs/device.js';
 import { TfjsSentenceModel } from '../../plugins/backend/tfjs/sentence.js';
-import { AdamW } from '../../core/train/optim.js';
+import { AdamW } from '../../engine/train/optim.js';
 import { TrainStep } from '../../plugins/backend/tfjs/train-step.js';
 import BatchSemiHardTripletLoss from '../../plugins/loss/batch-semi-hard-triplet.js';
 import { makeContext } from '../helpers/context.js';

@@ -7,11 +7,11 @@
 import ort from 'onnxruntime-node';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { UserError } from '../../../core/errors.js';
-import type { ModelLayout } from '../../../core/model/layout.js';
-import { poolAndNormalize } from '../../../core/model/pooling.js';
+import type { ModelLayout } from '../../../engine/model/layout.js';
+import { poolAndNormalize } from '../../../engine/model/pooling.js';
 import { readSafetensors, type SafeTensor, type TensorToWrite } from '../../../core/safetensors.js';
-import { bertWeightShapes, parseBertConfig, SUPPORTED_MODELS, type BertConfig } from '../../../core/model/bert-config.js';
-import { Tokenizer } from '../../../core/tokenizer.js';
+import { bertWeightShapes, parseBertConfig, SUPPORTED_MODELS, type BertConfig } from '../../../engine/model/bert-config.js';
+import { Tokenizer } from '../../../engine/tokenizer.js';
 import type { TextKind } from '../../../core/types.js';
 import { FTRUN_VERSION } from '../../../core/version.js';
 import { buildBackwardGraph, buildForwardGraph, EMBEDDING_TABLES, gradientNames, savedValues, type TrainGraphOptions } from './train-graph.js';

@@ -10,7 +10,7 @@
  * everything.
  */
 import { mixSeed } from '../../../core/rng.js';
-import type { BertConfig } from '../../../core/model/bert-config.js';
+import type { BertConfig } from '../../../engine/model/bert-config.js';
 
 /** mulberry32(mixSeed(seed)) inlined: `count` values, 0 where the draw is below `rate`, else 1/(1 − rate). */
 function keepMask(count: number, rate: number, seed: number): Float32Array {

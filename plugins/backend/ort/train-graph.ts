@@ -18,12 +18,12 @@
  *   LayerNorm: x̂ = (z − μ)·r, g = dy·γ, dz = r·(g − mean(g) − x̂·mean(g·x̂)), dγ = Σ dy·x̂, dβ = Σ dy
  *   GELU (erf): dh = dy·(Φ(h) + h·φ(h))
  *   attention: dP = dC·Vᵀ, dV = Pᵀ·dC, dS = P·(dP − Σ dP·P), dQ = dS·K/√d, dK = dSᵀ·Q/√d
- * exactly the maths of the tfjs ops (plugins/backend/tfjs/ops.ts), whose gradients test/ort checks these against.
+ * exactly the maths of the tfjs ops (plugins/backend/tfjs/ops.ts), whose gradients test/plugins/backend/ort checks these against.
  */
-import type { BertConfig } from '../../../core/model/bert-config.js';
-import { bertWeightShapes } from '../../../core/model/bert-config.js';
-import { attr, GraphBuilder } from '../../../core/export/graph.js';
-import { DataType, encodeModel, type ValueInfo } from '../../../core/export/onnx-proto.js';
+import type { BertConfig } from '../../../engine/model/bert-config.js';
+import { bertWeightShapes } from '../../../engine/model/bert-config.js';
+import { attr, GraphBuilder } from '../../../engine/export/graph.js';
+import { DataType, encodeModel, type ValueInfo } from '../../../engine/export/onnx-proto.js';
 
 export const TRAIN_OPSET = 17;
 

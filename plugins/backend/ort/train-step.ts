@@ -3,7 +3,7 @@
  * (plugins/backend/tfjs/train-step.ts). Per batch the shared loss seam (core/train/seam.ts)
  * assembles the columns and calls trainColumns: each column (anchors with the query prompt, the
  * others with the document prompt) runs the forward graph in training mode with the dropout masks
- * of its seed; pooling and Normalize run on the host (core/model/pooling.ts); the seam gives the
+ * of its seed; pooling and Normalize run on the host (engine/model/pooling.ts); the seam gives the
  * loss and ∂embeddings; their backward on the host gives ∂last_hidden_state, and the backward graph
  * the weight gradients. Gradient accumulation sums `loss / batches` gradients; then the global norm,
  * optional clipping, the NaN/Inf guard and AdamW on the host weights (word-embedding rows updated
@@ -11,11 +11,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { TensorToWrite } from '../../../core/safetensors.js';
-import { normalizeRowsBackward, normalizeRowsHost, poolRows, poolRowsBackward, type PooledRows } from '../../../core/model/pooling.js';
-import { clipCoef } from '../../../core/train/clip.js';
-import { HostAdamW, type HostParam } from '../../../core/train/host-adamw.js';
+import { normalizeRowsBackward, normalizeRowsHost, poolRows, poolRowsBackward, type PooledRows } from '../../../engine/model/pooling.js';
+import { clipCoef } from '../../../engine/train/clip.js';
+import { HostAdamW, type HostParam } from '../../../engine/train/host-adamw.js';
 import type { ColumnTrainer, GradFn, LossSeam, SeededColumn } from '../../../core/train/seam.js';
-import type { AdamWState } from '../../../core/train/optim.js';
+import type { AdamWState } from '../../../core/train/optimizer-state.js';
 import { hfDecay, NonFiniteLossError, type StepResult } from '../../../core/train/engine.js';
 import type { Example } from '../../../core/types.js';
 import type { ForwardResult, OrtBertEngine } from './bert-engine.js';

@@ -13,10 +13,10 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../../../core/errors.js';
 import { readSafetensors, writeSafetensors, type SafeTensor, type TensorToWrite } from '../../../core/safetensors.js';
-import { bertWeightShapes, parseBertConfig, SUPPORTED_MODELS, type BertConfig } from '../../../core/model/bert-config.js';
+import { bertWeightShapes, parseBertConfig, SUPPORTED_MODELS, type BertConfig } from '../../../engine/model/bert-config.js';
 import { bmm, dense, dropout, embeddingLookup, gelu, layerNorm } from './ops.js';
 
-export { bertWeightShapes, parseBertConfig, SUPPORTED_MODELS, type BertConfig } from '../../../core/model/bert-config.js';
+export { bertWeightShapes, parseBertConfig, SUPPORTED_MODELS, type BertConfig } from '../../../engine/model/bert-config.js';
 
 /** Token ids as produced by Tokenizer.encodeBatch (rows padded to one length). */
 export interface BertInputs {

@@ -8,7 +8,7 @@
  *    lookup's gradient is a dense scatter-add (ScatterNd sums duplicate indices), so rows of
  *    tokens absent from a batch get an exact zero gradient, as in torch.
  * When onnxruntime GEMM is enabled (ort-gemm.ts), dense layers and batched products run there.
- * Each gradient equals tfjs's stock gradient (checked in test/tfjs/ops.test.ts).
+ * Each gradient equals tfjs's stock gradient (checked in test/plugins/backend/tfjs/ops.test.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { mixSeed, mulberry32 } from '../../../core/rng.js';

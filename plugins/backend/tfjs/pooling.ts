@@ -1,13 +1,13 @@
 /**
  * Sentence-transformers pooling and Normalize as differentiable tfjs ops (the host-side twin
- * is core/model/pooling.ts):
+ * is engine/model/pooling.ts):
  *   cls  = the first token's vector
  *   mean = sum over attended tokens / max(count, 1e-9)
  *   max  = element-wise max over attended tokens (padding set to -1e9 first)
  *   normalize = x / max(‖x‖₂, 1e-12)   (torch.nn.functional.normalize)
  */
 import * as tf from '@tensorflow/tfjs';
-import type { PoolingMode } from '../../../core/model/pooling.js';
+import type { PoolingMode } from '../../../engine/model/pooling.js';
 
 /** hidden [batch, seq, dim], mask [batch, seq] (0/1 float) → [batch, dim]. */
 export function poolTf(hidden: tf.Tensor3D, mask: tf.Tensor2D, mode: PoolingMode): tf.Tensor2D {

@@ -4,8 +4,8 @@
  * inside tf.variableGrads / optimizer.minimize. `embed` is the batched inference path.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ModelLayout } from '../../../core/model/layout.js';
-import { Tokenizer } from '../../../core/tokenizer.js';
+import type { ModelLayout } from '../../../engine/model/layout.js';
+import { Tokenizer } from '../../../engine/tokenizer.js';
 import type { TextKind } from '../../../core/types.js';
 import { BertModel, saveBertWeights, type BertInputs, type ForwardOptions } from './bert.js';
 import { l2Normalize, poolTf } from './pooling.js';

@@ -15,9 +15,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { TensorToWrite } from '../../../core/safetensors.js';
 import type { TfjsSentenceModel } from './sentence.js';
 import type { Example } from '../../../core/types.js';
-import { clipCoef, globalNorm } from '../../../core/train/clip.js';
+import { clipCoef, globalNorm } from '../../../engine/train/clip.js';
 import type { ColumnTrainer, GradFn, LossSeam, SeededColumn } from '../../../core/train/seam.js';
-import { AdamW, type AdamWState } from '../../../core/train/optim.js';
+import { AdamW, type AdamWState } from '../../../engine/train/optim.js';
 import { hfDecay, NonFiniteLossError, type StepResult } from '../../../core/train/engine.js';
 
 export function createOptimizer(model: TfjsSentenceModel, lr: number, weightDecay: number): AdamW {

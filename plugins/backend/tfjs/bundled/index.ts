@@ -5,10 +5,10 @@
  */
 import { UserError, didYouMean } from '../../../../core/errors.js';
 import type { Encoder } from '../../../../core/types.js';
-import { BUNDLED_CATALOG, BUNDLED_MODEL_NAMES, type BundledModelInfo, type BundledModelName } from '../../../../core/model/bundled-catalog.js';
+import { BUNDLED_CATALOG, BUNDLED_MODEL_NAMES, type BundledModelInfo, type BundledModelName } from '../../../../core/config/bundled-catalog.js';
 import { loadUseLite, type BundledLoadOptions } from './use-lite.js';
 
-export { BUNDLED_MODEL_NAMES, type BundledModelName } from '../../../../core/model/bundled-catalog.js';
+export { BUNDLED_MODEL_NAMES, type BundledModelName } from '../../../../core/config/bundled-catalog.js';
 
 export type { BundledLoadOptions } from './use-lite.js';
 

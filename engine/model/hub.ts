@@ -1,0 +1,181 @@
+/**
+ * Finds a model's directory: `model.path` (a local directory) or `model.id` (a Hugging Face hub
+ * id, looked up in the standard HF cache `<cache>/models--org--name/snapshots/<commit>/` through
+ * `refs/<revision>`). A model that is not cached is downloaded once, file by file (temp file +
+ * rename), unless HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE is set.
+ * Env: HF_HUB_CACHE, HF_HOME, HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, TRANSFORMERS_OFFLINE.
+ */
+import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { UserError } from '../../core/errors.js';
+import type { ModelSpec, RunContext } from '../../core/types.js';
+
+export type WeightFormat = 'onnx' | 'safetensors';
+
+export interface ResolveOptions {
+  /** Weight formats the caller can use, preferred first; a cached snapshot must hold one, a download fetches the first the repository has. Default: both. */
+  weights?: WeightFormat[];
+}
+
+const METADATA = ['tokenizer_config.json', 'modules.json', 'sentence_bert_config.json', 'config_sentence_transformers.json'];
+const WEIGHT_FILES: Record<WeightFormat, string[][]> = {
+  onnx: [['onnx/model.onnx', 'onnx/model.onnx_data'], ['model.onnx', 'model.onnx_data']],
+  safetensors: [['model.safetensors']],
+};
+
+export function hfCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const home = env.HF_HOME ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'huggingface');
+  return env.HF_HUB_CACHE ?? env.HUGGINGFACE_HUB_CACHE ?? join(home, 'hub');
+}
+
+const truthy = (v: string | undefined): boolean => ['1', 'true', 'yes', 'on'].includes((v ?? '').toLowerCase());
+
+export async function resolveModelDir(spec: ModelSpec, ctx: RunContext, opts: ResolveOptions = {}): Promise<string> {
+  if (spec.path) {
+    const dir = ctx.resolvePath(spec.path);
+    if (!existsSync(dir)) throw new UserError('E_MODEL', `model.path ${dir} does not exist`);
+    return dir;
+  }
+  const id = spec.id;
+  if (!id) throw new UserError('E_MODEL', 'the model needs either model.id (a Hugging Face id) or model.path');
+  if (!/^[\w.-]+(\/[\w.-]+)?$/.test(id)) {
+    throw new UserError('E_MODEL', `model.id "${id}" is not a Hugging Face model id (expected "org/name")`);
+  }
+  const revision = spec.revision ?? 'main';
+  const weights = opts.weights ?? ['onnx', 'safetensors'];
+  const repoDir = join(hfCacheDir(), `models--${id.replace('/', '--')}`);
+  const cached = cachedSnapshot(repoDir, revision, weights);
+  if (cached) return cached;
+  if (truthy(process.env.HF_HUB_OFFLINE) || truthy(process.env.TRANSFORMERS_OFFLINE)) {
+    // Offline, a snapshot without the wanted weights is still returned: the backend says what it lacks.
+    const partial = cachedSnapshot(repoDir, revision, []);
+    if (partial) return partial;
+    const v = truthy(process.env.HF_HUB_OFFLINE) ? 'HF_HUB_OFFLINE=1' : 'TRANSFORMERS_OFFLINE=1';
+    const rev = revision === 'main' ? '' : ` (revision ${revision})`;
+    throw new UserError(
+      'E_MODEL',
+      `model "${id}"${rev} is not in the Hugging Face cache (${repoDir}) and ${v}: ` +
+        'download it once with network access, or point model.path at a local directory',
+    );
+  }
+  return download(id, revision, repoDir, weights, ctx);
+}
+
+function commitOf(repoDir: string, revision: string): string | undefined {
+  if (/^[0-9a-f]{40}$/.test(revision)) return revision;
+  const ref = join(repoDir, 'refs', revision);
+  return existsSync(ref) ? readFileSync(ref, 'utf8').trim() : undefined;
+}
+
+function hasFiles(dir: string, weights: WeightFormat[]): boolean {
+  const has = (f: string) => existsSync(join(dir, f));
+  return has('config.json') && has('tokenizer.json') && (weights.length === 0 || weights.some((w) => WEIGHT_FILES[w].some((g) => has(g[0]!))));
+}
+
+function cachedSnapshot(repoDir: string, revision: string, weights: WeightFormat[]): string | undefined {
+  const commit = commitOf(repoDir, revision);
+  const dir = commit && join(repoDir, 'snapshots', commit);
+  return dir && hasFiles(dir, weights) ? dir : undefined;
+}
+
+async function download(id: string, revision: string, repoDir: string, weights: WeightFormat[], ctx: RunContext): Promise<string> {
+  const endpoint = (process.env.HF_ENDPOINT || 'https://huggingface.co').replace(/\/+$/, '');
+  const headers: Record<string, string> = process.env.HF_TOKEN ? { authorization: `Bearer ${process.env.HF_TOKEN}` } : {};
+  ctx.logger.info(`downloading model ${id} (${revision}) from ${endpoint} into ${repoDir}`);
+
+  const get = async (rev: string, file: string): Promise<Response | undefined> => {
+    const url = `${endpoint}/${id}/resolve/${encodeURIComponent(rev)}/${file}`;
+    let res: Response;
+    try {
+      res = await fetch(url, { headers, signal: ctx.signal, redirect: 'follow' });
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      throw new UserError(
+        'E_MODEL',
+        `could not download model "${id}" from ${endpoint}: ${cause?.code ?? cause?.message ?? (e as Error).message}. ` +
+          'Check network access (and HF_ENDPOINT), or point model.path at a local directory',
+        { cause: e },
+      );
+    }
+    if (res.status === 404) return undefined;
+    if (res.status === 401 || res.status === 403) {
+      throw new UserError(
+        'E_MODEL',
+        `access denied (HTTP ${res.status}) to ${url}: model "${id}" may not exist, or be private or gated ` +
+          `(${process.env.HF_TOKEN ? 'HF_TOKEN is set but was refused' : 'set HF_TOKEN to a token with access'})`,
+      );
+    }
+    if (!res.ok) throw new UserError('E_MODEL', `download of ${url} failed: HTTP ${res.status} ${res.statusText}`);
+    return res;
+  };
+
+  const first = await get(revision, 'config.json');
+  if (!first) {
+    throw new UserError('E_MODEL', `model "${id}" (revision ${revision}) not found at ${endpoint}: no config.json`);
+  }
+  const commit = first.headers.get('x-repo-commit') ?? (/^[0-9a-f]{40}$/.test(revision) ? revision : revision.replace(/[^\w.-]/g, '_'));
+  const snap = join(repoDir, 'snapshots', commit);
+  const save = async (file: string, res: Response): Promise<void> => saveAtomic(res, join(snap, file), `${id} ${file}`, ctx);
+  const fetchFile = async (file: string): Promise<boolean> => {
+    if (existsSync(join(snap, file))) return true;
+    const res = await get(commit, file);
+    if (res) await save(file, res);
+    return res !== undefined;
+  };
+
+  if (existsSync(join(snap, 'config.json'))) await first.body?.cancel();
+  else await save('config.json', first);
+  if (!(await fetchFile('tokenizer.json'))) {
+    throw new UserError('E_MODEL', `model "${id}" has no tokenizer.json at ${endpoint}; only models with a fast (tokenizer.json) tokenizer are supported`);
+  }
+  for (const f of METADATA) await fetchFile(f);
+  const modules = existsSync(join(snap, 'modules.json')) ? (JSON.parse(readFileSync(join(snap, 'modules.json'), 'utf8')) as Array<{ path?: string }>) : [];
+  for (const m of modules) if (m.path) await fetchFile(`${m.path}/config.json`);
+  // The first format (in the caller's order of preference) the repository has; one is enough.
+  formats: for (const w of weights) {
+    for (const [main, ...extra] of WEIGHT_FILES[w]) {
+      if (await fetchFile(main!)) {
+        for (const x of extra) await fetchFile(x);
+        break formats;
+      }
+    }
+  }
+  if (commit !== revision) writeAtomic(join(repoDir, 'refs', revision), commit);
+  return snap;
+}
+
+function writeAtomic(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.incomplete-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+async function saveAtomic(res: Response, dest: string, label: string, ctx: RunContext): Promise<void> {
+  mkdirSync(dirname(dest), { recursive: true });
+  const tmp = `${dest}.incomplete-${process.pid}-${Date.now()}`;
+  const total = Number(res.headers.get('content-length') ?? 0);
+  const bar = ctx.progress.start(`downloading ${label}`, total);
+  let done = 0;
+  const count = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      done += chunk.length;
+      bar.update(done);
+      cb(null, chunk);
+    },
+  });
+  try {
+    const body = res.body ? Readable.fromWeb(res.body as import('node:stream/web').ReadableStream) : Readable.from([]);
+    await pipeline(body, count, createWriteStream(tmp));
+    renameSync(tmp, dest);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    if (e instanceof UserError || ctx.signal.aborted) throw e;
+    throw new UserError('E_MODEL', `download of ${label} failed: ${(e as Error).message}`, { cause: e });
+  } finally {
+    bar.done();
+  }
+}
