@@ -118,8 +118,7 @@ export const CORE_SCHEMAS: Record<string, JsonSchema> = {
         items: { type: 'string', enum: [...COMPARE_MODELS] },
         uniqueItems: true,
         minItems: 1,
-        default: ['base'],
-        description: 'Which models to evaluate and compare: `base` and/or `finetuned`.',
+        description: 'Which models to evaluate and compare: `base` and/or `finetuned` (default: both when the training method trains, else `base`).',
       },
       metrics: {
         type: 'array',

@@ -94,9 +94,19 @@ export function schemaPasses(loaded: LoadedConfig, registry: Registry): { config
   }
   delete data.extends;
   setLearningRate(data);
+  setCompare(data);
   if (problems.length === 0) problems.push(...dropIneffective(data, loaded, registry));
   anchorPaths(data, loaded, registry, CORE_SCHEMAS.model!);
   return { config: data as unknown as ExperimentConfig, problems };
+}
+
+/** evaluate.compare's default: base and fine-tuned when the method trains (a training run reports both), else base. */
+function setCompare(data: Record<string, unknown>): void {
+  const evaluate = data.evaluate;
+  if (!isMap(evaluate) || evaluate.compare !== undefined) return;
+  const training = data.training;
+  const method = isMap(training) ? TRAINING_METHODS[training.method as TrainingMethod] : undefined;
+  evaluate.compare = method?.trains ? ['base', 'finetuned'] : ['base'];
 }
 
 /** One learning rate per run, with the training method's default (2e-5 full, 2e-3 adapter). */

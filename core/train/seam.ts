@@ -71,7 +71,12 @@ export function lossGradients(
     });
     const f = (): tf.Scalar => {
       const batch = lossBatch(roles, xs, values);
-      const l = loss.compute(batch);
+      let l: tf.Scalar;
+      try {
+        l = loss.compute(batch);
+      } catch (e) {
+        throw new Error(`the loss's compute() failed on a batch of ${rows} example${rows === 1 ? '' : 's'} (columns: ${roles.join(', ')}): ${(e as Error).message}`, { cause: e });
+      }
       const t = l as tf.Tensor | undefined;
       if (!t || typeof t.rank !== 'number' || t.rank !== 0) {
         const shape = t && Array.isArray(t.shape) ? `a tensor of shape [${t.shape.join(', ')}]` : typeof l;

@@ -20,9 +20,9 @@ const TYPE = 'symmetric-mnrl';
 
 /** Mean cross-entropy of each row of `scores` [n, m] against its own column (row i → column i, i < n ≤ m). */
 function diagonalCrossEntropy(scores: tf.Tensor2D): tf.Scalar {
-  const [n, m] = scores.shape;
-  // The score of row i at column i, as a product with a one-hot mask: differentiable, like every op here.
-  const own = tf.sum(tf.mul(scores, tf.oneHot(tf.range(0, n, 1, 'int32'), m)), 1);
+  const n = scores.shape[0];
+  // The score of row i at column i, as a product with the identity: differentiable, like every op here.
+  const own = tf.sum(tf.mul(tf.slice(scores, [0, 0], [n, n]), tf.eye(n)), 1);
   return tf.neg(tf.mean<tf.Scalar>(tf.sub(own, tf.logSumExp(scores, 1))));
 }
 

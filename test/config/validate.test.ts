@@ -118,4 +118,12 @@ describe('validateConfig', () => {
     expect(full).not.toHaveProperty('adapter');
     expect(cfg([]).training).toEqual({ method: 'none' });
   });
+
+  it('compares base and fine-tuned by default when the method trains, base alone when it does not', () => {
+    const cfg = (sets: string[]) => validateConfig(loadConfig(`${VALID}/minimal.yaml`, { env: {}, sets: ['miner.type=labelled', 'loss.type=batch-semi-hard-triplet', 'backend.type=tfjs', ...sets] }), fakeRegistry());
+    expect(cfg(['training.method=full']).evaluate.compare).toEqual(['base', 'finetuned']);
+    expect(cfg(['training.method=adapter']).evaluate.compare).toEqual(['base', 'finetuned']);
+    expect(cfg([]).evaluate.compare).toEqual(['base']);
+    expect(cfg(['training.method=full', 'evaluate.compare=[finetuned]']).evaluate.compare).toEqual(['finetuned']);
+  });
 });

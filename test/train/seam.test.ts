@@ -109,6 +109,13 @@ describe('lossGradients', () => {
     expect(half.grads[0]![0]!).toBeCloseTo(r.grads[0]![0]! / 2, 7);
   });
 
+  it('an error inside a loss says on what batch it happened', () => {
+    const bad: LossPlugin = { needs: 'pairs', compute: () => { throw new Error('depth must be >=2'); } };
+    expect(() => lossGradients(bad, ['anchor', 'positive'], [new Float32Array(4), new Float32Array(4)], 1, {})).toThrow(
+      /the loss's compute\(\) failed on a batch of 1 example \(columns: anchor, positive\): depth must be >=2/,
+    );
+  });
+
   it('a loss that does not return a scalar is named', () => {
     const bad: LossPlugin = { needs: 'pairs', compute: (b) => tf.sum(b.anchor, 1) as unknown as tf.Scalar };
     expect(() => lossGradients(bad, ['anchor', 'positive'], [new Float32Array(4), new Float32Array(4)], 2, {})).toThrow(/tensor of shape \[2\].*must return a scalar/);
