@@ -12,7 +12,7 @@ import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, platform, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadModelLayout } from '../engine/model/layout.js';
 import { LossSeam } from '../core/train/seam.js';
@@ -21,29 +21,16 @@ import { OrtBertEngine } from '../plugins/backend/ort/bert-engine.js';
 import { OrtTrainStep, prepareHostLoss } from '../plugins/backend/ort/train-step.js';
 import MultipleNegativesRankingLoss from '../plugins/loss/multiple-negatives-ranking.js';
 import type { LossPlugin } from '../core/train/loss.js';
+import { ARGS, FIXTURE, median, opt, report, TRAIN_FILE } from './common.js';
 import { BGE_SMALL_SHAPE, writeRandomBertDir } from './encode-onnx.js';
 
-const args = process.argv.slice(2);
-const opt = (name: string, dflt: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : dflt;
-};
 const batchSize = Number(opt('batch', '128'));
 const miniSize = Number(opt('mini', '16'));
 const steps = Number(opt('steps', '2'));
 const threads = Number(opt('threads', '2'));
-const json = args.includes('--json');
 const child = opt('child', '');
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const shared = resolve(root, '..', 'shared');
-const fixture = join(shared, 'fixtures', 'sentence-transformers', 'tiny-bert');
-const trainFile = join(shared, 'data', 'transactions', 'train_transactions.jsonl');
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-const report = (r: Record<string, unknown>) => {
-  const what = Object.entries(r).map(([k, v]) => `${k}=${typeof v === 'number' ? +v.toFixed(3) : String(v)}`).join('  ');
-  console.log(json ? JSON.stringify(r) : what);
-};
+const fixture = FIXTURE;
+const trainFile = TRAIN_FILE;
 
 function pairs(): Example[] {
   return readFileSync(trainFile, 'utf8').trim().split('\n').map((l) => {
@@ -93,7 +80,7 @@ async function main(): Promise<void> {
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...cfg, hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1 }));
     for (const f of ['tokenizer.json', 'tokenizer_config.json', 'modules.json', 'sentence_bert_config.json']) copyFileSync(join(fixture, f), join(dir, f));
     for (const mini of [0, miniSize]) {
-      const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), ...args, '--child', `${mini}:${dir}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), ...ARGS, '--child', `${mini}:${dir}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
       process.stdout.write(out);
     }
   } finally {

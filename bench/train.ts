@@ -23,7 +23,7 @@ import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, platform, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadModelLayout } from '../engine/model/layout.js';
 import { selectTfjsDevice, type TfjsDevice } from '../plugins/backend/tfjs/device.js';
@@ -34,6 +34,7 @@ import OrtBackend from '../plugins/backend/ort.js';
 import { OrtBertEngine } from '../plugins/backend/ort/bert-engine.js';
 import { OrtTrainStep, prepareHostLoss } from '../plugins/backend/ort/train-step.js';
 import BatchSemiHardTripletLoss from '../plugins/loss/batch-semi-hard-triplet.js';
+import { ARGS, FIXTURE, median, opt, report, SHARED, TRAIN_FILE } from './common.js';
 import { BGE_SMALL_SHAPE, exportRandomBertOnnx, writeRandomBertDir, type BertShape } from './encode-onnx.js';
 import { LossSeam } from '../core/train/seam.js';
 
@@ -44,11 +45,7 @@ const SHAPES: Record<string, { name: string; shape?: BertShape; anchor: string }
   base: { name: 'bge-base shape', shape: BGE_BASE_SHAPE, anchor: 'base' },
 };
 
-const args = process.argv.slice(2);
-const opt = (name: string, dflt: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : dflt;
-};
+const args = ARGS;
 const threads = Number(opt('threads', '2'));
 const steps = Number(opt('steps', '4'));
 const rounds = Number(opt('rounds', '2'));
@@ -56,18 +53,12 @@ const dropout = Number(opt('dropout', '0.1'));
 const engines = opt('engines', 'ort,tfjs').split(',');
 const shapes = opt('shapes', 'fixture,small,base').split(',');
 const devices = opt('devices', 'wasm').split(',') as TfjsDevice[];
-const json = args.includes('--json');
 const child = opt('child', '');
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const shared = resolve(root, '..', 'shared');
-const fixture = join(shared, 'fixtures', 'sentence-transformers', 'tiny-bert');
-const trainFile = join(shared, 'data', 'transactions', 'train_transactions.jsonl');
+const shared = SHARED;
+const fixture = FIXTURE;
+const trainFile = TRAIN_FILE;
 const anchorScript = join(shared, 'bench', 'pytorch_anchor.py');
 
-const report = (r: Record<string, unknown>) => {
-  const what = Object.entries(r).map(([k, v]) => `${k}=${typeof v === 'number' ? +v.toFixed(3) : String(v)}`).join('  ');
-  console.log(json ? JSON.stringify(r) : what);
-};
 
 function examples(): Example[] {
   return readFileSync(trainFile, 'utf8').trim().split('\n').map((l) => {
@@ -78,7 +69,6 @@ function examples(): Example[] {
 
 const BATCHES = 4;
 const batch = (data: Example[], i: number) => data.slice((i % BATCHES) * 16, (i % BATCHES) * 16 + 16);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const loss = async () => await new BatchSemiHardTripletLoss({ margin: 5, distance_metric: 'euclidean' }, {} as RunContext);
 
 /** A model directory for `key`: the fixture, or random weights of the shape + the fixture's tokenizer. */

@@ -4,14 +4,14 @@
  * package's declarations without skipLibCheck, and `ftrun run` evaluates with it.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { tempDir } from '../helpers/cli.js';
+import { typecheckOutside } from '../helpers/outside.js';
 import { ROOT, TINY_BERT, TRANSACTIONS, describeShared } from '../helpers/shared.js';
 
 const BIN = join(ROOT, 'bin', 'ftrun.js');
-const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 
 describeShared('a third engine as a plugin package (ftrun/engine)', () => {
   let dir = '';
@@ -48,13 +48,7 @@ store: { type: memory }
   });
 
   it('type-checks against the published declarations without skipLibCheck', () => {
-    mkdirSync(join(dir, 'node_modules'), { recursive: true });
-    symlinkSync(ROOT, join(dir, 'node_modules', 'ftrun'), 'dir');
-    const compilerOptions = {
-      strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', noEmit: true, types: ['node'], typeRoots: [join(ROOT, 'node_modules', '@types')],
-    };
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['plugins/*.ts'] }));
-    const r = spawnSync(process.execPath, [TSC, '-p', dir, '--listFiles'], { cwd: dir, encoding: 'utf8' });
+    const r = typecheckOutside(dir, ['plugins/*.ts']);
     expect(r.stdout.split('\n').filter((l) => l !== '' && !isAbsolute(l)), 'errors').toEqual([]);
     expect(r.status).toBe(0);
     // the kit's declarations were read (not skipped): the engine's imports are typed

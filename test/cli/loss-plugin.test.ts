@@ -7,21 +7,20 @@
  * type-check against the published declarations without skipLibCheck.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { readSafetensors } from '../../core/safetensors.js';
 import { tempDir } from '../helpers/cli.js';
+import { tsc, typecheckOutside } from '../helpers/outside.js';
 import { ROOT, TINY_BERT, TRANSACTIONS, describeShared } from '../helpers/shared.js';
 
 const BIN = join(ROOT, 'bin', 'ftrun.js');
-const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const EXAMPLES = ['symmetric-mnrl.ts', 'relevant-doc-miner.ts', 'csv-sink.ts'];
 const LEARNING_RATE = 2e-4;
 const STEPS = 4;
 
 const ftrun = (cwd: string, args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-const tsc = (cwd: string, ...flags: string[]) => spawnSync(process.execPath, [TSC, '-p', cwd, ...flags], { cwd, encoding: 'utf8' });
 
 /** The user's experiment: their miner and loss on the reference data and the tiny BERT, on `backend`. */
 const experiment = (backend: string) => `name: symmetric
@@ -107,13 +106,7 @@ describeShared('a loss and a miner importing ftrun/loss, from a folder outside t
 
   it('type-checks against the published declarations without skipLibCheck', () => {
     // As `npm install /path/to/ftrun` leaves it: 'ftrun' and 'ftrun/loss' resolve through package.json "exports".
-    mkdirSync(join(dir, 'node_modules'), { recursive: true });
-    symlinkSync(ROOT, join(dir, 'node_modules', 'ftrun'), 'dir');
-    const compilerOptions = {
-      strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', noEmit: true, types: ['node'], typeRoots: [join(ROOT, 'node_modules', '@types')],
-    };
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['plugins/*.ts'] }));
-    const ok = tsc(dir, '--listFiles'); // every file of the program, tfjs-core's declarations among them
+    const ok = typecheckOutside(dir, ['plugins/*.ts']); // every file of the program, tfjs-core's declarations among them
     expect(ok.stdout.split('\n').filter((l) => l !== '' && !isAbsolute(l)), 'errors').toEqual([]);
     expect(ok.stderr).toBe('');
     expect(ok.status).toBe(0);
