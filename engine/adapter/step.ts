@@ -54,6 +54,12 @@ class AdapterColumns implements ColumnTrainer {
   }
 
   trainColumns(columns: SeededColumn[], grad: GradFn): void {
+    if (!columns.some((col) => col.kind === 'query' || this.data.both)) {
+      // Only document-side columns that the adapter does not map (apply_to query, e.g. a GradCache
+      // chunk of positives): their embeddings do not depend on the weights, so no gradient.
+      grad(this.embedColumns(columns));
+      return;
+    }
     const { value, grads } = tf.variableGrads(
       () =>
         tf.tidy(() => {

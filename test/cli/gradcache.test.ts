@@ -47,6 +47,24 @@ describeShared('training.mini_batch_size (GradCache) from the CLI', () => {
     });
   }
 
+  it('adapter training (configs/quickstart.yaml): a cached run takes the steps of the plain run', async () => {
+    const quick = join(ROOT, 'configs', 'quickstart.yaml');
+    const go = async (extra: string[]) => {
+      const r = await cli(['run', quick, '--runs-dir', tempDir(), '--json', '--quiet', '--set', 'store.type=memory', '--set', 'training.epochs=1', ...extra]);
+      expect(r.code, r.stderr).toBe(0);
+      const s = JSON.parse(r.stdout) as { run_dir: string; models: Record<string, Record<string, number>> };
+      return { s, steps: lines(join(s.run_dir, 'events.jsonl')).filter((e) => e.type === 'train_step') as Array<{ loss: number; grad_norm: number }> };
+    };
+    const plain = await go([]);
+    const cached = await go(['--set', 'training.mini_batch_size=3']);
+    expect(cached.steps.length).toBe(plain.steps.length);
+    plain.steps.forEach((p, i) => {
+      expect(Math.abs(cached.steps[i]!.loss - p.loss) / Math.abs(p.loss), `step ${i + 1} loss`).toBeLessThan(1e-5);
+      expect(Math.abs(cached.steps[i]!.grad_norm - p.grad_norm) / p.grad_norm, `step ${i + 1} grad norm`).toBeLessThan(1e-4);
+    });
+    for (const [k, v] of Object.entries(plain.s.models.finetuned!)) expect(cached.s.models.finetuned![k], k).toBeCloseTo(v, 4);
+  });
+
   it('a chunk as large as the batch is refused at its line', async () => {
     const dir = tempDir();
     const file = join(dir, 'exp.yaml');
