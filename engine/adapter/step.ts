@@ -15,6 +15,7 @@ import { NonFiniteLossError } from '../../core/train/engine.js';
 import type { ColumnTrainer, GradFn, LossSeam, SeededColumn } from '../../core/train/seam.js';
 import type { Example } from '../../core/types.js';
 import type { TfAdapter } from './model.js';
+import { addGrads, backpropColumns } from '../train/tape.js';
 
 export interface AdapterStepData {
   /** Every training example (batches are indices into it). */
@@ -33,7 +34,7 @@ export interface AdapterStepResult {
 
 /** The adapter as the seam's ColumnTrainer: a column's embeddings are its cached vectors, mapped and normalised. */
 class AdapterColumns implements ColumnTrainer {
-  acc: Record<string, tf.Tensor> = {};
+  acc: tf.NamedTensorMap = {};
 
   constructor(
     private readonly model: TfAdapter,
@@ -54,26 +55,7 @@ class AdapterColumns implements ColumnTrainer {
   }
 
   trainColumns(columns: SeededColumn[], grad: GradFn): void {
-    if (!columns.some((col) => col.kind === 'query' || this.data.both)) {
-      // Only document-side columns that the adapter does not map (apply_to query, e.g. a GradCache
-      // chunk of positives): their embeddings do not depend on the weights, so no gradient.
-      grad(this.embedColumns(columns));
-      return;
-    }
-    const { value, grads } = tf.variableGrads(
-      () =>
-        tf.tidy(() => {
-          const embs = columns.map((col) => this.embed(col));
-          const dEmb = grad(embs.map((e) => e.dataSync() as Float32Array));
-          return tf.addN(embs.map((e, c) => tf.sum(tf.mul(e, tf.tensor2d(dEmb[c]!, e.shape))))) as tf.Scalar;
-        }),
-      this.model.variables,
-    );
-    value.dispose();
-    const next: Record<string, tf.Tensor> = {};
-    for (const [k, g] of Object.entries(grads)) next[k] = this.acc[k] ? tf.add(this.acc[k]!, g) : g;
-    for (const [k, g] of Object.entries(grads)) if (this.acc[k]) tf.dispose([this.acc[k]!, g]);
-    this.acc = { ...this.acc, ...next };
+    this.acc = addGrads(this.acc, backpropColumns(this.model.variables, (col) => this.embed(col), columns, grad));
   }
 }
 

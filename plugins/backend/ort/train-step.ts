@@ -62,12 +62,15 @@ export interface StepTimes {
   optimizer: number;
 }
 
+/** Weight gradients by name, the word-table rows touched, the longest sequence, the backward graph's Σ g² per call. */
+const emptyAccumulators = () => ({ grads: new Map<string, Float32Array>(), touched: new Set<number>(), positions: 0, sumSquares: [] as number[] });
+
 /** A column embedded in training mode, with what its backward needs. */
 interface TrainedColumn {
   f: ForwardResult;
   pooled: PooledRows;
-  /** Normalize's input rows and their norms, when the model normalizes. */
-  norm?: { norms: Float64Array };
+  /** The norms of the pooled rows, when the model normalizes. */
+  norms?: Float64Array;
   embeddings: Float32Array;
 }
 
@@ -76,6 +79,8 @@ export class OrtTrainStep implements ColumnTrainer {
   readonly times: StepTimes = { forward: 0, loss: 0, backward: 0, optimizer: 0 };
   /** Dense accumulators of the embedding tables (rows touched this step are zeroed after it). */
   private readonly tableGrads = new Map<string, Float32Array>();
+  /** What trainColumns accumulated since gradients() began (besides the embedding tables). */
+  private acc = emptyAccumulators();
 
   constructor(
     readonly engine: OrtBertEngine,
@@ -105,7 +110,7 @@ export class OrtTrainStep implements ColumnTrainer {
     const pooled = poolRows(f.hidden, batch.mask, batch.B, batch.S, H, pooling);
     if (!normalize) return { f, pooled, embeddings: pooled.values };
     const n = normalizeRowsHost(pooled.values, batch.B, H);
-    return { f, pooled, norm: { norms: n.norms }, embeddings: n.values };
+    return { f, pooled, norms: n.norms, embeddings: n.values };
   }
 
   /** ColumnTrainer: training-mode embeddings, nothing kept (GradCache's first pass). */
@@ -134,9 +139,9 @@ export class OrtTrainStep implements ColumnTrainer {
     t0 = performance.now();
     t.loss += (t0 - t1) / 1000;
     for (let c = 0; c < fw.length; c++) {
-      const { f, pooled, norm } = fw[c]!;
+      const { f, pooled, norms } = fw[c]!;
       const { B, S, mask } = f.batch;
-      const dPooled = norm ? normalizeRowsBackward(dEmb[c]!, pooled.values, norm.norms, B, H) : dEmb[c]!;
+      const dPooled = norms ? normalizeRowsBackward(dEmb[c]!, pooled.values, norms, B, H) : dEmb[c]!;
       const r = await engine.backward(f, poolRowsBackward(dPooled, pooled, mask, B, S, H, pooling));
       f.saved = undefined;
       this.acc.sumSquares.push(r.sumSquares);
@@ -172,9 +177,6 @@ export class OrtTrainStep implements ColumnTrainer {
     t1 = performance.now();
     t.backward += (t1 - t0) / 1000;
   }
-
-  /** Gradients accumulated by trainColumns since gradients() began. */
-  private acc = { grads: new Map<string, Float32Array>(), touched: new Set<number>(), positions: 0, sumSquares: [] as number[] };
 
   /**
    * One optimizer update from `batches` with learning rate `lr`. Throws NonFiniteLossError (and
@@ -226,11 +228,11 @@ export class OrtTrainStep implements ColumnTrainer {
     const scale = 1 / batches.length;
     const t = this.times;
     t.forward = t.loss = t.backward = t.optimizer = 0;
-    this.acc = { grads: new Map(), touched: new Set(), positions: 0, sumSquares: [] };
+    this.acc = emptyAccumulators();
     let lossSum = 0;
     for (let bi = 0; bi < batches.length; bi++) lossSum += await this.seam.backward(this, batches[bi]!, seeds[bi] ?? bi, scale);
     const { grads, touched, positions, sumSquares } = this.acc;
-    this.acc = { grads: new Map(), touched: new Set(), positions: 0, sumSquares: [] };
+    this.acc = emptyAccumulators();
     const all = new Map<string, Float32Array>();
     for (const [name, g] of grads) all.set(engine.prefix + name, g);
     for (const [name, g] of this.tableGrads) all.set(engine.prefix + name, g);

@@ -2,7 +2,7 @@
  * The trainer's building blocks, shared by the training loop and the trajectory parity test:
  * - TrainStep.trainColumns / embedColumns: what the shared loss seam (core/train/seam.ts) asks of
  *   an engine. trainColumns encodes each column in training mode (anchors with the query prompt,
- *   the others with the document prompt) inside tf.variableGrads, hands the embeddings to the seam
+ *   the others with the document prompt) on one tape (engine/train/tape.ts), hands the embeddings to the seam
  *   and backpropagates the ∂embeddings it returns (the gradient of Σ ⟨embedding, ∂embedding⟩)
  *   into every trainable weight, adding to the step's accumulators;
  * - TrainStep.step: one optimizer update from one or more batches (gradient accumulation: each
@@ -17,6 +17,7 @@ import type { TfjsSentenceModel } from './sentence.js';
 import type { Example } from '../../../core/types.js';
 import { clipCoef, globalNorm } from '../../../engine/train/clip.js';
 import type { ColumnTrainer, GradFn, LossSeam, SeededColumn } from '../../../core/train/seam.js';
+import { addGrads, backpropColumns } from '../../../engine/train/tape.js';
 import { AdamW, type AdamWState } from '../../../engine/train/optim.js';
 import { hfDecay, NonFiniteLossError, type StepResult } from '../../../core/train/engine.js';
 
@@ -52,21 +53,7 @@ export class TrainStep implements ColumnTrainer {
 
   /** ColumnTrainer: one tape over the columns' forward passes, backpropagated from the seam's ∂embeddings. */
   trainColumns(columns: SeededColumn[], grad: GradFn): void {
-    const { value, grads } = tf.variableGrads(() => {
-      const embs = columns.map((col) => this.forward(col));
-      const dEmb = grad(embs.map((e) => e.dataSync() as Float32Array));
-      return tf.addN(embs.map((e, c) => tf.sum(tf.mul(e, tf.tensor2d(dEmb[c]!, e.shape))))) as tf.Scalar;
-    }, this.model.trainableVariables);
-    value.dispose();
-    if (!this.acc) {
-      this.acc = grads;
-      return;
-    }
-    const sum: tf.NamedTensorMap = {};
-    for (const [k, g] of Object.entries(grads)) sum[k] = this.acc[k] ? tf.add(this.acc[k]!, g) : g.clone();
-    for (const [k, g] of Object.entries(this.acc)) if (!sum[k]) sum[k] = g.clone();
-    tf.dispose([...Object.values(this.acc), ...Object.values(grads)]);
-    this.acc = sum;
+    this.acc = addGrads(this.acc, backpropColumns(this.model.trainableVariables, (col) => this.forward(col), columns, grad));
   }
 
   /** Loss of one batch (unscaled) and the gradients of `scale`·loss; the caller disposes the gradients. */
