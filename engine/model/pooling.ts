@@ -12,8 +12,10 @@ export type PoolingMode = 'cls' | 'mean' | 'max';
 export const POOLING_MODES: readonly PoolingMode[] = ['cls', 'mean', 'max'];
 
 /**
+ * Pooled (and, with `normalize`, normalized) sentence vectors: poolRows then normalizeRowsHost,
+ * one Float32Array per row.
  * @param hidden [batch, seq, dim] row-major
- * @param mask   attention mask, batch rows of seq entries (0/1)
+ * @param mask   attention mask, batch rows of seq entries (0/1; a shorter row is padding)
  */
 export function poolAndNormalize(
   hidden: Float32Array,
@@ -27,45 +29,11 @@ export function poolAndNormalize(
   if (hidden.length !== batch * seq * dim) {
     throw new Error(`poolAndNormalize: hidden has ${hidden.length} values, expected ${batch}×${seq}×${dim}`);
   }
-  const out: Float32Array[] = [];
-  const acc = new Float64Array(dim);
-  for (let b = 0; b < batch; b++) {
-    const base = b * seq * dim;
-    const m = mask[b]!;
-    if (mode === 'cls') {
-      for (let d = 0; d < dim; d++) acc[d] = hidden[base + d]!;
-    } else if (mode === 'mean') {
-      acc.fill(0);
-      let count = 0;
-      for (let t = 0; t < seq; t++) {
-        if (!m[t]) continue;
-        count++;
-        const off = base + t * dim;
-        for (let d = 0; d < dim; d++) acc[d] += hidden[off + d]!;
-      }
-      const denom = Math.max(count, 1e-9);
-      for (let d = 0; d < dim; d++) acc[d] /= denom;
-    } else {
-      acc.fill(-Infinity);
-      for (let t = 0; t < seq; t++) {
-        const off = base + t * dim;
-        for (let d = 0; d < dim; d++) {
-          const v = m[t] ? hidden[off + d]! : -1e9;
-          if (v > acc[d]!) acc[d] = v;
-        }
-      }
-    }
-    const vec = new Float32Array(dim);
-    let scale = 1;
-    if (normalize) {
-      let sq = 0;
-      for (let d = 0; d < dim; d++) sq += acc[d]! * acc[d]!;
-      scale = 1 / Math.max(Math.sqrt(sq), 1e-12);
-    }
-    for (let d = 0; d < dim; d++) vec[d] = acc[d]! * scale;
-    out.push(vec);
-  }
-  return out;
+  const flat = new Float32Array(batch * seq);
+  mask.forEach((m, b) => flat.set(m.slice(0, seq), b * seq));
+  const pooled = poolRows(hidden, flat, batch, seq, dim, mode).values;
+  const rows = normalize ? normalizeRowsHost(pooled, batch, dim).values : pooled;
+  return Array.from({ length: batch }, (_, b) => rows.slice(b * dim, (b + 1) * dim));
 }
 
 /**
