@@ -81,22 +81,26 @@ export function definePlugin<
 ): DefinedPlugin<S, R extends Promise<unknown> ? true : false, T> {
   const { create, stage, type, ...statics } = definition as PluginDefinition<StageName, O> & Record<string, unknown>;
   if (typeof create !== 'function') throw new TypeError(`definePlugin(${String(type)}): create(options, context) is missing`);
-  const needs = (definition as { needs?: unknown }).needs;
-  const provides = (definition as { provides?: unknown }).provides;
-  // What the stage's instance interface reads is declared once, in the definition.
-  const complete = (made: unknown): object => {
-    const instance = made as Record<string, unknown>;
-    if (needs !== undefined && instance.needs === undefined) instance.needs = needs;
-    if (provides !== undefined && instance.provides === undefined) instance.provides = [...(provides as unknown[])];
-    return instance;
-  };
   const Plugin = class {
     constructor(options: O, context: RunContext) {
       const made = create(options, context) as unknown;
+      const complete = (instance: unknown) => withDeclaredCapabilities(Plugin as unknown as PluginClass, instance as object);
       return made instanceof Promise ? made.then(complete) : complete(made);
     }
   };
   Object.defineProperty(Plugin, 'name', { value: `${stage}:${type}` });
   Object.assign(Plugin, { stage, type, ...statics });
   return Plugin as unknown as DefinedPlugin<S, R extends Promise<unknown> ? true : false, T>;
+}
+
+/**
+ * What a stage reads from the instance but a plugin declares once, on its class (a loss's `needs`,
+ * a miner's `provides`), copied onto the instance when it does not say: for definePlugin's
+ * classes and plain classes alike.
+ */
+export function withDeclaredCapabilities<I extends object>(cls: PluginClass, instance: I): I {
+  const inst = instance as Record<string, unknown>;
+  if (cls.needs !== undefined && inst.needs === undefined) inst.needs = cls.needs;
+  if (cls.provides !== undefined && inst.provides === undefined) inst.provides = [...cls.provides];
+  return instance;
 }

@@ -8,6 +8,7 @@ import type { StageConfig } from '../config/types.js';
 import type { Registry } from '../registry.js';
 import type { Encoder, PluginClass, RunContext, StageName, StagePlugins, StorePlugin } from '../types.js';
 import type { NamedSink } from './events.js';
+import { withDeclaredCapabilities } from '../plugin.js';
 
 export class RunResources {
   private readonly scope: RunScope;
@@ -26,13 +27,8 @@ export class RunResources {
   async make<S extends StageName>(stage: S, entry: StageConfig): Promise<StagePlugins[S]> {
     const cls = this.registry.get(stage, entry.type) as PluginClass<StagePlugins[S] | Promise<StagePlugins[S]>>;
     const { type: _type, ...options } = entry;
-    const instance = await this.scope.create(cls, options);
-    // What the class declares once and the stage reads from the instance (a loss's `needs`, a
-    // miner's `provides`), for a plain class that declares it only as a static.
-    const inst = instance as unknown as Record<string, unknown>;
-    if (stage === 'loss' && inst.needs === undefined && cls.needs !== undefined) inst.needs = cls.needs;
-    if (stage === 'miner' && inst.provides === undefined && cls.provides !== undefined) inst.provides = [...cls.provides];
-    return instance;
+    // A plain class may declare a loss's `needs` or a miner's `provides` only as a static.
+    return withDeclaredCapabilities(cls, await this.scope.create(cls, options));
   }
 
   /** Keep `encoder` until it is released (or the run ends). */
