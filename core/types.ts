@@ -54,6 +54,9 @@ export interface SplitResult {
  */
 export type ExampleShape = 'labelled' | 'pairs' | 'triplets' | 'labelled-pairs';
 
+/** Every example shape (a Record's keys, so that a new shape must be added here too). */
+export const EXAMPLE_SHAPES = Object.keys({ labelled: 1, pairs: 1, triplets: 1, 'labelled-pairs': 1 } satisfies Record<ExampleShape, 1>) as readonly ExampleShape[];
+
 export interface Example {
   anchor: string;
   positive?: string;

@@ -16,7 +16,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { createJiti } from 'jiti';
 import { UserError, type Problem } from '../errors.js';
 import type { Registry } from '../registry.js';
-import { STAGES, type ExampleShape, type PluginClass, type StageName } from '../types.js';
+import { EXAMPLE_SHAPES, STAGES, type ExampleShape, type PluginClass, type StageName } from '../types.js';
 import { displayPath, problemAt, type LoadedConfig } from './located.js';
 import { configAjv } from './ajv.js';
 import { choices, describeValue } from './messages.js';
@@ -75,9 +75,6 @@ function missingStatics(cls: Record<string, unknown>): string[] {
   if (!STAGES.includes(cls.stage as StageName)) out.push(`stage (one of: ${STAGES.join(', ')})`);
   return out;
 }
-
-/** Every example shape, the `needs` a loss can declare (a Record, so that a new shape must be added here). */
-const EXAMPLE_SHAPES = Object.keys({ labelled: 1, pairs: 1, triplets: 1, 'labelled-pairs': 1 } satisfies Record<ExampleShape, 1>) as ExampleShape[];
 
 /**
  * What a loss must declare that it reads (`needs`: one example shape) and a miner what it makes
