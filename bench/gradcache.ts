@@ -29,11 +29,9 @@ const miniSize = Number(opt('mini', '16'));
 const steps = Number(opt('steps', '2'));
 const threads = Number(opt('threads', '2'));
 const child = opt('child', '');
-const fixture = FIXTURE;
-const trainFile = TRAIN_FILE;
 
 function pairs(): Example[] {
-  return readFileSync(trainFile, 'utf8').trim().split('\n').map((l) => {
+  return readFileSync(TRAIN_FILE, 'utf8').trim().split('\n').map((l) => {
     const r = JSON.parse(l) as { input: string; expected: string[] };
     return { anchor: r.input, positive: r.expected[0]! };
   });
@@ -68,8 +66,8 @@ async function main(): Promise<void> {
     await row(mini, dir);
     return;
   }
-  if (!existsSync(fixture) || !existsSync(trainFile)) {
-    console.log(`bench skipped: ../shared not found (looked for ${fixture})`);
+  if (!existsSync(FIXTURE) || !existsSync(TRAIN_FILE)) {
+    console.log(`bench skipped: ../shared not found (looked for ${FIXTURE})`);
     return;
   }
   console.log(`machine: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} cores, ${platform()}, node ${process.version}; threads ${threads}; median of ${steps} steps after one warm-up step`);
@@ -78,7 +76,7 @@ async function main(): Promise<void> {
     writeRandomBertDir(BGE_SMALL_SHAPE, dir);
     const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...cfg, hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1 }));
-    for (const f of ['tokenizer.json', 'tokenizer_config.json', 'modules.json', 'sentence_bert_config.json']) copyFileSync(join(fixture, f), join(dir, f));
+    for (const f of ['tokenizer.json', 'tokenizer_config.json', 'modules.json', 'sentence_bert_config.json']) copyFileSync(join(FIXTURE, f), join(dir, f));
     for (const mini of [0, miniSize]) {
       const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), ...ARGS, '--child', `${mini}:${dir}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
       process.stdout.write(out);

@@ -45,7 +45,6 @@ const SHAPES: Record<string, { name: string; shape?: BertShape; anchor: string }
   base: { name: 'bge-base shape', shape: BGE_BASE_SHAPE, anchor: 'base' },
 };
 
-const args = ARGS;
 const threads = Number(opt('threads', '2'));
 const steps = Number(opt('steps', '4'));
 const rounds = Number(opt('rounds', '2'));
@@ -54,14 +53,11 @@ const engines = opt('engines', 'ort,tfjs').split(',');
 const shapes = opt('shapes', 'fixture,small,base').split(',');
 const devices = opt('devices', 'wasm').split(',') as TfjsDevice[];
 const child = opt('child', '');
-const shared = SHARED;
-const fixture = FIXTURE;
-const trainFile = TRAIN_FILE;
-const anchorScript = join(shared, 'bench', 'pytorch_anchor.py');
+const anchorScript = join(SHARED, 'bench', 'pytorch_anchor.py');
 
 
 function examples(): Example[] {
-  return readFileSync(trainFile, 'utf8').trim().split('\n').map((l) => {
+  return readFileSync(TRAIN_FILE, 'utf8').trim().split('\n').map((l) => {
     const r = JSON.parse(l) as { input: string; expected: string[] };
     return { anchor: r.input, label: r.expected[0] };
   });
@@ -74,12 +70,12 @@ const loss = async () => await new BatchSemiHardTripletLoss({ margin: 5, distanc
 /** A model directory for `key`: the fixture, or random weights of the shape + the fixture's tokenizer. */
 function modelDir(key: string): string {
   const s = SHAPES[key]!;
-  if (!s.shape) return fixture;
+  if (!s.shape) return FIXTURE;
   const dir = mkdtempSync(join(tmpdir(), `ftrun-bench-${key}-`));
   writeRandomBertDir(s.shape, dir);
   const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...cfg, hidden_dropout_prob: dropout, attention_probs_dropout_prob: dropout }));
-  for (const f of ['tokenizer.json', 'tokenizer_config.json', 'modules.json', 'sentence_bert_config.json']) copyFileSync(join(fixture, f), join(dir, f));
+  for (const f of ['tokenizer.json', 'tokenizer_config.json', 'modules.json', 'sentence_bert_config.json']) copyFileSync(join(FIXTURE, f), join(dir, f));
   return dir;
 }
 
@@ -112,7 +108,7 @@ async function ortRow(key: string): Promise<void> {
     'peak_rss_MB': Math.round(process.resourceUsage().maxRSS / 1024),
   });
   await engine.dispose();
-  if (dir !== fixture) rmSync(dir, { recursive: true, force: true });
+  if (dir !== FIXTURE) rmSync(dir, { recursive: true, force: true });
 }
 
 async function tfjsRow(key: string, device: TfjsDevice): Promise<void> {
@@ -132,13 +128,13 @@ async function tfjsRow(key: string, device: TfjsDevice): Promise<void> {
   const s = median(times);
   report({ bench: 'train', engine: 'tfjs', model: SHAPES[key]!.name, device: sel.device, gemm: String(sel.details?.gemm ?? ''), batch: 16, 'samples/s': 16 / s, 's/step': s });
   model.dispose();
-  if (dir !== fixture) rmSync(dir, { recursive: true, force: true });
+  if (dir !== FIXTURE) rmSync(dir, { recursive: true, force: true });
 }
 
 /** The `ort` encoder on the shape through ftrun's own ONNX export, batch 32. */
 async function encodeRow(key: string): Promise<void> {
   const dir = modelDir(key);
-  if (dir !== fixture) await exportRandomBertOnnx(SHAPES[key]!.shape!, join(dir, 'onnx', 'model.onnx'));
+  if (dir !== FIXTURE) await exportRandomBertOnnx(SHAPES[key]!.shape!, join(dir, 'onnx', 'model.onnx'));
   const ctx = { resolvePath: (p: string) => p, signal: new AbortController().signal, logger: { info() {}, warn() {}, debug() {} }, progress: { start: () => ({ update() {}, done() {} }) } } as unknown as RunContext;
   const enc = await new OrtBackend({ intra_op_threads: threads, batch_size: 32, execution_providers: ['cpu'] }, ctx).loadEncoder({ path: dir, query_prompt: '', document_prompt: '' }, 'bench');
   const texts = examples().slice(0, 64).map((e) => e.anchor);
@@ -151,7 +147,7 @@ async function encodeRow(key: string): Promise<void> {
   }
   report({ bench: 'encode', engine: 'ort', model: `${SHAPES[key]!.name} (ftrun ONNX export)`, threads, batch: 32, 'sentences/s': median(rates) });
   await enc.dispose();
-  if (dir !== fixture) rmSync(dir, { recursive: true, force: true });
+  if (dir !== FIXTURE) rmSync(dir, { recursive: true, force: true });
 }
 
 function anchor(key: string): void {
@@ -181,8 +177,8 @@ async function main(): Promise<void> {
     else await tfjsRow(key!, device as TfjsDevice);
     return;
   }
-  if (!existsSync(fixture) || !existsSync(trainFile)) {
-    console.log(`bench skipped: ../shared not found (looked for ${fixture})`);
+  if (!existsSync(FIXTURE) || !existsSync(TRAIN_FILE)) {
+    console.log(`bench skipped: ../shared not found (looked for ${FIXTURE})`);
     return;
   }
   console.log(`machine: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} cores, ${platform()}, node ${process.version}; threads ${threads}; steady state, median of ${steps} steps`);
@@ -190,7 +186,7 @@ async function main(): Promise<void> {
   if (!torch) console.log('pytorch anchor: /usr/bin/python3 has no torch (apt-get install python3-torch libopenblas0-pthread), skipped');
   const run = (spec: string) => {
     // Each row in its own process: a clean heap, and the row's own peak RSS.
-    const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), ...args, '--child', spec], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), ...ARGS, '--child', spec], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
     process.stdout.write(out);
   };
   for (let r = 0; r < rounds; r++) {
