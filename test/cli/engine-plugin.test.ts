@@ -9,7 +9,7 @@ import { isAbsolute, join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { tempDir } from '../helpers/cli.js';
 import { typecheckOutside } from '../helpers/outside.js';
-import { ROOT, TINY_BERT, TRANSACTIONS, describeShared } from '../helpers/shared.js';
+import { ROOT, TRANSACTIONS_EXPERIMENT, describeShared } from '../helpers/shared.js';
 
 const BIN = join(ROOT, 'bin', 'ftrun.js');
 
@@ -23,13 +23,7 @@ describeShared('a third engine as a plugin package (ftrun/engine)', () => {
       join(dir, 'exp.yaml'),
       `name: bow
 plugins: [./plugins/bag-of-words-engine.ts]
-dataset:
-  type: jsonl
-  queries: ${TRANSACTIONS}/train_transactions.jsonl
-  eval: ${TRANSACTIONS}/eval_transactions.jsonl
-  corpus: { path: ${TRANSACTIONS}/categories.json, text: category }
-model: { path: ${TINY_BERT} }
-backend: { type: bag-of-words, batch_size: 16 }
+${TRANSACTIONS_EXPERIMENT}backend: { type: bag-of-words, batch_size: 16 }
 training: { method: none }
 store: { type: memory }
 `,

@@ -13,7 +13,7 @@ import { beforeAll, expect, it } from 'vitest';
 import { readSafetensors } from '../../core/safetensors.js';
 import { tempDir } from '../helpers/cli.js';
 import { tsc, typecheckOutside } from '../helpers/outside.js';
-import { ROOT, TINY_BERT, TRANSACTIONS, describeShared } from '../helpers/shared.js';
+import { ROOT, TINY_BERT, TRANSACTIONS_EXPERIMENT, describeShared } from '../helpers/shared.js';
 
 const BIN = join(ROOT, 'bin', 'ftrun.js');
 const EXAMPLES = ['symmetric-mnrl.ts', 'relevant-doc-miner.ts', 'csv-sink.ts'];
@@ -26,13 +26,7 @@ const ftrun = (cwd: string, args: string[]) => spawnSync(process.execPath, [BIN,
 const experiment = (backend: string) => `name: symmetric
 seed: 7
 plugins: [./plugins/relevant-doc-miner.ts, ./plugins/symmetric-mnrl.ts]
-dataset:
-  type: jsonl
-  queries: ${TRANSACTIONS}/train_transactions.jsonl
-  eval: ${TRANSACTIONS}/eval_transactions.jsonl
-  corpus: { path: ${TRANSACTIONS}/categories.json, text: category }
-model: { path: ${TINY_BERT} }
-miner: { type: relevant-doc }
+${TRANSACTIONS_EXPERIMENT}miner: { type: relevant-doc }
 loss: { type: symmetric-mnrl, scale: 20 }
 backend: ${backend}
 training: { method: full, batch_size: 8, learning_rate: ${LEARNING_RATE}, max_steps: ${STEPS}, load_best: false }
