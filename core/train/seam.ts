@@ -18,7 +18,7 @@
  * the chunks draw their own masks, the same in both passes); peak memory is that of one chunk.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Example, ExampleShape } from '../types.js';
+import type { Example } from '../types.js';
 import { lossColumns, type ColumnRole, type ColumnValues, type TextColumn } from './columns.js';
 import type { LossBatch, LossPlugin } from './loss.js';
 
@@ -112,8 +112,16 @@ export function lossBatch(roles: readonly ColumnRole[], xs: tf.Tensor2D[], value
   return batch;
 }
 
-/** Rows [from, to) of a [rows·dim] array. */
-const sliceRows = (a: Float32Array, dim: number, from: number, to: number): Float32Array => a.subarray(from * dim, to * dim);
+/** Row-major chunks of one column, in order, as one array. */
+function concatRows(parts: Float32Array[]): Float32Array {
+  const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return all;
+}
 
 /**
  * A loss plugin bound to a run: the label ids of label-based losses (fixed up front so ids do not
@@ -130,10 +138,6 @@ export class LossSeam {
     readonly miniBatchSize = 0,
   ) {
     this.labelIds = new Map([...new Set(labels)].sort().map((l, i) => [l, i]));
-  }
-
-  get needs(): ExampleShape {
-    return this.loss.needs;
   }
 
   /**
@@ -162,10 +166,7 @@ export class LossSeam {
     for (const col of seeded) {
       const parts: Float32Array[] = [];
       for (let k = 0; k < chunks.length; k++) parts.push((await trainer.embedColumns([chunkOf(col, k)]))[0]!);
-      const dim = parts[0]!.length / (chunks[0]![1] - chunks[0]![0]);
-      const all = new Float32Array(rows * dim);
-      parts.forEach((p, k) => all.set(p, chunks[k]![0] * dim));
-      embeddings.push(all);
+      embeddings.push(concatRows(parts));
     }
     // 2. the loss and ∂embeddings on the whole batch.
     const { loss, grads } = lossGradients(this.loss, roles, embeddings, rows, values, scale);
@@ -173,8 +174,7 @@ export class LossSeam {
     // 3. each chunk again, with activations, backpropagated from its slice of ∂embeddings.
     for (let c = 0; c < seeded.length; c++) {
       for (let k = 0; k < chunks.length; k++) {
-        const [from, to] = chunks[k]!;
-        const g = sliceRows(grads[c]!, dim, from, to);
+        const g = grads[c]!.subarray(chunks[k]![0] * dim, chunks[k]![1] * dim);
         await trainer.trainColumns([chunkOf(seeded[c]!, k)], () => [g]);
       }
     }
