@@ -140,6 +140,11 @@ export class LossSeam {
     this.labelIds = new Map([...new Set(labels)].sort().map((l, i) => [l, i]));
   }
 
+  /** The seam of a training run: the loss over `examples` (their class labels), cached by `miniBatchSize` when set. */
+  static forExamples(loss: LossPlugin, examples: readonly Example[], miniBatchSize = 0): LossSeam {
+    return new LossSeam(loss, examples.flatMap((e) => (e.label === undefined ? [] : [e.label])), miniBatchSize);
+  }
+
   /**
    * Adds the weight gradients of `scale`·loss of one batch to the trainer's accumulators and
    * returns the batch's (unscaled) loss. `seed` seeds the dropout masks of its forward passes.

@@ -105,8 +105,7 @@ export async function runTraining(req: TrainerRequest): Promise<TrainerOutcome> 
   const plan = new RunPlan(cfg, items, req.loss.needs, seed);
   preflight(req, plan.sampler, plan.epoch(0), plan.labels);
 
-  const labels = items.flatMap((e) => (e.label === undefined ? [] : [e.label]));
-  const stepper = await req.open(new LossSeam(req.loss, labels, cfg.mini_batch_size ?? 0));
+  const stepper = await req.open(LossSeam.forExamples(req.loss, items, cfg.mini_batch_size));
   const evaluator = new TrainingEvaluator({ test: req.test, corpus: req.corpus, metrics: req.metrics, k: req.k, seed, batchSize: req.encodeBatchSize });
   const loop = new TrainLoop({
     label: 'training',

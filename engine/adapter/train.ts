@@ -61,7 +61,7 @@ export async function trainAdapter(req: AdapterTrainRequest): Promise<TrainResul
   });
   const adapterPrint = { kind: ad.kind, hidden: ad.kind === 'mlp' ? ad.hidden : 0, apply_to: ad.apply_to, dim, learning_rate: cfg.learning_rate };
   const stepData = { items, query: q.vectors, document: d.vectors, both: ad.apply_to === 'both' };
-  const seam = new LossSeam(req.loss, items.flatMap((e) => (e.label === undefined ? [] : [e.label])), cfg.mini_batch_size ?? 0);
+  const seam = LossSeam.forExamples(req.loss, items, cfg.mini_batch_size);
   const loop = new TrainLoop({
     label: 'adapter training',
     logPrefix: 'adapter: ',
