@@ -10,6 +10,7 @@ import {
   formatNumber,
   formatOverrides,
   formatSigned,
+  mdText,
   metricLabel,
   modelLabel,
   rankingModel,
@@ -109,9 +110,9 @@ export function renderLeaderboardMarkdown(board: Leaderboard, title: string): st
   const ok = board.trials.filter((e) => e.rank !== null).length;
   const n = board.trials.length;
   const lines = [
-    `# Leaderboard: ${title}`,
+    `# Leaderboard: ${mdText(title)}`,
     '',
-    `Ranked by ${metricLabel(board.primary)} of the fine-tuned model (the base model for trials without one), best first; ` +
+    `Ranked by ${mdText(metricLabel(board.primary))} of the fine-tuned model (the base model for trials without one), best first; ` +
       `${ok} of ${n} trial${n === 1 ? '' : 's'} ranked.`,
     '',
     renderLeaderboardTable(board.trials, board.primary, 'md'),

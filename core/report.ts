@@ -69,22 +69,53 @@ export function formatDate(d: Date): string {
   return d.toISOString().slice(0, 19).replace('T', ' ') + ' UTC';
 }
 
-function mdCell(s: string): string {
+/**
+ * Text for Markdown: `&`, `<` and `>` as entities, so that a label, query or config value that
+ * holds HTML shows as text and a Markdown preview renders no element of it (the HTML outputs
+ * escape the same way).
+ */
+export function mdText(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** A value as a Markdown code span: fenced by more backticks than it holds, on one line (code spans show `<` and `&` as they are). */
+export function mdCode(s: string): string {
+  const flat = s.replace(/\s*\n\s*/g, ' ');
+  const longest = Math.max(0, ...(flat.match(/`+/g) ?? []).map((r) => r.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = longest > 0 || flat.startsWith(' ') || flat.endsWith(' ') ? ' ' : '';
+  return `${fence}${pad}${flat}${pad}${fence}`;
+}
+
+/** Markdown that goes into a table cell: on one line, `|` escaped (also inside a code span, as GitHub tables need). */
+function mdCellMarkup(s: string): string {
   return s.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|');
+}
+
+/** Text for a Markdown table cell (mdText, on one line, `|` escaped). */
+export function mdCell(s: string): string {
+  return mdCellMarkup(mdText(s));
+}
+
+/**
+ * A GitHub-flavoured Markdown table whose cells are Markdown already (each escaped by its
+ * maker with mdText / mdCode); renderTable's `md` format escapes plain-text cells and uses it.
+ */
+export function renderMarkdownTable(header: string[], rows: string[][], align: Align[] = []): string {
+  const line = (cells: string[]) => `| ${cells.map(mdCellMarkup).join(' | ')} |`;
+  const rule = `|${header.map((_, i) => (align[i] === 'right' ? ' ---: ' : ' --- ')).join('|')}|`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
 }
 
 /**
  * A table. text: columns separated by two spaces, padded (right-aligned where asked), trailing
- * spaces trimmed, each line prefixed by `indent`. md: a GitHub-flavoured Markdown table.
+ * spaces trimmed, each line prefixed by `indent`. md: a GitHub-flavoured Markdown table of the
+ * cells as text (mdCell: HTML shows as text).
  * The result ends without a newline.
  */
 export function renderTable(header: string[], rows: string[][], opts: { format: TableFormat; align?: Align[]; indent?: string }): string {
   const align = header.map((_, i) => opts.align?.[i] ?? 'left');
-  if (opts.format === 'md') {
-    const line = (cells: string[]) => `| ${cells.map(mdCell).join(' | ')} |`;
-    const rule = `|${align.map((a) => (a === 'right' ? ' ---: ' : ' --- ')).join('|')}|`;
-    return [line(header), rule, ...rows.map(line)].join('\n');
-  }
+  if (opts.format === 'md') return renderMarkdownTable(header.map(mdText), rows.map((r) => r.map(mdText)), align);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     (opts.indent ?? '') +
@@ -202,12 +233,12 @@ export interface ReportInput {
   digits?: number;
 }
 
-/** The Markdown run report (report.md). */
+/** The Markdown run report (report.md). Every value from the config, the data or the run is escaped (mdText, mdCode): HTML in it shows as text. */
 export function renderReport(r: ReportInput): string {
   const digits = r.digits ?? 3;
-  const out: string[] = [`# ${r.name}`, ''];
-  out.push(`- date: ${formatDate(r.date)}`, `- status: ${r.status}`, `- primary metric: ${metricLabel(r.primary)}`);
-  if (r.runDir) out.push(`- run directory: \`${r.runDir}\``);
+  const out: string[] = [`# ${mdText(r.name)}`, ''];
+  out.push(`- date: ${formatDate(r.date)}`, `- status: ${mdText(r.status)}`, `- primary metric: ${mdText(metricLabel(r.primary))}`);
+  if (r.runDir) out.push(`- run directory: ${mdCode(r.runDir)}`);
   out.push('', '## Configuration', '');
   out.push(r.config ? renderTable(['stage', 'setting'], configSummary(r.config), { format: 'md' }) : '(not recorded)');
   out.push('', '## Results', '');
@@ -216,7 +247,7 @@ export function renderReport(r: ReportInput): string {
     const t = r.training;
     out.push('', '## Training', '');
     out.push(
-      renderTable(
+      renderMarkdownTable(
         ['', ''],
         [
           ['steps', String(t.steps)],
@@ -224,9 +255,8 @@ export function renderReport(r: ReportInput): string {
           ['time', `${t.seconds.toFixed(1)} s`],
           ['samples/s', t.samples_per_second.toFixed(2)],
           ...(t.best_step !== undefined ? [['best checkpoint', `step ${t.best_step}`]] : []),
-          ['model', `\`${t.model_dir}\``],
+          ['model', mdCode(t.model_dir)],
         ],
-        { format: 'md' },
       ),
     );
   }
@@ -241,14 +271,15 @@ export function renderReport(r: ReportInput): string {
     const rows = worst.map((q, i) => {
       const top = q.top
         .slice(0, 3)
-        .map((h) => (q.expected.includes(h.id) ? `**${h.id}**` : h.id) + ` (${h.score.toFixed(digits)})`)
+        .map((h) => (q.expected.includes(h.id) ? `**${mdText(h.id)}**` : mdText(h.id)) + ` (${h.score.toFixed(digits)})`)
         .join(', ');
-      return [String(i + 1), oneLine(q.text), q.expected.join(', '), top, formatNumber(q.metrics[r.primary], digits)];
+      return [String(i + 1), mdText(oneLine(q.text)), mdText(q.expected.join(', ')), top, formatNumber(q.metrics[r.primary], digits)];
     });
-    out.push('', `## Worst queries (${modelLabel(r.queries.model)})`, '');
+    out.push('', `## Worst queries (${mdText(modelLabel(r.queries.model))})`, '');
     const what = worst.length === 1 ? 'The query' : `The ${worst.length} queries`;
-    out.push(`${what} with the lowest ${metricLabel(r.primary)}; expected documents are in bold in the top 3.`, '');
-    out.push(renderTable(['#', 'query', 'expected', 'top 3', metricLabel(r.primary)], rows, { format: 'md', align: ['right', 'left', 'left', 'left', 'right'] }));
+    out.push(`${what} with the lowest ${mdText(metricLabel(r.primary))}; expected documents are in bold in the top 3.`, '');
+    const header = ['#', 'query', 'expected', 'top 3', metricLabel(r.primary)].map(mdText);
+    out.push(renderMarkdownTable(header, rows, ['right', 'left', 'left', 'left', 'right']));
   }
   return out.join('\n') + '\n';
 }

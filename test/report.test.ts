@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   configSummary,
   formatSigned,
+  mdCode,
+  mdText,
   metricLabel,
   metricKeys,
   renderMetricsTable,
@@ -63,6 +65,14 @@ describe('report rendering', () => {
 
   it('escapes pipes and newlines in Markdown cells', () => {
     expect(renderTable(['a', 'b'], [['x|y', 'line1\nline2']], { format: 'md' })).toBe('| a | b |\n| --- | --- |\n| x\\|y | line1 line2 |');
+  });
+
+  it('shows HTML in Markdown as text: entities in text and cells, code spans fenced past the backticks they hold', () => {
+    expect(mdText('a <img src=x onerror=alert(1)> & b')).toBe('a &lt;img src=x onerror=alert(1)&gt; &amp; b');
+    expect(renderTable(['<b>'], [['<i>x</i> | &amp;']], { format: 'md' })).toBe('| &lt;b&gt; |\n| --- |\n| &lt;i&gt;x&lt;/i&gt; \\| &amp;amp; |');
+    expect(mdCode('/runs/a')).toBe('`/runs/a`');
+    expect(mdCode('a`<img>`\nb')).toBe('`` a`<img>` b ``');
+    expect(mdCode('``')).toBe('``` `` ```');
   });
 
   it('summarizes the config, hiding secrets', () => {

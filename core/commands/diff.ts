@@ -10,7 +10,7 @@
 import { UserError } from '../errors.js';
 import { rankTrials } from '../leaderboard.js';
 import type { LeaderboardEntry } from '../run/records.js';
-import { formatNumber, formatOverrides, formatSigned, formatValue, metricLabel, modelLabel, orderModels, renderTable } from '../report.js';
+import { formatNumber, formatOverrides, formatSigned, formatValue, mdText, metricLabel, modelLabel, orderModels, renderTable } from '../report.js';
 import { readRunOrSweep, type RunDirInfo, type SweepDirInfo } from '../run-reader.js';
 
 export interface DiffArgs {
@@ -125,13 +125,15 @@ async function renderRunDiff(args: DiffArgs, A: RunDirInfo, B: RunDirInfo): Prom
     out.push(...block(f, renderTable(['model', 'metric', 'A', 'B', 'Δ'], rows, { format: f, indent: '  ', align: ['left', 'left', 'right', 'right', 'right'] })));
   }
   const only = (x: RunDirInfo, y: RunDirInfo) => Object.keys(x.metrics?.models ?? {}).filter((m) => !(m in (y.metrics?.models ?? {})));
-  for (const m of only(A, B)) out.push(`(${modelLabel(m)} only in A)`);
-  for (const m of only(B, A)) out.push(`(${modelLabel(m)} only in B)`);
+  const text = (s: string) => (f === 'md' ? mdText(s) : s);
+  for (const m of only(A, B)) out.push(text(`(${modelLabel(m)} only in A)`));
+  for (const m of only(B, A)) out.push(text(`(${modelLabel(m)} only in B)`));
   return out.join('\n');
 }
 
+/** The heading lines (names, statuses, overrides: escaped in Markdown, where HTML shows as text). */
 function head(f: 'text' | 'md', lines: string[]): string[] {
-  return f === 'md' ? lines.map((l) => `- ${l}`) : lines;
+  return f === 'md' ? lines.map((l) => `- ${mdText(l)}`) : lines;
 }
 
 /** Markdown tables need a blank line before them. */
@@ -187,7 +189,7 @@ async function renderSweepDiff(args: DiffArgs, A: SweepDirInfo, B: SweepDirInfo)
     `best B: ${bestLine(bb)}`,
     `best Δ (B − A): ${formatSigned(bestDelta)}`,
   ]));
-  out.push('', f === 'md' ? `## trials by overrides (${metricLabel(primary)})` : `trials by overrides (${metricLabel(primary)}):`);
+  out.push('', f === 'md' ? `## trials by overrides (${mdText(metricLabel(primary))})` : `trials by overrides (${metricLabel(primary)}):`);
   const cell = (s: { status: string; value: number | null } | null) => (!s ? '—' : s.status === 'ok' && s.value !== null ? formatNumber(s.value) : s.status);
   const rows = trials.map((t) => [formatOverrides(t.overrides), t.a ? String(t.a.index) : '—', cell(t.a), t.b ? String(t.b.index) : '—', cell(t.b), formatSigned(t.delta)]);
   const header = ['overrides', 'A trial', 'A', 'B trial', 'B', 'Δ'];

@@ -1,0 +1,94 @@
+/**
+ * Faults around plugins and outputs, as a user meets them through the CLI (issue 16): HTML in
+ * config values, labels and queries stays text in every Markdown output; a plugin whose module
+ * never finishes loading, or whose hooks throw, is named; `ftrun dataset push` checks what the
+ * server answered. Runs use a keyword backend and an inline dataset written here, so nothing
+ * needs ../shared.
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, tempDir } from '../helpers/cli.js';
+import { ROOT } from '../helpers/shared.js';
+
+const BIN = join(ROOT, 'bin', 'ftrun.js');
+const INLINE_DATASET = join(ROOT, 'test', 'fixtures', 'plugins', 'inline-dataset.mjs');
+
+/** The CLI as its own process, in `cwd` (so messages name files relative to it). */
+function ftrun(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A backend whose vectors count letters: no model to load, deterministic, instant. */
+const KEYWORD_BACKEND = `export class KeywordBackend {
+  static stage = 'backend';
+  static type = 'keyword';
+  static description = 'Letter-count vectors.';
+  static schema = { type: 'object', additionalProperties: false, properties: {} };
+  static canTrain = false;
+  async loadEncoder() {
+    const vector = (t) => Float32Array.from('abcdefghijklmnopqrstuvwxyz', (c) => 0.1 + t.toLowerCase().split(c).length - 1);
+    return { dim: 26, info: { keyword: true }, encode: async (texts) => texts.map(vector), dispose: async () => {} };
+  }
+}
+`;
+
+/** An experiment on the inline dataset and the keyword backend; `extra` is appended. */
+function experiment(dir: string, extra = '', opts: { plugins?: string[]; dataset?: string } = {}): string {
+  writeFileSync(join(dir, 'keyword-backend.mjs'), KEYWORD_BACKEND);
+  const plugins = [INLINE_DATASET, './keyword-backend.mjs', ...(opts.plugins ?? [])];
+  return `name: faults
+plugins: [${plugins.map((p) => JSON.stringify(p)).join(', ')}]
+dataset:
+${opts.dataset ?? `  type: inline
+  queries:
+    - { text: "lunch with a client", expected: [Meals] }
+    - { text: "flight to Berlin", expected: [Airfare] }
+  corpus: [Meals, Airfare]`}
+model: { path: . }
+backend: { type: keyword }
+evaluate: { k: [1, 2] }
+${extra}`;
+}
+
+describe('HTML in config values, labels and queries', () => {
+  const XSS = '"><img src=x onerror=alert(1)>';
+  const XSS2 = '<img src=y onerror=alert(2)>|<b>';
+  const dataset = `  type: inline
+  queries:
+    - { text: "lunch <img src=q onerror=alert(3)> with a client", expected: ["<img src=l onerror=alert(4)>"] }
+    - { text: "flight to Berlin", expected: [Airfare] }
+  corpus: ["<img src=l onerror=alert(4)>", Airfare]`;
+
+  it('shows as text in report.md, leaderboard.md and diff --md: no raw <img, the escaped text still there', async () => {
+    const dir = tempDir('ftrun-xss-');
+    writeFileSync(
+      join(dir, 'x.yaml'),
+      experiment(dir, `sinks: [{ type: markdown }]\nsweep:\n  grid:\n    model.query_prompt: ${JSON.stringify([XSS, XSS2])}\n`, { dataset }).replace('model: { path: . }', `model: { path: ., query_prompt: ${JSON.stringify(XSS)} }`),
+    );
+    const runs = join(dir, 'runs');
+    const r = await cli(['run', join(dir, 'x.yaml'), '--runs-dir', runs, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const sweep = join(runs, 'faults', readdirSync(join(runs, 'faults'))[0]!);
+    const trial = (n: number) => join(sweep, 'trials', String(n));
+
+    const report = readFileSync(join(trial(1), 'report.md'), 'utf8');
+    const leaderboard = readFileSync(join(sweep, 'leaderboard.md'), 'utf8');
+    const d = await cli(['diff', trial(1), trial(2), '--md']);
+    expect(d.code).toBe(0);
+    for (const md of [report, leaderboard, d.stdout]) {
+      expect(md).not.toMatch(/<img|<b>/);
+      expect(md).toContain('&lt;img src=');
+    }
+    // the config summary, the query, the expected label (and the top hits, the label in bold)
+    expect(report).toContain('query_prompt: "&gt;&lt;img src=x onerror=alert(1)&gt;');
+    expect(report).toContain('| lunch &lt;img src=q onerror=alert(3)&gt; with a client | &lt;img src=l onerror=alert(4)&gt; | ');
+    expect(report).toContain('**&lt;img src=l onerror=alert(4)&gt;** (');
+    // the overrides, with the table's | escaped
+    expect(leaderboard).toContain('model.query_prompt="&gt;&lt;img src=x onerror=alert(1)&gt;');
+    expect(leaderboard).toContain('model.query_prompt=&lt;img src=y onerror=alert(2)&gt;\\|&lt;b&gt;');
+    expect(d.stdout).toContain('| model.query_prompt | "&gt;&lt;img src=x onerror=alert(1)&gt; | &lt;img src=y onerror=alert(2)&gt;\\|&lt;b&gt; |');
+  });
+});
