@@ -9,11 +9,14 @@
 import { join } from 'node:path';
 import { appendJsonl } from '../fsutil.js';
 import type { Logger, RunEvent, RunEventMap, RunEventType, SinkPlugin, TrainingEvent } from '../types.js';
+import type { PluginEntryRef } from './plugin-errors.js';
 import { EVENTS_JSONL } from './records.js';
 
 export interface NamedSink {
-  /** For messages: `sinks[1] (markdown)`. */
+  /** For messages: `sinks[1] (type: markdown) at exp.yaml:12:5` (pluginLabel). */
   name: string;
+  /** Its entry in the config, for naming what its other calls throw (plugin-errors.ts). */
+  ref: PluginEntryRef;
   sink: SinkPlugin;
 }
 

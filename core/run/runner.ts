@@ -24,6 +24,7 @@ import type { RunContext, RunSummary } from '../types.js';
 import { FTRUN_VERSION } from '../version.js';
 import { RunEvents } from './events.js';
 import { CHECKPOINTS_DIR, ENV_JSON, METRICS_JSON, PER_QUERY_JSONL, RESOLVED_YAML, type RunEnv, type RunMetrics } from './records.js';
+import { namePluginError } from './plugin-errors.js';
 import { RunResources } from './resources.js';
 import { evaluateBase, Interrupted, loadData, mineExamples, openPlugins, openSinks, trainAndEvaluate, type Run } from './stages.js';
 
@@ -157,12 +158,15 @@ async function finishRun(run: Run, failure: unknown): Promise<RunSummary> {
     try {
       await s.sink.close?.(summary);
     } catch (e) {
-      failure ??= e;
+      const named = namePluginError(e, s.ref, 'close');
+      // One failure is the run's; a sink failing after it is not lost either.
+      if (failure === undefined) failure = named;
+      else ctx.logger.warn(named instanceof Error ? named.message : String(named));
       // A sink that could not finish fails the run: the files say so, and it can be resumed.
       if (summary.status === 'ok') {
         summary.status = 'failed';
         env.status = 'failed';
-        env.error = errorOf(e);
+        env.error = errorOf(named);
         await attempt(writeMetrics);
       }
     }

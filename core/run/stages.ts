@@ -23,6 +23,7 @@ import { evaluateModel } from './evaluate.js';
 import type { RunEvents } from './events.js';
 import { PER_QUERY_JSONL, type PerQuery, type RunEnv } from './records.js';
 import { locateError } from './locate-error.js';
+import { callPlugin, namePluginError, pluginLabel, type PluginEntryRef } from './plugin-errors.js';
 import type { RunResources } from './resources.js';
 import { describeTrainingEval, round, train, trainingSummary, tunedEncoder } from './training.js';
 
@@ -64,14 +65,21 @@ async function timed<T>(run: Run, name: string, configPath: string, fn: () => Pr
   return out;
 }
 
+/** The plugin entry at `at` (`dataset`, `sinks[1]`) of the run's config, for naming its failures. */
+export function entryRef(run: Pick<Run, 'loaded'>, at: string, entry: StageConfig): PluginEntryRef {
+  return { loaded: run.loaded, at, type: entry.type };
+}
+
 /** The sinks, told the config; then the run's first event. */
 export async function openSinks(run: Run): Promise<void> {
   for (const [i, entry] of run.config.sinks.entries()) {
-    const named = { name: `sinks[${i}] (${entry.type})`, sink: await run.res.make('sink', entry) };
+    const ref = entryRef(run, `sinks[${i}]`, entry);
+    const named = { name: pluginLabel(run.loaded, ref.at, ref.type), ref, sink: await callPlugin(ref, 'create', () => run.res.make('sink', entry)) };
     run.res.sinks.push(named);
     run.events.addSink(named);
   }
-  for (const s of run.res.sinks) await s.sink.logConfig?.(redactConfig(run.config, run.loaded));
+  const config = redactConfig(run.config, run.loaded);
+  for (const s of run.res.sinks) await callPlugin(s.ref, 'logConfig', () => s.sink.logConfig?.(config));
   await run.events.emit(run.ctx.resumed ? 'run_resume' : 'run_start', { run_id: run.ctx.runId, name: run.config.name });
 }
 
@@ -92,13 +100,7 @@ export interface RunPlugins {
  */
 export async function openPlugins(run: Run): Promise<RunPlugins> {
   const { config } = run;
-  const make = async <S extends StageName>(stage: S, entry: StageConfig, at: string): Promise<StagePlugins[S]> => {
-    try {
-      return await run.res.make(stage, entry);
-    } catch (e) {
-      throw locateError(e, run.loaded, at);
-    }
-  };
+  const make = <S extends StageName>(stage: S, entry: StageConfig, at: string): Promise<StagePlugins[S]> => callPlugin(entryRef(run, at, entry), 'create', () => run.res.make(stage, entry));
   const backend = await make('backend', config.backend, 'backend');
   const plugins: RunPlugins = {
     backend,
@@ -114,9 +116,9 @@ export async function openPlugins(run: Run): Promise<RunPlugins> {
 
 /** Load the dataset, check it against the config, split it. */
 export async function loadData(run: Run, plugins: RunPlugins): Promise<{ data: DatasetData; split: SplitResult }> {
-  const data = await timed(run, 'dataset', 'dataset', () => plugins.dataset.load());
+  const data = await timed(run, 'dataset', 'dataset', () => callPlugin(entryRef(run, 'dataset', run.config.dataset), 'load', () => plugins.dataset.load()));
   checkData(run.config, run.loaded, data);
-  const split = await timed(run, 'split', 'splitter', () => plugins.splitter.split(data));
+  const split = await timed(run, 'split', 'splitter', () => callPlugin(entryRef(run, 'splitter', run.config.splitter), 'split', () => plugins.splitter.split(data)));
   await run.events.emit('split', { train: split.train.length, test: split.test.length, eval: split.eval.length, corpus: data.corpus.length });
   run.ctx.logger.info(`data: ${split.train.length} train / ${split.test.length} test / ${split.eval.length} eval queries, ${data.corpus.length} documents`);
   return { data, split };
@@ -130,7 +132,14 @@ const baseWhere = (config: ExperimentConfig) => {
 
 /** Load an encoder (timed, tracked, recorded in env.json). */
 export async function loadEncoder(run: Run, backend: BackendPlugin, model: string, spec: ModelSpec, where: string): Promise<Encoder> {
-  const encoder = await timed(run, `load_${model}`, where, () => backend.loadEncoder(spec, model));
+  // A failure names the backend; a user error is located at `where` (the model source) by timed().
+  const encoder = await timed(run, `load_${model}`, where, async () => {
+    try {
+      return await backend.loadEncoder(spec, model);
+    } catch (e) {
+      throw e instanceof UserError ? e : namePluginError(e, entryRef(run, 'backend', run.config.backend), 'loadEncoder');
+    }
+  });
   run.env.encoders[model] = encoder.info;
   return run.res.track(encoder);
 }
@@ -142,7 +151,7 @@ export async function loadEncoder(run: Run, backend: BackendPlugin, model: strin
 export async function mineExamples(run: Run, plugins: RunPlugins, data: DatasetData, split: SplitResult): Promise<{ examples: Examples; baseEncoder?: Encoder }> {
   const { config } = run;
   const baseEncoder = run.registry.get('miner', config.miner.type)?.needsEncoder === true ? await loadEncoder(run, plugins.backend, 'base', config.model, baseWhere(config)) : undefined;
-  const examples = await timed(run, 'mine', 'miner', () => plugins.miner.mine(split.train, data.corpus, baseEncoder));
+  const examples = await timed(run, 'mine', 'miner', () => callPlugin(entryRef(run, 'miner', config.miner), 'mine', () => plugins.miner.mine(split.train, data.corpus, baseEncoder)));
   await run.events.emit('mined', { examples: examples.items.length, shapes: examples.shapes });
   const batchSize = (config.training as { batch_size?: number }).batch_size;
   if (methodOf(config).trains && batchSize !== undefined && examples.items.length < batchSize) {
@@ -174,7 +183,7 @@ export async function evaluate(run: Run, model: string, encoder: Encoder, data: 
       metrics: r.metrics,
     } satisfies PerQuery);
   }
-  for (const s of run.res.sinks) await s.sink.logEval?.(model, result.perQuery, result.summary);
+  for (const s of run.res.sinks) await callPlugin(s.ref, 'logEval', () => s.sink.logEval?.(model, result.perQuery, result.summary));
   await run.events.emit('eval', { model, metrics: result.summary });
   if (!opts.keep) await run.res.release(encoder);
 }

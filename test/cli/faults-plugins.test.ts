@@ -92,3 +92,46 @@ describe('HTML in config values, labels and queries', () => {
     expect(d.stdout).toContain('| model.query_prompt | "&gt;&lt;img src=x onerror=alert(1)&gt; | &lt;img src=y onerror=alert(2)&gt;\\|&lt;b&gt; |');
   });
 });
+
+/** A sink that throws from the hook its `fail` option names. */
+const FAILING_SINK = `export class FailingSink {
+  static stage = 'sink';
+  static type = 'my-sink';
+  static description = 'Throws where told.';
+  static schema = { type: 'object', additionalProperties: false, properties: { fail: { type: 'string' } } };
+  static check(options) {
+    if (options.fail === 'check') throw new Error('check exploded');
+    return [];
+  }
+  constructor(options) {
+    this.fail = options.fail;
+    if (this.fail === 'create') throw new Error('exploded');
+  }
+  logConfig() { if (this.fail === 'logConfig') throw new Error('exploded'); }
+  logEval() { if (this.fail === 'logEval') throw new Error('exploded'); }
+  close() { if (this.fail === 'close') throw new TypeError('exploded'); }
+}
+`;
+
+describe('a plugin whose hook throws', () => {
+  /** A run with a json sink and the failing sink (sinks[1], at line 14, column 5), failing at `fail`. */
+  function failingRun(fail: string) {
+    const dir = tempDir('ftrun-hook-');
+    writeFileSync(join(dir, 'failing-sink.mjs'), FAILING_SINK);
+    const text = experiment(dir, `sinks:\n  - { type: json }\n  - { type: my-sink, fail: ${fail} }\n`, { plugins: ['./failing-sink.mjs'] });
+    expect(text.split('\n')[13]).toBe(`  - { type: my-sink, fail: ${fail} }`);
+    writeFileSync(join(dir, 'x.yaml'), text);
+    return { dir, ...ftrun(dir, ['run', 'x.yaml', '--runs-dir', 'runs']) };
+  }
+
+  it.each(['create', 'logConfig', 'logEval', 'close'])('%s() fails the run (exit 1) naming the plugin, its type and where it is configured', (hook) => {
+    const r = failingRun(hook);
+    const message = `sinks[1] (type: my-sink) at x.yaml:14:5: ${hook}() failed: exploded`;
+    expect(r.stderr).toContain(`ftrun: run failed: ${message}\n`);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.status).toBe(1);
+    const experimentDir = join(r.dir, 'runs', 'faults');
+    const env = JSON.parse(readFileSync(join(experimentDir, readdirSync(experimentDir)[0]!, 'env.json'), 'utf8'));
+    expect(env).toMatchObject({ status: 'failed', error: { message } });
+  });
+});

@@ -5,7 +5,7 @@
  * with status `failed` and the metrics that exist.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../core/builtins.js';
 import { loadConfig } from '../../core/config/load.js';
@@ -101,18 +101,21 @@ describe('runExperiment', () => {
   });
 
   it('a sink whose log() rejects is reported once, by name, and the run and the other sinks go on', async () => {
-    const { seen, result, warnings, read } = await run({ sinks: '[{ type: failing }, { type: recorder }]' });
+    const { seen, result, warnings, read, runDir } = await run({ sinks: '[{ type: failing }, { type: recorder }]' });
     expect((result as { status: string }).status).toBe('ok');
     expect(seen.failingCalls).toBe(1);
-    expect(warnings.filter((w) => w.includes('sinks'))).toEqual(['warning: sinks[0] (failing) failed on a run_start event and gets no more events: HTTP 500']);
+    const file = join(dirname(runDir), 'x.yaml');
+    expect(warnings.filter((w) => w.includes('sinks'))).toEqual([`warning: sinks[0] (type: failing) at ${file}:5:9 failed on a run_start event and gets no more events: HTTP 500`]);
     expect(seen.events.at(-1)).toBe('run_end');
     expect(read('env.json').status).toBe('ok');
   });
 
   it('a stage that fails ends the run as failed, with its records written and nothing left loaded', async () => {
-    const { seen, result, read } = await run({ failDataset: true });
-    expect((result as Error).message).toBe('the data server is down');
-    expect(read('env.json')).toMatchObject({ status: 'failed', error: { message: 'the data server is down' } });
+    const { seen, result, read, runDir } = await run({ failDataset: true });
+    // named: the entry, its type and where it is written, and the call that failed
+    const message = `dataset (type: inline) at ${join(dirname(runDir), 'x.yaml')}:2:1: load() failed: the data server is down`;
+    expect((result as Error).message).toBe(message);
+    expect(read('env.json')).toMatchObject({ status: 'failed', error: { message } });
     expect(read('metrics.json')).toEqual({ models: {}, delta: {}, primary: 'mrr@1', status: 'failed' });
     expect(seen.events).toEqual(['run_start', 'stage_start', 'run_end']);
     expect(seen.disposed).toEqual([]);
