@@ -10,7 +10,9 @@ import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IO } from '../commands/run.js';
+import { maxThreads, threadCountProblem } from '../config/threads.js';
 import { UserError } from '../errors.js';
+import { abandoned, unsettled } from '../pending.js';
 import { FTRUN_VERSION } from '../version.js';
 import { one, parseArgs, type FlagSpec } from './args.js';
 import { HELP, commandHelp } from './help.js';
@@ -79,6 +81,8 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
         needFile(1, 'one config file');
         const parallel = Number(one(p, 'parallel') ?? '1');
         if (!Number.isInteger(parallel) || parallel < 1) throw new UserError('E_USAGE', `ftrun run: --parallel must be a positive integer, got "${one(p, 'parallel')}"`);
+        const tooMany = threadCountProblem(parallel, 'worker processes');
+        if (tooMany) throw new UserError('E_USAGE', `ftrun run: --parallel ${parallel}: ${tooMany}. Use --parallel ${maxThreads()} or less`);
         const trial = one(p, '_trial');
         const publicTrial = one(p, 'trial');
         const sweepDir = one(p, 'sweep-dir');
@@ -147,6 +151,8 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
         if (!queue) throw new UserError('E_USAGE', 'ftrun worker: --queue redis://host:port is required');
         const concurrency = Number(one(p, 'concurrency') ?? '1');
         if (!Number.isInteger(concurrency) || concurrency < 1) throw new UserError('E_USAGE', `ftrun worker: --concurrency must be a positive integer, got "${one(p, 'concurrency')}"`);
+        const tooManyJobs = threadCountProblem(concurrency, 'trials at once');
+        if (tooManyJobs) throw new UserError('E_USAGE', `ftrun worker: --concurrency ${concurrency}: ${tooManyJobs}. Use --concurrency ${maxThreads()} or less`);
         const { workerCommand } = await import('../commands/queue.js');
         return await workerCommand({ queue, concurrency }, io);
       }
@@ -220,16 +226,32 @@ if (isEntry()) {
   if (process.argv.includes('--_trial') || process.argv.includes('--trial')) {
     void import('../commands/run.js').then(({ watchParent }) => watchParent(() => controller.abort()));
   }
+  // A command that did not finish never exits 0: when Node runs out of work with the command still
+  // waiting (a plugin module whose top-level await never settles), name what it waited for.
+  let finished = false;
+  let drained = false;
+  process.exitCode = 1;
+  process.on('beforeExit', () => void (drained ||= !finished));
+  process.on('exit', () => {
+    if (finished || !drained) return;
+    const e = unsettled();
+    process.stderr.write(e ? `error[${e.code}]: ${e.message}\n` : 'ftrun: the command never finished: what it waited for can no longer happen\n');
+    process.exitCode = e ? 2 : 1;
+  });
   // `ftrun plan x.yaml | head` closes stdout early: that is not an error.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    if (e.code === 'EPIPE') process.exit(finished ? (process.exitCode ?? 0) : 0);
     throw e;
   });
   main(process.argv.slice(2), { signal: controller.signal }).then(
     (code) => {
+      finished = true;
       process.exitCode = code;
+      // Work given up on (a plugin still loading past its time limit) may hold the process open.
+      if (abandoned()) process.exit(code);
     },
     (e) => {
+      finished = true;
       process.stderr.write(`ftrun: ${String(e)}\n`);
       process.exitCode = 1;
     },

@@ -7,6 +7,10 @@
  * registry — clone the registry first, so one run's plugins never leak into another. Inside a
  * TypeScript plugin, `import … from 'ftrun'` (and 'ftrun/loss') resolves to this ftrun even where
  * it is not installed.
+ *
+ * A module's top-level code may take FTRUN_PLUGIN_LOAD_TIMEOUT_S seconds (default 300, 0: no
+ * limit); one whose top-level await can never settle is named by the CLI as soon as Node has
+ * nothing else to do (core/pending.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -15,6 +19,7 @@ import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { createJiti } from 'jiti';
 import { UserError, type Problem } from '../errors.js';
+import { abandon, awaitNamed } from '../pending.js';
 import type { Registry } from '../registry.js';
 import { EXAMPLE_SHAPES, STAGES, type ExampleShape, type PluginClass, type StageName } from '../types.js';
 import { displayPath, problemAt, type LoadedConfig } from './located.js';
@@ -113,6 +118,7 @@ export async function loadCustomPlugins(loaded: LoadedConfig, registry: Registry
   }
   const added: Array<{ stage: StageName; type: string; module: string }> = [];
   const problems: Problem[] = [];
+  const loadTimeout = loadTimeoutSeconds();
   for (const [i, ref] of (list as string[]).entries()) {
     const path = ['plugins', i];
     const origin = loaded.locate(path);
@@ -134,10 +140,15 @@ export async function loadCustomPlugins(loaded: LoadedConfig, registry: Registry
     }
     let mod: Record<string, unknown>;
     try {
-      mod = TS.includes(extname(abs))
-        ? ((await tsLoader().import(abs)) as Record<string, unknown>)
-        : ((await import(pathToFileURL(abs).href)) as Record<string, unknown>);
+      const importing = TS.includes(extname(abs)) ? (tsLoader().import(abs) as Promise<Record<string, unknown>>) : (import(pathToFileURL(abs).href) as Promise<Record<string, unknown>>);
+      // A top-level await that never settles: the CLI names the module when Node runs out of work (core/pending.ts).
+      const never = () => UserError.config([problemAt(loaded, path, `plugin module "${ref}" (${displayPath(abs)}) never finished loading: its top-level await never settled`)]);
+      mod = await awaitNamed(withinLoadTime(importing, loadTimeout), never);
     } catch (e) {
+      if (e instanceof LoadTimeout) {
+        problems.push(problemAt(loaded, path, `plugin module "${ref}" (${displayPath(abs)}) did not finish loading within ${e.seconds} s: its top-level code is still running or waiting (the limit is ${LOAD_TIMEOUT_ENV}; 0: none)`));
+        continue;
+      }
       let where: number | string | undefined = e instanceof SyntaxError ? syntaxErrorLine(abs) : undefined;
       let message = (e as Error)?.message ?? String(e);
       // jiti's parse errors: "ParseError: <what>\n <file>:<line>:<col>"
@@ -190,6 +201,46 @@ export async function loadCustomPlugins(loaded: LoadedConfig, registry: Registry
   }
   if (problems.length) throw UserError.config(problems);
   return added;
+}
+
+/** How long a plugin module may take to load (its top-level code), in seconds; 0: no limit. */
+export const LOAD_TIMEOUT_ENV = 'FTRUN_PLUGIN_LOAD_TIMEOUT_S';
+const DEFAULT_LOAD_TIMEOUT_S = 300;
+
+class LoadTimeout extends Error {
+  constructor(readonly seconds: number) {
+    super(`plugin module did not load within ${seconds} s`);
+  }
+}
+
+function loadTimeoutSeconds(): number {
+  const raw = process.env[LOAD_TIMEOUT_ENV];
+  if (raw === undefined || raw.trim() === '') return DEFAULT_LOAD_TIMEOUT_S;
+  const s = Number(raw);
+  if (!Number.isFinite(s) || s < 0) throw new UserError('E_USAGE', `${LOAD_TIMEOUT_ENV} must be a number of seconds (0: no limit), got "${raw}"`);
+  return s;
+}
+
+/**
+ * `importing`, or a LoadTimeout once the load time is up (the module may keep running: the CLI
+ * then exits without waiting for it). The timer does not hold the process open: a module that
+ * leaves Node nothing to do is named at once (awaitNamed) instead.
+ */
+async function withinLoadTime<T>(importing: Promise<T>, seconds: number): Promise<T> {
+  if (seconds === 0) return importing;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      abandon();
+      reject(new LoadTimeout(seconds));
+    }, seconds * 1000);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([importing, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The line of a module's syntax error (`node --check` names it; an ESM import does not). */

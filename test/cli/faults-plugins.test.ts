@@ -6,7 +6,7 @@
  * needs ../shared.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, tempDir } from '../helpers/cli.js';
@@ -133,5 +133,43 @@ describe('a plugin whose hook throws', () => {
     const experimentDir = join(r.dir, 'runs', 'faults');
     const env = JSON.parse(readFileSync(join(experimentDir, readdirSync(experimentDir)[0]!, 'env.json'), 'utf8'));
     expect(env).toMatchObject({ status: 'failed', error: { message } });
+  });
+});
+
+describe('a plugin module that never finishes loading', () => {
+  /** An experiment listing `module` (written as `code`) at plugins[0], line 3, column 5. */
+  function listing(code: string) {
+    const dir = tempDir('ftrun-hang-');
+    writeFileSync(join(dir, 'slow.mjs'), code);
+    writeFileSync(join(dir, 'x.yaml'), 'name: hang\nplugins:\n  - ./slow.mjs\ndataset: { type: synthetic-transactions }\nmodel: { bundled: use-lite }\n');
+    return dir;
+  }
+
+  it('its top-level await never settles: validate and run exit 2 naming it, and no run directory is made', () => {
+    const dir = listing('await new Promise(() => {});\nexport class Never {}\n');
+    const expected =
+      'error[E_CONFIG]: Config is not valid, found 1 problem:\n' +
+      '  x.yaml:3:5 plugins[0]: plugin module "./slow.mjs" (slow.mjs) never finished loading: its top-level await never settled\n';
+    for (const args of [['validate', 'x.yaml'], ['run', 'x.yaml', '--runs-dir', 'runs'], ['plan', 'x.yaml', '--json']]) {
+      const r = ftrun(dir, args);
+      expect(r.stderr).toBe(expected);
+      expect(r.stdout).toBe('');
+      expect(r.status).toBe(2);
+    }
+    expect(existsSync(join(dir, 'runs'))).toBe(false);
+  });
+
+  it('its top-level code keeps the process busy: given up after FTRUN_PLUGIN_LOAD_TIMEOUT_S, exit 2 naming it', () => {
+    const dir = listing('setInterval(() => {}, 1000);\nawait new Promise(() => {});\nexport class Busy {}\n');
+    const r = ftrun(dir, ['run', 'x.yaml', '--runs-dir', 'runs'], { FTRUN_PLUGIN_LOAD_TIMEOUT_S: '1' });
+    expect(r.stderr).toBe(
+      'error[E_CONFIG]: Config is not valid, found 1 problem:\n' +
+        '  x.yaml:3:5 plugins[0]: plugin module "./slow.mjs" (slow.mjs) did not finish loading within 1 s: its top-level code is still running or waiting (the limit is FTRUN_PLUGIN_LOAD_TIMEOUT_S; 0: none)\n',
+    );
+    expect(r.status).toBe(2);
+    expect(existsSync(join(dir, 'runs'))).toBe(false);
+    const bad = ftrun(dir, ['validate', 'x.yaml'], { FTRUN_PLUGIN_LOAD_TIMEOUT_S: 'soon' });
+    expect(bad.stderr).toBe('error[E_USAGE]: FTRUN_PLUGIN_LOAD_TIMEOUT_S must be a number of seconds (0: no limit), got "soon"\n');
+    expect(bad.status).toBe(2);
   });
 });
