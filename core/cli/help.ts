@@ -87,6 +87,7 @@ for each model.  --all lists unchanged keys too;  --md prints Markdown;  --json 
 Pushes a local JSONL dataset of {input, expected, …} records into a Braintrust dataset (other fields
 go into metadata; --split sets metadata.split), where \`dataset: { type: braintrust, project, name }\`
 reads it back. The key comes from BRAINTRUST_API_KEY; BRAINTRUST_APP_URL or --app-url names the server.
+Exits 1 when the server does not take every record, saying how many were stored and what it answered.
 `,
   sweep: `Usage: ftrun sweep collect <sweep-dir> [--json]
        ftrun sweep status <sweep-dir> [--json]     (the same, writing nothing)

@@ -10,7 +10,8 @@
  * The API key comes only from the environment (BRAINTRUST_API_KEY): it is not an option, so it is
  * never written to the run directory. Without a key the sink says so once and sends nothing.
  * Sending happens when the run ends, bounded by `timeout_s`; a network failure, a 4xx/5xx or a
- * timeout is a warning naming the sink (the run and its directory are complete either way).
+ * timeout is a warning naming the sink (the run and its directory are complete either way); rows
+ * the SDK could not send count as a failure too (it would drop them silently).
  */
 import { createHash } from 'node:crypto';
 import { definePlugin } from '../../core/plugin.js';
@@ -91,7 +92,7 @@ class BraintrustSink implements SinkPlugin {
   }
 
   /** One experiment per evaluated model, base first (the others name it as their baseline); returns [name, url] links. */
-  private async send(summary: RunSummary, apiKey: string, { sdk, state, appUrl }: Connection): Promise<Array<[string, string]>> {
+  private async send(summary: RunSummary, apiKey: string, { sdk, state, appUrl, takeFlushErrors }: Connection): Promise<Array<[string, string]>> {
     const trial = this.ctx.trial?.index ?? /-t(\d+)$/.exec(this.ctx.runId)?.[1];
     const prefix = `${this.options.experiment ?? summary.name}${trial ? `-t${trial}` : ''}`;
     const order = [...this.evaluated].sort((a, b) => (a.model === 'base' ? -1 : b.model === 'base' ? 1 : 0));
@@ -123,6 +124,9 @@ class BraintrustSink implements SinkPlugin {
       }
       const s = await experiment.summarize({ summarizeScores: false });
       await experiment.flush();
+      // The SDK drops rows it could not send and resolves anyway: ask what failed.
+      const failed = takeFlushErrors();
+      if (failed.length) throw new Error(failed[0]);
       if (ev.model === 'base') baseId = s.experimentId;
       links.push([name, s.experimentUrl ?? s.experimentName]);
     }

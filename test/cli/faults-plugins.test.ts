@@ -5,10 +5,11 @@
  * server answered. Runs use a keyword backend and an inline dataset written here, so nothing
  * needs ../shared.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fakeBraintrust, type FakeBraintrust, type FakeMode } from '../helpers/braintrust-server.js';
 import { cli, tempDir } from '../helpers/cli.js';
 import { ROOT } from '../helpers/shared.js';
 
@@ -171,5 +172,70 @@ describe('a plugin module that never finishes loading', () => {
     const bad = ftrun(dir, ['validate', 'x.yaml'], { FTRUN_PLUGIN_LOAD_TIMEOUT_S: 'soon' });
     expect(bad.stderr).toBe('error[E_USAGE]: FTRUN_PLUGIN_LOAD_TIMEOUT_S must be a number of seconds (0: no limit), got "soon"\n');
     expect(bad.status).toBe(2);
+  });
+});
+
+describe('ftrun dataset push against a server that does not take the records', () => {
+  const KEY = 'sk-bt-faults-0123456789';
+  let server: FakeBraintrust | undefined;
+  afterEach(async () => server?.close());
+
+  /** Push 260 records to `server` (the CLI as its own process: the server answers from this one). */
+  async function push(mode: FakeMode) {
+    server = await fakeBraintrust(mode);
+    const dir = tempDir('ftrun-push-');
+    writeFileSync(join(dir, 'data.jsonl'), Array.from({ length: 260 }, (_, i) => JSON.stringify({ input: `query ${i}`, expected: `label ${i % 7}` })).join('\n') + '\n');
+    const args = [BIN, 'dataset', 'push', 'data.jsonl', '--project', 'proj', '--name', 'ds', '--split', 'train', '--app-url', server.url];
+    const child = spawn(process.execPath, args, { cwd: dir, env: { ...process.env, BRAINTRUST_API_KEY: KEY } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const status = await new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+    expect(stdout + stderr).not.toContain(KEY);
+    return { status, stderr, url: server.url, stored: server.datasets.get('ds-ds')?.length ?? 0 };
+  }
+  const head = (url: string, stored: number) => `ftrun dataset push: stored ${stored} of 260 records in braintrust dataset proj/ds (split train) at ${url}: `;
+
+  it('HTTP 500 to everything: exit 1, nothing stored, the answer named', async () => {
+    const r = await push('500');
+    expect(r.stderr).toBe(`${head(r.url, 0)}${r.url} answered HTTP 500 (Internal Server Error): internal error; the other 260 records were not confirmed stored\n`);
+    expect(r.status).toBe(1);
+  });
+
+  it('an answer that is not JSON: exit 1, nothing stored, the answer named', async () => {
+    const r = await push('garbage');
+    expect(r.stderr.startsWith(`${head(r.url, 0)}${r.url} answered something that is not JSON (`)).toBe(true);
+    expect(r.stderr).toContain('<html>garbage</html>');
+    expect(r.stderr.endsWith('; the other 260 records were not confirmed stored\n')).toBe(true);
+    expect(r.status).toBe(1);
+  });
+
+  it('a failure after 100 records: exit 1, saying 100 were stored and 160 not', async () => {
+    const r = await push({ failAfter: 100 });
+    expect(r.stderr).toBe(`${head(r.url, 100)}${r.url} answered HTTP 500 (Internal Server Error): internal error; the other 160 records were not confirmed stored\n`);
+    expect(r.status).toBe(1);
+    expect(r.stored).toBe(100);
+  });
+
+  it('the braintrust sink: rows the server refused are a warning naming the sink, not links to experiments', async () => {
+    server = await fakeBraintrust({ failAfter: 0 });
+    const dir = tempDir('ftrun-btsink-');
+    writeFileSync(join(dir, 'x.yaml'), experiment(dir, `sinks: [{ type: braintrust, project: proj, app_url: "${server.url}", timeout_s: 60 }]\n`));
+    const child = spawn(process.execPath, [BIN, 'run', 'x.yaml', '--runs-dir', 'runs'], { cwd: dir, env: { ...process.env, BRAINTRUST_API_KEY: KEY } });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const status = await new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+    expect(stderr).toContain(`warning: sink braintrust: could not send to ${server.url} (project proj): ${server.url} answered HTTP 500 (Internal Server Error): internal error; the run directory has every result\n`);
+    expect(stderr).not.toContain('braintrust: faults-base ');
+    expect(stderr).not.toContain(KEY);
+    expect(status).toBe(0);
+  });
+
+  it('a server that takes them all: exit 0, every record stored', async () => {
+    const r = await push('ok');
+    expect(r.stderr).toBe(`pushed 260 records to braintrust dataset proj/ds (split train) at ${r.url}\n`);
+    expect(r.status).toBe(0);
+    expect(r.stored).toBe(260);
   });
 });

@@ -1,7 +1,9 @@
 /**
  * A local stand-in for the Braintrust API on 127.0.0.1, answering the endpoints the SDK calls
  * (../shared/notes/toolchain.md): login, experiment registration, version, logs3 (the rows). It
- * records what arrived. `mode`: answer normally, with HTTP 500 to everything, or never.
+ * records what arrived. `mode`: answer normally; with HTTP 500 to everything; never; with a body
+ * that is not JSON (HTTP 200) to everything; or normally until `failAfter` rows (dataset records
+ * and experiment rows) are stored, then HTTP 500 to every further request that sends rows.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,7 +26,9 @@ export interface FakeBraintrust {
   close(): Promise<void>;
 }
 
-export async function fakeBraintrust(mode: 'ok' | '500' | 'hang' = 'ok'): Promise<FakeBraintrust> {
+export type FakeMode = 'ok' | '500' | 'hang' | 'garbage' | { failAfter: number };
+
+export async function fakeBraintrust(mode: FakeMode = 'ok'): Promise<FakeBraintrust> {
   const state = { requests: [] as string[], experiments: [] as Registered[], rows: [] as Array<Record<string, unknown>>, datasets: new Map<string, Array<Record<string, unknown>>>() };
   const server: Server = createServer(async (req, res) => {
     let body = '';
@@ -32,9 +36,15 @@ export async function fakeBraintrust(mode: 'ok' | '500' | 'hang' = 'ok'): Promis
     const path = (req.url ?? '').split('?')[0]!;
     state.requests.push(`${req.method} ${path}`);
     if (mode === 'hang') return; // never answer
-    if (mode === '500') {
+    const stored = [...state.datasets.values()].reduce((n, rows) => n + rows.length, state.rows.length);
+    if (mode === '500' || (typeof mode === 'object' && path === '/logs3' && stored >= mode.failAfter)) {
       res.statusCode = 500;
       res.end('internal error');
+      return;
+    }
+    if (mode === 'garbage') {
+      res.setHeader('content-type', 'text/html');
+      res.end('<html>garbage</html>');
       return;
     }
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
