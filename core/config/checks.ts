@@ -8,9 +8,8 @@ import type { Problem } from '../errors.js';
 import type { Registry } from '../registry.js';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RecordSample } from '../types.js';
 import { MODEL_SOURCES, pluginEntries } from './envelope.js';
-import { problemAt, resolveIn, type LoadedConfig } from './located.js';
+import { baseDirOf, problemAt, resolveIn, type LoadedConfig } from './located.js';
 import { choices } from './messages.js';
 import { formatPath, type ConfigPath } from './path.js';
 import { methodOf } from '../train/methods.js';
@@ -21,7 +20,17 @@ export interface CheckContext {
   loaded: LoadedConfig;
   /** A problem about `path`, located where `at` (default: `path`) was defined. */
   problem(path: ConfigPath, message: string, at?: ConfigPath): Problem;
+  /**
+   * `compute()`'s result, computed once per validation for equal `key`s (JSON-comparable): the
+   * trials of a sweep share it, so work that does not depend on the trial (a plugin's check of
+   * options the sweep does not vary, a data file read) is done once, not once per trial. The
+   * key must name everything the result depends on.
+   */
+  once<T>(key: unknown[], compute: () => T): T;
 }
+
+/** What CheckContext.once remembers: one per validation (all trials of a sweep share it). */
+export type CheckMemo = Map<string, unknown>;
 
 export interface ConfigCheck {
   name: string;
@@ -150,24 +159,8 @@ export const CHECKS: ConfigCheck[] = [
     check(cfg, ctx) {
       if (typeof cfg.model.path !== 'string') return [];
       const dir = resolveIn(ctx.loaded, cfg.model.path);
-      let isDir = false;
-      try {
-        isDir = statSync(dir).isDirectory();
-      } catch {
-        return [ctx.problem(['model', 'path'], `no such directory: ${dir}`)];
-      }
-      if (!isDir) return [ctx.problem(['model', 'path'], `not a directory: ${dir} (a model directory holds config.json, tokenizer.json and the weights)`)];
       const max = cfg.model.max_seq_length;
-      if (max === undefined) return [];
-      try {
-        const positions = (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { max_position_embeddings?: unknown }).max_position_embeddings;
-        if (typeof positions === 'number' && max > positions) {
-          return [ctx.problem(['model', 'max_seq_length'], `${max} is more than the model's max_position_embeddings (${positions}, ${join(dir, 'config.json')})`)];
-        }
-      } catch {
-        /* the model's loader reports an unreadable config.json */
-      }
-      return [];
+      return ctx.once(['model-directory', dir, max], () => modelDirectoryProblems(dir, max)).map(([path, message]) => ctx.problem(path, message));
     },
   },
   {
@@ -179,18 +172,16 @@ export const CHECKS: ConfigCheck[] = [
         const { type: _t, ...options } = entry as Record<string, unknown>;
         return options;
       };
-      let sample: { value: RecordSample | undefined } | undefined;
-      const sampleRecord = () => {
-        if (!sample) {
-          const dataset = ctx.registry.get('dataset', cfg.dataset.type);
-          sample = { value: dataset?.sampleRecord?.(optionsOf(cfg.dataset), { resolvePath }) };
-        }
-        return sample.value;
-      };
+      // A check sees its options, paths resolved against the base directory and the dataset's
+      // first record: with those equal (a sweep that varies other options), its result is too.
+      const base = baseDirOf(ctx.loaded);
+      const sampleRecord = () =>
+        ctx.once(['sample-record', base, cfg.dataset], () => ctx.registry.get('dataset', cfg.dataset.type)?.sampleRecord?.(optionsOf(cfg.dataset), { resolvePath }));
       return pluginEntries(cfg as unknown as Record<string, unknown>).flatMap(({ stage, path, entry }) => {
         const cls = entry ? ctx.registry.get(stage, (entry as { type: string }).type) : undefined;
         if (!entry || !cls?.check) return [];
-        return cls.check(optionsOf(entry as { type: string }), { resolvePath, sampleRecord }).map((p) => {
+        const problems = ctx.once(['plugin-check', stage, base, entry, cfg.dataset], () => cls.check!(optionsOf(entry as { type: string }), { resolvePath, sampleRecord }));
+        return problems.map((p) => {
           const full = [...path, ...p.path];
           // Locate at the option when it is written, else at the section.
           const o = ctx.loaded.locate(full);
@@ -201,12 +192,43 @@ export const CHECKS: ConfigCheck[] = [
   },
 ];
 
-/** Run every check (or the given ones) and collect their problems. */
-export function runChecks(cfg: ExperimentConfig, loaded: LoadedConfig, registry: Registry, checks: readonly ConfigCheck[] = CHECKS): Problem[] {
+/**
+ * Run every check (or the given ones) and collect their problems. `memo`: what CheckContext.once
+ * remembers, shared by the calls that pass the same map (the trials of a sweep).
+ */
+export function runChecks(cfg: ExperimentConfig, loaded: LoadedConfig, registry: Registry, checks: readonly ConfigCheck[] = CHECKS, memo: CheckMemo = new Map()): Problem[] {
   const ctx: CheckContext = {
     registry,
     loaded,
     problem: (path, message, at) => ({ ...problemAt(loaded, at ?? path, message), path: formatPath(path) }),
+    once: <T>(key: unknown[], compute: () => T): T => {
+      const k = JSON.stringify(key);
+      if (memo.has(k)) return memo.get(k) as T;
+      const v = compute();
+      memo.set(k, v);
+      return v;
+    },
   };
   return checks.flatMap((c) => c.check(cfg, ctx));
+}
+
+/** The model-directory check's findings for directory `dir` (absolute) and model.max_seq_length `max`. */
+function modelDirectoryProblems(dir: string, max: number | undefined): Array<[ConfigPath, string]> {
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    return [[['model', 'path'], `no such directory: ${dir}`]];
+  }
+  if (!isDir) return [[['model', 'path'], `not a directory: ${dir} (a model directory holds config.json, tokenizer.json and the weights)`]];
+  if (max === undefined) return [];
+  try {
+    const positions = (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { max_position_embeddings?: unknown }).max_position_embeddings;
+    if (typeof positions === 'number' && max > positions) {
+      return [[['model', 'max_seq_length'], `${max} is more than the model's max_position_embeddings (${positions}, ${join(dir, 'config.json')})`]];
+    }
+  } catch {
+    /* the model's loader reports an unreadable config.json */
+  }
+  return [];
 }

@@ -10,7 +10,7 @@ import type { ValidateFunction } from 'ajv';
 import { UserError, type Problem } from '../errors.js';
 import type { Registry } from '../registry.js';
 import type { JsonSchema, PluginClass } from '../types.js';
-import { runChecks } from './checks.js';
+import { runChecks, CHECKS, type CheckMemo } from './checks.js';
 import { CORE_SCHEMAS, envelopeSchema, pluginEntries, STAGE_SECTIONS } from './envelope.js';
 import { anchorPaths } from './paths.js';
 import { dropIneffective } from './effective.js';
@@ -117,10 +117,13 @@ function setLearningRate(data: Record<string, unknown>): void {
   if (method?.learningRate !== undefined && training.learning_rate === undefined) training.learning_rate = method.learningRate;
 }
 
-/** Validate one configuration without sweep: schema passes, then (if they pass) the checks. */
-function validateOne(loaded: LoadedConfig, registry: Registry): { config: ExperimentConfig; problems: Problem[] } {
+/**
+ * Validate one configuration without sweep: schema passes, then (if they pass) the checks. The
+ * trials of a sweep share `memo`, so what does not depend on the trial is checked once.
+ */
+function validateOne(loaded: LoadedConfig, registry: Registry, memo: CheckMemo = new Map()): { config: ExperimentConfig; problems: Problem[] } {
   const r = schemaPasses(loaded, registry);
-  if (r.problems.length === 0) r.problems.push(...runChecks(r.config, loaded, registry));
+  if (r.problems.length === 0) r.problems.push(...runChecks(r.config, loaded, registry, CHECKS, memo));
   return r;
 }
 
@@ -156,8 +159,9 @@ export function validateTrials(loaded: LoadedConfig, registry: Registry): Array<
   const problems = sweepProblems(loaded);
   if (problems.length) throw UserError.config(problems);
   const seen = new Set<string>();
+  const memo: CheckMemo = new Map();
   const trials = expandTrials(loaded).map((t) => {
-    const r = validateOne(t.loaded, registry);
+    const r = validateOne(t.loaded, registry, memo);
     for (const p of r.problems) {
       const key = JSON.stringify(p);
       if (seen.has(key)) continue;
