@@ -253,6 +253,8 @@ export interface RunSummary {
   timings: Record<string, number>;
   /** Present when the run trained a model. */
   training?: { steps: number; epochs: number; seconds: number; samples_per_second: number; best_step?: number; model_dir: string };
+  /** false when the run failed on a user error before any work began (its data, a plugin's options): nothing to resume, run it again. */
+  resumable?: boolean;
 }
 
 /** A metrics sink, modelled on torchtune's MetricLoggerInterface. */

@@ -49,11 +49,13 @@ export interface RunRequest {
 export async function runExperiment(req: RunRequest): Promise<RunSummary> {
   const run = openRun(req);
   let failure: unknown;
+  let working = false; // encoding, evaluating or training began: a failure after it leaves something to resume
   try {
     reserveSpace(join(run.ctx.runDir, RESERVE), RESERVE_BYTES);
     await openSinks(run);
     const plugins = await openPlugins(run);
     const { data, split } = await loadData(run, plugins);
+    working = true;
     const { examples, baseEncoder } = await mineExamples(run, plugins, data, split);
     const keptBase = await evaluateBase(run, plugins.backend, data, split, baseEncoder);
     if (methodOf(run.config).trains) await trainAndEvaluate(run, plugins, data, split, examples, keptBase);
@@ -62,6 +64,8 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
   } catch (e) {
     failure = e;
     run.summary.status = e instanceof Interrupted || req.signal.aborted ? 'interrupted' : 'failed';
+    // A user error found while opening plugins or loading data: fix it and run again (no `ftrun resume` hint).
+    if (!working && e instanceof UserError) run.summary.resumable = false;
   }
   return finishRun(run, failure);
 }

@@ -7,7 +7,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { didYouMean, UserError } from '../../core/errors.js';
 import { definePlugin } from '../../core/plugin.js';
-import { asObject, displayPath, readRecords, requireField, typeName, type DataRecord } from './jsonl/records.js';
+import { asObject, displayPath, forEachRecord, readRecords, requireField, typeName, type DataRecord } from './jsonl/records.js';
 import type { CheckContext, DatasetData, DatasetPlugin, Doc, OptionProblem, Query, RecordSample, RunContext } from '../../core/types.js';
 
 export interface JsonlCorpusSpec {
@@ -100,43 +100,14 @@ export default definePlugin({
     },
   },
 
-  /** The data files exist and are regular files (read by `run`; `validate` checks them too). */
+  /**
+   * The data files exist and are regular files; the fields the options name are in the first
+   * record; and every record is read as `run` reads it (JSON, fields, types, duplicate corpus
+   * ids, expected labels in the corpus), a chunk at a time: what would fail the run's data
+   * loading fails `validate`, each file's first problem at the option that names it.
+   */
   check(options: Record<string, unknown>, ctx: CheckContext): OptionProblem[] {
-    const corpus = options.corpus;
-    const files: Array<[Array<string | number>, unknown]> = [
-      [['queries'], options.queries],
-      [['eval'], options.eval],
-      typeof corpus === 'object' && corpus !== null ? [['corpus', 'path'], (corpus as { path?: unknown }).path] : [['corpus'], corpus],
-    ];
-    const out: OptionProblem[] = [];
-    for (const [path, value] of files) {
-      if (typeof value !== 'string') continue;
-      const file = ctx.resolvePath(value);
-      let regular: boolean;
-      try {
-        regular = statSync(file).isFile();
-      } catch {
-        out.push({ path, message: `file not found: ${displayPath(file)}` });
-        continue;
-      }
-      if (!regular) {
-        out.push({ path, message: `not a regular file: ${displayPath(file)}` });
-        continue;
-      }
-      // The fields the options name exist in the first record (the rest is read by run).
-      const first = firstRecord(file);
-      if (!first) continue;
-      const need: Array<[Array<string | number>, string | undefined, string]> =
-        path[0] === 'corpus'
-          ? [[['corpus', 'text'], typeof corpus === 'object' && corpus !== null ? ((corpus as { text?: string }).text ?? 'text') : 'text', 'the document text'], [['corpus', 'id'], typeof corpus === 'object' && corpus !== null ? (corpus as { id?: string }).id : undefined, 'the document id']]
-          : [[['input'], String(options.input ?? 'input'), 'the query text'], [['expected'], String(options.expected ?? 'expected'), 'the relevant ids'], [['label'], options.label as string | undefined, 'the class label']];
-      for (const [opt, field, what] of need) {
-        if (field === undefined || Object.prototype.hasOwnProperty.call(first.value, field)) continue;
-        const present = Object.keys(first.value);
-        out.push({ path: opt, message: `field "${field}" (${what}) is not in the first record of ${displayPath(file)} (line ${first.line}; fields present: ${present.join(', ') || 'none'})` });
-      }
-    }
-    return out;
+    return dataProblems(options as unknown as JsonlDatasetOptions, ctx);
   },
 
   /** The fields of the first record of `queries` (validation checks the fields other stages name). */
@@ -169,10 +140,12 @@ class JsonlDataset implements DatasetPlugin {
 
     let corpus: Doc[];
     if (o.corpus !== undefined) {
-      const spec = typeof o.corpus === 'string' ? { path: o.corpus } : o.corpus;
+      const spec = corpusSpec(o.corpus);
       const path = this.ctx.resolvePath(spec.path);
       corpus = await readCorpus(path, spec.text ?? 'text', spec.id);
-      checkLabels(all, corpus, path);
+      const missing = new MissingLabels(corpus.map((d) => d.id), path);
+      for (const { query, loc } of all) missing.add(query.relevant, loc);
+      missing.throwIfAny();
     } else {
       const labels = [...new Set(all.flatMap((q) => q.query.relevant))].sort();
       corpus = labels.map((l) => ({ id: l, text: l }));
@@ -187,94 +160,217 @@ class JsonlDataset implements DatasetPlugin {
   private async readQueries(file: string, option: string): Promise<Located[]> {
     const path = this.ctx.resolvePath(file);
     let records = await readRecords(path, option);
-    if (records.length === 0) throw new UserError('E_DATA', `${displayPath(path)}: no records`);
+    if (records.length === 0) throw noRecords(path);
     if (this.options.limit !== undefined) records = records.slice(0, this.options.limit);
     const base = basename(path);
-    return records.map((r) => ({ query: this.toQuery(r, path, base), loc: `${displayPath(path)}:${r.line}` }));
+    return records.map((r) => ({ query: queryOf(r, path, base, this.options), loc: `${displayPath(path)}:${r.line}` }));
   }
+}
 
-  private toQuery(r: DataRecord, path: string, base: string): Query {
-    const { input, expected, label } = this.options;
-    const loc = `${displayPath(path)}:${r.line}`;
-    const rec = asObject(r.value, loc);
-    const text = requireField(rec, input, loc, 'dataset.input');
-    if (typeof text !== 'string') throw new UserError('E_DATA', `${loc}: field "${input}" must be a string, got ${typeName(text)}`);
-    const exp = requireField(rec, expected, loc, 'dataset.expected');
-    const relevant = typeof exp === 'string' ? [exp] : exp;
-    if (!Array.isArray(relevant) || relevant.some((x) => typeof x !== 'string')) {
-      throw new UserError('E_DATA', `${loc}: field "${expected}" must be a string or a list of strings, got ${typeName(exp)}`);
-    }
-    if (relevant.length === 0) throw new UserError('E_DATA', `${loc}: field "${expected}" is an empty list`);
-    let lab: string = relevant[0] as string;
-    if (label !== undefined) {
-      // Messages start with the option, so they are located at dataset.label in the experiment file.
-      let v: unknown;
-      try {
-        v = requireField(rec, label, loc, 'dataset.label');
-      } catch (e) {
-        throw e instanceof UserError ? new UserError(e.code, `dataset.label: ${e.message}`) : e;
-      }
-      if (typeof v !== 'string' && typeof v !== 'number') {
-        throw new UserError('E_DATA', `dataset.label: ${loc}: field "${label}" must be a string or a number, got ${typeName(v)}`);
-      }
-      lab = String(v);
-    }
-    return { id: `${base}:${r.line}`, text, relevant: relevant as string[], label: lab, fields: rec };
+const noRecords = (path: string) => new UserError('E_DATA', `${displayPath(path)}: no records`);
+
+const corpusSpec = (corpus: string | JsonlCorpusSpec): JsonlCorpusSpec => (typeof corpus === 'string' ? { path: corpus } : corpus);
+
+/** The query of record `r` of query file `path` (`base`: its file name, for ids); E_DATA naming the record's line. */
+function queryOf(r: DataRecord, path: string, base: string, options: Pick<JsonlDatasetOptions, 'input' | 'expected' | 'label'>): Query {
+  const { input, expected, label } = options;
+  const loc = `${displayPath(path)}:${r.line}`;
+  const rec = asObject(r.value, loc);
+  const text = requireField(rec, input, loc, 'dataset.input');
+  if (typeof text !== 'string') throw new UserError('E_DATA', `${loc}: field "${input}" must be a string, got ${typeName(text)}`);
+  const exp = requireField(rec, expected, loc, 'dataset.expected');
+  const relevant = typeof exp === 'string' ? [exp] : exp;
+  if (!Array.isArray(relevant) || relevant.some((x) => typeof x !== 'string')) {
+    throw new UserError('E_DATA', `${loc}: field "${expected}" must be a string or a list of strings, got ${typeName(exp)}`);
   }
+  if (relevant.length === 0) throw new UserError('E_DATA', `${loc}: field "${expected}" is an empty list`);
+  let lab: string = relevant[0] as string;
+  if (label !== undefined) {
+    // Messages start with the option, so they are located at dataset.label in the experiment file.
+    let v: unknown;
+    try {
+      v = requireField(rec, label, loc, 'dataset.label');
+    } catch (e) {
+      throw e instanceof UserError ? new UserError(e.code, `dataset.label: ${e.message}`) : e;
+    }
+    if (typeof v !== 'string' && typeof v !== 'number') {
+      throw new UserError('E_DATA', `dataset.label: ${loc}: field "${label}" must be a string or a number, got ${typeName(v)}`);
+    }
+    lab = String(v);
+  }
+  return { id: `${base}:${r.line}`, text, relevant: relevant as string[], label: lab, fields: rec };
+}
+
+/** The document of record `r` of corpus file `path`; E_DATA naming the record's line. */
+function docOf(r: DataRecord, path: string, textField: string, idField: string | undefined): Doc {
+  const loc = `${displayPath(path)}:${r.line}`;
+  if (typeof r.value === 'string') return { id: r.value, text: r.value };
+  if (typeof r.value !== 'object' || r.value === null || Array.isArray(r.value)) {
+    throw new UserError('E_DATA', `${loc}: expected a string or an object, got ${typeName(r.value)}`);
+  }
+  const rec = r.value as Record<string, unknown>;
+  const text = requireField(rec, textField, loc, 'dataset.corpus.text');
+  if (typeof text !== 'string') throw new UserError('E_DATA', `${loc}: field "${textField}" must be a string, got ${typeName(text)}`);
+  let id = text;
+  if (idField !== undefined) {
+    const v = requireField(rec, idField, loc, 'dataset.corpus.id');
+    if (typeof v !== 'string' && typeof v !== 'number') {
+      throw new UserError('E_DATA', `${loc}: field "${idField}" must be a string or a number, got ${typeName(v)}`);
+    }
+    id = String(v);
+  }
+  return { id, text };
+}
+
+/** Each document of corpus file `path` in order (ids unique), read as readRecords reads it. */
+function forEachDoc(path: string, textField: string, idField: string | undefined, onDoc: (doc: Doc) => void): void {
+  const firstLine = new Map<string, number>();
+  forEachRecord(path, 'dataset.corpus', (r) => {
+    const doc = docOf(r, path, textField, idField);
+    const first = firstLine.get(doc.id);
+    if (first !== undefined) throw new UserError('E_DATA', `${displayPath(path)}:${r.line}: duplicate document id "${doc.id}" (first at line ${first})`);
+    firstLine.set(doc.id, r.line);
+    onDoc(doc);
+  });
+  if (firstLine.size === 0) throw noRecords(path);
 }
 
 async function readCorpus(path: string, textField: string, idField: string | undefined): Promise<Doc[]> {
-  const records = await readRecords(path, 'dataset.corpus');
-  if (records.length === 0) throw new UserError('E_DATA', `${displayPath(path)}: no records`);
   const docs: Doc[] = [];
-  const firstLine = new Map<string, number>();
-  for (const r of records) {
-    const loc = `${displayPath(path)}:${r.line}`;
-    let doc: Doc;
-    if (typeof r.value === 'string') {
-      doc = { id: r.value, text: r.value };
-    } else if (typeof r.value === 'object' && r.value !== null && !Array.isArray(r.value)) {
-      const rec = r.value as Record<string, unknown>;
-      const text = requireField(rec, textField, loc, 'dataset.corpus.text');
-      if (typeof text !== 'string') throw new UserError('E_DATA', `${loc}: field "${textField}" must be a string, got ${typeName(text)}`);
-      let id = text;
-      if (idField !== undefined) {
-        const v = requireField(rec, idField, loc, 'dataset.corpus.id');
-        if (typeof v !== 'string' && typeof v !== 'number') {
-          throw new UserError('E_DATA', `${loc}: field "${idField}" must be a string or a number, got ${typeName(v)}`);
-        }
-        id = String(v);
-      }
-      doc = { id, text };
-    } else {
-      throw new UserError('E_DATA', `${loc}: expected a string or an object, got ${typeName(r.value)}`);
-    }
-    const first = firstLine.get(doc.id);
-    if (first !== undefined) throw new UserError('E_DATA', `${loc}: duplicate document id "${doc.id}" (first at line ${first})`);
-    firstLine.set(doc.id, r.line);
-    docs.push(doc);
-  }
+  forEachDoc(path, textField, idField, (d) => docs.push(d));
   return docs;
 }
 
-/** Every expected id must be a corpus id; lists the first few offenders with suggestions. */
-function checkLabels(queries: Located[], corpus: Doc[], corpusPath: string): void {
-  const ids = corpus.map((d) => d.id);
-  const known = new Set(ids);
-  const bad: string[] = [];
-  for (const { query, loc } of queries) {
-    for (const r of query.relevant) {
-      if (known.has(r)) continue;
-      const hint = didYouMean(r, ids);
-      bad.push(`  ${loc}: "${r}"${hint !== undefined ? ` (did you mean "${hint}"?)` : ''}`);
+/** Expected ids that are not corpus ids: counted, the first few listed with suggestions (run and validate alike). */
+class MissingLabels {
+  private readonly known: Set<string>;
+  private readonly shown: string[] = [];
+  private count = 0;
+
+  constructor(
+    private readonly ids: string[],
+    private readonly corpusPath: string,
+  ) {
+    this.known = new Set(ids);
+  }
+
+  add(relevant: readonly string[], loc: string): void {
+    for (const r of relevant) {
+      if (this.known.has(r)) continue;
+      this.count++;
+      if (this.shown.length >= MAX_LISTED) continue;
+      const hint = didYouMean(r, this.ids);
+      this.shown.push(`  ${loc}: "${r}"${hint !== undefined ? ` (did you mean "${hint}"?)` : ''}`);
     }
   }
-  if (bad.length === 0) return;
-  const n = bad.length;
-  const lines = [
-    `dataset.corpus: ${n} expected label${n === 1 ? ' is' : 's are'} not in the corpus (${displayPath(corpusPath)}, ${corpus.length} documents):`,
-    ...bad.slice(0, MAX_LISTED),
+
+  /** `dataset.corpus: N expected labels are not in the corpus (…)` and the list; undefined when none. */
+  message(): string | undefined {
+    const n = this.count;
+    if (n === 0) return undefined;
+    const lines = [`dataset.corpus: ${n} expected label${n === 1 ? ' is' : 's are'} not in the corpus (${displayPath(this.corpusPath)}, ${this.ids.length} documents):`, ...this.shown];
+    if (n > MAX_LISTED) lines.push(`  … and ${n - MAX_LISTED} more`);
+    return lines.join('\n');
+  }
+
+  throwIfAny(): void {
+    const m = this.message();
+    if (m !== undefined) throw new UserError('E_DATA', m);
+  }
+}
+
+/** A data error as a problem of the dataset's options: at the option its message starts with (`dataset.label: …`), else at `at`. */
+function asProblem(e: unknown, at: Array<string | number>): OptionProblem {
+  if (!(e instanceof UserError)) throw e;
+  const m = /^dataset\.([\w.]+): /.exec(e.message);
+  // A list below the first line stays indented under it among the other problems.
+  const message = (m ? e.message.slice(m[0].length) : e.message).replaceAll('\n', '\n  ');
+  return { path: m ? m[1]!.split('.') : at, message };
+}
+
+/** What check() reports: see there. */
+function dataProblems(options: JsonlDatasetOptions, ctx: CheckContext): OptionProblem[] {
+  const corpus = options.corpus;
+  const spec = corpus !== undefined ? corpusSpec(corpus) : undefined;
+  const corpusAt = typeof corpus === 'object' ? ['corpus', 'path'] : ['corpus'];
+  const files: Array<[Array<string | number>, string | undefined]> = [
+    [['queries'], options.queries],
+    [['eval'], options.eval],
+    [corpusAt, spec?.path],
   ];
-  if (n > MAX_LISTED) lines.push(`  … and ${n - MAX_LISTED} more`);
-  throw new UserError('E_DATA', lines.join('\n'));
+  const out: OptionProblem[] = [];
+  const usable = new Set<string>();
+  for (const [path, value] of files) {
+    if (typeof value !== 'string') continue;
+    const file = ctx.resolvePath(value);
+    let regular: boolean;
+    try {
+      regular = statSync(file).isFile();
+    } catch {
+      out.push({ path, message: `file not found: ${displayPath(file)}` });
+      continue;
+    }
+    if (!regular) {
+      out.push({ path, message: `not a regular file: ${displayPath(file)}` });
+      continue;
+    }
+    // The fields the options name exist in the first record (named at the option that names them).
+    const first = firstRecord(file);
+    const need: Array<[Array<string | number>, string | undefined, string]> =
+      path[0] === 'corpus'
+        ? [[['corpus', 'text'], spec?.text ?? 'text', 'the document text'], [['corpus', 'id'], spec?.id, 'the document id']]
+        : [[['input'], String(options.input ?? 'input'), 'the query text'], [['expected'], String(options.expected ?? 'expected'), 'the relevant ids'], [['label'], options.label, 'the class label']];
+    let fieldsOk = true;
+    for (const [opt, field, what] of first ? need : []) {
+      if (field === undefined || Object.prototype.hasOwnProperty.call(first!.value, field)) continue;
+      const present = Object.keys(first!.value);
+      out.push({ path: opt, message: `field "${field}" (${what}) is not in the first record of ${displayPath(file)} (line ${first!.line}; fields present: ${present.join(', ') || 'none'})` });
+      fieldsOk = false;
+    }
+    if (fieldsOk) usable.add(path[0] as string);
+  }
+  // Every record, as run reads it: the corpus first (its ids), then the query files against them.
+  let missing: MissingLabels | undefined;
+  if (spec && usable.has('corpus')) {
+    const path = ctx.resolvePath(spec.path);
+    const ids: string[] = [];
+    try {
+      forEachDoc(path, spec.text ?? 'text', spec.id, (d) => ids.push(d.id));
+      missing = new MissingLabels(ids, path);
+    } catch (e) {
+      out.push(asProblem(e, corpusAt));
+    }
+  }
+  let queriesOk = true;
+  for (const key of ['queries', 'eval'] as const) {
+    const value = options[key];
+    if (value === undefined || !usable.has(key)) {
+      if (value !== undefined) queriesOk = false;
+      continue;
+    }
+    const path = ctx.resolvePath(value);
+    const base = basename(path);
+    let n = 0;
+    // run parses the whole file before it reads the fields: a syntax error anywhere comes first.
+    let fieldError: unknown;
+    try {
+      forEachRecord(path, `dataset.${key}`, (r) => {
+        n++;
+        if (fieldError !== undefined || (options.limit !== undefined && n > options.limit)) return;
+        try {
+          missing?.add(queryOf(r, path, base, options).relevant, `${displayPath(path)}:${r.line}`);
+        } catch (e) {
+          fieldError = e;
+        }
+      });
+      if (n === 0) throw noRecords(path);
+      if (fieldError !== undefined) throw fieldError;
+    } catch (e) {
+      out.push(asProblem(e, [key]));
+      queriesOk = false;
+    }
+  }
+  const labels = queriesOk ? missing?.message() : undefined;
+  if (labels !== undefined) out.push(asProblem(new UserError('E_DATA', labels), corpusAt));
+  return out;
 }

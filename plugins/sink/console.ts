@@ -58,7 +58,8 @@ class ConsoleSink implements SinkPlugin {
     if (t) lines.push(`training: ${t.steps} steps, ${t.epochs} epoch${t.epochs === 1 ? "" : "s"} in ${formatElapsed(t.seconds)} (${t.samples_per_second.toFixed(1)} samples/s)`);
     const dir = displayPath(summary.runDir || this.ctx.runDir);
     lines.push(`run dir: ${dir}`);
-    if (summary.status !== 'ok') lines.push(`continue it (once the cause is fixed): ftrun resume ${dir}`);
+    if (summary.resumable === false) lines.push('it stopped before any work began: fix the error below and run it again (there is nothing to resume)');
+    else if (summary.status !== 'ok') lines.push(`continue it (once the cause is fixed): ftrun resume ${dir}`);
     lines.push(`elapsed: ${formatElapsed((this.now() - this.startedAt) / 1000)}`);
     this.write(lines.join('\n') + '\n');
   }

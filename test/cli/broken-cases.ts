@@ -181,7 +181,7 @@ export const CASES: BrokenCase[] = [
     name: 'empty dataset',
     files: { 'x.yaml': replace(`${DATA}/train_transactions.jsonl`, './train.jsonl'), 'train.jsonl': '\n' },
     args: run,
-    stderr: "error[E_DATA]: <dir>/x.yaml:2:1 dataset: <dir>/train.jsonl: no records\n",
+    stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:4:12 dataset.queries: <dir>/train.jsonl: no records\n',
   },
   {
     name: 'malformed JSONL line',
@@ -190,7 +190,7 @@ export const CASES: BrokenCase[] = [
       'train.jsonl': '{"input": "Uber ride", "expected": ["Travel"]}\n{"input": "Lunch", "expected": [Meals]}\n',
     },
     args: run,
-    stderr: "error[E_DATA]: <dir>/x.yaml:2:1 dataset: <dir>/train.jsonl:2: invalid JSON: Unexpected token 'M' (column 33)\n",
+    stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:4:12 dataset.queries: <dir>/train.jsonl:2: invalid JSON: Unexpected token 'M' (column 33)\n",
   },
   {
     name: 'expected labels missing from the corpus',
@@ -199,7 +199,8 @@ export const CASES: BrokenCase[] = [
       'train.jsonl': '{"input": "Uber ride", "expected": ["Travel & Transportaton"]}\n',
     },
     args: run,
-    stderr: "error[E_DATA]: <dir>/x.yaml:6:3 dataset.corpus: 1 expected label is not in the corpus (<shared>/data/transactions/categories.json, 27 documents):\n  <dir>/train.jsonl:1: \"Travel & Transportaton\"\n",
+    stderr:
+      'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:6:3 dataset.corpus: 1 expected label is not in the corpus (<shared>/data/transactions/categories.json, 27 documents):\n    <dir>/train.jsonl:1: "Travel & Transportaton"\n',
   },
   {
     name: 'k larger than the corpus',

@@ -5,7 +5,8 @@
  * User mistakes throw UserError: E_FILE for a missing/unreadable file (naming the config option
  * that pointed at it), E_DATA for malformed content.
  */
-import { readTextSafely, UnreadableText } from '../../../core/fsutil.js';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { firstInvalidUtf8, readTextSafely, UnreadableText } from '../../../core/fsutil.js';
 import { extname, isAbsolute, relative } from 'node:path';
 import { UserError } from '../../../core/errors.js';
 
@@ -46,16 +47,20 @@ export function requireField(rec: Record<string, unknown>, name: string, loc: st
   );
 }
 
-/** Data files up to this size are read whole (V8's longest string is ~512 MiB). */
+/** Data files up to this size are read (V8's longest string is ~512 MiB; a JSON array is read whole). */
 const MAX_DATA_BYTES = 256 * 2 ** 20;
 
 /** Reads a text file named by config option `option` (e.g. `dataset.queries`): a regular UTF-8 file. */
 export async function readTextFile(path: string, option: string): Promise<string> {
+  return readText(path, option);
+}
+
+function readText(path: string, option: string): string {
   try {
     return readTextSafely(path, MAX_DATA_BYTES);
   } catch (e) {
     if (e instanceof UnreadableText) {
-      if (e.at) throw new UserError('E_DATA', `${option}: ${displayPath(path)}:${e.at.line}: not valid UTF-8 (byte 0x${e.at.byte.toString(16).padStart(2, '0')} at column ${e.at.col}); save the file as UTF-8`);
+      if (e.at) throw notUtf8(path, option, e.at.line, e.at.col, e.at.byte);
       throw new UserError('E_FILE', `${option}: ${displayPath(path)}: ${e.message}`);
     }
     const code = (e as NodeJS.ErrnoException).code;
@@ -65,22 +70,98 @@ export async function readTextFile(path: string, option: string): Promise<string
   }
 }
 
+function notUtf8(path: string, option: string, line: number, col: number, byte: number): UserError {
+  return new UserError('E_DATA', `${option}: ${displayPath(path)}:${line}: not valid UTF-8 (byte 0x${byte.toString(16).padStart(2, '0')} at column ${col}); save the file as UTF-8`);
+}
+
+/** One JSONL line (CR and BOM already dropped) as a record; a syntax error is `file:line: invalid JSON: … (column c)`. */
+function parseJsonlLine(line: string, lineNo: number, file: string): DataRecord {
+  try {
+    return { line: lineNo, value: JSON.parse(line) };
+  } catch (e) {
+    const { offset, reason } = describeJsonError(line, e as Error);
+    const col = offset !== undefined ? ` (column ${offset + 1})` : '';
+    throw new UserError('E_DATA', `${displayPath(file)}:${lineNo}: invalid JSON: ${reason}${col}`);
+  }
+}
+
 /** One JSON value per non-blank line. */
 export function parseJsonl(text: string, file: string): DataRecord[] {
   const out: DataRecord[] = [];
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
-    if (line.trim() === '') continue;
-    try {
-      out.push({ line: i + 1, value: JSON.parse(line) });
-    } catch (e) {
-      const { offset, reason } = describeJsonError(line, e as Error);
-      const col = offset !== undefined ? ` (column ${offset + 1})` : '';
-      throw new UserError('E_DATA', `${displayPath(file)}:${i + 1}: invalid JSON: ${reason}${col}`);
-    }
+    if (line.trim() !== '') out.push(parseJsonlLine(line, i + 1, file));
   }
   return out;
+}
+
+/** A file descriptor of `path`; an error opening it is readText's UserError (permission denied…). */
+function openData(path: string, option: string): number {
+  try {
+    return openSync(path, 'r');
+  } catch (e) {
+    readText(path, option);
+    throw e;
+  }
+}
+
+/** Bytes read at a time when scanning a JSONL file. */
+const CHUNK_BYTES = 2 ** 20;
+
+/**
+ * Each record of JSONL file `path`, in order, read a chunk at a time (the file is never held
+ * whole): what parseJsonl of readTextFile's text gives, with the same errors, except that the
+ * first bad line (invalid JSON or UTF-8) stops the scan where it is.
+ */
+function scanJsonl(path: string, option: string, onRecord: (r: DataRecord) => void): void {
+  const fd = openData(path, option);
+  try {
+    const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    let carry: Buffer[] = [];
+    let lineNo = 1;
+    const line = (bytes: Buffer) => {
+      const bad = firstInvalidUtf8(bytes);
+      if (bad >= 0) throw notUtf8(path, option, lineNo, Buffer.from(bytes.subarray(0, bad)).toString('utf8').length + 1, bytes[bad]!);
+      let text = bytes.toString('utf8');
+      if (lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      if (text.endsWith('\r')) text = text.slice(0, -1);
+      if (text.trim() !== '') onRecord(parseJsonlLine(text, lineNo, path));
+      lineNo++;
+    };
+    for (let n = readSync(fd, buf, 0, CHUNK_BYTES, null); n > 0; n = readSync(fd, buf, 0, CHUNK_BYTES, null)) {
+      const view = buf.subarray(0, n);
+      let start = 0;
+      for (let nl = view.indexOf(10, start); nl !== -1; nl = view.indexOf(10, start)) {
+        const piece = view.subarray(start, nl);
+        line(carry.length ? Buffer.concat([...carry, piece]) : piece);
+        carry = [];
+        start = nl + 1;
+      }
+      if (start < n) carry.push(Buffer.from(view.subarray(start))); // a copy: buf is read into again
+    }
+    if (carry.length) line(Buffer.concat(carry));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Whether the first non-blank character of `path` (after a BOM) is `[`; reads only up to it. */
+function startsWithBracket(path: string, option: string): boolean {
+  const fd = openData(path, option);
+  try {
+    const buf = Buffer.allocUnsafe(64 * 1024);
+    let pos = 0;
+    for (let n = readSync(fd, buf, 0, buf.length, pos); n > 0; pos += n, n = readSync(fd, buf, 0, buf.length, pos)) {
+      for (let i = pos === 0 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0; i < n; i++) {
+        const c = buf[i]!;
+        if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09 && c !== 0x0b && c !== 0x0c) return c === 0x5b;
+      }
+    }
+    return false;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** 1-based line and column of a character offset. */
@@ -180,12 +261,28 @@ export function parseJsonArray(text: string, file: string): DataRecord[] {
 }
 
 /**
- * Records of a data file: `.json` is a JSON array, `.jsonl` / `.ndjson` is JSONL; any other
- * extension is a JSON array when its first non-blank character is `[`, else JSONL.
+ * Each record of a data file, in order: `.json` is a JSON array (read whole), `.jsonl` / `.ndjson`
+ * is JSONL (read a chunk at a time); any other extension is a JSON array when its first non-blank
+ * character is `[`, else JSONL. Throws what readRecords throws, at the first bad record.
  */
-export async function readRecords(path: string, option: string): Promise<DataRecord[]> {
-  const text = await readTextFile(path, option);
+export function forEachRecord(path: string, option: string, onRecord: (r: DataRecord) => void): void {
+  let st: ReturnType<typeof statSync> | undefined;
+  try {
+    st = statSync(path);
+  } catch {
+    st = undefined;
+  }
+  // What readText refuses (missing, not a regular file, too big) it refuses before reading.
+  if (!st || !st.isFile() || st.size > MAX_DATA_BYTES) readText(path, option);
   const ext = extname(path).toLowerCase();
-  const isArray = ext === '.json' || (ext !== '.jsonl' && ext !== '.ndjson' && text.trimStart().startsWith('['));
-  return isArray ? parseJsonArray(text, path) : parseJsonl(text, path);
+  const isArray = ext === '.json' || (ext !== '.jsonl' && ext !== '.ndjson' && startsWithBracket(path, option));
+  if (isArray) for (const r of parseJsonArray(readText(path, option), path)) onRecord(r);
+  else scanJsonl(path, option, onRecord);
+}
+
+/** Every record of a data file (see forEachRecord). */
+export async function readRecords(path: string, option: string): Promise<DataRecord[]> {
+  const out: DataRecord[] = [];
+  forEachRecord(path, option, (r) => out.push(r));
+  return out;
 }

@@ -1,0 +1,102 @@
+/**
+ * Faults `ftrun validate` let through (issue 16, items 8, 12, 13, 14), as a user meets them
+ * through the CLI: a thread count no machine can use, a data file broken past its first record,
+ * an option of a shipped config that a later layer made ineffective, an execution provider that
+ * is installed but cannot start here. Each message is asserted exactly. Experiments use small
+ * data files written here and a hub model id (validate loads no model), so only the
+ * execution-provider cross-check needs ../shared.
+ */
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, tempDir } from '../helpers/cli.js';
+
+const LABELS = ['Travel', 'Meals', 'Office'];
+
+/** `n` query records, three labels in turn; `edit` may change line i (0-based) of the file. */
+function queries(n: number, edit: (i: number, line: string) => string = (_i, l) => l): string {
+  return Array.from({ length: n }, (_, i) => edit(i, JSON.stringify({ input: `item ${i}`, expected: LABELS[i % 3] }))).join('\n') + '\n';
+}
+
+/**
+ * A directory with q.jsonl (`queryText`, default 250 good records), corpus.json and x.yaml: a
+ * jsonl experiment whose lines 1–8 are fixed (dataset.queries at 4:12, dataset.corpus at 5:11,
+ * the backend at line 7), then `extra`.
+ */
+function experiment(opts: { queryText?: string; backend?: string; extra?: string } = {}): { dir: string; file: string } {
+  const dir = tempDir('ftrun-faults-validate-');
+  writeFileSync(join(dir, 'q.jsonl'), opts.queryText ?? queries(250));
+  writeFileSync(join(dir, 'corpus.json'), JSON.stringify(LABELS) + '\n');
+  const file = join(dir, 'x.yaml');
+  writeFileSync(
+    file,
+    [
+      'name: faults',
+      'dataset:',
+      '  type: jsonl',
+      '  queries: q.jsonl',
+      '  corpus: corpus.json',
+      'model: { id: BAAI/bge-small-en-v1.5 }',
+      `backend: ${opts.backend ?? '{ type: ort }'}`,
+      'store: { type: memory }',
+      'sinks: [{ type: console }]',
+      opts.extra ?? '',
+    ].join('\n'),
+  );
+  return { dir, file };
+}
+
+describe('item 12: validate reads every record, as run does', () => {
+  it('bad JSON at line 201 fails validate, at dataset.queries', async () => {
+    const { file, dir } = experiment({ queryText: queries(250, (i, l) => (i === 200 ? '{"input": "item 200", "expected": [Meals]}' : l)) });
+    const r = await cli(['validate', file]);
+    expect(r.stderr).toBe(`error[E_CONFIG]: Config is not valid, found 1 problem:\n  ${file}:4:12 dataset.queries: ${dir}/q.jsonl:201: invalid JSON: Unexpected token 'M' (column 36)\n`);
+    expect(r.code).toBe(2);
+  });
+
+  it('an expected label missing from the corpus at line 150 fails validate, at dataset.corpus', async () => {
+    const { file, dir } = experiment({ queryText: queries(250, (i, l) => (i === 149 ? '{"input": "item 149", "expected": "Mealz"}' : l)) });
+    const r = await cli(['validate', file]);
+    expect(r.stderr).toBe(
+      `error[E_CONFIG]: Config is not valid, found 1 problem:\n  ${file}:5:11 dataset.corpus: 1 expected label is not in the corpus (${dir}/corpus.json, 3 documents):\n    ${dir}/q.jsonl:150: "Mealz" (did you mean "Meals"?)\n`,
+    );
+    expect(r.code).toBe(2);
+  });
+
+  it('a record past the first without the input field fails validate', async () => {
+    const { file, dir } = experiment({ queryText: queries(250, (i, l) => (i === 99 ? '{"text": "item 99", "expected": "Meals"}' : l)) });
+    const r = await cli(['validate', file]);
+    expect(r.stderr).toBe(
+      `error[E_CONFIG]: Config is not valid, found 1 problem:\n  ${file}:4:12 dataset.queries: ${dir}/q.jsonl:100: missing field "input" (fields present: text, expected); set dataset.input to use another field\n`,
+    );
+    expect(r.code).toBe(2);
+  });
+
+  it('run refuses the same data before it makes a run directory', async () => {
+    const { file, dir } = experiment({ queryText: queries(250, (i, l) => (i === 200 ? '{"input": "item 200", "expected": [Meals]}' : l)) });
+    const r = await cli(['run', file, '--runs-dir', join(dir, 'runs')]);
+    expect(r.stderr).toBe(`error[E_CONFIG]: Config is not valid, found 1 problem:\n  ${file}:4:12 dataset.queries: ${dir}/q.jsonl:201: invalid JSON: Unexpected token 'M' (column 36)\n`);
+    expect(r.code).toBe(2);
+    expect(existsSync(join(dir, 'runs'))).toBe(false);
+  });
+
+  it('a run that fails on a user error while loading its data does not suggest ftrun resume', async () => {
+    // k larger than the corpus is found when the data is loaded, not by validate.
+    const { file, dir } = experiment({ extra: 'evaluate: { k: [1, 50] }\n' });
+    const r = await cli(['run', file, '--runs-dir', join(dir, 'runs')]);
+    expect(r.code).toBe(2);
+    const runDir = join(dir, 'runs', 'faults', readdirSync(join(dir, 'runs', 'faults'))[0]!);
+    const escape = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    expect(r.stderr).toMatch(
+      new RegExp(
+        '^' +
+          escape(`run faults → ${runDir}\n\nfaults: failed\nno model was evaluated\n\nprimary: MRR@1\nrun dir: ${runDir}\n`) +
+          escape('it stopped before any work began: fix the error below and run it again (there is nothing to resume)\n') +
+          'elapsed: \\d+\\.\\d s\\n' +
+          escape(`error[E_DATA]: ${file}:10:20 evaluate.k[1]: k=50 is larger than the corpus (3 documents); use k ≤ 3\n`) +
+          '$',
+      ),
+    );
+    expect(r.stderr).not.toContain('ftrun resume');
+  });
+});
