@@ -10,6 +10,7 @@ import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IO } from '../commands/run.js';
+import { maxThreads, threadCountProblem } from '../config/threads.js';
 import { UserError } from '../errors.js';
 import { abandoned, unsettled } from '../pending.js';
 import { FTRUN_VERSION } from '../version.js';
@@ -80,6 +81,8 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
         needFile(1, 'one config file');
         const parallel = Number(one(p, 'parallel') ?? '1');
         if (!Number.isInteger(parallel) || parallel < 1) throw new UserError('E_USAGE', `ftrun run: --parallel must be a positive integer, got "${one(p, 'parallel')}"`);
+        const tooMany = threadCountProblem(parallel, 'worker processes');
+        if (tooMany) throw new UserError('E_USAGE', `ftrun run: --parallel ${parallel}: ${tooMany}. Use --parallel ${maxThreads()} or less`);
         const trial = one(p, '_trial');
         const publicTrial = one(p, 'trial');
         const sweepDir = one(p, 'sweep-dir');
@@ -148,6 +151,8 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
         if (!queue) throw new UserError('E_USAGE', 'ftrun worker: --queue redis://host:port is required');
         const concurrency = Number(one(p, 'concurrency') ?? '1');
         if (!Number.isInteger(concurrency) || concurrency < 1) throw new UserError('E_USAGE', `ftrun worker: --concurrency must be a positive integer, got "${one(p, 'concurrency')}"`);
+        const tooManyJobs = threadCountProblem(concurrency, 'trials at once');
+        if (tooManyJobs) throw new UserError('E_USAGE', `ftrun worker: --concurrency ${concurrency}: ${tooManyJobs}. Use --concurrency ${maxThreads()} or less`);
         const { workerCommand } = await import('../commands/queue.js');
         return await workerCommand({ queue, concurrency }, io);
       }

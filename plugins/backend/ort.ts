@@ -9,6 +9,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import { maxThreads, threadCountProblem } from '../../core/config/threads.js';
 import { UserError } from '../../core/errors.js';
 import { resolveModelDir } from '../../engine/model/hub.js';
 import { ONNX_CANDIDATES, loadModelLayout, type ModelLayout } from '../../engine/model/layout.js';
@@ -48,7 +49,8 @@ export default definePlugin({
         type: 'integer',
         minimum: 0,
         default: 2,
-        description: 'Threads ONNX Runtime uses inside one operator, for encoding and training (0 = ONNX Runtime default: all cores).',
+        description:
+          'Threads ONNX Runtime uses inside one operator, for encoding and training (0 = ONNX Runtime default: all cores). At most 4 × the cores of the machine that runs it (validate checks).',
       },
       batch_size: { type: 'integer', minimum: 1, default: 32, description: 'Texts per inference call (texts are sorted by length first).' },
       execution_providers: {
@@ -62,11 +64,17 @@ export default definePlugin({
     },
   },
 
-  /** Execution providers that are not installed (see providerProblems). */
-  check: executionProviderProblems,
+  /** More threads than the machine can use; execution providers that are not installed (see providerProblems). */
+  check: (options: Record<string, unknown>) => [...threadProblems(options), ...executionProviderProblems(options)],
 
   create: (options: OrtOptions, ctx: RunContext) => new OrtBackend(options, ctx),
 });
+
+function threadProblems(options: Record<string, unknown>): OptionProblem[] {
+  const n = options.intra_op_threads;
+  const why = typeof n === 'number' ? threadCountProblem(n, 'threads') : undefined;
+  return why ? [{ path: ['intra_op_threads'], message: `${why}. Use at most ${maxThreads()}, or 0 (ONNX Runtime's default: one per core)` }] : [];
+}
 
 function executionProviderProblems(options: Record<string, unknown>): OptionProblem[] {
   return providerProblems((options.execution_providers as string[] | undefined) ?? ['cpu']);

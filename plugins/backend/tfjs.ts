@@ -6,6 +6,7 @@
  * process (auto: tfjs-node-gpu, tfjs-node, wasm, then cpu) and recorded in `info`.
  */
 import { createRequire } from 'node:module';
+import { maxThreads, threadCountProblem } from '../../core/config/threads.js';
 import { UserError } from '../../core/errors.js';
 import { resolveModelDir } from '../../engine/model/hub.js';
 import { loadModelLayout, type ModelLayout } from '../../engine/model/layout.js';
@@ -43,22 +44,29 @@ export default definePlugin({
         default: 'auto',
         description: 'Where tfjs runs: auto (tfjs-node-gpu, tfjs-node, wasm, then cpu — the first available), node-gpu, node, wasm, cpu or webgpu (falls back like auto).',
       },
-      threads: { type: 'integer', minimum: 1, default: 2, description: 'wasm only: XNNPACK threads for matrix products (1 = single-threaded).' },
+      threads: {
+        type: 'integer',
+        minimum: 1,
+        default: 2,
+        description: 'wasm only: XNNPACK threads for matrix products (1 = single-threaded). At most 4 × the cores of the machine that runs it (validate checks).',
+      },
       batch_size: { type: 'integer', minimum: 1, default: 32, description: 'Texts per forward pass when encoding (texts are sorted by length first).' },
     },
   },
 
-  /** `device: node-gpu` / `node` name optional packages: refused when they are not installed. */
+  /** More threads than the machine can use; `device: node-gpu` / `node` name optional packages: refused when they are not installed. */
   check(options: Record<string, unknown>): OptionProblem[] {
+    const threads = typeof options.threads === 'number' ? threadCountProblem(options.threads, 'threads') : undefined;
+    const out: OptionProblem[] = threads ? [{ path: ['threads'], message: `${threads}. Use at most ${maxThreads()}` }] : [];
     const device = options.device as TfjsDevice | undefined;
-    if (device !== 'node-gpu' && device !== 'node') return [];
+    if (device !== 'node-gpu' && device !== 'node') return out;
     const pkg = device === 'node-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
     try {
       createRequire(import.meta.url).resolve(pkg);
-      return [];
+      return out;
     } catch {
       const needs = device === 'node-gpu' ? ' (it needs CUDA 11.2 and cuDNN 8, and downloads libtensorflow when it installs)' : ' (it downloads libtensorflow when it installs)';
-      return [{ path: ['device'], message: `${device} needs ${pkg}, which is not installed: npm install ${pkg}${needs}; or use device: auto` }];
+      return [...out, { path: ['device'], message: `${device} needs ${pkg}, which is not installed: npm install ${pkg}${needs}; or use device: auto` }];
     }
   },
 

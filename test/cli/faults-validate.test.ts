@@ -7,6 +7,7 @@
  * execution-provider cross-check needs ../shared.
  */
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, tempDir } from '../helpers/cli.js';
@@ -45,6 +46,45 @@ function experiment(opts: { queryText?: string; backend?: string; extra?: string
   );
   return { dir, file };
 }
+
+const cores = availableParallelism();
+const max = 4 * cores;
+const bound = `at most ${max} (4 × its ${cores} core${cores === 1 ? '' : 's'}); more than that only wait for the cores, and each takes its own memory`;
+
+describe('item 8: thread and worker counts have a bound, checked by validate', () => {
+  it('ort intra_op_threads: 100000 is refused at its line, naming the bound and why', async () => {
+    const { file } = experiment({ backend: '{ type: ort, intra_op_threads: 100000 }' });
+    const r = await cli(['validate', file]);
+    expect(r.stderr).toBe(
+      `error[E_CONFIG]: Config is not valid, found 1 problem:\n  ${file}:7:41 backend.intra_op_threads: 100000 threads is more than this machine can use: ${bound}. Use at most ${max}, or 0 (ONNX Runtime's default: one per core)\n`,
+    );
+    expect(r.code).toBe(2);
+  });
+
+  it('tfjs threads: the same bound', async () => {
+    const { file } = experiment({ backend: '{ type: tfjs, device: wasm, threads: 100000 }' });
+    const r = await cli(['validate', file]);
+    expect(r.stderr).toBe(`error[E_CONFIG]: Config is not valid, found 1 problem:\n  ${file}:7:47 backend.threads: 100000 threads is more than this machine can use: ${bound}. Use at most ${max}\n`);
+    expect(r.code).toBe(2);
+  });
+
+  it('the bound itself is accepted', async () => {
+    const { file } = experiment({ backend: `{ type: ort, intra_op_threads: ${max} }` });
+    const r = await cli(['validate', file]);
+    expect(r.stderr).toBe(`${file}: valid\n`);
+    expect(r.code).toBe(0);
+  });
+
+  it('ftrun run --parallel and ftrun worker --concurrency: the same bound, as usage errors', async () => {
+    const { file } = experiment();
+    const run = await cli(['run', file, '--parallel', '100000']);
+    expect(run.stderr).toBe(`error[E_USAGE]: ftrun run: --parallel 100000: 100000 worker processes is more than this machine can use: ${bound}. Use --parallel ${max} or less\n`);
+    expect(run.code).toBe(2);
+    const worker = await cli(['worker', '--queue', 'redis://127.0.0.1:1', '--concurrency', '100000']);
+    expect(worker.stderr).toBe(`error[E_USAGE]: ftrun worker: --concurrency 100000: 100000 trials at once is more than this machine can use: ${bound}. Use --concurrency ${max} or less\n`);
+    expect(worker.code).toBe(2);
+  });
+});
 
 describe('item 12: validate reads every record, as run does', () => {
   it('bad JSON at line 201 fails validate, at dataset.queries', async () => {
