@@ -12,6 +12,7 @@ import { MODEL_SOURCES, pluginEntries } from './envelope.js';
 import { baseDirOf, problemAt, resolveIn, type LoadedConfig } from './located.js';
 import { choices } from './messages.js';
 import { formatPath, type ConfigPath } from './path.js';
+import { callHook } from './plugin-hooks.js';
 import { methodOf } from '../train/methods.js';
 import type { ExperimentConfig } from './types.js';
 
@@ -176,11 +177,11 @@ export const CHECKS: ConfigCheck[] = [
       // first record: with those equal (a sweep that varies other options), its result is too.
       const base = baseDirOf(ctx.loaded);
       const sampleRecord = () =>
-        ctx.once(['sample-record', base, cfg.dataset], () => ctx.registry.get('dataset', cfg.dataset.type)?.sampleRecord?.(optionsOf(cfg.dataset), { resolvePath }));
+        ctx.once(['sample-record', base, cfg.dataset], () => callHook({ loaded: ctx.loaded, at: ['dataset'], stage: 'dataset', type: cfg.dataset.type }, 'sampleRecord', () => ctx.registry.get('dataset', cfg.dataset.type)?.sampleRecord?.(optionsOf(cfg.dataset), { resolvePath })));
       return pluginEntries(cfg as unknown as Record<string, unknown>).flatMap(({ stage, path, entry }) => {
         const cls = entry ? ctx.registry.get(stage, (entry as { type: string }).type) : undefined;
         if (!entry || !cls?.check) return [];
-        const problems = ctx.once(['plugin-check', stage, base, entry, cfg.dataset], () => cls.check!(optionsOf(entry as { type: string }), { resolvePath, sampleRecord }));
+        const problems = ctx.once(['plugin-check', stage, base, entry, cfg.dataset], () => callHook({ loaded: ctx.loaded, at: path, stage, type: (entry as { type: string }).type }, 'check', () => cls.check!(optionsOf(entry as { type: string }), { resolvePath, sampleRecord })));
         return problems.map((p) => {
           const full = [...path, ...p.path];
           // Locate at the option when it is written, else at the section.

@@ -12,9 +12,10 @@ import type { Registry } from '../registry.js';
 import { TRAINING_METHODS } from '../train/methods.js';
 import type { IneffectiveOption } from '../types.js';
 import { pluginEntries } from './envelope.js';
-import { problemAt, type LoadedConfig } from './located.js';
-import { getAtPath, type ConfigPath } from './path.js';
+import { originsOf, problemAt, type LoadedConfig } from './located.js';
+import { formatPath, getAtPath, type ConfigPath } from './path.js';
 import type { TrainingMethod } from './types.js';
+import { callHook } from './plugin-hooks.js';
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const has = (o: Record<string, unknown>, k: string) => o[k] !== undefined;
@@ -61,10 +62,28 @@ function ineffectiveTraining(training: Record<string, unknown>): IneffectiveOpti
 }
 
 /**
- * Apply the rules to `data` (the validated config with defaults, mutated): options the user wrote
- * (present in `loaded.data`) become problems, the others are deleted.
+ * An option written in an extended file (an `extends:` parent, a shipped config) that cannot take
+ * effect given the layers over it (the file you run, `--set`, a sweep): left out of the resolved
+ * config, not an error — you did not write it, and the file you extend is not yours to edit —
+ * and listed by `ftrun plan` with where it was written.
  */
-export function dropIneffective(data: Record<string, unknown>, loaded: LoadedConfig, registry: Registry): Problem[] {
+export interface DroppedOption {
+  /** Dotted path, e.g. `training.epochs`. */
+  path: string;
+  /** Where it was written: the extended file (as displayed), line and column. */
+  file: string;
+  line?: number;
+  col?: number;
+  because: string;
+}
+
+/**
+ * Apply the rules to `data` (the validated config with defaults, mutated). Options written in the
+ * file you run or with `--set` (present in `loaded.data`, located there) become problems; those
+ * written in an extended file are deleted and returned as `dropped`; those that only came from a
+ * default are deleted silently.
+ */
+export function dropIneffective(data: Record<string, unknown>, loaded: LoadedConfig, registry: Registry): { problems: Problem[]; dropped: DroppedOption[] } {
   const sections: Array<[ConfigPath, IneffectiveOption[]]> = [];
   if (isMap(data.model)) sections.push([['model'], ineffectiveModel(data.model)]);
   if (isMap(data.training)) sections.push([['training'], ineffectiveTraining(data.training)]);
@@ -72,19 +91,49 @@ export function dropIneffective(data: Record<string, unknown>, loaded: LoadedCon
     if (!isMap(entry) || typeof entry.type !== 'string') continue;
     const cls = registry.get(stage, entry.type);
     const { type: _t, ...options } = entry;
-    if (cls?.ineffective) sections.push([at, cls.ineffective(options)]);
+    if (cls?.ineffective) sections.push([at, callHook({ loaded, at, stage, type: entry.type }, 'ineffective', () => cls.ineffective!(options))]);
   }
   const problems: Problem[] = [];
+  const dropped: DroppedOption[] = [];
+  // With --set flags, an option of the file itself can go from the command line too.
+  const hasSets = [...originsOf(loaded).values.values()].some((o) => o.file === '--set');
   for (const [at, list] of sections) {
     for (const { path, because } of list) {
       const full = [...at, ...path];
-      if (getAtPath(loaded.data, full) !== undefined) {
-        problems.push(problemAt(loaded, full, `has no effect here: ${because}; remove it`));
-      } else {
-        const parent = getAtPath(data, full.slice(0, -1));
-        if (isMap(parent)) delete parent[full[full.length - 1] as string];
+      const written = getAtPath(loaded.data, full) !== undefined;
+      const origin = written ? loaded.locate(full) : undefined;
+      if (origin && (origin.file === loaded.file || origin.file === '--set')) {
+        const alternative = hasSets && origin.file !== '--set' ? ` (or add --set ${formatPath(full)}=null)` : '';
+        problems.push(problemAt(loaded, full, `has no effect here: ${because}; remove it${alternative}`));
+        continue;
       }
+      if (origin) {
+        const where = problemAt(loaded, full, because);
+        dropped.push({ path: where.path, file: where.file, ...(where.line !== undefined ? { line: where.line, col: where.col } : {}), because });
+      }
+      const parent = getAtPath(data, full.slice(0, -1));
+      if (isMap(parent)) delete parent[full[full.length - 1] as string];
     }
   }
-  return problems;
+  // "finetuned" in evaluate.compare, written in an extended file, when your layer's method trains
+  // nothing (written in your file or with --set, the finetuned-needs-training check refuses it).
+  const evaluate = data.evaluate;
+  const method = isMap(data.training) ? TRAINING_METHODS[data.training.method as TrainingMethod] : undefined;
+  const i = isMap(evaluate) && Array.isArray(evaluate.compare) ? evaluate.compare.indexOf('finetuned') : -1;
+  if (method && !method.trains && i >= 0 && getAtPath(loaded.data, ['evaluate', 'compare', i]) === 'finetuned') {
+    const origin = loaded.locate(['evaluate', 'compare', i]);
+    // Not when it is all there is to compare: then the check says what is wrong.
+    if (origin.file !== loaded.file && origin.file !== '--set' && (evaluate as Record<string, unknown[]>).compare!.length > 1) {
+      const because = `training.method ${String((data.training as Record<string, unknown>).method)} trains no model to compare`;
+      const where = problemAt(loaded, ['evaluate', 'compare', i], because);
+      dropped.push({ path: where.path, file: where.file, ...(where.line !== undefined ? { line: where.line, col: where.col } : {}), because });
+      ((evaluate as Record<string, unknown>).compare as unknown[]).splice(i, 1);
+    }
+  }
+  return { problems, dropped };
+}
+
+/** `training.epochs (configs/quickstart.yaml:29:11): max_steps (50) sets the length of training…` */
+export function formatDropped(d: DroppedOption): string {
+  return `${d.path} (${d.line !== undefined ? `${d.file}:${d.line}:${d.col ?? 1}` : d.file}): ${d.because}`;
 }

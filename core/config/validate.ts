@@ -13,7 +13,7 @@ import type { JsonSchema, PluginClass } from '../types.js';
 import { runChecks, CHECKS, type CheckMemo } from './checks.js';
 import { CORE_SCHEMAS, envelopeSchema, pluginEntries, STAGE_SECTIONS } from './envelope.js';
 import { anchorPaths } from './paths.js';
-import { dropIneffective } from './effective.js';
+import { dropIneffective, type DroppedOption } from './effective.js';
 import { configAjv } from './ajv.js';
 import { problemAt, sortProblems, type LoadedConfig } from './located.js';
 import { ajvProblems, choices, describeValue } from './messages.js';
@@ -60,7 +60,7 @@ const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object
  * Both schema passes without throwing: the data with defaults filled in (as far as it is valid)
  * and every problem found.
  */
-export function schemaPasses(loaded: LoadedConfig, registry: Registry): { config: ExperimentConfig; problems: Problem[] } {
+export function schemaPasses(loaded: LoadedConfig, registry: Registry): { config: ExperimentConfig; problems: Problem[]; dropped: DroppedOption[] } {
   const data = structuredClone(loaded.data);
   envelope ??= ajv.compile(envelopeSchema());
   const problems: Problem[] = [];
@@ -95,9 +95,14 @@ export function schemaPasses(loaded: LoadedConfig, registry: Registry): { config
   delete data.extends;
   setLearningRate(data);
   setCompare(data);
-  if (problems.length === 0) problems.push(...dropIneffective(data, loaded, registry));
+  let dropped: DroppedOption[] = [];
+  if (problems.length === 0) {
+    const ineffective = dropIneffective(data, loaded, registry);
+    problems.push(...ineffective.problems);
+    dropped = ineffective.dropped;
+  }
   anchorPaths(data, loaded, registry, CORE_SCHEMAS.model!);
-  return { config: data as unknown as ExperimentConfig, problems };
+  return { config: data as unknown as ExperimentConfig, problems, dropped };
 }
 
 /** evaluate.compare's default: base and fine-tuned when the method trains (a training run reports both), else base. */
@@ -121,7 +126,7 @@ function setLearningRate(data: Record<string, unknown>): void {
  * Validate one configuration without sweep: schema passes, then (if they pass) the checks. The
  * trials of a sweep share `memo`, so what does not depend on the trial is checked once.
  */
-function validateOne(loaded: LoadedConfig, registry: Registry, memo: CheckMemo = new Map()): { config: ExperimentConfig; problems: Problem[] } {
+function validateOne(loaded: LoadedConfig, registry: Registry, memo: CheckMemo = new Map()): { config: ExperimentConfig; problems: Problem[]; dropped: DroppedOption[] } {
   const r = schemaPasses(loaded, registry);
   if (r.problems.length === 0) r.problems.push(...runChecks(r.config, loaded, registry, CHECKS, memo));
   return r;
@@ -134,13 +139,19 @@ function validateOne(loaded: LoadedConfig, registry: Registry, memo: CheckMemo =
  * config with defaults filled and its `sweep` kept; run trials via expandTrials().
  */
 export function validateConfig(loaded: LoadedConfig, registry: Registry): ExperimentConfig {
+  return validateWithDropped(loaded, registry).config;
+}
+
+/** validateConfig, and the options of extended files it left out (see DroppedOption). */
+export function validateWithDropped(loaded: LoadedConfig, registry: Registry): { config: ExperimentConfig; dropped: DroppedOption[] } {
   if (!hasSweep(loaded)) {
-    const { config, problems } = validateOne(loaded, registry);
+    const { config, problems, dropped } = validateOne(loaded, registry);
     if (problems.length) throw UserError.config(sortProblems(problems, loaded.file));
-    return config;
+    return { config, dropped };
   }
   validateTrials(loaded, registry);
-  return schemaPasses(loaded, registry).config;
+  const { config, dropped } = schemaPasses(loaded, registry);
+  return { config, dropped };
 }
 
 /** `path=value` pairs of a sweep trial, values as JSON: `model.pooling="cls", seed=1`. */
@@ -155,7 +166,7 @@ export function formatTrialOverrides(overrides: Record<string, unknown>): string
  * config. Throws UserError.config with every problem of every trial (deduplicated), each marked
  * "(sweep trial N: path=value, …)".
  */
-export function validateTrials(loaded: LoadedConfig, registry: Registry): Array<Trial & { config: ExperimentConfig }> {
+export function validateTrials(loaded: LoadedConfig, registry: Registry): Array<Trial & { config: ExperimentConfig; dropped: DroppedOption[] }> {
   const problems = sweepProblems(loaded);
   if (problems.length) throw UserError.config(problems);
   const seen = new Set<string>();
@@ -168,7 +179,7 @@ export function validateTrials(loaded: LoadedConfig, registry: Registry): Array<
       seen.add(key);
       problems.push({ ...p, message: `${p.message} (sweep trial ${t.index}: ${formatTrialOverrides(t.overrides)})` });
     }
-    return { ...t, config: r.config };
+    return { ...t, config: r.config, dropped: r.dropped };
   });
   if (problems.length) throw UserError.config(sortProblems(problems, loaded.file));
   return trials;

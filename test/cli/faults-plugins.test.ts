@@ -111,6 +111,20 @@ const FAILING_SINK = `export class FailingSink {
   logConfig() { if (this.fail === 'logConfig') throw new Error('exploded'); }
   logEval() { if (this.fail === 'logEval') throw new Error('exploded'); }
   close() { if (this.fail === 'close') throw new TypeError('exploded'); }
+  static ineffective(options) {
+    if (options.fail === 'ineffective') throw new Error('ineffective exploded');
+    return [];
+  }
+}
+
+/** A dataset that cannot read its first record (the field splitter's check asks for it). */
+export class PeekingDataset {
+  static stage = 'dataset';
+  static type = 'peeking';
+  static description = 'Fails to sample.';
+  static schema = { type: 'object', additionalProperties: false, properties: {} };
+  static sampleRecord() { throw new Error('cannot peek'); }
+  async load() { return { queries: [], corpus: [] }; }
 }
 `;
 
@@ -124,6 +138,26 @@ describe('a plugin whose hook throws', () => {
     writeFileSync(join(dir, 'x.yaml'), text);
     return { dir, ...ftrun(dir, ['run', 'x.yaml', '--runs-dir', 'runs']) };
   }
+
+  it.each(['check', 'ineffective'])('%s() throwing is a config error naming the plugin (exit 2): validate and run alike', (hook) => {
+    const { dir } = failingRun('none');
+    writeFileSync(join(dir, 'x.yaml'), readFileSync(join(dir, 'x.yaml'), 'utf8').replace('fail: none', `fail: ${hook}`));
+    for (const args of [['validate', 'x.yaml'], ['run', 'x.yaml', '--runs-dir', 'runs']]) {
+      const r = ftrun(dir, args);
+      expect(r.stderr).toBe(`error[E_CONFIG]: Config is not valid, found 1 problem:\n  x.yaml:14:5 sinks[1]: ${hook}() of sink plugin "my-sink" failed: ${hook} exploded\n`);
+      expect(r.status).toBe(2);
+    }
+    expect(readdirSync(join(dir, 'runs', 'faults'))).toHaveLength(1); // only the run of failingRun('none')
+  });
+
+  it("a dataset's sampleRecord() throwing (asked by the field splitter's check) names the dataset (exit 2)", () => {
+    const dir = tempDir('ftrun-hook-');
+    writeFileSync(join(dir, 'failing-sink.mjs'), FAILING_SINK);
+    writeFileSync(join(dir, 'x.yaml'), experiment(dir, 'splitter: { type: field, field: split }\n', { plugins: ['./failing-sink.mjs'], dataset: '  type: peeking' }));
+    const r = ftrun(dir, ['validate', 'x.yaml']);
+    expect(r.stderr).toBe('error[E_CONFIG]: Config is not valid, found 1 problem:\n  x.yaml:3:1 dataset: sampleRecord() of dataset plugin "peeking" failed: cannot peek\n');
+    expect(r.status).toBe(2);
+  });
 
   it.each(['create', 'logConfig', 'logEval', 'close'])('%s() fails the run (exit 1) naming the plugin, its type and where it is configured', (hook) => {
     const r = failingRun(hook);

@@ -140,3 +140,54 @@ describe('item 12: validate reads every record, as run does', () => {
     expect(r.stderr).not.toContain('ftrun resume');
   });
 });
+
+describe('item 13: an option of an extended file that a later layer makes ineffective is dropped, not an error', () => {
+  const quickstartChild = () => {
+    const dir = tempDir('ftrun-faults-extends-');
+    const file = join(dir, 'mine.yaml');
+    writeFileSync(file, `extends: ${join(process.cwd(), 'configs', 'quickstart.yaml')}\nname: mine\n`);
+    return file;
+  };
+
+  it('--set training.max_steps=50 over configs/quickstart.yaml: epochs is dropped, and plan says so', async () => {
+    const file = quickstartChild();
+    const v = await cli(['validate', file, '--set', 'training.max_steps=50']);
+    expect(v.stderr).toBe(`${file}: valid\n`);
+    expect(v.code).toBe(0);
+    const plan = await cli(['plan', file, '--set', 'training.max_steps=50']);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).not.toMatch(/^ {2}epochs:/m);
+    expect(plan.stdout).toMatch(/^ {2}max_steps: 50$/m);
+    expect(plan.stdout.endsWith(
+      '# dropped: written in an extended file, they have no effect here\n' +
+        '#   training.epochs (configs/quickstart.yaml:29:11): max_steps (50) sets the length of training and overrides epochs\n',
+    )).toBe(true);
+    const json = JSON.parse((await cli(['plan', file, '--set', 'training.max_steps=50', '--json'])).stdout);
+    expect(json.dropped).toEqual([{ path: 'training.epochs', file: 'configs/quickstart.yaml', line: 29, col: 11, because: 'max_steps (50) sets the length of training and overrides epochs' }]);
+  });
+
+  it('--set training.method=none: the three training options and "finetuned" are dropped', async () => {
+    const file = quickstartChild();
+    const plan = await cli(['plan', file, '--set', 'training.method=none']);
+    expect(plan.stderr).toBe('');
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toMatch(/^training:\n {2}method: none\nevaluate:\n {2}compare:\n {4}- base\n {2}k:\n/m);
+    expect(plan.stdout.endsWith(
+      '# dropped: written in an extended file, they have no effect here\n' +
+        '#   training.epochs (configs/quickstart.yaml:29:11): training.method none does not use it\n' +
+        '#   training.batch_size (configs/quickstart.yaml:30:15): training.method none does not use it\n' +
+        '#   training.adapter (configs/quickstart.yaml:31:3): training.method none does not use it\n' +
+        '#   evaluate.compare[1] (configs/quickstart.yaml:38:19): training.method none trains no model to compare\n',
+    )).toBe(true);
+  });
+
+  it('options written in the file you run stay errors, and say how to drop them from the command line', async () => {
+    const r = await cli(['validate', 'configs/quickstart.yaml', '--set', 'training.max_steps=50']);
+    expect(r.stderr).toBe(
+      'error[E_CONFIG]: Config is not valid, found 1 problem:\n  configs/quickstart.yaml:29:11 training.epochs: has no effect here: max_steps (50) sets the length of training and overrides epochs; remove it (or add --set training.epochs=null)\n',
+    );
+    expect(r.code).toBe(2);
+    const fixed = await cli(['validate', 'configs/quickstart.yaml', '--set', 'training.max_steps=50', '--set', 'training.epochs=null']);
+    expect(fixed.stderr).toBe('configs/quickstart.yaml: valid\n');
+  });
+});
