@@ -5,12 +5,14 @@
  * backward graphs generated from config.json (plugins/backend/ort/: train-graph.ts, the engine,
  * the step), the weights and AdamW state kept on the host and fed to every run without a copy.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { maxThreads, threadCountProblem } from '../../core/config/threads.js';
 import { UserError } from '../../core/errors.js';
+import { DataType, encodeModel } from '../../engine/export/onnx-proto.js';
 import { resolveModelDir } from '../../engine/model/hub.js';
 import { ONNX_CANDIDATES, loadModelLayout, type ModelLayout } from '../../engine/model/layout.js';
 import { poolAndNormalize } from '../../engine/model/pooling.js';
@@ -64,7 +66,7 @@ export default definePlugin({
     },
   },
 
-  /** More threads than the machine can use; execution providers that are not installed (see providerProblems). */
+  /** More threads than the machine can use; execution providers that are not installed or cannot start here (see providerProblems). */
   check: (options: Record<string, unknown>) => [...threadProblems(options), ...executionProviderProblems(options)],
 
   create: (options: OrtOptions, ctx: RunContext) => new OrtBackend(options, ctx),
@@ -101,7 +103,12 @@ class OrtBackend implements BackendPlugin {
     if (!layout.weightsFile) {
       throw new UserError('E_MODEL', `model base (${dir}) has no model.safetensors: the ort trainer reads safetensors weights (convert pytorch_model.bin)`);
     }
-    const engine = await OrtBertEngine.load(layout, { threads: this.options.intra_op_threads, executionProviders: this.options.execution_providers });
+    let engine: Awaited<ReturnType<typeof OrtBertEngine.load>>;
+    try {
+      engine = await OrtBertEngine.load(layout, { threads: this.options.intra_op_threads, executionProviders: this.options.execution_providers });
+    } catch (e) {
+      throw providerFailure(e, this.options.execution_providers) ?? e;
+    }
     const lossBackend = await prepareHostLoss();
     try {
       return await trainFull(req, this.ctx, {
@@ -153,7 +160,7 @@ class OrtBackend implements BackendPlugin {
       };
       session = typeof source === 'string' ? await ort.InferenceSession.create(source, options) : await ort.InferenceSession.create(source, options);
     } catch (e) {
-      throw new UserError('E_MODEL', `cannot load ONNX model ${layout.onnxFile ?? `generated from ${layout.weightsFile}`}: ${(e as Error).message}`, { cause: e });
+      throw providerFailure(e, this.options.execution_providers) ?? new UserError('E_MODEL', `cannot load ONNX model ${layout.onnxFile ?? `generated from ${layout.weightsFile}`}: ${(e as Error).message}`, { cause: e });
     }
     return new OrtEncoder(ort, session, layout, Tokenizer.fromFile(layout.tokenizerFile), this.options, this.ctx.signal);
   }
@@ -171,22 +178,100 @@ function nativeDir(): string | undefined {
 }
 
 /**
- * Providers this onnxruntime-node cannot run: unknown to the build, or (cuda, tensorrt) listed
- * but their library was not downloaded at install time.
+ * Providers this onnxruntime-node cannot run: unknown to the build, (cuda, tensorrt) listed but
+ * their library was not downloaded at install time, or listed and installed but unable to start on
+ * this machine (webgpu without a GPU adapter): only creating a session tells (see probeProvider).
  */
 export function providerProblems(requested: readonly string[]): OptionProblem[] {
   // The cpu provider is built into every onnxruntime-node: asking for it alone needs no look (nor the native module loaded).
   if (requested.every((p) => p === 'cpu')) return [];
   const ort = createRequire(import.meta.url)('onnxruntime-node') as Ort;
   const backends = ort.listSupportedBackends();
-  const usable = backends.filter((b) => b.bundled || existsSync(join(nativeDir() ?? '', `libonnxruntime_providers_${b.name}.so`))).map((b) => b.name);
-  const missing = requested.filter((p) => !usable.includes(p));
-  if (missing.length === 0) return [];
-  const listed = missing.filter((p) => backends.some((b) => b.name === p));
-  const how = listed.length
-    ? `: onnxruntime-node's install script downloads ${listed.join(' and ')} (Linux x64, CUDA 12): reinstall with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci, without onnxruntime-node-install=skip in .npmrc`
-    : '';
-  return [{ path: ['execution_providers'], message: `${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not installed in this onnxruntime-node${how}. Usable here: ${usable.join(', ')}.` }];
+  const installed = backends.filter((b) => b.bundled || existsSync(join(nativeDir() ?? '', `libonnxruntime_providers_${b.name}.so`))).map((b) => b.name);
+  const missing = requested.filter((p) => !installed.includes(p));
+  const failing = [...new Set(requested)].filter((p) => p !== 'cpu' && installed.includes(p)).map((p) => [p, probeProvider(p)] as const).filter(([, why]) => why !== undefined);
+  if (missing.length === 0 && failing.length === 0) return [];
+  const usable = installed.filter((p) => p === 'cpu' || probeProvider(p) === undefined);
+  const messages = failing.map(([p, why]) => `${p}: ${why}`);
+  if (missing.length) {
+    const listed = missing.filter((p) => backends.some((b) => b.name === p));
+    const how = listed.length
+      ? `: onnxruntime-node's install script downloads ${listed.join(' and ')} (Linux x64, CUDA 12): reinstall with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci, without onnxruntime-node-install=skip in .npmrc`
+      : '';
+    messages.unshift(`${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not installed in this onnxruntime-node${how}`);
+  }
+  return [{ path: ['execution_providers'], message: `${messages.join('; ')}. Usable here: ${usable.join(', ')}.` }];
+}
+
+/** What probeProvider found, per provider, in this process (a machine's devices do not come and go while it runs). */
+const probed = new Map<string, string | undefined>();
+
+/** How long creating a one-node session may take before the provider counts as not starting. */
+const PROBE_TIMEOUT_MS = 60_000;
+
+/**
+ * Why onnxruntime-node cannot create a session on `provider` here, or undefined when it can. It
+ * lists webgpu whatever the machine has, and a cuda library may lack its driver: creating a
+ * session on a one-node model (y = x + x) is the cheap test. It runs in a child process, so a
+ * provider that crashes, hangs or prints from native code (Dawn's "Couldn't load Vulkan") does
+ * none of that to validate's process.
+ */
+export function probeProvider(provider: string): string | undefined {
+  if (probed.has(provider)) return probed.get(provider);
+  const model = encodeModel({
+    irVersion: 8,
+    opsetImports: [{ domain: '', version: 17 }],
+    producerName: 'ftrun',
+    producerVersion: 'probe',
+    graph: {
+      name: 'probe',
+      nodes: [{ opType: 'Add', inputs: ['x', 'x'], outputs: ['y'] }],
+      initializers: [],
+      inputs: [{ name: 'x', elemType: DataType.FLOAT, shape: [1, 4] }],
+      outputs: [{ name: 'y', elemType: DataType.FLOAT, shape: [1, 4] }],
+    },
+  }).finish();
+  const script = `const ort = require(process.argv[1]);
+ort.InferenceSession.create(Buffer.from(process.argv[3], 'base64'), { executionProviders: [process.argv[2]], logSeverityLevel: 4 })
+  .then((s) => s.release()).then(() => process.stdout.write('\\n' + JSON.stringify({ ok: true })))
+  .catch((e) => process.stdout.write('\\n' + JSON.stringify({ ok: false, message: String((e && e.message) || e) })));`;
+  const ortEntry = createRequire(import.meta.url).resolve('onnxruntime-node');
+  const r = spawnSync(process.execPath, ['-e', script, ortEntry, provider, Buffer.from(model).toString('base64')], { encoding: 'utf8', timeout: PROBE_TIMEOUT_MS });
+  let why: string | undefined;
+  const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  let result: { ok: boolean; message?: string } | undefined;
+  try {
+    result = JSON.parse(last) as { ok: boolean; message?: string };
+  } catch {
+    result = undefined;
+  }
+  if (result?.ok) why = undefined;
+  else if (result) why = providerReason(result.message ?? '');
+  else if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') why = `creating a session on it did not finish within ${PROBE_TIMEOUT_MS / 1000} s`;
+  else why = `creating a session on it ended the process (${r.signal ?? `exit code ${r.status}`})`;
+  probed.set(provider, why);
+  return why;
+}
+
+/** onnxruntime's reason a provider cannot start, in words (`no GPU adapter found on this machine`), with its own text after. */
+export function providerReason(message: string): string {
+  const first = message.split('\n')[0]!.trim();
+  // "<source>.cc:136 <function> <condition> was false. <what>", or "<source>.cc:136 <function> <what>"
+  const what = /^\S+\.(?:cc|h|cpp):\d+ .*? was false\. (.*)$/.exec(first)?.[1] ?? first;
+  if (/Failed to get a WebGPU adapter/i.test(what)) return `no GPU adapter found on this machine (onnxruntime-node: ${what})`;
+  return `it cannot start here (onnxruntime-node: ${what})`;
+}
+
+/**
+ * A session that could not be created because of an execution provider, as the config error it
+ * is (at backend.execution_providers, naming the provider); undefined for any other failure.
+ */
+export function providerFailure(e: unknown, requested: readonly string[]): UserError | undefined {
+  const message = e instanceof Error ? e.message : String(e);
+  const name = /providers[/_]([a-z]+)/.exec(message)?.[1];
+  if (name === undefined || name === 'cpu' || !requested.includes(name)) return undefined;
+  const text = `${name}: ${providerReason(message)}`;
+  return new UserError('E_CONFIG', `backend.execution_providers: ${text}`, { problems: [{ file: '', path: 'backend.execution_providers', message: text }], cause: e });
 }
 
 const KNOWN_INPUTS = ['input_ids', 'attention_mask', 'token_type_ids'];

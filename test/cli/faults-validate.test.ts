@@ -6,11 +6,15 @@
  * data files written here and a hub model id (validate loads no model), so only the
  * execution-provider cross-check needs ../shared.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { providerFailure, providerReason } from '../../plugins/backend/ort.js';
 import { cli, tempDir } from '../helpers/cli.js';
+import { describeShared, TINY_BERT } from '../helpers/shared.js';
 
 const LABELS = ['Travel', 'Meals', 'Office'];
 
@@ -189,5 +193,44 @@ describe('item 13: an option of an extended file that a later layer makes ineffe
     expect(r.code).toBe(2);
     const fixed = await cli(['validate', 'configs/quickstart.yaml', '--set', 'training.max_steps=50', '--set', 'training.epochs=null']);
     expect(fixed.stderr).toBe('configs/quickstart.yaml: valid\n');
+  });
+});
+
+/** The message onnxruntime-node 1.30 gives for a webgpu session on a machine without a GPU adapter. */
+const NO_ADAPTER =
+  '/onnxruntime_src/onnxruntime/core/providers/webgpu/webgpu_context.cc:136 onnxruntime::webgpu::WebGpuContext::Initialize(const onnxruntime::webgpu::WebGpuContextConfig&)::<lambda()> adapter_result.status == wgpu::RequestAdapterStatus::Success was false. Failed to get a WebGPU adapter: No supported adapters';
+
+describe('item 14: an execution provider that cannot start here is named, at execution_providers', () => {
+  it("onnxruntime's failure reads as the provider and the reason", () => {
+    expect(providerReason(NO_ADAPTER)).toBe('no GPU adapter found on this machine (onnxruntime-node: Failed to get a WebGPU adapter: No supported adapters)');
+    const e = providerFailure(new Error(NO_ADAPTER), ['webgpu', 'cpu'])!;
+    expect(e.code).toBe('E_CONFIG');
+    expect(e.problems).toEqual([{ file: '', path: 'backend.execution_providers', message: 'webgpu: no GPU adapter found on this machine (onnxruntime-node: Failed to get a WebGPU adapter: No supported adapters)' }]);
+    // Not a provider's failure (or not a provider asked for): left to the model's own error.
+    expect(providerFailure(new Error('Load model from x.onnx failed: Protobuf parsing failed'), ['webgpu'])).toBeUndefined();
+    expect(providerFailure(new Error(NO_ADAPTER), ['cpu'])).toBeUndefined();
+  });
+
+  describeShared('validate agrees with creating a session on the model', () => {
+    it('execution_providers: [webgpu] passes validate exactly when onnxruntime can create a webgpu session here', async () => {
+      // What the run would do: a webgpu session on the tiny BERT's model.onnx, in its own process.
+      const ortEntry = createRequire(import.meta.url).resolve('onnxruntime-node');
+      const script = `require(process.argv[1]).InferenceSession.create(process.argv[2], { executionProviders: ['webgpu'], logSeverityLevel: 4 })
+        .then(() => console.log(JSON.stringify({ ok: true })), (e) => console.log(JSON.stringify({ ok: false, message: e.message })));`;
+      const session = spawnSync(process.execPath, ['-e', script, ortEntry, join(TINY_BERT, 'model.onnx')], { encoding: 'utf8', timeout: 120_000 });
+      const created = JSON.parse(session.stdout.trim().split('\n').pop()!) as { ok: boolean; message?: string };
+
+      const { file } = experiment({ backend: '{ type: ort, execution_providers: [webgpu] }' });
+      const r = await cli(['validate', file]);
+      if (created.ok) {
+        expect(r.stderr).toBe(`${file}: valid\n`);
+        expect(r.code).toBe(0);
+        return;
+      }
+      expect(r.stderr).toBe(`error[E_CONFIG]: Config is not valid, found 1 problem:\n  ${file}:7:23 backend.execution_providers: webgpu: ${providerReason(created.message!)}. Usable here: cpu.\n`);
+      expect(r.code).toBe(2);
+      // And the run's own error, had the session failed there, names the provider, not model.path.
+      expect(providerFailure(new Error(created.message), ['webgpu'])?.problems[0]?.path).toBe('backend.execution_providers');
+    }, 180_000);
   });
 });
