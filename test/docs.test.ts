@@ -78,13 +78,20 @@ describeShared('YAML examples in the docs', () => {
         // The model directory an example names is the reader's own: stand one in.
         const model = isMap(example.model) && typeof example.model.path === 'string' ? example.model.path : undefined;
         if (model) mkdirSync(resolve(dir, model), { recursive: true });
-        // So are the data files it names.
+        // So are the data files it names: one record with the fields its options name (validate reads every record).
         const ds = isMap(example.dataset) ? example.dataset : {};
         const corpus = isMap(ds.corpus) ? ds.corpus.path : ds.corpus;
-        for (const f of [ds.queries, ds.eval, corpus]) {
+        const field = (k: string, d?: string) => (typeof ds[k] === 'string' ? (ds[k] as string) : d);
+        const splitField = isMap(example.splitter) && typeof example.splitter.field === 'string' ? example.splitter.field : undefined;
+        const query = Object.fromEntries([[field('input', 'input')!, 'a query'], [field('expected', 'expected')!, 'a document'], ...[field('label'), splitField].filter((k) => k !== undefined).map((k) => [k, 'train'])]);
+        const spec = isMap(ds.corpus) ? ds.corpus : {};
+        // A corpus stand-in also holds the reference data's categories: a file the example inherits (eval from configs/_base) expects them.
+        const categories = (JSON.parse(readFileSync(join(TRANSACTIONS, 'categories.json'), 'utf8')) as Array<{ category: string }>).map((c) => c.category);
+        const documents = ['a document', ...categories].map((d) => Object.fromEntries([[typeof spec.text === 'string' ? spec.text : 'text', d], ...(typeof spec.id === 'string' ? [[spec.id, d]] : [])]));
+        for (const [f, records] of [[ds.queries, [query]], [ds.eval, [query]], [corpus, documents]] as const) {
           if (typeof f !== 'string' || f.includes('${')) continue;
           mkdirSync(dirname(resolve(dir, f)), { recursive: true });
-          writeFileSync(resolve(dir, f), '');
+          writeFileSync(resolve(dir, f), f.endsWith('.json') ? JSON.stringify(records) : records.map((r) => JSON.stringify(r)).join('\n') + '\n');
         }
         writeFileSync(file, stringify(example.extends ? example : merge(BASE, example)));
         process.env.FTRUN_DATA = TRANSACTIONS; // configs/_base/transactions.yaml reads its data from there
