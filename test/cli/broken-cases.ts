@@ -3,6 +3,7 @@
  * CLI there and expects exit code 2 with exactly `stderr` (with the temp dir shown as `<dir>`).
  */
 import { TINY_BERT, TRANSACTIONS } from '../helpers/shared.js';
+import { probeProvider } from '../../plugins/backend/ort.js';
 
 export interface BrokenCase {
   name: string;
@@ -14,6 +15,8 @@ export interface BrokenCase {
 }
 
 const DATA = TRANSACTIONS;
+/** The providers this machine can start: webgpu only where onnxruntime finds a GPU adapter (see test/cli/faults-validate.test.ts). */
+const USABLE = probeProvider('webgpu') === undefined ? 'cpu, webgpu' : 'cpu';
 /** A valid experiment, to break one piece at a time. */
 export const VALID = `name: broken
 dataset:
@@ -241,13 +244,13 @@ export const CASES: BrokenCase[] = [
     name: 'execution provider not installed (validate)',
     files: { 'x.yaml': VALID + 'backend: { type: ort, execution_providers: [cuda, cpu] }\n' },
     args: validate,
-    stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:12:23 backend.execution_providers: cuda is not installed in this onnxruntime-node: onnxruntime-node's install script downloads cuda (Linux x64, CUDA 12): reinstall with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci, without onnxruntime-node-install=skip in .npmrc. Usable here: cpu, webgpu.\n",
+    stderr: `error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:12:23 backend.execution_providers: cuda is not installed in this onnxruntime-node: onnxruntime-node's install script downloads cuda (Linux x64, CUDA 12): reinstall with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci, without onnxruntime-node-install=skip in .npmrc. Usable here: ${USABLE}.\n`,
   },
   {
     name: 'execution provider not installed (run fails before loading data)',
     files: { 'x.yaml': VALID.replace('train_transactions.jsonl', 'missing.jsonl') + 'backend: { type: ort, execution_providers: [tensorrt] }\ntraining: { method: full }\nloss: { type: batch-semi-hard-triplet }\n' },
     args: run,
-    stderr: "error[E_CONFIG]: Config is not valid, found 2 problems:\n  <dir>/x.yaml:4:12 dataset.queries: file not found: <shared>/data/transactions/missing.jsonl\n  <dir>/x.yaml:12:23 backend.execution_providers: tensorrt is not installed in this onnxruntime-node: onnxruntime-node's install script downloads tensorrt (Linux x64, CUDA 12): reinstall with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci, without onnxruntime-node-install=skip in .npmrc. Usable here: cpu, webgpu.\n",
+    stderr: `error[E_CONFIG]: Config is not valid, found 2 problems:\n  <dir>/x.yaml:4:12 dataset.queries: file not found: <shared>/data/transactions/missing.jsonl\n  <dir>/x.yaml:12:23 backend.execution_providers: tensorrt is not installed in this onnxruntime-node: onnxruntime-node's install script downloads tensorrt (Linux x64, CUDA 12): reinstall with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci, without onnxruntime-node-install=skip in .npmrc. Usable here: ${USABLE}.\n`,
   },
   {
     name: 'prototype key in a --set path',

@@ -26,7 +26,7 @@ describeShared('hostile files', () => {
     ['/dev/zero as extends', ['validate', join(dir, 'zero.yaml')], `error[E_FILE]: ${join(dir, 'zero.yaml')}:2:10 extends: cannot read "/dev/zero" (/dev/zero): not a regular file: it is a character device\n`],
     ['a config that is not UTF-8', ['validate', join(dir, 'latin1.yaml')], `error[E_YAML]: ${join(dir, 'latin1.yaml')}:1:10 not valid UTF-8 (byte 0xe9); save the file as UTF-8\n`],
     ['a FIFO as a data file', ['run', join(dir, 'x.yaml'), '--runs-dir', join(dir, 'runs'), '--quiet', '--set', `dataset.queries=${fifo}`], `error[E_CONFIG]: Config is not valid, found 1 problem:\n  --set dataset.queries: not a regular file: ${fifo}\n`],
-    ['a data file that is not UTF-8', ['run', join(dir, 'x.yaml'), '--runs-dir', join(dir, 'runs'), '--quiet', '--set', `dataset.queries=${join(dir, 'latin1.jsonl')}`], `error[E_DATA]: --set dataset.queries: ${join(dir, 'latin1.jsonl')}:2: not valid UTF-8 (byte 0xe9 at column 15); save the file as UTF-8\n`],
+    ['a data file that is not UTF-8', ['run', join(dir, 'x.yaml'), '--runs-dir', join(dir, 'runs'), '--quiet', '--set', `dataset.queries=${join(dir, 'latin1.jsonl')}`], `error[E_CONFIG]: Config is not valid, found 1 problem:\n  --set dataset.queries: ${join(dir, 'latin1.jsonl')}:2: not valid UTF-8 (byte 0xe9 at column 15); save the file as UTF-8\n`],
   ];
   it('a plugin module with a syntax error: the real CLI names its line', () => {
     writeFileSync(join(dir, 'bad.mjs'), 'export class X {\n  static stage = "sink";\n  static type = "x"\n  static description = "d";\n  static schema = { type: "object" ;\n}\n');
