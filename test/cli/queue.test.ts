@@ -79,12 +79,12 @@ describeShared('sweeps on a Redis queue', () => {
 
   it.skipIf(!REDIS)('a trial that fails on a user error fails once and is reported', async () => {
     const dir = tempDir('ftrun-queue-');
-    writeFileSync(join(dir, 'two.json'), JSON.stringify([{ category: 'Insurance' }, { category: 'Telecommunications' }]));
+    // k larger than the corpus: validate cannot see it (it reads no corpus size), the run's data check can.
     const file = join(dir, 'sweep.yaml');
-    writeFileSync(file, `name: queued-bad\ndataset: { type: jsonl, queries: ${TRANSACTIONS}/eval_transactions.jsonl }\nmodel: { path: ${TINY_BERT} }\nevaluate: { k: [1] }\nsinks: [{ type: json }]\nsweep:\n  grid:\n    dataset.corpus: ["${TRANSACTIONS}/categories.json", "${join(dir, 'two.json')}"]\n`.replace(/"(\S+categories\.json)"/, '{ path: "$1", text: category }').replace(/"(\S+two\.json)"/, '{ path: "$1", text: category }'));
+    writeFileSync(file, `name: queued-bad\ndataset: { type: jsonl, queries: ${TRANSACTIONS}/eval_transactions.jsonl, corpus: { path: ${TRANSACTIONS}/categories.json, text: category } }\nmodel: { path: ${TINY_BERT} }\nsinks: [{ type: json }]\nsweep:\n  grid:\n    evaluate.k: [[1], [1, 100]]\n`);
     const r = await submit(dir, file);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/trial 2\/2 failed: error\[E_DATA\]: \S+sweep\.yaml:\d+:\d+ dataset\.corpus: 62 expected labels are not in the corpus/);
+    expect(r.stderr).toMatch(/trial 2\/2 failed: error\[E_DATA\]: \S+sweep\.yaml:\d+:\d+ evaluate\.k\[1\]: k=100 is larger than the corpus \(27 documents\)/);
     expect(r.stderr).toContain('1 of 2 trials not ok: trial 2 failed\n');
     // taken once, not retried
     const taken = workerLog.join('').split('\n').filter((l) => /worker: trial 2 of \S+queued-bad/.test(l));
