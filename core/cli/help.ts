@@ -42,7 +42,7 @@ Runs the experiment: dataset → splitter → miner → evaluate (base) → trai
 writing runs/<name>/<run-id>/ (resolved.yaml, metrics.json, per_query.jsonl, events.jsonl, report.md, report.html, env.json).
 With a \`sweep:\` block, runs every trial under runs/<name>/sweep-<id>/trials/<n>/ and writes leaderboard.md/json/html.
 
-  --parallel N          run sweep trials in N worker processes (default 1)
+  --parallel N          run sweep trials in N worker processes (default 1; at most 4 × the cores)
   --trial N --sweep-dir DIR
                         run only trial N (from 1) of a sweep prepared with ftrun plan --prepare DIR,
                         into DIR/trials/N (resumed when it started before): one array job
