@@ -12,7 +12,8 @@ export type ErrorCode =
   | 'E_FILE' // a referenced file is missing or unreadable
   | 'E_DATA' // a data file is malformed or empty
   | 'E_MODEL' // a model cannot be loaded (unsupported, unreadable, not cached offline)
-  | 'E_RUN'; // a run directory or run state problem (e.g. not resumable)
+  | 'E_RUN' // a run directory or run state problem (e.g. not resumable)
+  | 'E_LOCKED'; // a run or sweep directory another process is working in (core/run/lock.ts)
 
 /** One problem located in a config file. */
 export interface Problem {

@@ -12,7 +12,7 @@
  * handlers, where an await could be cut short.
  */
 import { closeSync, existsSync, fsyncSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { UserError } from './errors.js';
 
@@ -159,6 +159,83 @@ export function ensureNewDir(path: string): void {
       throw new UserError('E_RUN', `${path} already exists: a run directory is never reused; choose another name or remove it`);
     }
     throw e;
+  }
+}
+
+/**
+ * A directory that could not be created: `path` was asked for, `at` (itself or a parent) failed,
+ * `reason` says why in words (`read-only file system (/mnt)`, `/x/f is not a directory`).
+ */
+export class DirCreateError extends Error {
+  constructor(
+    readonly path: string,
+    readonly at: string,
+    readonly code: string,
+    readonly reason: string,
+    cause?: unknown,
+  ) {
+    super(`cannot create ${path}: ${reason}`, { cause });
+    this.name = 'DirCreateError';
+  }
+}
+
+/** Why mkdir(`at`) failed with `code`, in words. */
+function mkdirFailure(at: string, code: string, e: unknown): string {
+  const parent = dirname(at);
+  switch (code) {
+    case 'ENOTDIR':
+    case 'EEXIST':
+      return `a file is in the way: ${at} is not a directory`;
+    case 'EROFS':
+      return `read-only file system (${parent})`;
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied (${parent}: ${WRITE_FAILURES[code]})`;
+    case 'ENOENT': // mkdir in /proc and the like
+      return `${parent} does not allow creating a directory in it`;
+    default:
+      return WRITE_FAILURES[code] ?? (e instanceof Error ? e.message : String(e));
+  }
+}
+
+/**
+ * Create directory `path` and its missing parents, one at a time (Node's recursive mkdir reports a
+ * read-only file system as ENOENT and never returns below /proc). Throws DirCreateError naming the
+ * directory that could not be created and why.
+ */
+export function makeDirs(path: string): void {
+  const target = resolve(path);
+  const missing: string[] = [];
+  for (let p = target; ; p = dirname(p)) {
+    let st;
+    try {
+      st = statSync(p);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? '';
+      if ((code === 'ENOENT' || code === 'ENOTDIR') && dirname(p) !== p) {
+        missing.unshift(p);
+        continue;
+      }
+      throw new DirCreateError(target, p, code, mkdirFailure(p, code, e), e);
+    }
+    if (!st.isDirectory()) throw new DirCreateError(target, p, 'ENOTDIR', mkdirFailure(p, 'ENOTDIR', undefined));
+    break;
+  }
+  for (const d of missing) if (!makeDir(d, target) && !statSync(d, { throwIfNoEntry: false })?.isDirectory()) throw new DirCreateError(target, d, 'EEXIST', mkdirFailure(d, 'EEXIST', undefined));
+}
+
+/**
+ * Create directory `path` (its parent exists); false when something is there already. Other
+ * failures throw DirCreateError for `forPath` (default: `path`).
+ */
+export function makeDir(path: string, forPath = path): boolean {
+  try {
+    mkdirSync(path);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    if (code === 'EEXIST') return false;
+    throw new DirCreateError(forPath, path, code, mkdirFailure(path, code, e), e);
   }
 }
 

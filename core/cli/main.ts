@@ -95,10 +95,9 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
         }
         for (const f of ['detach', 'cancel']) if (p.flags.has(f)) throw new UserError('E_USAGE', `ftrun run: --${f} goes with --queue`);
         if (publicTrial !== undefined) {
-          const n = Number(publicTrial);
-          if (!Number.isInteger(n) || n < 1) throw new UserError('E_USAGE', `ftrun run: --trial must be a trial number from 1, got "${publicTrial}"`);
+          // --trial is checked against the sweep's trials (a plain decimal number in range) once they are known
           const { trialCommand } = await import('../commands/sweep-jobs.js');
-          return await trialCommand({ file: p.positionals[0]!, sets, trial: n, dir: sweepDir!, argv, json: p.flags.has('json'), log: { quiet: p.flags.has('quiet'), verbose, write: io.err } }, io);
+          return await trialCommand({ file: p.positionals[0]!, sets, trial: publicTrial, dir: sweepDir!, argv, json: p.flags.has('json'), log: { quiet: p.flags.has('quiet'), verbose, write: io.err } }, io);
         }
         const { runCommand } = await import('../commands/run.js');
         return await runCommand(

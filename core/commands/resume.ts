@@ -11,7 +11,9 @@ import { displayPath } from '../config/located.js';
 import { validateConfig, validateTrials } from '../config/validate.js';
 import { UserError } from '../errors.js';
 import { ENV_JSON, RESOLVED_YAML, SWEEP_JSON, type RunEnv, type SweepRecordAsRead } from '../run/records.js';
+import { lockDir, type RunLock } from '../run/lock.js';
 import { runExperiment } from '../run/runner.js';
+import { configHash } from '../run/sweep-record.js';
 import { prepare } from './prepare.js';
 import { runSweep, type IO } from './run.js';
 
@@ -42,6 +44,16 @@ export async function resumeCommand(args: ResumeArgs, io: IO): Promise<number> {
   if (!existsSync(resolvedFile) || !existsSync(envFile)) {
     throw new UserError('E_RUN', `${args.runDir}: not a run or sweep directory (expected ${RESOLVED_YAML} and ${ENV_JSON}, or ${SWEEP_JSON}, in it)`);
   }
+  // One process at a time: a run that is still running is refused (E_LOCKED) before anything is read or changed.
+  const lock = lockDir(runDir, 'ftrun resume');
+  try {
+    return await resumeRun(args, runDir, resolvedFile, envFile, lock, io);
+  } finally {
+    lock.release();
+  }
+}
+
+async function resumeRun(args: ResumeArgs, runDir: string, resolvedFile: string, envFile: string, lock: RunLock, io: IO): Promise<number> {
   const env = readRecord<Partial<RunEnv>>(
     envFile,
     (why) => `cannot resume: the run's ${ENV_JSON} is damaged (${why}); the run cannot be continued, start a new one`,
@@ -75,6 +87,7 @@ export async function resumeCommand(args: ResumeArgs, io: IO): Promise<number> {
     log: { quiet: args.quiet, verbose: args.verbose, write: io.err },
     signal: io.signal,
     resume: true,
+    lock,
     ...(env.config_file ? { configFile: env.config_file } : {}),
   });
   if (args.json) {
@@ -101,6 +114,12 @@ async function resumeSweep(args: ResumeArgs, sweepDir: string, io: IO): Promise<
   const trials = validateTrials(loaded, registry);
   if (trials.length !== (rec.trials ?? []).length) {
     throw new UserError('E_RUN', `${file}: cannot resume: ${displayPath(rec.config_file)} now expands to ${trials.length} trials, the sweep had ${(rec.trials ?? []).length}`);
+  }
+  for (const t of trials) {
+    const recorded = rec.trials?.find((r) => r.index === t.index)?.config_hash;
+    if (recorded && recorded !== configHash(t.config)) {
+      throw new UserError('E_RUN', `${file}: cannot resume: trial ${t.index}: ${displayPath(rec.config_file)} changed since the sweep started (its resolved config hashes to ${configHash(t.config)}, the sweep's to ${recorded}); start a new sweep`);
+    }
   }
   const log = { quiet: args.quiet, verbose: args.verbose, write: io.err };
   return runSweep(

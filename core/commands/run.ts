@@ -14,12 +14,14 @@ import { hasSweep } from '../config/sweep.js';
 import type { ExperimentConfig } from '../config/types.js';
 import { formatTrialOverrides, toYaml, validateConfig, validateTrials } from '../config/validate.js';
 import { UserError } from '../errors.js';
-import { writeJsonAtomic } from '../fsutil.js';
+import { DirCreateError } from '../fsutil.js';
 import { renderLeaderboardTable, writeLeaderboard, writeLeaderboardHtml } from '../leaderboard.js';
 import type { LogOptions } from '../log.js';
 import type { Registry } from '../registry.js';
-import { ENV_JSON, LEADERBOARD_MD, METRICS_JSON, RESOLVED_YAML, SWEEP_DIR_PREFIX, SWEEP_JSON, trialRunDir, type RunMetrics, type SweepRecord } from '../run/records.js';
+import { ENV_JSON, LEADERBOARD_MD, METRICS_JSON, RESOLVED_YAML, SWEEP_DIR_PREFIX, trialRunDir, type RunMetrics } from '../run/records.js';
+import { lockDir, type RunLock } from '../run/lock.js';
 import { createUniqueDir } from '../run/rundir.js';
+import { configHash, writeSweepRecord } from '../run/sweep-record.js';
 import { runExperiment } from '../run/runner.js';
 import type { RunSummary } from '../types.js';
 
@@ -78,16 +80,7 @@ export function runsDirEntry(runsDir: string, name: string, prefix: string, hash
   try {
     return createUniqueDir(resolve(runsDir, name), prefix, hashOf);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why: Record<string, string> = {
-      ENOTDIR: 'a file is in the way (not a directory)',
-      EEXIST: 'a file is in the way (not a directory)',
-      EACCES: 'permission denied',
-      EPERM: 'permission denied',
-      EROFS: 'read-only file system',
-      ENOSPC: 'no space left on device',
-    };
-    if (code && why[code]) throw new UserError('E_USAGE', `--runs-dir ${runsDir}: cannot create ${join(runsDir, name)}: ${why[code]}`, { cause: e });
+    if (e instanceof DirCreateError) throw new UserError('E_USAGE', `--runs-dir ${runsDir}: cannot create ${e.path}: ${e.reason}`, { cause: e });
     throw e;
   }
 }
@@ -104,19 +97,31 @@ interface TrialRecord {
   metrics?: RunMetrics;
 }
 
+type SweepTrial = { index: number; overrides: Record<string, unknown>; loaded: LoadedConfig; config: ExperimentConfig };
+
 export async function runSweep(
   args: RunArgs,
   io: IO,
   loaded: LoadedConfig,
   registry: Registry,
-  trials: Array<{ index: number; overrides: Record<string, unknown>; loaded: LoadedConfig; config: ExperimentConfig }>,
+  trials: SweepTrial[],
   log: LogOptions,
   /** ftrun resume <sweep-dir>: the sweep to continue (finished trials are kept, the others resumed or run). */
   existing?: { id: string; dir: string },
 ): Promise<number> {
+  const sweep = existing ?? runsDirEntry(args.runsDir, trials[0]!.config.name, SWEEP_DIR_PREFIX, toYaml(loaded.data));
+  // One process at a time in a sweep directory: a second `ftrun resume <sweep-dir>` is refused.
+  const lock = lockDir(sweep.dir, existing ? 'ftrun resume' : 'ftrun run');
+  try {
+    return await runSweepTrials(args, io, loaded, registry, trials, log, sweep, existing !== undefined);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runSweepTrials(args: RunArgs, io: IO, loaded: LoadedConfig, registry: Registry, trials: SweepTrial[], log: LogOptions, sweep: { id: string; dir: string }, existing: boolean): Promise<number> {
   const name = trials[0]!.config.name;
   const primary = trials[0]!.config.evaluate.primary;
-  const sweep = existing ?? runsDirEntry(args.runsDir, name, SWEEP_DIR_PREFIX, toYaml(loaded.data));
   const records: TrialRecord[] = trials.map((t) => ({
     index: t.index,
     overrides: t.overrides,
@@ -124,14 +129,15 @@ export async function runSweep(
     status: 'pending',
   }));
   const save = () => {
-    writeJsonAtomic(join(sweep.dir, SWEEP_JSON), {
+    // Fields this sweep does not own (a prepared or queued sweep's) are kept.
+    writeSweepRecord(sweep.dir, {
       name,
       config_file: loaded.file,
-      // what `ftrun resume <sweep-dir>` needs to expand the same trials again
+      // what `ftrun resume <sweep-dir>` needs to expand the same trials again (and to see that they are the same)
       sets: args.sets,
       primary,
-      trials: records.map((r) => ({ index: r.index, overrides: r.overrides, run_dir: r.runDir, status: r.status })),
-    } satisfies SweepRecord);
+      trials: records.map((r, i) => ({ index: r.index, overrides: r.overrides, run_dir: r.runDir, status: r.status, config_hash: configHash(trials[i]!.config) })),
+    });
     return writeLeaderboard(sweep.dir, records, primary);
   };
   // Resuming: a trial that finished is kept as it is.
@@ -149,17 +155,21 @@ export async function runSweep(
     const t = trials[i]!;
     const rec = records[i]!;
     if (rec.status === 'ok') return;
-    // A trial that started before (its run directory has env.json) continues from its checkpoint.
-    const started = startedBefore(rec.runDir);
     rec.status = 'running';
     mkdirSync(rec.runDir, { recursive: true });
     if (!args.quiet) io.err(`trial ${t.index}/${trials.length}: ${formatTrialOverrides(t.overrides)}\n`);
+    let lock: RunLock | undefined;
     try {
+      // Locked before it is looked at: no other process is in the trial (E_LOCKED otherwise).
+      lock = lockDir(rec.runDir, 'ftrun run');
+      // A trial that started before (its run directory has env.json) continues from its checkpoint.
+      const started = startedBefore(rec.runDir);
       if (args.parallel > 1 && !started) {
+        lock.release(); // the worker process takes it
         await runWorker(args, t.index, rec.runDir, io);
       } else {
         await runExperiment({
-          loaded: t.loaded, config: t.config, registry: registry.clone(),
+          loaded: t.loaded, config: t.config, registry: registry.clone(), lock,
           runDir: rec.runDir, runId: `${sweep.id}-t${t.index}`, argv: args.argv, log: { ...log, quiet: true }, signal: io.signal,
           trial: { index: t.index, overrides: t.overrides },
           ...(started ? { resume: true } : {}),
@@ -167,6 +177,8 @@ export async function runSweep(
       }
     } catch (e) {
       if (!args.quiet) io.err(`trial ${t.index} failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    } finally {
+      lock?.release();
     }
     const metricsFile = join(rec.runDir, METRICS_JSON);
     if (existsSync(metricsFile)) {

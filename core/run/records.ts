@@ -35,10 +35,19 @@ export const CHECKPOINTS_DIR = 'checkpoints';
 export const LANCEDB_DIR = 'lancedb';
 
 /**
+ * Present while a process works in the run (or sweep) directory: its pid, host and start time, a
+ * {@link LockHolder} (core/run/lock.ts). Another process refuses the directory while it holds.
+ */
+export const RUN_LOCK = '.ftrun-lock';
+
+/**
  * The entries of a run directory that ftrun writes and scripts rely on; a sink may not write over
  * one (the reports are not here: their names are the sinks' options).
  */
 export const CONTRACT_ENTRIES: readonly string[] = [RESOLVED_YAML, METRICS_JSON, PER_QUERY_JSONL, EVENTS_JSONL, ENV_JSON, SUMMARY_JSONL, MODEL_DIR, ADAPTER_DIR, CHECKPOINTS_DIR, LANCEDB_DIR];
+
+/** ftrun's own working files in a run directory ({@link RUN_LOCK}, the disk reserve) start with this; a sink may not write one. */
+export const WORKING_FILE_PREFIX = '.ftrun-';
 
 // ── Checkpoints: <run-dir>/checkpoints/step-<n>/ (written by core/train/checkpoint.ts) ───────
 
@@ -54,6 +63,7 @@ export const CHECKPOINT_OPTIMIZER_JSON = 'optimizer.json';
 export const TRAINER_STATE_JSON = 'trainer_state.json';
 
 export type { BestMetric, OptimizerConfigJson, TrainerState } from '../train/checkpoint.js';
+export type { LockHolder } from './lock.js';
 
 // ── A sweep directory: <runs-dir>/<name>/sweep-<id>/ ─────────────────────────────────────────
 
@@ -143,7 +153,10 @@ export interface SummaryLine {
   timings: Record<string, number>;
 }
 
-/** Trial status in sweep.json: `pending`, `running`, a {@link RunStatus}, or `missing` (collect). */
+/**
+ * Trial status in sweep.json: `pending`, `running`, a {@link RunStatus}, or, for a trial that has
+ * not started, `queued` (a sweep on a queue) or `missing` (collect, status).
+ */
 export type TrialStatus = string;
 
 /** One trial in sweep.json. */

@@ -4,10 +4,11 @@
  * A run directory is never overwritten: a clash gets a numeric suffix.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
+import { makeDir, makeDirs } from '../fsutil.js';
 import type { JsonSchema, OptionProblem } from '../types.js';
-import { CONTRACT_ENTRIES } from './records.js';
+import { CONTRACT_ENTRIES, WORKING_FILE_PREFIX } from './records.js';
 
 export function utcStamp(d = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
@@ -18,20 +19,18 @@ export function shortHash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 6);
 }
 
-/** Create a fresh directory `<parent>/<prefix><stamp>-<hash>[-n]` and return its id and path. */
+/**
+ * Create a fresh directory `<parent>/<prefix><stamp>-<hash>[-n]` and return its id and path.
+ * Throws DirCreateError when it cannot be created (a file in the way, a read-only file system…).
+ */
 export function createUniqueDir(parent: string, prefix: string, hashOf: string): { id: string; dir: string } {
-  mkdirSync(parent, { recursive: true });
+  makeDirs(parent);
   const base = `${prefix}${utcStamp()}-${shortHash(hashOf)}`;
   for (let n = 1; ; n++) {
     const id = n === 1 ? base : `${base}-${n}`;
     const dir = join(parent, id);
     if (existsSync(dir)) continue;
-    try {
-      mkdirSync(dir); // fails if another process created it meanwhile
-      return { id, dir };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
+    if (makeDir(dir)) return { id, dir }; // false if another process created it meanwhile
   }
 }
 
@@ -44,6 +43,7 @@ export function runFileProblem(file: string): string | undefined {
   const parts = normalize(file).split(/[\\/]+/).filter((x) => x !== '' && x !== '.');
   if (parts.length === 0 || parts.includes('..')) return `must stay inside the run directory, found "${file}"`;
   if (CONTRACT_ENTRIES.includes(parts[0]!)) return `"${file}" would replace the run's own ${parts[0]} (the run directory's contract: ${CONTRACT_ENTRIES.join(', ')}); choose another name`;
+  if (parts[0]!.startsWith(WORKING_FILE_PREFIX)) return `"${file}" would replace one of ftrun's own working files (${WORKING_FILE_PREFIX}*, e.g. the run's lock); choose another name`;
   return undefined;
 }
 

@@ -6,7 +6,7 @@
  * Every file is written atomically, so an interrupted or failed run leaves valid files and its
  * status in env.json / metrics.json.
  */
-import { rmSync } from 'node:fs';
+import { rmdirSync, rmSync } from 'node:fs';
 import { cpus, platform, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { LoadedConfig } from '../config/load.js';
@@ -16,13 +16,14 @@ import { redactArgv, redactConfig } from '../config/output.js';
 import { pluginModuleFile } from '../config/plugins.js';
 import { toYaml } from '../config/validate.js';
 import { UserError } from '../errors.js';
-import { removeTemporaries, reserveSpace, writeFileAtomic, writeJsonAtomic } from '../fsutil.js';
+import { makeDirs, removeTemporaries, reserveSpace, writeFileAtomic, writeJsonAtomic } from '../fsutil.js';
 import { makeLogger, makeProgress, type LogOptions } from '../log.js';
 import type { Registry } from '../registry.js';
 import { methodOf } from '../train/methods.js';
 import type { RunContext, RunSummary } from '../types.js';
 import { FTRUN_VERSION } from '../version.js';
 import { RunEvents } from './events.js';
+import { diskFullError, isNoSpace, lockDir, type RunLock } from './lock.js';
 import { CHECKPOINTS_DIR, ENV_JSON, METRICS_JSON, PER_QUERY_JSONL, RESOLVED_YAML, type RunEnv, type RunMetrics } from './records.js';
 import { namePluginError } from './plugin-errors.js';
 import { RunResources } from './resources.js';
@@ -44,14 +45,52 @@ export interface RunRequest {
   configFile?: string;
   /** When the run is a sweep trial: its number and overrides (plugins see them in RunContext.trial). */
   trial?: { index: number; overrides: Record<string, unknown> };
+  /** The lock of `runDir`, when the caller took it (and releases it); otherwise the run takes and releases it. */
+  lock?: RunLock;
 }
 
 export async function runExperiment(req: RunRequest): Promise<RunSummary> {
+  const lock = holdRunDir(req);
+  try {
+    return await runHeld(req);
+  } finally {
+    lock?.release();
+  }
+}
+
+/**
+ * Before anything is written in the run directory: lock it (unless the caller holds its lock;
+ * E_LOCKED when another process does) and hold back RESERVE_BYTES there. A disk without that much
+ * room ends the run here, saying so, with the directory's records as they were (the empty
+ * directory of a new run is removed). Returns the lock it took.
+ */
+function holdRunDir(req: RunRequest): RunLock | undefined {
+  makeDirs(req.runDir);
+  const lock = req.lock ? undefined : lockDir(req.runDir, req.resume ? 'ftrun resume' : 'ftrun run');
+  try {
+    reserveSpace(join(req.runDir, RESERVE), RESERVE_BYTES);
+    return lock;
+  } catch (e) {
+    lock?.release();
+    let removed = false;
+    if (!req.resume) {
+      try {
+        rmdirSync(req.runDir); // only if empty: nothing of this run was written
+        removed = true;
+      } catch {
+        /* not empty: kept */
+      }
+    }
+    if (!isNoSpace(e)) throw e;
+    throw diskFullError(e, req.runDir, { why: `a run holds back ${RESERVE_BYTES / 1024} KiB in its directory before it starts, to record how it ends`, removed });
+  }
+}
+
+async function runHeld(req: RunRequest): Promise<RunSummary> {
   const run = openRun(req);
   let failure: unknown;
   let working = false; // encoding, evaluating or training began: a failure after it leaves something to resume
   try {
-    reserveSpace(join(run.ctx.runDir, RESERVE), RESERVE_BYTES);
     await openSinks(run);
     const plugins = await openPlugins(run);
     const { data, split } = await loadData(run, plugins);

@@ -354,7 +354,7 @@ export const CASES: BrokenCase[] = [
     name: '--runs-dir that is a file',
     files: { 'x.yaml': VALID, 'afile': 'not a directory\n' },
     args: ['run', '<dir>/x.yaml', '--runs-dir', '<dir>/afile', '--quiet'],
-    stderr: 'error[E_USAGE]: --runs-dir <dir>/afile: cannot create <dir>/afile/broken: a file is in the way (not a directory)\n',
+    stderr: 'error[E_USAGE]: --runs-dir <dir>/afile: cannot create <dir>/afile/broken: a file is in the way: <dir>/afile is not a directory\n',
   },
   {
     name: '--parallel without a sweep',
