@@ -4,7 +4,8 @@
  * evaluated and recorded but the first training checkpoint does not fit. The run must exit 1 with a
  * message naming the file and "no space left on device", end with status `failed` in env.json and
  * metrics.json (holding the base metrics), leave no half-written files, and — once there is room —
- * resume to exactly the metrics of an uninterrupted run.
+ * resume to exactly the metrics of an uninterrupted run. A resume on a disk too full for the
+ * run's 256 KiB reserve says the disk is full and leaves the records as they were.
  *
  * The small disk is a tmpfs mounted in a private mount namespace (`unshare`), so nothing outside
  * the test sees it; the run directory is copied out before the namespace ends. Where namespaces
@@ -15,25 +16,14 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { cli, tempDir } from '../helpers/cli.js';
+import { privateMounts } from '../helpers/mounts.js';
 import { ROOT, TINY_BERT, describeShared } from '../helpers/shared.js';
 
 const BGE = join(ROOT, 'configs', 'bge.yaml');
 const ARGS = ['--set', `model={path: ${TINY_BERT}}`, '--set', 'training.epochs=4', '--set', 'training.learning_rate=1e-3', '--set', 'training.eval_every=3', '--set', 'backend={type: ort, intra_op_threads: 1}'];
 const readJson = (f: string) => JSON.parse(readFileSync(f, 'utf8'));
 
-/** How to get a private mount namespace here (unprivileged user namespace first), or why not. */
-function namespace(): { argv: string[] } | { skip: string } {
-  const tries = [['unshare', '--user', '--map-root-user', '--mount'], ['unshare', '--mount']];
-  const errors: string[] = [];
-  for (const argv of tries) {
-    const probe = spawnSync(argv[0]!, [...argv.slice(1), 'sh', '-c', 'd=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs "$d" && umount "$d"; r=$?; rmdir "$d"; exit $r'], { encoding: 'utf8' });
-    if (probe.status === 0) return { argv };
-    errors.push(`${argv.join(' ')}: ${(probe.error?.message ?? probe.stderr).trim() || `exit ${probe.status}`}`);
-  }
-  return { skip: `no private mount namespace to put a small tmpfs in (${errors.join('; ')})` };
-}
-
-const ns = namespace();
+const ns = privateMounts();
 if ('skip' in ns) console.warn(`skipping the disk-full test: ${ns.skip}`);
 
 describeShared('a run that fills the disk', () => {
@@ -60,6 +50,10 @@ describeShared('a run that fills the disk', () => {
       );
       if (resume) {
         script.push(
+          // The disk filled up but for 128 KiB: room for the lock, not for the reserve.
+          `dd if=/dev/zero of=${q(disk)}/keep bs=4k count=32 2>/dev/null && { dd if=/dev/zero of=${q(disk)}/filler bs=4k 2>/dev/null; rm ${q(disk)}/keep; }`,
+          `mkdir -p ${q(out)}/full && ${[process.execPath, bin].map(q).join(' ')} resume "$(ls -d ${q(disk)}/runs/*/*)" --quiet >${q(out)}/full.stdout 2>${q(out)}/full.stderr; echo $? >${q(out)}/full.code`,
+          `cp -a ${q(disk)}/runs/. ${q(out)}/full/ && rm ${q(disk)}/filler`,
           `mount -o remount,size=64m ${q(disk)} || exit 98`,
           `${[process.execPath, bin].map(q).join(' ')} resume "$(ls -d ${q(disk)}/runs/*/*)" --json --quiet >${q(out)}/resume.stdout 2>${q(out)}/resume.stderr; echo $? >${q(out)}/resume.code`,
           `cp -a ${q(disk)}/runs/. ${q(out)}/resumed/`,
@@ -99,6 +93,17 @@ describeShared('a run that fills the disk', () => {
     // 1.5 MB: the base model is evaluated, the first checkpoint does not fit.
     failedRun('1536k', /checkpoints\/step-3/);
     const read = (f: string) => readFileSync(join(work, '1536k', f), 'utf8');
+    // With the disk full again, resume says so before it starts, and the records stay as the failed run left them.
+    const run = join(work, '1536k', 'failed', 'bge-base-transactions', readdirSync(join(work, '1536k', 'failed', 'bge-base-transactions'))[0]!);
+    const runOnDisk = join(work, '1536k', 'disk', 'runs', 'bge-base-transactions', run.split('/').pop()!);
+    expect(read('full.stderr')).toBe(
+      `ftrun: run failed: the disk is full: could not write ${runOnDisk}/.ftrun-reserve: no space left on device; a run holds back 256 KiB in its directory before it starts, to record how it ends. ` +
+        `Nothing was run and the records in ${runOnDisk} are as they were. Free some space on that disk, then run the same command again\n(run with --verbose for the stack trace)\n`,
+    );
+    expect(read('full.code').trim()).toBe('1');
+    const full = run.replace(`${join(work, '1536k', 'failed')}`, join(work, '1536k', 'full'));
+    for (const f of ['env.json', 'metrics.json', 'events.jsonl', 'per_query.jsonl']) expect(readFileSync(join(full, f), 'utf8'), f).toBe(readFileSync(join(run, f), 'utf8'));
+    expect(all(full).filter((n) => /\.tmp|ftrun-reserve|ftrun-lock|^step-/.test(n))).toEqual([]);
     // Once there is room, resume finishes with the uninterrupted metrics.
     // No checkpoint was written before the disk filled up, so training starts over (and says so).
     expect(read('resume.stderr')).toMatch(/^warning: no checkpoint in \S+\/checkpoints: training starts from the beginning\n$/);
