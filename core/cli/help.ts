@@ -35,6 +35,7 @@ const COMMANDS: Record<string, string> = {
 
 Continues an interrupted or failed run in its own directory, with the config it recorded (resolved.yaml):
 training restarts from the latest checkpoint in <run-dir>/checkpoints, and the evaluations are redone.
+A run (or sweep) that another process is still running is refused (exit 2, naming that process).
 `,
   run: `Usage: ftrun run <config.yaml> [--set path=value ...] [--runs-dir DIR] [--parallel N] [--json] [--quiet]
 
@@ -44,8 +45,9 @@ With a \`sweep:\` block, runs every trial under runs/<name>/sweep-<id>/trials/<n
 
   --parallel N          run sweep trials in N worker processes (default 1; at most 4 × the cores)
   --trial N --sweep-dir DIR
-                        run only trial N (from 1) of a sweep prepared with ftrun plan --prepare DIR,
-                        into DIR/trials/N (resumed when it started before): one array job
+                        run only trial N (a decimal number from 1) of a sweep prepared with
+                        ftrun plan --prepare DIR, into DIR/trials/N (resumed when it started before):
+                        one array job; refused (exit 2) while another process runs that trial
   --queue redis://host:port[/db]
                         enqueue the sweep's trials on Redis (BullMQ) for ftrun worker processes,
                         follow them and write the leaderboard; --detach returns at once;
@@ -94,7 +96,13 @@ Exits 1 when the server does not take every record, saying how many were stored 
 
 Reads every trial directory of a sweep (e.g. one prepared with ftrun plan --prepare DIR and run as
 array jobs with ftrun run <sweep.yaml> --trial N --sweep-dir DIR), updates sweep.json and writes the
-leaderboard (md, json, html). Exits 1 naming the trials that are missing, running or failed.
+leaderboard (md, json, html). A trial not started yet is "queued" on a sweep submitted to a queue,
+"missing" otherwise.
+
+Exit codes: collect: 0 every trial ok · 1 a trial is not ok (named: missing, queued, running, failed…)
+            status:  0 no trial failed or was interrupted (the others may still be running or waiting)
+                     · 1 a trial failed or was interrupted (named)
+            both:    2 DIR is not a sweep directory
 `,
   ls: `Usage: ftrun ls [runs-dir] [--json]
 
