@@ -7,6 +7,7 @@
  */
 import { resolve } from 'node:path';
 import { UserError } from '../errors.js';
+import { redactUrl } from '../url.js';
 import type { IO } from './run.js';
 
 export interface DatasetPushArgs {
@@ -23,12 +24,12 @@ export async function datasetPushCommand(args: DatasetPushArgs, io: IO): Promise
   const { pushDataset, PushFailed } = await import('../../plugins/dataset/braintrust/push.js');
   try {
     const r = await pushDataset({ file: resolve(args.file), project: args.project!, name: args.name!, timeoutS: 120, ...(args.split ? { split: args.split } : {}), ...(args.appUrl ? { appUrl: args.appUrl } : {}) });
-    io.err(`pushed ${r.records} records to braintrust dataset ${args.project}/${args.name}${args.split ? ` (split ${args.split})` : ''} at ${r.appUrl}\n`);
+    io.err(`pushed ${r.records} records to braintrust dataset ${args.project}/${args.name}${args.split ? ` (split ${args.split})` : ''} at ${redactUrl(r.appUrl)}\n`);
     return 0;
   } catch (e) {
     if (!(e instanceof PushFailed)) throw e;
     // What was and was not stored; the server's answer (never the key).
-    io.err(`ftrun dataset push: ${e.message}\n`);
+    io.err(`ftrun dataset push: ${redactUrl(e.message)}\n`);
     return 1;
   }
 }

@@ -5,6 +5,7 @@
 import { stringify } from 'yaml';
 import { TOP_LEVEL_KEYS } from './envelope.js';
 import { templateAt, type LoadedConfig } from './located.js';
+import { hasCredentials, redactUrl } from '../url.js';
 
 const SECRET_WORDS = new Set(['token', 'secret', 'password', 'apikey']);
 
@@ -38,15 +39,17 @@ export function redactSecrets(obj: object, written?: (path: Array<string | numbe
           // it); anything else (a literal, a ${env:…:-default}) as the placeholder.
           const t = written?.([...path, k]);
           out[k] = t !== undefined && /^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$/.test(t) ? t : REDACTED;
-        } else if (typeof x === 'string' && secretFromEnv(written?.([...path, k]))) {
-          // A value built from a secret-looking variable (`Authorization: "Bearer ${env:API_TOKEN}"`)
-          // is written as the text that builds it, never as its value.
+        } else if (typeof x === 'string' && (secretFromEnv(written?.([...path, k])) || (hasCredentials(x) && written?.([...path, k])?.includes('${env:')))) {
+          // A value built from a secret-looking variable (`Authorization: "Bearer ${env:API_TOKEN}"`),
+          // or a URL with credentials built from the environment, is written as the text that
+          // builds it, never as its value.
           out[k] = written!([...path, k]);
         } else out[k] = walk(x, [...path, k]);
       }
       return out;
     }
-    return v;
+    // A URL's credentials (`https://user:password@host`) are written `***` (`https://***@host`).
+    return typeof v === 'string' ? redactUrl(v) : v;
   };
   return walk(obj, []) as Record<string, unknown>;
 }
@@ -79,8 +82,9 @@ export function redactArgv(argv: readonly string[]): string[] {
 /** What a redacted secret is written as. */
 export const REDACTED = '***';
 
-/** Paths of secret-named keys whose value is the redaction placeholder (a secret not recorded). */
+/** Paths of secret-named keys whose value is the redaction placeholder, and of URLs whose credentials were redacted (secrets not recorded). */
 export function redactedPaths(obj: unknown, path: Array<string | number> = []): Array<Array<string | number>> {
+  if (typeof obj === 'string') return obj.includes(`://${REDACTED}@`) ? [path] : [];
   if (Array.isArray(obj)) return obj.flatMap((x, i) => redactedPaths(x, [...path, i]));
   if (!obj || typeof obj !== 'object') return [];
   return Object.entries(obj).flatMap(([k, x]) => (isSecretKey(k) && x === REDACTED ? [[...path, k]] : redactedPaths(x, [...path, k])));

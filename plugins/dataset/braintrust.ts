@@ -7,6 +7,7 @@
  */
 import { UserError } from '../../core/errors.js';
 import { definePlugin } from '../../core/plugin.js';
+import { redactUrl } from '../../core/url.js';
 import type { DatasetData, DatasetPlugin, OptionProblem, Query, RunContext } from '../../core/types.js';
 import { apiKey, appUrlOf, openDataset, within } from '../common/braintrust.js';
 
@@ -51,7 +52,7 @@ class BraintrustDataset implements DatasetPlugin {
 
   async load(): Promise<DatasetData> {
     const o = this.options;
-    const where = `braintrust dataset ${o.project}/${o.name} (${appUrlOf(o.app_url)})`;
+    const where = `braintrust dataset ${o.project}/${o.name} (${redactUrl(appUrlOf(o.app_url))})`;
     const { dataset, abort } = await openDataset({ project: o.project, name: o.name, ...(o.app_url ? { appUrl: o.app_url } : {}) }, apiKey('dataset'), o.version ? { version: o.version } : {});
     const records: Array<Record<string, unknown>> = [];
     try {
@@ -59,7 +60,7 @@ class BraintrustDataset implements DatasetPlugin {
         for await (const r of dataset.fetch()) records.push(r as unknown as Record<string, unknown>);
       })());
     } catch (e) {
-      throw new Error(`could not read ${where}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      throw new Error(redactUrl(`could not read ${where}: ${e instanceof Error ? e.message : String(e)}`), { cause: e });
     }
     if (records.length === 0) throw new UserError('E_DATA', `dataset: ${where} has no records`);
     const queries = records.map((r, i): Query => {

@@ -15,6 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { definePlugin } from '../../core/plugin.js';
+import { redactUrl } from '../../core/url.js';
 import type { QueryResult, RunContext, RunEvent, RunSummary, SinkPlugin } from '../../core/types.js';
 import { connect, within, type Connection } from '../common/braintrust.js';
 
@@ -84,10 +85,10 @@ class BraintrustSink implements SinkPlugin {
     const bt = await connect(apiKey, this.options.app_url);
     try {
       const links = await within(this.options.timeout_s, bt.abort, this.send(summary, apiKey, bt));
-      if (!this.ctx.quiet) for (const [name, url] of links) this.ctx.write(`braintrust: ${name} ${url}\n`);
+      if (!this.ctx.quiet) for (const [name, url] of links) this.ctx.write(`braintrust: ${name} ${redactUrl(url)}\n`);
     } catch (e) {
       bt.abort();
-      this.ctx.logger.warn(`sink braintrust: could not send to ${bt.appUrl} (project ${this.options.project}): ${e instanceof Error ? e.message : String(e)}; the run directory has every result`);
+      this.ctx.logger.warn(redactUrl(`sink braintrust: could not send to ${bt.appUrl} (project ${this.options.project}): ${e instanceof Error ? e.message : String(e)}; the run directory has every result`));
     }
   }
 
