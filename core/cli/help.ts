@@ -16,7 +16,7 @@ Usage:
   ftrun run <sweep.yaml> --trial N --sweep-dir DIR   run trial N (from 1) of a prepared sweep
   ftrun sweep collect|status <sweep-dir>         leaderboard of a prepared or queued sweep; names missing or failed trials
   ftrun run <sweep.yaml> --queue redis://host:6379 [--detach]   run a sweep's trials on queue workers
-  ftrun worker --queue redis://host:6379 [--concurrency N]      take trials from the queue and run them
+  ftrun worker [--queue redis://host:6379] [--concurrency N]    take trials from the queue (or FTRUN_QUEUE) and run them
 
 Common options:
   --set path=value   override a config value (YAML-parsed; repeatable; applied last)
@@ -48,17 +48,27 @@ With a \`sweep:\` block, runs every trial under runs/<name>/sweep-<id>/trials/<n
                         run only trial N (a decimal number from 1) of a sweep prepared with
                         ftrun plan --prepare DIR, into DIR/trials/N (resumed when it started before):
                         one array job; refused (exit 2) while another process runs that trial
-  --queue redis://host:port[/db]
+  --queue redis://[:password@]host:port[/db]
                         enqueue the sweep's trials on Redis (BullMQ) for ftrun worker processes,
                         follow them and write the leaderboard; --detach returns at once;
                         Ctrl-C stops following (the trials stay queued; with --cancel the ones no
                         worker has taken are removed)
+  --queue env           the same, with the URL in FTRUN_QUEUE (a password stays out of argv; URLs
+                        are printed and stored with *** for their credentials)
+                        Redis is tried for FTRUN_QUEUE_CONNECT_TIMEOUT_MS (default 10000) before
+                        anything is queued; exit 2 when it cannot be reached or refuses the password
 `,
-  worker: `Usage: ftrun worker --queue redis://host:port[/db] [--concurrency N]
+  worker: `Usage: ftrun worker [--queue redis://[:password@]host:port[/db] | --queue env] [--concurrency N]
 
 Takes sweep trials from the queue (enqueued by ftrun run <sweep.yaml> --queue …) and runs each into its
 sweep's directory, which submitter and workers must share. A trial that fails on a user error is not
 retried; other failures are retried up to 3 times; a trial whose worker died resumes from its checkpoint.
+
+Without --queue (or with --queue env) the queue's URL comes from FTRUN_QUEUE, so that a password stays
+out of argv; URLs are printed with *** for their credentials. Redis is tried for
+FTRUN_QUEUE_CONNECT_TIMEOUT_MS (default 10000) at start (exit 2 when it cannot be reached or refuses the
+password); a connection lost later is retried, one line per outage. SIGINT or SIGTERM stops the worker:
+its running trials are interrupted (resumable from their checkpoints) and go back to the queue as a retry.
 `,
   validate: `Usage: ftrun validate <config.yaml> [--set path=value ...] [--json]
 

@@ -90,8 +90,8 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
         const queue = one(p, 'queue');
         if (queue !== undefined) {
           if (parallel > 1 || publicTrial !== undefined) throw new UserError('E_USAGE', 'ftrun run: --queue runs the trials on workers; it does not go with --parallel or --trial');
-          const { queueSweepCommand } = await import('../commands/queue.js');
-          return await queueSweepCommand({ file: p.positionals[0]!, sets, queue, runsDir: resolve(one(p, 'runs-dir') ?? 'runs'), detach: p.flags.has('detach'), cancel: p.flags.has('cancel'), json: p.flags.has('json'), quiet: p.flags.has('quiet') }, io);
+          const { queueSweepCommand, queueTarget } = await import('../commands/queue.js');
+          return await queueSweepCommand({ file: p.positionals[0]!, sets, queue: queueTarget('run', queue), runsDir: resolve(one(p, 'runs-dir') ?? 'runs'), detach: p.flags.has('detach'), cancel: p.flags.has('cancel'), json: p.flags.has('json'), quiet: p.flags.has('quiet') }, io);
         }
         for (const f of ['detach', 'cancel']) if (p.flags.has(f)) throw new UserError('E_USAGE', `ftrun run: --${f} goes with --queue`);
         if (publicTrial !== undefined) {
@@ -146,14 +146,12 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
       }
       case 'worker': {
         needFile(0, 'no arguments');
-        const queue = one(p, 'queue');
-        if (!queue) throw new UserError('E_USAGE', 'ftrun worker: --queue redis://host:port is required');
         const concurrency = Number(one(p, 'concurrency') ?? '1');
         if (!Number.isInteger(concurrency) || concurrency < 1) throw new UserError('E_USAGE', `ftrun worker: --concurrency must be a positive integer, got "${one(p, 'concurrency')}"`);
         const tooManyJobs = threadCountProblem(concurrency, 'trials at once');
         if (tooManyJobs) throw new UserError('E_USAGE', `ftrun worker: --concurrency ${concurrency}: ${tooManyJobs}. Use --concurrency ${maxThreads()} or less`);
-        const { workerCommand } = await import('../commands/queue.js');
-        return await workerCommand({ queue, concurrency }, io);
+        const { workerCommand, queueTarget } = await import('../commands/queue.js');
+        return await workerCommand({ queue: queueTarget('worker', one(p, 'queue')), concurrency }, io);
       }
       case 'sweep': {
         const sub = p.positionals[0];

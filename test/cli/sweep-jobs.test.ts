@@ -113,7 +113,7 @@ describe('the compose file', () => {
     expect(command.slice(0, 3)).toEqual(['npx', 'ftrun', 'worker']);
     // the same flags, against a URL that is not a Redis URL, fail on the URL (so the flags parsed)
     const r = await cli([...command.slice(2, -1), 'http://nowhere']);
-    expect(r.stderr).toBe('error[E_USAGE]: --queue http://nowhere: expected redis://host:port[/db]\n');
+    expect(r.stderr).toBe('error[E_USAGE]: --queue http://nowhere: expected redis://[[user]:password@]host[:port][/db] (port 6379 and database 0 by default)\n');
     expect(compose.services.redis.command).toContain('--appendonly');
   });
 });
