@@ -110,58 +110,59 @@ const AUTH_REFUSED = /^(WRONGPASS|NOAUTH|ERR invalid password|ERR AUTH)/;
  * the command was stopped meanwhile (SIGINT, SIGTERM).
  */
 export async function reachRedis(target: QueueTarget, who: string, io: IO): Promise<boolean> {
-  const signal = io.signal;
   const options = redisConnection(target);
   const limit = connectTimeoutMs();
   const { Redis } = await import('ioredis');
   const where = `${options.host}:${options.port}`;
   const deadline = Date.now() + limit;
-  let last = '';
-  let waiting = false;
-  while (!signal.aborted) {
-    const client = new Redis({ ...options, db: 0, lazyConnect: true, connectTimeout: Math.max(200, deadline - Date.now()), retryStrategy: () => null, maxRetriesPerRequest: 0, enableOfflineQueue: false });
-    const errors: string[] = [];
-    client.on('error', (e: Error) => void errors.push(e.message));
-    const aborted = new Promise<'aborted'>((res) => signal.addEventListener('abort', () => res('aborted'), { once: true }));
-    try {
-      const r = await Promise.race([
-        (async () => {
+  // One listener on the signal for the whole wait (one per attempt would pile up): it ends the
+  // attempt or the pause under way.
+  let wake = () => {};
+  const onAbort = () => wake();
+  io.signal.addEventListener('abort', onAbort, { once: true });
+  const stopped = () => new Promise<'stopped'>((res) => (wake = () => res('stopped')));
+  try {
+    let last = '';
+    for (let attempt = 0; !io.signal.aborted; attempt++) {
+      const client = new Redis({ ...options, db: 0, lazyConnect: true, connectTimeout: Math.max(200, deadline - Date.now()), retryStrategy: () => null, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+      const errors: string[] = [];
+      client.on('error', (e: Error) => void errors.push(e.message));
+      try {
+        const ready = async () => {
           await client.connect();
           if (options.db) await client.select(options.db);
           await client.ping();
           return 'ok' as const;
-        })(),
-        aborted,
-      ]);
-      if (r === 'aborted') return false;
-      return true;
-    } catch (e) {
-      // ioredis rejects with "Connection is closed."; the reason is the error it emitted before.
-      last = errors.find((m) => AUTH_REFUSED.test(m)) ?? errors[0] ?? (e instanceof Error ? e.message : String(e));
-    } finally {
-      client.disconnect();
+        };
+        return (await Promise.race([ready(), stopped()])) === 'ok';
+      } catch (e) {
+        // ioredis rejects with "Connection is closed."; the reason is the error it emitted before.
+        last = errors.find((m) => AUTH_REFUSED.test(m)) ?? errors[0] ?? (e instanceof Error ? e.message : String(e));
+      } finally {
+        client.disconnect();
+      }
+      if (/^(WRONGPASS|ERR invalid password|ERR AUTH)/.test(last)) {
+        throw new UserError('E_USAGE', `${named(target)}: Redis at ${where} refused the password (${last}); give its password as redis://:PASSWORD@${where}, best in ${QUEUE_ENV} (--queue env)`);
+      }
+      if (last.startsWith('NOAUTH')) {
+        throw new UserError('E_USAGE', `${named(target)}: Redis at ${where} wants a password and the URL gives none; give it as redis://:PASSWORD@${where}, best in ${QUEUE_ENV} (--queue env)`);
+      }
+      if (/DB index is out of range/.test(last)) {
+        throw new UserError('E_USAGE', `${named(target)}: Redis at ${where} has no database ${options.db} (${last}); choose one it has (0 to its "databases" setting − 1)`);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new UserError('E_USAGE', `${named(target)}: cannot reach Redis at ${where} (${last}); tried for ${limit / 1000} s (FTRUN_QUEUE_CONNECT_TIMEOUT_MS). Is redis-server running there, and is the URL right?`);
+      }
+      if (attempt === 0) io.err(`${who}: waiting for Redis at ${redactUrl(target.url)} (${last}); trying for up to ${limit / 1000} s\n`);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([new Promise<void>((res) => (timer = setTimeout(res, Math.min(500, left)))), stopped()]);
+      clearTimeout(timer);
     }
-    if (/^(WRONGPASS|ERR invalid password|ERR AUTH)/.test(last)) {
-      throw new UserError('E_USAGE', `${named(target)}: Redis at ${where} refused the password (${last}); give its password as redis://:PASSWORD@${where}, best in ${QUEUE_ENV} (--queue env)`);
-    }
-    if (last.startsWith('NOAUTH')) {
-      throw new UserError('E_USAGE', `${named(target)}: Redis at ${where} wants a password and the URL gives none; give it as redis://:PASSWORD@${where}, best in ${QUEUE_ENV} (--queue env)`);
-    }
-    if (/DB index is out of range/.test(last)) {
-      throw new UserError('E_USAGE', `${named(target)}: Redis at ${where} has no database ${options.db} (${last}); choose one it has (0 to its "databases" setting − 1)`);
-    }
-    const left = deadline - Date.now();
-    if (!waiting && left > 0) io.err(`${who}: waiting for Redis at ${redactUrl(target.url)} (${last}); trying for up to ${limit / 1000} s\n`);
-    waiting = true;
-    if (left <= 0) {
-      throw new UserError('E_USAGE', `${named(target)}: cannot reach Redis at ${where} (${last}); tried for ${limit / 1000} s (FTRUN_QUEUE_CONNECT_TIMEOUT_MS). Is redis-server running there, and is the URL right?`);
-    }
-    await new Promise<void>((res) => {
-      const t = setTimeout(res, Math.min(500, left));
-      signal.addEventListener('abort', () => (clearTimeout(t), res()), { once: true });
-    });
+    return false;
+  } finally {
+    io.signal.removeEventListener('abort', onAbort);
   }
-  return false;
 }
 
 /** A BullMQ Worker, Queue or QueueEvents, as reportOutages listens to it. */
