@@ -19,7 +19,7 @@ import { renderLeaderboardTable, writeLeaderboard, writeLeaderboardHtml } from '
 import type { LogOptions } from '../log.js';
 import type { Registry } from '../registry.js';
 import { ENV_JSON, LEADERBOARD_MD, METRICS_JSON, RESOLVED_YAML, SWEEP_DIR_PREFIX, trialRunDir, type RunMetrics } from '../run/records.js';
-import { lockDir, type RunLock } from '../run/lock.js';
+import { LOCK_WAIT_ENV, lockDir, QUEUE_TRIAL_LOCK_WAIT_S, type RunLock } from '../run/lock.js';
 import { createUniqueDir } from '../run/rundir.js';
 import { configHash, writeSweepRecord } from '../run/sweep-record.js';
 import { runExperiment } from '../run/runner.js';
@@ -252,7 +252,9 @@ export function spawnTrial(file: string, sets: string[], trialArgs: string[], si
   const argv = [cliEntry(), 'run', resolve(file), ...trialArgs, '--quiet'];
   for (const s of sets) argv.push('--set', s);
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    // A queue worker's trial waits for the process a dead worker may have left in it (see FTRUN_LOCK_WAIT_S).
+    const env = { ...process.env, [LOCK_WAIT_ENV]: process.env[LOCK_WAIT_ENV] ?? String(QUEUE_TRIAL_LOCK_WAIT_S) };
+    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => {
       stderr += d.toString();

@@ -20,7 +20,7 @@ import { UserError } from '../errors.js';
 import { DirCreateError, makeDirs } from '../fsutil.js';
 import { rankTrials, renderLeaderboardTable, writeLeaderboard, writeLeaderboardHtml } from '../leaderboard.js';
 import type { LogOptions } from '../log.js';
-import { HEARTBEAT_MS, lockDir, lockDirWaiting, STALE_MS } from '../run/lock.js';
+import { LOCK_WAIT_ENV, lockDir, lockDirWaiting, lockWaitSeconds } from '../run/lock.js';
 import { ENV_JSON, LEADERBOARD_MD, SWEEP_JSON, TRIALS_DIR, trialRunDir, type RunEnv, type SweepRecord } from '../run/records.js';
 import { runExperiment } from '../run/runner.js';
 import { configHash, writeSweepRecord } from '../run/sweep-record.js';
@@ -96,13 +96,14 @@ export async function trialCommand(args: { file: string; sets: string[]; trial: 
   const runDir = trialRunDir(dir, t.index);
   makeDirs(runDir);
   // One process per trial: a second one (a scheduler's retry, a duplicated array index) is refused
-  // here, before it looks at what the first has written. Run by a queue worker (over an IPC
-  // channel), it waits instead for the process a dead worker left in the trial to end.
+  // here, before it looks at what the first has written — or, with FTRUN_LOCK_WAIT_S (as queue
+  // workers start trials), waits that long for it to end.
   const command = `ftrun run --trial ${t.index}`;
+  const waitS = lockWaitSeconds();
   const lock =
-    typeof process.send === 'function'
-      ? await lockDirWaiting(runDir, command, QUEUED_TRIAL_LOCK_WAIT_MS, io.signal, () => {
-          if (!args.log.quiet) io.err(`trial ${t.index}: ${runDir} is in use by another process; waiting up to ${QUEUED_TRIAL_LOCK_WAIT_MS / 1000} s for it to end\n`);
+    waitS > 0
+      ? await lockDirWaiting(runDir, command, waitS * 1000, io.signal, () => {
+          if (!args.log.quiet) io.err(`trial ${t.index}: ${runDir} is in use by another process; waiting up to ${waitS} s for it to end (${LOCK_WAIT_ENV})\n`);
         })
       : lockDir(runDir, command);
   try {
@@ -118,9 +119,6 @@ export async function trialCommand(args: { file: string; sets: string[]; trial: 
     lock.release();
   }
 }
-
-/** How long a trial run by a queue worker waits for its directory's lock: until a lost machine's lock is stale, and a little more. */
-const QUEUED_TRIAL_LOCK_WAIT_MS = STALE_MS + 2 * HEARTBEAT_MS;
 
 /** Trial states of a sweep still in progress: not failed, not finished. */
 const IN_PROGRESS = new Set(['running', 'queued', 'pending', 'missing']);

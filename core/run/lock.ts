@@ -267,6 +267,24 @@ export function lockDir(dir: string, command: string): RunLock {
 }
 
 /**
+ * How long a trial job waits for its trial's lock when another process holds it, in seconds
+ * (default 0: refused at once). Queue workers start their trials with QUEUE_TRIAL_LOCK_WAIT_S; an
+ * array job may set it so that a task requeued after its node died waits for that node's lock to go
+ * stale instead of failing.
+ */
+export const LOCK_WAIT_ENV = 'FTRUN_LOCK_WAIT_S';
+/** What queue workers wait: until a lost machine's lock is stale, and a little more. */
+export const QUEUE_TRIAL_LOCK_WAIT_S = (STALE_MS + 2 * HEARTBEAT_MS) / 1000;
+
+/** FTRUN_LOCK_WAIT_S as seconds (0 when unset); E_USAGE when it is not a number of seconds. */
+export function lockWaitSeconds(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[LOCK_WAIT_ENV];
+  if (raw === undefined || raw === '') return 0;
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(raw)) throw new UserError('E_USAGE', `${LOCK_WAIT_ENV}=${raw}: expected a number of seconds to wait for a trial another process holds (0: refuse at once)`);
+  return Number(raw);
+}
+
+/**
  * lockDir, waiting up to `waitMs` for a lock that is held (until its holder ends, or its heartbeat
  * goes stale) instead of refusing at once; `onWait` is told once when it starts waiting. Throws
  * E_LOCKED when the time is up or `signal` aborts. For a trial run by a queue worker: BullMQ gives

@@ -46,8 +46,8 @@ function experiment(): { dir: string; sweep: string; single: string } {
 }
 
 /** The real CLI in its own process; `exited` resolves with its exit code (or signal) and stderr. */
-function ftrun(args: string[], opts: { ipc?: boolean } = {}): { child: ChildProcess; exited: Promise<{ code: number | null; signal: string | null; stderr: string }>; stderr: () => string } {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe', ...(opts.ipc ? ['ipc' as const] : [])] });
+function ftrun(args: string[], env: Record<string, string> = {}): { child: ChildProcess; exited: Promise<{ code: number | null; signal: string | null; stderr: string }>; stderr: () => string } {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<{ code: number | null; signal: string | null; stderr: string }>((res) => child.on('close', (code, signal) => res({ code, signal, stderr })));
@@ -105,7 +105,7 @@ describeShared('one process per trial, run and sweep (item 1)', () => {
     expect(existsSync(join(trial, LOCK))).toBe(false);
   });
 
-  it('a trial run by a queue worker (over IPC) waits for the process that holds it, then resumes it', async () => {
+  it('with FTRUN_LOCK_WAIT_S (as queue workers start trials) a trial waits for the process that holds it, then resumes it', async () => {
     const { dir, sweep } = experiment();
     const s = join(dir, 's');
     await cli(['plan', sweep, '--prepare', s]);
@@ -115,9 +115,9 @@ describeShared('one process per trial, run and sweep (item 1)', () => {
     first.child.kill('SIGSTOP');
     let second;
     try {
-      second = ftrun(['run', sweep, '--trial', '1', '--sweep-dir', s], { ipc: true });
+      second = ftrun(['run', sweep, '--trial', '1', '--sweep-dir', s], { FTRUN_LOCK_WAIT_S: '140' });
       await until(() => second!.stderr().includes('waiting'), second.child, second.exited);
-      expect(second.stderr()).toBe(`trial 1: ${trial} is in use by another process; waiting up to 140 s for it to end\n`);
+      expect(second.stderr()).toBe(`trial 1: ${trial} is in use by another process; waiting up to 140 s for it to end (FTRUN_LOCK_WAIT_S)\n`);
     } finally {
       first.child.kill('SIGCONT');
     }
@@ -127,6 +127,11 @@ describeShared('one process per trial, run and sweep (item 1)', () => {
     expect(after.stderr).toContain(`trial 1/3: model.pooling="cls" (resumed) → ${trial}\n`);
     expectEachQueryOnce(trial);
     expect(readFileSync(join(trial, 'events.jsonl'), 'utf8')).toContain('"type":"run_resume"');
+
+    const bad = ftrun(['run', sweep, '--trial', '2', '--sweep-dir', s], { FTRUN_LOCK_WAIT_S: 'soon' });
+    const refused = await bad.exited;
+    expect(refused.stderr).toBe('error[E_USAGE]: FTRUN_LOCK_WAIT_S=soon: expected a number of seconds to wait for a trial another process holds (0: refuse at once)\n');
+    expect(refused.code).toBe(2);
   });
 
   it('ftrun resume of a run that is running, and of a sweep that is running, is refused', async () => {
@@ -233,6 +238,18 @@ describeShared('one process per trial, run and sweep (item 1)', () => {
     const taken = await cli(['run', sweep, '--trial', '3', '--sweep-dir', s, '--quiet']);
     expect(taken.stderr).toBe('');
     expect(taken.code).toBe(0);
+  });
+});
+
+describeShared("a sink's file over the lock (item 1)", () => {
+  it('is refused like a contract file', async () => {
+    const { dir } = experiment();
+    writeFileSync(join(dir, 'x.yaml'), SINGLE.replace('sinks: [{ type: json }]', 'sinks: [{ type: markdown, file: .ftrun-lock }]'));
+    const r = await cli(['validate', join(dir, 'x.yaml')]);
+    expect(r.stderr).toBe(
+      `error[E_CONFIG]: Config is not valid, found 1 problem:\n  ${join(dir, 'x.yaml')}:8:33 sinks[0].file: ".ftrun-lock" would replace one of ftrun's own working files (.ftrun-*, e.g. the run's lock); choose another name\n`,
+    );
+    expect(r.code).toBe(2);
   });
 });
 

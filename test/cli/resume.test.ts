@@ -23,6 +23,8 @@ describeShared('ftrun resume on the LanceDB store, twice', () => {
 
     const runDir = await killAfterCheckpoint(['run', BGE, ...ARGS], { runsDir: tempDir(), experiment: 'bge-base-transactions' }, 1);
     expect(readJson(join(runDir, 'env.json')).status).toBe('running');
+    // SIGKILL left the run's lock; its process is gone, so each resume takes it over.
+    expect(existsSync(join(runDir, '.ftrun-lock'))).toBe(true);
     expect(existsSync(join(runDir, 'lancedb'))).toBe(true); // the base model's table is there already
 
     // The first resume is killed too, at its own next checkpoint.
@@ -44,5 +46,6 @@ describeShared('ftrun resume on the LanceDB store, twice', () => {
     expect(env).toMatchObject({ status: 'ok', config_file: BGE, base_dir: join(ROOT, 'configs') });
     expect(existsSync(join(runDir, '.report.md.4242.abcd1234.tmp'))).toBe(false);
     expect(existsSync(join(runDir, 'model.tmp-4242'))).toBe(false);
+    expect(existsSync(join(runDir, '.ftrun-lock'))).toBe(false);
   });
 });

@@ -85,6 +85,8 @@ describeShared('the shipped array-job files', () => {
     expect(job.spec.completionMode).toBe('Indexed');
     const container = job.spec.template.spec.containers[0];
     expect(container.command).toEqual(['sh', '-c']);
+    // a restarted pod waits for the lock its predecessor left on the trial to go stale
+    expect(container.env).toContainEqual({ name: 'FTRUN_LOCK_WAIT_S', value: '140' });
     const dir = tempDir('ftrun-k8s-');
     writeFileSync(join(dir, 'sweep.yaml'), SWEEP);
     await cli(['plan', join(dir, 'sweep.yaml'), '--prepare', join(dir, 's')]);
@@ -97,6 +99,7 @@ describeShared('the shipped array-job files', () => {
   it('the Slurm script runs a trial with its array task id', async () => {
     const script = readFileSync(join(ROOT, 'deploy', 'slurm', 'sweep.sbatch'), 'utf8');
     expect(script).toMatch(/^#SBATCH --requeue$/m);
+    expect(script).toMatch(/^export FTRUN_LOCK_WAIT_S="\$\{FTRUN_LOCK_WAIT_S:-140\}"$/m);
     const line = script.split('\n').find((l) => l.startsWith('npx ftrun '))!;
     const dir = tempDir('ftrun-slurm-');
     writeFileSync(join(dir, 'sweep.yaml'), SWEEP);
