@@ -75,7 +75,7 @@ describeShared('secrets in resumed runs', () => {
     const runDir = join(runs, readdirSync(runs)[0]!);
     expect(readFileSync(join(runDir, 'resolved.yaml'), 'utf8')).toContain('api_key: ${env:KEYED_TEST_KEY}');
     // The sink's failure is the run's: env.json and metrics.json say so.
-    expect(JSON.parse(readFileSync(join(runDir, 'env.json'), 'utf8'))).toMatchObject({ status: 'failed', error: { message: 'keyed sink: the service is down' } });
+    expect(JSON.parse(readFileSync(join(runDir, 'env.json'), 'utf8'))).toMatchObject({ status: 'failed', error: { message: `sinks[1] (type: keyed) at ${join(dir, 'x.yaml')}:13:5: close() failed: keyed sink: the service is down` } });
     expect(JSON.parse(readFileSync(join(runDir, 'metrics.json'), 'utf8')).status).toBe('failed');
     expect(everything(runDir)).not.toContain('sk-very-secret-1');
 
