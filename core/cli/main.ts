@@ -32,6 +32,11 @@ const SPECS: Record<string, FlagSpec> = {
   dataset: { values: { project: {}, name: {}, split: {}, 'app-url': {} }, booleans: ['help', 'verbose'] },
 };
 
+/** A count given as a plain decimal number (`2`, not `0x2`, `2e0` or `+2`); NaN otherwise. */
+function decimalCount(text: string): number {
+  return /^[0-9]+$/.test(text) ? Number(text) : NaN;
+}
+
 export interface MainIO {
   out?: (s: string) => void;
   err?: (s: string) => void;
@@ -79,8 +84,8 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
     switch (command) {
       case 'run': {
         needFile(1, 'one config file');
-        const parallel = Number(one(p, 'parallel') ?? '1');
-        if (!Number.isInteger(parallel) || parallel < 1) throw new UserError('E_USAGE', `ftrun run: --parallel must be a positive integer, got "${one(p, 'parallel')}"`);
+        const parallel = decimalCount(one(p, 'parallel') ?? '1');
+        if (!(parallel >= 1)) throw new UserError('E_USAGE', `ftrun run: --parallel must be a positive whole number in decimal (e.g. 2), got "${one(p, 'parallel')}"`);
         const tooMany = threadCountProblem(parallel, 'worker processes');
         if (tooMany) throw new UserError('E_USAGE', `ftrun run: --parallel ${parallel}: ${tooMany}. Use --parallel ${maxThreads()} or less`);
         const trial = one(p, '_trial');
@@ -146,8 +151,8 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
       }
       case 'worker': {
         needFile(0, 'no arguments');
-        const concurrency = Number(one(p, 'concurrency') ?? '1');
-        if (!Number.isInteger(concurrency) || concurrency < 1) throw new UserError('E_USAGE', `ftrun worker: --concurrency must be a positive integer, got "${one(p, 'concurrency')}"`);
+        const concurrency = decimalCount(one(p, 'concurrency') ?? '1');
+        if (!(concurrency >= 1)) throw new UserError('E_USAGE', `ftrun worker: --concurrency must be a positive whole number in decimal (e.g. 2), got "${one(p, 'concurrency')}"`);
         const tooManyJobs = threadCountProblem(concurrency, 'trials at once');
         if (tooManyJobs) throw new UserError('E_USAGE', `ftrun worker: --concurrency ${concurrency}: ${tooManyJobs}. Use --concurrency ${maxThreads()} or less`);
         const { workerCommand, queueTarget } = await import('../commands/queue.js');

@@ -10,8 +10,6 @@
  * its checkpoint) and holds it locked while it runs, so a trial started twice is refused; `collect`
  * reads them all, so jobs never contend for sweep.json.
  */
-// First: it loads the config modules in an order their import cycle (sweep → set → envelope → sweep) survives.
-import { prepare } from './prepare.js';
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { hasSweep } from '../config/sweep.js';
@@ -26,6 +24,7 @@ import { runExperiment } from '../run/runner.js';
 import { configHash, writeSweepRecord } from '../run/sweep-record.js';
 import { readJsonFile, readSweepDir } from '../run-reader.js';
 import { startedBefore, type IO } from './run.js';
+import { prepare } from './prepare.js';
 
 function readSweepFile(dir: string): SweepRecord {
   const file = join(dir, SWEEP_JSON);

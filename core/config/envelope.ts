@@ -6,8 +6,7 @@ import { STAGES, type JsonSchema, type StageName } from '../types.js';
 import type { ConfigPath } from './path.js';
 import { BUNDLED_MODEL_NAMES } from './bundled-catalog.js';
 import { TRAINING_METHOD_NAMES, trainingSchema } from '../train/methods.js';
-import { DEFAULT_MAX_TRIALS } from './sweep.js';
-import { METRIC_NAMES, type TrainingMethod } from './types.js';
+import { DEFAULT_MAX_TRIALS, METRIC_NAMES, type TrainingMethod } from './types.js';
 
 /** Training methods, in the order of core/train/methods.ts. */
 export const TRAINING_METHODS: readonly TrainingMethod[] = TRAINING_METHOD_NAMES;

@@ -9,6 +9,9 @@ import { makeLoaded, originsOf, problemAt, sortProblems, type LoadedConfig } fro
 import { choices } from './messages.js';
 import { formatPath, parsePath, type ConfigPath } from './path.js';
 import { withOverrides, type Override } from './set.js';
+import { DEFAULT_MAX_TRIALS } from './types.js';
+
+export { DEFAULT_MAX_TRIALS };
 
 export interface Trial {
   /** Trial number, counted from 1 as in output (`trial 1/4`) and the directory `trials/1`. */
@@ -20,8 +23,6 @@ export interface Trial {
 
 const SECTIONS = ['grid', 'zip'] as const;
 type Section = (typeof SECTIONS)[number];
-/** The most trials a sweep may expand to unless `sweep.max_trials` says otherwise. */
-export const DEFAULT_MAX_TRIALS = 1000;
 /** Top-level keys a sweep cannot change. */
 const NOT_SWEEPABLE = ['sweep', 'extends', 'plugins'];
 

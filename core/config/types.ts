@@ -1,5 +1,8 @@
 import type { ModelSpec } from '../types.js';
 
+/** The most trials a sweep may expand to unless `sweep.max_trials` says otherwise. */
+export const DEFAULT_MAX_TRIALS = 1000;
+
 /** A stage entry in an experiment file: `{ type: <plugin>, ...options }`. */
 export interface StageConfig {
   type: string;

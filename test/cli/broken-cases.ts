@@ -172,7 +172,7 @@ export const CASES: BrokenCase[] = [
     name: 'bad --parallel',
     files: { 'x.yaml': VALID },
     args: [...run, '--parallel', '0'],
-    stderr: "error[E_USAGE]: ftrun run: --parallel must be a positive integer, got \"0\"\n",
+    stderr: "error[E_USAGE]: ftrun run: --parallel must be a positive whole number in decimal (e.g. 2), got \"0\"\n",
   },
   {
     name: 'missing data file',

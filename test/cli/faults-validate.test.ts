@@ -88,6 +88,18 @@ describe('item 8: thread and worker counts have a bound, checked by validate', (
     expect(worker.stderr).toBe(`error[E_USAGE]: ftrun worker: --concurrency 100000: 100000 trials at once is more than this machine can use: ${bound}. Use --concurrency ${max} or less\n`);
     expect(worker.code).toBe(2);
   });
+
+  it('--parallel and --concurrency take a plain decimal count only (0x2, 2e0, +2 are refused)', async () => {
+    const { file } = experiment();
+    for (const v of ['0x2', '2e0', '+2', ' 2']) {
+      const run = await cli(['run', file, '--parallel', v]);
+      expect(run.stderr).toBe(`error[E_USAGE]: ftrun run: --parallel must be a positive whole number in decimal (e.g. 2), got "${v}"\n`);
+      expect(run.code).toBe(2);
+    }
+    const worker = await cli(['worker', '--queue', 'redis://127.0.0.1:1', '--concurrency', '0x2']);
+    expect(worker.stderr).toBe('error[E_USAGE]: ftrun worker: --concurrency must be a positive whole number in decimal (e.g. 2), got "0x2"\n');
+    expect(worker.code).toBe(2);
+  });
 });
 
 describe('item 12: validate reads every record, as run does', () => {
