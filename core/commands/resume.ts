@@ -10,7 +10,7 @@ import { formatPath } from '../config/path.js';
 import { displayPath } from '../config/located.js';
 import { validateConfig, validateTrials } from '../config/validate.js';
 import { UserError } from '../errors.js';
-import { ENV_JSON, RESOLVED_YAML, SWEEP_JSON, type RunEnv, type SweepRecordAsRead } from '../run/records.js';
+import { ENV_JSON, RESOLVED_YAML, SWEEP_JSON, trialRunDir, type RunEnv, type SweepRecordAsRead } from '../run/records.js';
 import { lockDir, type RunLock } from '../run/lock.js';
 import { runExperiment } from '../run/runner.js';
 import { configHash } from '../run/sweep-record.js';
@@ -119,6 +119,19 @@ async function resumeSweep(args: ResumeArgs, sweepDir: string, io: IO): Promise<
     const recorded = rec.trials?.find((r) => r.index === t.index)?.config_hash;
     if (recorded && recorded !== configHash(t.config)) {
       throw new UserError('E_RUN', `${file}: cannot resume: trial ${t.index}: ${displayPath(rec.config_file)} changed since the sweep started (its resolved config hashes to ${configHash(t.config)}, the sweep's to ${recorded}); start a new sweep`);
+    }
+  }
+  // A trial that an array job or a worker is running now stays theirs: refuse before touching any.
+  for (const t of trials) {
+    const dir = trialRunDir(sweepDir, t.index);
+    if (!existsSync(dir)) continue;
+    try {
+      lockDir(dir, 'ftrun resume (probe)').release();
+    } catch (e) {
+      if (e instanceof UserError && e.code === 'E_LOCKED') {
+        throw new UserError('E_LOCKED', `cannot resume the sweep ${sweepDir}: trial ${t.index} is running: ${e.message}`);
+      }
+      throw e;
     }
   }
   const log = { quiet: args.quiet, verbose: args.verbose, write: io.err };

@@ -105,6 +105,29 @@ describeShared('one process per trial, run and sweep (item 1)', () => {
     expect(existsSync(join(trial, LOCK))).toBe(false);
   });
 
+  it('ftrun resume of a prepared sweep while an array job runs one of its trials is refused, and sweep.json is left as it was', async () => {
+    const { dir, sweep } = experiment();
+    const s = join(dir, 's');
+    expect((await cli(['plan', sweep, '--prepare', s])).code).toBe(0);
+    const trial = join(s, 'trials', '2');
+    const job = ftrun(['run', sweep, '--trial', '2', '--sweep-dir', s, '--quiet']);
+    await until(() => lockWritten(trial), job.child, job.exited);
+    job.child.kill('SIGSTOP');
+    try {
+      const before = readFileSync(join(s, 'sweep.json'), 'utf8');
+      const holder = readJson(join(trial, LOCK));
+      const r = await cli(['resume', s, '--quiet']);
+      expect(r.stderr).toBe(`error[E_LOCKED]: cannot resume the sweep ${s}: trial 2 is running: ${trial} is in use: ftrun run --trial 2 holds it (pid ${job.child.pid} ${here}, since ${holder.started_at}). ${stillHeld}`);
+      expect(r.code).toBe(2);
+      expect(readFileSync(join(s, 'sweep.json'), 'utf8')).toBe(before);
+      expect(existsSync(join(s, 'trials', '1', 'metrics.json'))).toBe(false);
+    } finally {
+      job.child.kill('SIGCONT');
+    }
+    expect((await job.exited).code).toBe(0);
+    expectEachQueryOnce(trial);
+  });
+
   it('with FTRUN_LOCK_WAIT_S (as queue workers start trials) a trial waits for the process that holds it, then resumes it', async () => {
     const { dir, sweep } = experiment();
     const s = join(dir, 's');
