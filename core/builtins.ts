@@ -22,11 +22,17 @@ import noneMiner from '../plugins/miner/none.js';
 import randomNegativeMiner from '../plugins/miner/random-negative.js';
 import ortBackend from '../plugins/backend/ort.js';
 import tfjsBackend from '../plugins/backend/tfjs.js';
+import angleLoss from '../plugins/loss/angle.js';
 import batchAllTripletLoss from '../plugins/loss/batch-all-triplet.js';
 import batchHardSoftMarginTripletLoss from '../plugins/loss/batch-hard-soft-margin-triplet.js';
 import batchHardTripletLoss from '../plugins/loss/batch-hard-triplet.js';
 import batchSemiHardTripletLoss from '../plugins/loss/batch-semi-hard-triplet.js';
 import contrastiveLoss from '../plugins/loss/contrastive.js';
+import cosentLoss from '../plugins/loss/cosent.js';
+import cosineSimilarityLoss from '../plugins/loss/cosine-similarity.js';
+import distillKlDivLoss from '../plugins/loss/distill-kl-div.js';
+import marginMseLoss from '../plugins/loss/margin-mse.js';
+import matryoshkaLoss from '../plugins/loss/matryoshka.js';
 import multipleNegativesRankingLoss from '../plugins/loss/multiple-negatives-ranking.js';
 import tripletLoss from '../plugins/loss/triplet.js';
 import lancedbStore from '../plugins/store/lancedb.js';
@@ -57,11 +63,17 @@ const BUILTIN_PLUGINS = {
     'random-negative': randomNegativeMiner,
   },
   loss: {
+    angle: angleLoss,
     'batch-all-triplet': batchAllTripletLoss,
     'batch-hard-soft-margin-triplet': batchHardSoftMarginTripletLoss,
     'batch-hard-triplet': batchHardTripletLoss,
     'batch-semi-hard-triplet': batchSemiHardTripletLoss,
     contrastive: contrastiveLoss,
+    cosent: cosentLoss,
+    'cosine-similarity': cosineSimilarityLoss,
+    'distill-kl-div': distillKlDivLoss,
+    'margin-mse': marginMseLoss,
+    matryoshka: matryoshkaLoss,
     'multiple-negatives-ranking': multipleNegativesRankingLoss,
     triplet: tripletLoss,
   },

@@ -1,0 +1,133 @@
+/**
+ * Loss `matryoshka`: sentence-transformers' MatryoshkaLoss. It wraps another loss (`loss:`, written as
+ * a top-level loss is: its `type` and options) and trains the embedding to work truncated: for each
+ * dimension d of `dims` the inner loss is computed on normalize(embedding[:, :d]) of every column,
+ * and the weighted sum (`weights`, default all 1) is the loss.
+ *
+ * The inner loss is one of the built-in losses (listed below). Its options are checked by the schema
+ * (each inner type's own schema, with its defaults), so a mistake is reported at its line.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import { definePlugin } from '../../core/plugin.js';
+import type { LossBatch, LossPlugin } from '../../core/train/loss.js';
+import type { ExampleShape, JsonSchema, PluginClass, RunContext } from '../../core/types.js';
+import { loadLossHelpers } from '../common/loss.js';
+import angle from './angle.js';
+import batchAllTriplet from './batch-all-triplet.js';
+import batchHardSoftMarginTriplet from './batch-hard-soft-margin-triplet.js';
+import batchHardTriplet from './batch-hard-triplet.js';
+import batchSemiHardTriplet from './batch-semi-hard-triplet.js';
+import contrastive from './contrastive.js';
+import cosent from './cosent.js';
+import cosineSimilarity from './cosine-similarity.js';
+import distillKlDiv from './distill-kl-div.js';
+import marginMse from './margin-mse.js';
+import multipleNegativesRanking from './multiple-negatives-ranking.js';
+import triplet from './triplet.js';
+
+export interface MatryoshkaOptions {
+  loss: { type: string } & Record<string, unknown>;
+  dims: number[];
+  weights?: number[];
+}
+
+const TYPE = 'matryoshka';
+
+type LossClass = PluginClass<LossPlugin | Promise<LossPlugin>> & { needs: ExampleShape };
+
+/** The losses `matryoshka` can wrap, by type. */
+export const INNER_LOSSES: Readonly<Record<string, LossClass>> = Object.fromEntries(
+  [
+    multipleNegativesRanking, cosent, angle, cosineSimilarity, marginMse, distillKlDiv, contrastive, triplet,
+    batchAllTriplet, batchHardTriplet, batchHardSoftMarginTriplet, batchSemiHardTriplet,
+  ].map((c) => [c.type, c as unknown as LossClass]),
+);
+
+/** `loss:`: a type among INNER_LOSSES and, for each, that loss's own options (and their defaults). */
+function innerSchema(): JsonSchema {
+  const types = Object.keys(INNER_LOSSES).sort();
+  return {
+    type: 'object',
+    description: 'The loss computed at every dimension: its `type` and its options, as a top-level `loss:` is written.',
+    required: ['type'],
+    properties: { type: { type: 'string', enum: types, description: 'The inner loss type.' } },
+    allOf: types.map((t) => {
+      const s = INNER_LOSSES[t]!.schema as { properties?: Record<string, JsonSchema> };
+      return {
+        if: { properties: { type: { const: t } } },
+        then: { type: 'object', additionalProperties: false, properties: { type: { const: t }, ...(s.properties ?? {}) } },
+      };
+    }),
+  };
+}
+
+export default definePlugin({
+  stage: 'loss',
+  type: TYPE,
+  description:
+    'Matryoshka embeddings: another loss computed on the embeddings truncated to each of several dimensions, weighted and summed (sentence-transformers MatryoshkaLoss).',
+  // The inner loss's shape is the instance's; every built-in miner provides all shapes.
+  needs: 'pairs',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['loss', 'dims'],
+    properties: {
+      loss: innerSchema(),
+      dims: {
+        type: 'array',
+        minItems: 1,
+        items: { type: 'integer', minimum: 1 },
+        description: 'The embedding dimensions to train, e.g. [768, 512, 256, 128, 64]; each at most the model\'s dimension.',
+      },
+      weights: {
+        type: 'array',
+        items: { type: 'number', minimum: 0 },
+        description: 'The weight of the inner loss at each dimension, one per entry of `dims` (default: all 1).',
+      },
+    },
+  },
+  check(o: MatryoshkaOptions & Record<string, unknown>) {
+    if (o.weights !== undefined && o.weights.length !== o.dims.length) {
+      return [{ path: ['weights'], message: `has ${o.weights.length} weight(s) but dims has ${o.dims.length}: give one weight per dimension (or leave weights out for all 1)` }];
+    }
+    return [];
+  },
+  async create(options: MatryoshkaOptions, context: RunContext) {
+    const { tf, normalizeRows } = await loadLossHelpers();
+    const { type, ...innerOptions } = options.loss;
+    const cls = INNER_LOSSES[type];
+    if (!cls) throw new Error(`loss ${TYPE}: unknown inner loss "${type}"`);
+    // Defaults of the inner options, as a top-level loss gets them.
+    const { configAjv } = await import('../../core/config/ajv.js');
+    const filled = structuredClone(innerOptions);
+    configAjv({ useDefaults: true }).validate(cls.schema, filled);
+    const inner = (await new cls(filled, context)) as LossPlugin;
+    const needs = inner.needs ?? cls.needs;
+    const weights = options.weights ?? options.dims.map(() => 1);
+    return {
+      needs,
+      compute(batch: LossBatch): tf.Scalar {
+        const full = batch.anchor.shape[1];
+        const over = options.dims.find((d) => d > full);
+        if (over !== undefined) throw new Error(`loss ${TYPE}: dims has ${over}, more than the embedding dimension ${full}`);
+        return tf.tidy(() => {
+          let total: tf.Scalar = tf.scalar(0);
+          options.dims.forEach((d, i) => {
+            const cut = (x: tf.Tensor2D): tf.Tensor2D => normalizeRows(tf.slice(x, [0, 0], [-1, d]));
+            const negatives = batch.negatives?.map(cut);
+            const shrunk: LossBatch = {
+              ...batch,
+              anchor: cut(batch.anchor),
+              positive: batch.positive && cut(batch.positive),
+              negatives,
+              negative: negatives ? negatives[0] : batch.negative && cut(batch.negative),
+            };
+            total = tf.add(total, tf.mul(inner.compute(shrunk), weights[i]!));
+          });
+          return total;
+        });
+      },
+    };
+  },
+});

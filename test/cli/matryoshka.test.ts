@@ -1,0 +1,70 @@
+/**
+ * End to end: loss `matryoshka` around multiple-negatives-ranking trains through the loss seam on the
+ * ort engine (the fixture model, 64 dims, dropout 0). With dims [64] it is exactly the inner loss (the
+ * embeddings are already normalized), so its steps are the plain run's; with dims [64, 32, 16] every
+ * step's loss is larger (the sum of three positive losses) and the model ends up different. Mistakes
+ * in its options are config errors at their line.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { cli, tempDir } from '../helpers/cli.js';
+import { ROOT, TINY_BERT, describeShared } from '../helpers/shared.js';
+
+const BGE = join(ROOT, 'configs', 'bge.yaml');
+const COMMON = [
+  '--set', `model={path: ${TINY_BERT}}`,
+  '--set', 'backend={type: ort, intra_op_threads: 1}',
+  '--set', 'training.epochs=null',
+  '--set', 'training.max_steps=4',
+  '--set', 'training.learning_rate=1e-3',
+  '--set', 'store.type=memory',
+];
+const lines = (f: string) => readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+
+async function train(loss: string) {
+  const r = await cli(['run', BGE, '--runs-dir', tempDir(), '--json', '--quiet', ...COMMON, '--set', `loss=${loss}`]);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stderr).not.toMatch(/error/i);
+  const summary = JSON.parse(r.stdout) as { run_dir: string; models: Record<string, Record<string, number>> };
+  const steps = lines(join(summary.run_dir, 'events.jsonl')).filter((e) => e.type === 'train_step') as Array<{ loss: number; grad_norm: number }>;
+  return { summary, steps, resolved: readFileSync(join(summary.run_dir, 'resolved.yaml'), 'utf8') };
+}
+
+describeShared('loss matryoshka from the CLI (ort)', () => {
+  it('trains around multiple-negatives-ranking: dims [64] takes the plain steps, [64, 32, 16] others', async () => {
+    const plain = await train('{type: multiple-negatives-ranking}');
+    const full = await train('{type: matryoshka, loss: {type: multiple-negatives-ranking}, dims: [64]}');
+    const nested = await train('{type: matryoshka, loss: {type: multiple-negatives-ranking}, dims: [64, 32, 16], weights: [1, 1, 1]}');
+    expect(nested.resolved).toMatch(/type: matryoshka/);
+    expect(plain.steps.length).toBe(4);
+    expect(full.steps.length).toBe(4);
+    expect(nested.steps.length).toBe(4);
+    plain.steps.forEach((p, i) => {
+      const f = full.steps[i]!;
+      expect(Math.abs(f.loss - p.loss) / p.loss, `step ${i + 1} loss`).toBeLessThan(1e-4);
+      expect(Math.abs(f.grad_norm - p.grad_norm) / p.grad_norm, `step ${i + 1} grad norm`).toBeLessThan(1e-4);
+    });
+    // Step 1 sees the same model and batch: the nested loss adds two more positive terms.
+    expect(nested.steps[0]!.loss).toBeGreaterThan(plain.steps[0]!.loss * 1.5);
+    for (const s of nested.steps) expect(Number.isFinite(s.loss) && Number.isFinite(s.grad_norm) && s.grad_norm > 0).toBe(true);
+    expect(nested.summary.models.finetuned).not.toEqual(plain.summary.models.finetuned);
+  }, 600_000);
+
+  it('refuses a wrong inner option, an unknown inner type and a weight count that differs from dims, at their lines', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'exp.yaml');
+    const validate = async (loss: string) => {
+      writeFileSync(file, `extends: ${BGE}\nloss:\n  type: matryoshka\n${loss}`);
+      const r = await cli(['validate', file]);
+      expect(r.code).toBe(2);
+      return r.stderr;
+    };
+    expect(await validate('  loss:\n    type: cosent\n    scale: 0\n  dims: [64]\n')).toMatch(/exp\.yaml:6:\d+ loss\.loss\.scale: must be > 0, found number 0\n/);
+    expect(await validate('  loss: { type: cosent, margin: 1 }\n  dims: [64]\n')).toMatch(/exp\.yaml:4:\d+ loss\.loss\.margin: unknown option "margin"\. Allowed: scale/);
+    expect(await validate('  loss: { type: cosnet }\n  dims: [64]\n')).toMatch(/exp\.yaml:4:\d+ loss\.loss\.type: invalid value "cosnet"\. Did you mean "cosent"\?/);
+    expect(await validate('  loss: { type: cosent }\n  dims: [64, 32]\n  weights: [1]\n')).toMatch(
+      /exp\.yaml:6:\d+ loss\.weights: has 1 weight\(s\) but dims has 2: give one weight per dimension \(or leave weights out for all 1\)\n/,
+    );
+  });
+});
