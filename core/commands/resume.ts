@@ -121,7 +121,9 @@ async function resumeSweep(args: ResumeArgs, sweepDir: string, io: IO): Promise<
       throw new UserError('E_RUN', `${file}: cannot resume: trial ${t.index}: ${displayPath(rec.config_file)} changed since the sweep started (its resolved config hashes to ${configHash(t.config)}, the sweep's to ${recorded}); start a new sweep`);
     }
   }
-  // A trial that an array job or a worker is running now stays theirs: refuse before touching any.
+  // A sweep that is running (its own lock), or a trial that an array job or a worker is running
+  // now, stays theirs: refuse before touching any.
+  lockDir(sweepDir, 'ftrun resume (probe)').release();
   for (const t of trials) {
     const dir = trialRunDir(sweepDir, t.index);
     if (!existsSync(dir)) continue;
