@@ -129,8 +129,9 @@ describeShared('losses-v2: scored pairs, distillation, matryoshka', () => {
 
   for (const backend of ['cpu', 'wasm']) {
     it(`matches every case's value and gradients within 1e-5 (${backend})`, async () => {
-      await tf.setBackend(backend);
+      expect(await tf.setBackend(backend)).toBe(true);
       try {
+        expect(tf.getBackend()).toBe(backend);
         expect(CASES.length).toBe(15);
         for (const { id, plugin, options } of CASES) {
           const c = fx.cases.find((x) => x.id === id);
