@@ -33,7 +33,9 @@ import cosineSimilarityLoss from '../plugins/loss/cosine-similarity.js';
 import distillKlDivLoss from '../plugins/loss/distill-kl-div.js';
 import marginMseLoss from '../plugins/loss/margin-mse.js';
 import matryoshkaLoss from '../plugins/loss/matryoshka.js';
+import cachedMultipleNegativesRankingLoss from '../plugins/loss/cached-multiple-negatives-ranking.js';
 import multipleNegativesRankingLoss from '../plugins/loss/multiple-negatives-ranking.js';
+import multipleNegativesSymmetricRankingLoss from '../plugins/loss/multiple-negatives-symmetric-ranking.js';
 import tripletLoss from '../plugins/loss/triplet.js';
 import lancedbStore from '../plugins/store/lancedb.js';
 import memoryStore from '../plugins/store/memory.js';
@@ -68,6 +70,7 @@ const BUILTIN_PLUGINS = {
     'batch-hard-soft-margin-triplet': batchHardSoftMarginTripletLoss,
     'batch-hard-triplet': batchHardTripletLoss,
     'batch-semi-hard-triplet': batchSemiHardTripletLoss,
+    'cached-multiple-negatives-ranking': cachedMultipleNegativesRankingLoss,
     contrastive: contrastiveLoss,
     cosent: cosentLoss,
     'cosine-similarity': cosineSimilarityLoss,
@@ -75,6 +78,7 @@ const BUILTIN_PLUGINS = {
     'margin-mse': marginMseLoss,
     matryoshka: matryoshkaLoss,
     'multiple-negatives-ranking': multipleNegativesRankingLoss,
+    'multiple-negatives-symmetric-ranking': multipleNegativesSymmetricRankingLoss,
     triplet: tripletLoss,
   },
   backend: {

@@ -155,6 +155,20 @@ export const CHECKS: ConfigCheck[] = [
     },
   },
   {
+    name: 'one-mini-batch-size',
+    description: "training.mini_batch_size and a cached loss's own mini_batch_size, when both are set, agree",
+    check(cfg, ctx) {
+      // The loss's value as written (its default gives way to training.mini_batch_size).
+      const written = ctx.loaded.data.loss as Record<string, unknown> | undefined;
+      const own = typeof written === 'object' && written !== null ? written.mini_batch_size : undefined;
+      const set = cfg.training.mini_batch_size;
+      if (!methodOf(cfg).trains || typeof own !== 'number' || typeof set !== 'number' || own === set) return [];
+      return [
+        ctx.problem(['training', 'mini_batch_size'], `${set} differs from loss.mini_batch_size (${own}) of loss ${cfg.loss!.type}; both set the GradCache chunk size: remove one of them, or give both the same value`),
+      ];
+    },
+  },
+  {
     name: 'model-directory',
     description: 'model.path is an existing directory, and model.max_seq_length fits its max_position_embeddings',
     check(cfg, ctx) {

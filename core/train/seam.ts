@@ -140,9 +140,15 @@ export class LossSeam {
     this.labelIds = new Map([...new Set(labels)].sort().map((l, i) => [l, i]));
   }
 
-  /** The seam of a training run: the loss over `examples` (their class labels), cached by `miniBatchSize` when set. */
+  /**
+   * The seam of a training run: the loss over `examples` (their class labels), cached by
+   * `miniBatchSize` (training.mini_batch_size) when set, else by the loss's own `miniBatchSize`
+   * (a cached loss, e.g. cached-multiple-negatives-ranking's mini_batch_size) when it has one.
+   */
   static forExamples(loss: LossPlugin, examples: readonly Example[], miniBatchSize = 0): LossSeam {
-    return new LossSeam(loss, examples.flatMap((e) => (e.label === undefined ? [] : [e.label])), miniBatchSize);
+    const own = (loss as LossPlugin & { miniBatchSize?: unknown }).miniBatchSize;
+    const mini = miniBatchSize || (typeof own === 'number' ? own : 0);
+    return new LossSeam(loss, examples.flatMap((e) => (e.label === undefined ? [] : [e.label])), mini);
   }
 
   /**

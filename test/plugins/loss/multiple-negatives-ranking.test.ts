@@ -8,7 +8,7 @@ import { mnrl } from './reference.js';
 describe('loss multiple-negatives-ranking', () => {
   runLossSuite({
     plugin: Loss,
-    defaults: { scale: 20, similarity: 'cos' },
+    defaults: { scale: 20, similarity: 'cos', directions: ['query_to_doc'], partition_mode: 'joint', hardness_mode: 'none', hardness_strength: 0 },
     // anchor → positive with in-batch negatives only (no negative column), as in losses.json.
     fixture: [{ key: 'multiple_negatives_ranking', options: {} }],
     variants: [{}, { scale: 5 }, { scale: 1, similarity: 'dot' }],
@@ -18,7 +18,7 @@ describe('loss multiple-negatives-ranking', () => {
 
   it('scores every anchor against every negative column (negative_1 … negative_n); `negative` alone is the first', async () => {
     await tf.setBackend('cpu');
-    const loss = await new Loss({ scale: 20, similarity: 'cos' }, makeContext());
+    const loss = await new Loss({ scale: 20, similarity: 'cos', directions: ['query_to_doc'], partition_mode: 'joint', hardness_mode: 'none', hardness_strength: 0 }, makeContext());
     const b = randomBatch('pairs', 7);
     const second = randomBatch('pairs', 8).negative!;
     const third = randomBatch('pairs', 9).negative!;
