@@ -120,6 +120,34 @@ describeShared('cached-multiple-negatives-ranking = multiple-negatives-ranking o
   }
 });
 
+describeShared('cached-multiple-negatives-ranking from the CLI (tiny-bert, ort)', () => {
+  it('a run takes the steps of multiple-negatives-ranking: every step\'s loss and gradient norm, and the fine-tuned metrics', async () => {
+    const lines = (f: string) => readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const go = async (loss: string) => {
+      const args = ['run', join(ROOT, 'configs', 'bge.yaml'), '--runs-dir', tempDir(), '--json', '--quiet', '--set', `model={path: ${TINY_BERT}}`];
+      for (const s of ['training.epochs=1', 'training.learning_rate=1e-3', 'store.type=memory', 'backend={type: ort, intra_op_threads: 1}', `loss=${loss}`]) args.push('--set', s);
+      const r = await cli(args);
+      // 27 category names as positives: no-duplicates batches come out short, and ftrun says so.
+      expect(r.stderr).toMatch(/^(warning: no-duplicates batches average [\d.]+ examples instead of 16[^\n]*\n)?$/);
+      expect(r.code).toBe(0);
+      const summary = JSON.parse(r.stdout) as { run_dir: string; models: Record<string, Record<string, number>> };
+      const steps = lines(join(summary.run_dir, 'events.jsonl')).filter((e) => e.type === 'train_step') as Array<{ loss: number; grad_norm: number }>;
+      return { summary, steps, resolved: readFileSync(join(summary.run_dir, 'resolved.yaml'), 'utf8') };
+    };
+    const plain = await go('{type: multiple-negatives-ranking}');
+    const cached = await go('{type: cached-multiple-negatives-ranking, mini_batch_size: 5}');
+    expect(cached.resolved).toMatch(/type: cached-multiple-negatives-ranking\n(.*\n)*?\s+mini_batch_size: 5/);
+    expect(cached.steps.length).toBe(plain.steps.length);
+    expect(plain.steps.length).toBeGreaterThan(5);
+    plain.steps.forEach((p, i) => {
+      const c = cached.steps[i]!;
+      expect(Math.abs(c.loss - p.loss) / Math.max(Math.abs(p.loss), 1e-6), `step ${i + 1} loss`).toBeLessThan(1e-4);
+      expect(Math.abs(c.grad_norm - p.grad_norm) / p.grad_norm, `step ${i + 1} grad norm`).toBeLessThan(1e-4);
+    });
+    for (const [k, v] of Object.entries(plain.summary.models.finetuned!)) expect(cached.summary.models.finetuned![k], k).toBeCloseTo(v, 4);
+  }, 600_000);
+});
+
 describe('validate: the options of the multiple-negatives-ranking family', () => {
   const BGE = join(ROOT, 'configs', 'bge.yaml');
   const validate = async (body: string) => {
