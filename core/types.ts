@@ -25,6 +25,12 @@ export interface Query {
   label?: string;
   /** Original record fields, for splitters such as `field`. */
   fields?: Record<string, unknown>;
+  /** Texts known not to be relevant (hard negatives from the data); miners pass them on as the examples' negatives. */
+  negatives?: string[];
+  /** A float score of the (query, first relevant document) pair, for score losses (CoSENT, AnglE). */
+  score?: number;
+  /** Teacher values (a margin, or the teacher's scores), for distillation losses. */
+  teacher?: number[];
 }
 
 export interface Doc {

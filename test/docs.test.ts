@@ -84,6 +84,9 @@ describeShared('YAML examples in the docs', () => {
         const field = (k: string, d?: string) => (typeof ds[k] === 'string' ? (ds[k] as string) : d);
         const splitField = isMap(example.splitter) && typeof example.splitter.field === 'string' ? example.splitter.field : undefined;
         const query = Object.fromEntries([[field('input', 'input')!, 'a query'], [field('expected', 'expected')!, 'a document'], ...[field('label'), splitField].filter((k) => k !== undefined).map((k) => [k, 'train'])]);
+        // The data's own negatives, pair score and teacher values, when the example names their fields.
+        for (const f of typeof ds.negatives === 'string' ? [ds.negatives] : Array.isArray(ds.negatives) ? (ds.negatives as string[]) : []) query[f] = 'a document';
+        for (const f of [field('score'), field('teacher')]) if (f !== undefined) (query as Record<string, unknown>)[f] = 0.5;
         const spec = isMap(ds.corpus) ? ds.corpus : {};
         // A corpus stand-in also holds the reference data's categories: a file the example inherits (eval from configs/_base) expects them.
         const categories = (JSON.parse(readFileSync(join(TRANSACTIONS, 'categories.json'), 'utf8')) as Array<{ category: string }>).map((c) => c.category);

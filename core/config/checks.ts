@@ -118,6 +118,12 @@ export const CHECKS: ConfigCheck[] = [
       const loss = ctx.registry.get('loss', cfg.loss.type);
       const miner = ctx.registry.get('miner', cfg.miner.type);
       if (!loss?.needs || !miner) return [];
+      // miner none makes triplets only from the data's own negatives
+      if (cfg.miner.type === 'none' && loss.needs === 'triplets' && (cfg.dataset as Record<string, unknown>).negatives === undefined) {
+        return [
+          ctx.problem(['loss', 'type'], `loss ${cfg.loss.type} needs triplets examples; miner none makes them only from the data's own negatives, and dataset.negatives is not set. Set dataset.negatives (the field holding each record's negatives), or use a miner that mines negatives: random-negative, hard-negative.`),
+        ];
+      }
       if (miner.provides?.includes(loss.needs)) return [];
       const fit = ctx.registry.entries('miner').filter(([, c]) => c.provides?.includes(loss.needs!)).map(([t]) => t);
       const hint = fit.length ? ` Miners that provide ${loss.needs}: ${fit.join(', ')}.` : '';

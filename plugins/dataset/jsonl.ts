@@ -2,6 +2,8 @@
  * dataset `jsonl`: queries (and an optional eval set) from JSONL files of
  * `{ input, expected }` records, and a corpus of documents from a JSON array or JSONL file —
  * or, without a corpus, the sorted set of expected labels (classification as retrieval).
+ * Records may also say what is negative (`negatives`: a field holding a list, or the fields of
+ * n-tuple columns), and carry a pair score (`score`) and teacher values (`teacher`).
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -23,8 +25,17 @@ export interface JsonlDatasetOptions {
   input: string;
   expected: string;
   label?: string;
+  /** Field holding a list of negatives (or one), or the fields of n-tuple columns (negative_1 … negative_n). */
+  negatives?: string | string[];
+  /** Field holding the pair's float score. */
+  score?: string;
+  /** Field holding the teacher values: a number (a margin) or a list of numbers. */
+  teacher?: string;
   limit?: number;
 }
+
+/** The fields `negatives` names, in order. */
+const negativeFields = (o: Pick<JsonlDatasetOptions, 'negatives'>): string[] => (o.negatives === undefined ? [] : typeof o.negatives === 'string' ? [o.negatives] : o.negatives);
 
 /** A query plus where it came from, for messages. */
 interface Located {
@@ -96,6 +107,16 @@ export default definePlugin({
       input: { type: 'string', minLength: 1, default: 'input', description: 'Field holding the query text.' },
       expected: { type: 'string', minLength: 1, default: 'expected', description: 'Field holding the relevant document id(s): a string or a list of strings.' },
       label: { type: 'string', minLength: 1, description: 'Field holding the class label (default: the first expected id).' },
+      negatives: {
+        description:
+          'Hard negatives from the data: a field holding a list of negatives (or one), e.g. hard_negatives, or a list of fields each holding one, e.g. [negative_1, negative_2] (n-tuple columns). With a corpus they are corpus ids; without one they are texts, and join the corpus.',
+        oneOf: [
+          { type: 'string', minLength: 1 },
+          { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 } },
+        ],
+      },
+      score: { type: 'string', minLength: 1, description: 'Field holding a float score of the (query, first expected document) pair, for score losses (CoSENT, AnglE).' },
+      teacher: { type: 'string', minLength: 1, description: 'Field holding teacher values for distillation: a number (a margin) or a list of numbers.' },
       limit: { type: 'integer', minimum: 1, description: 'Read only the first N queries of each file (quick runs).' },
     },
   },
@@ -143,11 +164,21 @@ class JsonlDataset implements DatasetPlugin {
       const spec = corpusSpec(o.corpus);
       const path = this.ctx.resolvePath(spec.path);
       corpus = await readCorpus(path, spec.text ?? 'text', spec.id);
-      const missing = new MissingLabels(corpus.map((d) => d.id), path);
-      for (const { query, loc } of all) missing.add(query.relevant, loc);
+      const ids = corpus.map((d) => d.id);
+      const missing = new MissingLabels(ids, path);
+      const missingNegatives = new MissingLabels(ids, path, 'negatives');
+      for (const { query, loc } of all) {
+        missing.add(query.relevant, loc);
+        if (query.negatives) missingNegatives.add(query.negatives, loc);
+      }
       missing.throwIfAny();
+      missingNegatives.throwIfAny();
+      // With a corpus, negatives are corpus ids: the queries carry their texts.
+      const text = new Map(corpus.map((d) => [d.id, d.text]));
+      for (const { query } of all) if (query.negatives) query.negatives = query.negatives.map((id) => text.get(id)!);
     } else {
-      const labels = [...new Set(all.flatMap((q) => q.query.relevant))].sort();
+      // Without one, negatives are texts, and documents like the expected labels (hard negatives to retrieve past).
+      const labels = [...new Set(all.flatMap((q) => [...q.query.relevant, ...(q.query.negatives ?? [])]))].sort();
       corpus = labels.map((l) => ({ id: l, text: l }));
     }
     return {
@@ -172,7 +203,7 @@ const noRecords = (path: string) => new UserError('E_DATA', `${displayPath(path)
 const corpusSpec = (corpus: string | JsonlCorpusSpec): JsonlCorpusSpec => (typeof corpus === 'string' ? { path: corpus } : corpus);
 
 /** The query of record `r` of query file `path` (`base`: its file name, for ids); E_DATA naming the record's line. */
-function queryOf(r: DataRecord, path: string, base: string, options: Pick<JsonlDatasetOptions, 'input' | 'expected' | 'label'>): Query {
+function queryOf(r: DataRecord, path: string, base: string, options: Pick<JsonlDatasetOptions, 'input' | 'expected' | 'label' | 'negatives' | 'score' | 'teacher'>): Query {
   const { input, expected, label } = options;
   const loc = `${displayPath(path)}:${r.line}`;
   const rec = asObject(r.value, loc);
@@ -198,7 +229,41 @@ function queryOf(r: DataRecord, path: string, base: string, options: Pick<JsonlD
     }
     lab = String(v);
   }
-  return { id: `${base}:${r.line}`, text, relevant: relevant as string[], label: lab, fields: rec };
+  const query: Query = { id: `${base}:${r.line}`, text, relevant: relevant as string[], label: lab, fields: rec };
+  const negFields = negativeFields(options);
+  if (negFields.length > 0) {
+    const negatives: string[] = [];
+    for (const f of negFields) {
+      const v = requireField(rec, f, loc, 'dataset.negatives');
+      const list = typeof v === 'string' ? [v] : v;
+      if (!Array.isArray(list) || list.some((x) => typeof x !== 'string')) {
+        throw new UserError('E_DATA', `${loc}: field "${f}" (negatives) must be a string or a list of strings, got ${describeList(v, 'string')}`);
+      }
+      negatives.push(...(list as string[]));
+    }
+    query.negatives = negatives;
+  }
+  if (options.score !== undefined) {
+    const v = requireField(rec, options.score, loc, 'dataset.score');
+    if (typeof v !== 'number') throw new UserError('E_DATA', `${loc}: field "${options.score}" (score) must be a number, got ${typeName(v)}`);
+    query.score = v;
+  }
+  if (options.teacher !== undefined) {
+    const v = requireField(rec, options.teacher, loc, 'dataset.teacher');
+    const list = typeof v === 'number' ? [v] : v;
+    if (!Array.isArray(list) || list.length === 0 || list.some((x) => typeof x !== 'number')) {
+      throw new UserError('E_DATA', `${loc}: field "${options.teacher}" (teacher) must be a number or a non-empty list of numbers, got ${Array.isArray(list) && list.length === 0 ? 'an empty list' : describeList(v, 'number')}`);
+    }
+    query.teacher = list as number[];
+  }
+  return query;
+}
+
+/** What a value is, for a list that must hold only `want`s: `number`, or `a list with a number at index 2`. */
+function describeList(v: unknown, want: 'string' | 'number'): string {
+  if (!Array.isArray(v)) return typeName(v);
+  const i = v.findIndex((x) => typeof x !== want);
+  return i < 0 ? 'array' : `a list with ${typeName(v[i])} at index ${i}`;
 }
 
 /** The document of record `r` of corpus file `path`; E_DATA naming the record's line. */
@@ -247,9 +312,11 @@ class MissingLabels {
   private readonly shown: string[] = [];
   private count = 0;
 
+  /** `what`: `labels` (expected ids, reported at dataset.corpus) or `negatives` (reported at dataset.negatives). */
   constructor(
     private readonly ids: string[],
     private readonly corpusPath: string,
+    private readonly what: 'labels' | 'negatives' = 'labels',
   ) {
     this.known = new Set(ids);
   }
@@ -268,7 +335,9 @@ class MissingLabels {
   message(): string | undefined {
     const n = this.count;
     if (n === 0) return undefined;
-    const lines = [`dataset.corpus: ${n} expected label${n === 1 ? ' is' : 's are'} not in the corpus (${displayPath(this.corpusPath)}, ${this.ids.length} documents):`, ...this.shown];
+    const head =
+      this.what === 'labels' ? `dataset.corpus: ${n} expected label${n === 1 ? ' is' : 's are'}` : `dataset.negatives: ${n} negative${n === 1 ? ' is' : 's are'}`;
+    const lines = [`${head} not in the corpus (${displayPath(this.corpusPath)}, ${this.ids.length} documents):`, ...this.shown];
     if (n > MAX_LISTED) lines.push(`  … and ${n - MAX_LISTED} more`);
     return lines.join('\n');
   }
@@ -319,7 +388,14 @@ function dataProblems(options: JsonlDatasetOptions, ctx: CheckContext): OptionPr
     const need: Array<[Array<string | number>, string | undefined, string]> =
       path[0] === 'corpus'
         ? [[['corpus', 'text'], spec?.text ?? 'text', 'the document text'], [['corpus', 'id'], spec?.id, 'the document id']]
-        : [[['input'], String(options.input ?? 'input'), 'the query text'], [['expected'], String(options.expected ?? 'expected'), 'the relevant ids'], [['label'], options.label, 'the class label']];
+        : [
+            [['input'], String(options.input ?? 'input'), 'the query text'],
+            [['expected'], String(options.expected ?? 'expected'), 'the relevant ids'],
+            [['label'], options.label, 'the class label'],
+            ...negativeFields(options).map((f, i): [Array<string | number>, string, string] => [typeof options.negatives === 'string' ? ['negatives'] : ['negatives', i], f, 'negatives']),
+            [['score'], options.score, 'the pair score'],
+            [['teacher'], options.teacher, 'the teacher values'],
+          ];
     let fieldsOk = true;
     for (const [opt, field, what] of first ? need : []) {
       if (field === undefined || Object.prototype.hasOwnProperty.call(first!.value, field)) continue;
@@ -331,12 +407,14 @@ function dataProblems(options: JsonlDatasetOptions, ctx: CheckContext): OptionPr
   }
   // Every record, as run reads it: the corpus first (its ids), then the query files against them.
   let missing: MissingLabels | undefined;
+  let missingNegatives: MissingLabels | undefined;
   if (spec && usable.has('corpus')) {
     const path = ctx.resolvePath(spec.path);
     const ids: string[] = [];
     try {
       forEachDoc(path, spec.text ?? 'text', spec.id, (d) => ids.push(d.id));
       missing = new MissingLabels(ids, path);
+      missingNegatives = new MissingLabels(ids, path, 'negatives');
     } catch (e) {
       out.push(asProblem(e, corpusAt));
     }
@@ -358,7 +436,9 @@ function dataProblems(options: JsonlDatasetOptions, ctx: CheckContext): OptionPr
         n++;
         if (fieldError !== undefined || (options.limit !== undefined && n > options.limit)) return;
         try {
-          missing?.add(queryOf(r, path, base, options).relevant, `${displayPath(path)}:${r.line}`);
+          const q = queryOf(r, path, base, options);
+          missing?.add(q.relevant, `${displayPath(path)}:${r.line}`);
+          if (q.negatives) missingNegatives?.add(q.negatives, `${displayPath(path)}:${r.line}`);
         } catch (e) {
           fieldError = e;
         }
@@ -372,5 +452,7 @@ function dataProblems(options: JsonlDatasetOptions, ctx: CheckContext): OptionPr
   }
   const labels = queriesOk ? missing?.message() : undefined;
   if (labels !== undefined) out.push(asProblem(new UserError('E_DATA', labels), corpusAt));
+  const negatives = queriesOk ? missingNegatives?.message() : undefined;
+  if (negatives !== undefined) out.push(asProblem(new UserError('E_DATA', negatives), ['negatives']));
   return out;
 }

@@ -10,6 +10,7 @@
 import { UserError } from '../../core/errors.js';
 import { createRng } from '../../core/rng.js';
 import { definePlugin } from '../../core/plugin.js';
+import { EXPLICIT_NEGATIVES_SCHEMA, withExplicit, type ExplicitNegatives } from '../common/explicit-negatives.js';
 import type { Doc, Encoder, Example, Examples, ExampleShape, IneffectiveOption, MinerPlugin, Query, RunContext, OptionProblem } from '../../core/types.js';
 
 export interface HardNegativeOptions {
@@ -19,6 +20,7 @@ export interface HardNegativeOptions {
   num_negatives: number;
   sampling: 'top' | 'random';
   seed?: number;
+  explicit_negatives: ExplicitNegatives;
 }
 
 const PROVIDES: readonly ExampleShape[] = ['triplets', 'pairs', 'labelled', 'labelled-pairs'];
@@ -57,6 +59,7 @@ export default definePlugin({
         description: 'top: the hardest candidates of the window first; random: a seeded random choice within the window.',
       },
       seed: { type: 'integer', description: "Seed for sampling: random (default: the experiment's seed)." },
+      explicit_negatives: EXPLICIT_NEGATIVES_SCHEMA,
     },
   },
 
@@ -114,6 +117,11 @@ class HardNegativeMiner implements MinerPlugin {
       if (pos === undefined) {
         throw new UserError('E_DATA', `miner hard-negative: query ${q.id}: its relevant document "${posId ?? label}" is not in the corpus`);
       }
+      const explicit = this.options.explicit_negatives ?? 'first';
+      if (explicit === 'replace' && q.negatives && q.negatives.length > 0) {
+        items.push(withExplicit({ anchor: q.text, positive: corpus[pos]!.text, label, pairLabel: items.length % 2 === 0 ? 1 : 0 }, q, 'replace'));
+        continue;
+      }
       const relevant = new Set([pos, ...q.relevant.map((r) => index.get(r)).filter((i): i is number => i !== undefined)]);
       const v = qVec.get(q.text)!;
       const scores = dVec.map((d) => dot(v, d));
@@ -123,13 +131,18 @@ class HardNegativeMiner implements MinerPlugin {
       const limit = scores[pos]! * (1 - margin);
       const candidates = ranked.slice(range_min, range_max).filter((i) => margin <= 0 || scores[i]! <= limit);
       if (candidates.length === 0) {
+        // a query with negatives of its own still makes an example from them
+        if (explicit !== 'ignore' && q.negatives && q.negatives.length > 0) {
+          items.push(withExplicit({ anchor: q.text, positive: corpus[pos]!.text, label, pairLabel: items.length % 2 === 0 ? 1 : 0 }, q, explicit));
+          continue;
+        }
         skipped++;
         continue;
       }
       const k = Math.min(num_negatives, candidates.length);
       const chosen = sampling === 'random' ? rng.sample(candidates, k) : candidates.slice(0, k);
       for (const neg of chosen) {
-        items.push({ anchor: q.text, positive: corpus[pos]!.text, negative: corpus[neg]!.text, label, pairLabel: items.length % 2 === 0 ? 1 : 0 });
+        items.push(withExplicit({ anchor: q.text, positive: corpus[pos]!.text, negative: corpus[neg]!.text, label, pairLabel: items.length % 2 === 0 ? 1 : 0 }, q, explicit));
       }
     }
     if (skipped > 0 && items.length === 0) {

@@ -1,18 +1,21 @@
 /**
- * miner `none`: no mining. Each training query becomes a labelled sentence (its text and class
- * label), which is what the batch triplet losses need; no pairs or triplets are formed.
+ * miner `none`: no mining. Each training query becomes one example of what the data says: its
+ * text and class label (what the batch triplet losses need), the text of its first relevant
+ * document as the positive (pairs), and the negatives, score and teacher values its record
+ * carries (the dataset's `negatives`, `score`, `teacher`): n-tuples straight from the data.
  */
 import { definePlugin } from '../../core/plugin.js';
-import type { Doc, Examples, ExampleShape, MinerPlugin, Query, RunContext } from '../../core/types.js';
+import type { Doc, Example, Examples, ExampleShape, MinerPlugin, Query, RunContext } from '../../core/types.js';
 
 export type NoneMinerOptions = Record<string, never>;
 
-const PROVIDES: readonly ExampleShape[] = ['labelled'];
+const PROVIDES: readonly ExampleShape[] = ['labelled', 'pairs', 'triplets'];
 
 export default definePlugin({
   stage: 'miner',
   type: 'none',
-  description: 'No mining: the training queries as labelled sentences (text + class label).',
+  description:
+    "No mining: the training queries as they are: labelled sentences (text + class label), pairs (text + its first relevant document) and, with the data's own negatives, triplets / n-tuples.",
   provides: PROVIDES,
   schema: { type: 'object', additionalProperties: false, properties: {} },
   create: (options: NoneMinerOptions, ctx: RunContext) => new NoneMiner(options, ctx),
@@ -26,13 +29,33 @@ class NoneMiner implements MinerPlugin {
     private readonly ctx: RunContext,
   ) {}
 
-  async mine(train: Query[], _corpus: Doc[]): Promise<Examples> {
-    const items = train.map((q) => ({ anchor: q.text, label: q.label ?? q.relevant[0] }));
+  /**
+   * The shapes returned are those every example has: `labelled` when every query has a label,
+   * `pairs` when every query's first relevant document is in the corpus, `triplets` when besides
+   * every query has at least one negative of its own.
+   */
+  async mine(train: Query[], corpus: Doc[]): Promise<Examples> {
+    const text = new Map(corpus.map((d) => [d.id, d.text]));
+    const items = train.map((q): Example => {
+      const label = q.label ?? q.relevant[0];
+      const positive = q.relevant[0] !== undefined ? text.get(q.relevant[0]) : undefined;
+      return {
+        anchor: q.text,
+        ...(label !== undefined ? { label } : {}),
+        ...(positive !== undefined ? { positive } : {}),
+        ...(q.negatives && q.negatives.length > 0 ? { negative: q.negatives[0]!, negatives: [...q.negatives] } : {}),
+        ...(q.score !== undefined ? { score: q.score } : {}),
+        ...(q.teacher !== undefined ? { teacher: [...q.teacher] } : {}),
+      };
+    });
     const unlabelled = items.filter((e) => e.label === undefined).length;
-    if (unlabelled > 0) {
-      this.ctx.logger.warn(`miner none: ${unlabelled} of ${items.length} training queries have no label; the examples are not labelled`);
-      return { shapes: [], items: items.map((e) => ({ anchor: e.anchor })) };
+    if (unlabelled > 0) this.ctx.logger.warn(`miner none: ${unlabelled} of ${items.length} training queries have no label; the examples are not labelled`);
+    const shapes: ExampleShape[] = [];
+    if (unlabelled === 0) shapes.push('labelled');
+    if (items.every((e) => e.positive !== undefined)) {
+      shapes.push('pairs');
+      if (items.every((e) => e.negatives !== undefined)) shapes.push('triplets');
     }
-    return { shapes: [...PROVIDES], items: items.map((e) => ({ anchor: e.anchor, label: e.label! })) };
+    return { shapes, items };
   }
 }

@@ -8,11 +8,13 @@
 import { UserError } from '../../core/errors.js';
 import { createRng } from '../../core/rng.js';
 import { definePlugin } from '../../core/plugin.js';
+import { EXPLICIT_NEGATIVES_SCHEMA, withExplicit, type ExplicitNegatives } from '../common/explicit-negatives.js';
 import type { Doc, Example, Examples, ExampleShape, MinerPlugin, Query, RunContext } from '../../core/types.js';
 
 export interface RandomNegativeOptions {
   negatives_per_anchor: number;
   seed?: number;
+  explicit_negatives: ExplicitNegatives;
 }
 
 const PROVIDES: readonly ExampleShape[] = ['labelled', 'triplets', 'pairs', 'labelled-pairs'];
@@ -33,6 +35,7 @@ export default definePlugin({
         description: 'Examples per query, each with a different random negative (capped at the number of non-relevant documents).',
       },
       seed: { type: 'integer', description: "Seed for drawing negatives (default: the experiment's seed)." },
+      explicit_negatives: EXPLICIT_NEGATIVES_SCHEMA,
     },
   },
   create: (options: RandomNegativeOptions, ctx: RunContext) => new RandomNegativeMiner(options, ctx),
@@ -53,11 +56,16 @@ class RandomNegativeMiner implements MinerPlugin {
     for (const q of train) {
       const label = q.label ?? q.relevant[0];
       if (label === undefined) throw new UserError('E_DATA', `miner random-negative: query ${q.id} has no relevant document`);
+      const explicit = this.options.explicit_negatives ?? 'first';
       // the positive: the label's document when the label is a corpus id, else the first relevant one
       const posId = index.has(label) ? label : q.relevant[0];
       const pos = posId !== undefined ? index.get(posId) : undefined;
       if (pos === undefined) {
         throw new UserError('E_DATA', `miner random-negative: query ${q.id}: its relevant document "${posId ?? label}" is not in the corpus`);
+      }
+      if (explicit === 'replace' && q.negatives && q.negatives.length > 0) {
+        items.push(withExplicit({ anchor: q.text, positive: corpus[pos]!.text, label, pairLabel: items.length % 2 === 0 ? 1 : 0 }, q, 'replace'));
+        continue;
       }
       const excluded = new Set<number>([pos]);
       for (const r of q.relevant) {
@@ -75,7 +83,7 @@ class RandomNegativeMiner implements MinerPlugin {
         while (excluded.has(neg));
         excluded.add(neg);
         // pairLabel alternates 1/0 so contrastive losses see (anchor, positive) and (anchor, negative) pairs equally often
-        items.push({ anchor: q.text, positive: corpus[pos]!.text, negative: corpus[neg]!.text, label, pairLabel: items.length % 2 === 0 ? 1 : 0 });
+        items.push(withExplicit({ anchor: q.text, positive: corpus[pos]!.text, negative: corpus[neg]!.text, label, pairLabel: items.length % 2 === 0 ? 1 : 0 }, q, explicit));
       }
     }
     return { shapes: [...PROVIDES], items };

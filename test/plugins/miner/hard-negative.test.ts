@@ -36,7 +36,7 @@ class FakeEncoder implements Encoder {
 //                                A     B     C    D    E    F
 const STEEP = [1.0, 0.99, 0.9, 0.8, 0.7, 0.6];
 const q = (id: string, relevant = ['A']): Query => ({ id, text: `query ${id}`, relevant, label: relevant[0] });
-const DEFAULTS: HardNegativeOptions = { range_min: 0, range_max: 10, margin: 0.05, num_negatives: 1, sampling: 'top' };
+const DEFAULTS: HardNegativeOptions = { range_min: 0, range_max: 10, margin: 0.05, num_negatives: 1, sampling: 'top', explicit_negatives: 'first' };
 
 function setup(o: Partial<HardNegativeOptions> = {}, seed = 42) {
   const warnings: string[] = [];
@@ -60,6 +60,7 @@ describe('miner hard-negative', () => {
     expect(validate({ sampling: 'hardest' })).toBe(false);
     expect(validate({ num_negatives: 0 })).toBe(false);
     expect(validate({ range_min: -1 })).toBe(false);
+    expect(validate({ explicit_negatives: 'prepend' })).toBe(false);
   });
 
   it('declares that it needs the encoder and the shapes it produces', () => {
@@ -150,5 +151,38 @@ describe('miner hard-negative', () => {
   it('rejects a query whose relevant document is not in the corpus', async () => {
     const enc = new FakeEncoder({ 'query 1': STEEP });
     await expect(setup().miner.mine([q('1', ['Z'])], corpus, enc)).rejects.toThrow(/"Z" is not in the corpus/);
+  });
+
+  describe("the data's own negatives (explicit_negatives)", () => {
+    const own: Query = { ...q('1'), negatives: ['own X', 'own Y'], score: 0.7, teacher: [0.9, 0.1, 0.2] };
+    const mine = async (explicit: HardNegativeOptions['explicit_negatives'], query: Query = own, o: Partial<HardNegativeOptions> = {}) =>
+      (await setup({ explicit_negatives: explicit, ...o }).miner.mine([query], corpus, new FakeEncoder({ 'query 1': STEEP }))).items;
+
+    it('first: the query\'s own negatives, then the mined one; score and teacher passed on', async () => {
+      expect(await mine('first')).toEqual([
+        { anchor: 'query 1', positive: 'doc A', negative: 'own X', negatives: ['own X', 'own Y', 'doc C'], label: 'A', pairLabel: 1, score: 0.7, teacher: [0.9, 0.1, 0.2] },
+      ]);
+    });
+
+    it('replace: a query with its own negatives is not mined', async () => {
+      expect(await mine('replace')).toEqual([
+        { anchor: 'query 1', positive: 'doc A', negative: 'own X', negatives: ['own X', 'own Y'], label: 'A', pairLabel: 1, score: 0.7, teacher: [0.9, 0.1, 0.2] },
+      ]);
+      // a query without any is mined as before
+      expect((await mine('replace', q('1'))).map((e) => [e.negative, e.negatives])).toEqual([['doc C', undefined]]);
+    });
+
+    it('ignore: mined negatives only', async () => {
+      expect((await mine('ignore')).map((e) => [e.negative, e.negatives])).toEqual([['doc C', undefined]]);
+    });
+
+    it('first: a query with no candidate left in the window keeps its own negatives', async () => {
+      // range [5, 6) holds F only, which the margin guard drops when every score is near A's
+      const flat = [1.0, 0.99, 0.99, 0.99, 0.99, 0.99];
+      const items = (await setup({ range_min: 4, range_max: 5 }).miner.mine([own], corpus, new FakeEncoder({ 'query 1': flat }))).items;
+      expect(items.map((e) => e.negatives)).toEqual([['own X', 'own Y']]);
+      const ignored = setup({ range_min: 4, range_max: 5, explicit_negatives: 'ignore' });
+      await expect(ignored.miner.mine([own], corpus, new FakeEncoder({ 'query 1': flat }))).rejects.toThrow(/no training query has a negative left/);
+    });
   });
 });

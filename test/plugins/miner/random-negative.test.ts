@@ -9,15 +9,16 @@ import { describeShared, TRANSACTIONS } from '../../helpers/shared.js';
 
 const corpus: Doc[] = ['A', 'B', 'C', 'D'].map((id) => ({ id, text: `doc ${id}` }));
 const q = (id: string, relevant: string[], label?: string): Query => ({ id, text: `query ${id}`, relevant, ...(label ? { label } : {}) });
-const miner = (o: { negatives_per_anchor?: number; seed?: number } = {}, seed = 42) =>
-  new RandomNegativeMiner({ negatives_per_anchor: 1, ...o }, makeContext({ seed }));
+const miner = (o: { negatives_per_anchor?: number; seed?: number; explicit_negatives?: 'first' | 'replace' | 'ignore' } = {}, seed = 42) =>
+  new RandomNegativeMiner({ negatives_per_anchor: 1, explicit_negatives: 'first', ...o }, makeContext({ seed }));
 
 describe('miner random-negative', () => {
   it('has a strict schema with negatives_per_anchor defaulting to 1', () => {
     const validate = configAjv({ useDefaults: true }).compile(RandomNegativeMiner.schema);
     const o: Record<string, unknown> = {};
     expect(validate(o)).toBe(true);
-    expect(o).toEqual({ negatives_per_anchor: 1 });
+    expect(o).toEqual({ negatives_per_anchor: 1, explicit_negatives: 'first' });
+    expect(validate({ explicit_negatives: 'prepend' })).toBe(false);
     expect(validate({ negatives_per_anchor: 0 })).toBe(false);
   });
 
@@ -93,5 +94,34 @@ describeShared('miner random-negative on the transactions data', () => {
     });
     // 260 draws over 26 candidates: most categories show up as negatives
     expect(new Set(ex.items.map((e) => e.negative)).size).toBeGreaterThan(20);
+  });
+
+  describe("the data's own negatives (explicit_negatives)", () => {
+    const own: Query = { ...q('1', ['A'], 'A'), negatives: ['own X'], score: 0.25, teacher: [1.5] };
+
+    it('first: each example\'s negatives are the query\'s own, then the random one; score and teacher passed on', async () => {
+      const ex = await miner({ negatives_per_anchor: 2 }).mine([own], corpus);
+      expect(ex.items).toHaveLength(2);
+      for (const e of ex.items) {
+        expect(e.negative).toBe('own X');
+        expect(e.negatives).toHaveLength(2);
+        expect(e.negatives![0]).toBe('own X');
+        expect(['doc B', 'doc C', 'doc D']).toContain(e.negatives![1]);
+        expect([e.score, e.teacher]).toEqual([0.25, [1.5]]);
+      }
+      expect(ex.items[0]!.negatives![1]).not.toBe(ex.items[1]!.negatives![1]);
+    });
+
+    it('replace: one example with the query\'s own negatives, no random one', async () => {
+      expect((await miner({ negatives_per_anchor: 2, explicit_negatives: 'replace' }).mine([own], corpus)).items).toEqual([
+        { anchor: 'query 1', positive: 'doc A', negative: 'own X', negatives: ['own X'], label: 'A', pairLabel: 1, score: 0.25, teacher: [1.5] },
+      ]);
+    });
+
+    it('ignore: random negatives only', async () => {
+      const items = (await miner({ explicit_negatives: 'ignore' }).mine([own], corpus)).items;
+      expect(items.map((e) => e.negatives)).toEqual([undefined]);
+      expect(['doc B', 'doc C', 'doc D']).toContain(items[0]!.negative);
+    });
   });
 });

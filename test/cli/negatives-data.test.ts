@@ -1,0 +1,101 @@
+/**
+ * Hard negatives from the data, end to end: the shipped Cohere-format example
+ * (configs/cohere-hard-negatives.yaml, its data unchanged) trains on tiny-bert with
+ * multiple-negatives-ranking on the ort backend, the records' hard negatives read as negative
+ * columns; validate names a record whose negatives field is missing or mistyped at its line.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, tempDir } from '../helpers/cli.js';
+import { ROOT, TINY_BERT, describeShared } from '../helpers/shared.js';
+
+const COHERE = join(ROOT, 'configs', 'cohere-hard-negatives.yaml');
+const DATA = join(ROOT, 'configs', 'data', 'cohere-hard-negatives.jsonl');
+const TINY = ['--set', `model={path: ${TINY_BERT}}`, '--set', 'backend={type: ort, intra_op_threads: 1}', '--set', 'training.learning_rate=1e-3'];
+
+const events = (runDir: string) =>
+  readFileSync(join(runDir, 'events.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+async function run(extra: string[]): Promise<{ runDir: string; events: Array<Record<string, unknown>> }> {
+  const r = await cli(['run', COHERE, '--runs-dir', tempDir(), '--json', '--quiet', ...TINY, ...extra]);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  const summary = JSON.parse(r.stdout) as { run_dir: string; status: string };
+  expect(summary.status).toBe('ok');
+  return { runDir: summary.run_dir, events: events(summary.run_dir) };
+}
+
+const stepLosses = (ev: Array<Record<string, unknown>>) => ev.filter((e) => e.type === 'train_step').map((e) => e.loss as number);
+
+describeShared('configs/cohere-hard-negatives.yaml on tiny-bert (ort)', () => {
+  it('trains from the Cohere file as shipped: every example carries its hard negatives; the corpus is the 27 distinct passages', async () => {
+    const { events: ev } = await run([]);
+    expect(ev.find((e) => e.type === 'split')).toMatchObject({ train: 43, test: 11, eval: 11, corpus: 27 });
+    expect(ev.find((e) => e.type === 'mined')).toMatchObject({ examples: 43, shapes: ['labelled', 'pairs', 'triplets'] });
+    const losses = stepLosses(ev);
+    expect(losses.length).toBeGreaterThan(0);
+    for (const l of losses) expect(Number.isFinite(l)).toBe(true);
+  }, 180_000);
+
+  it('the hard negatives are negative columns: with one example a batch, the loss is positive with them and exactly 0 without', async () => {
+    // One (query, passage) pair alone: MNRL's softmax has only the passage, so its loss is 0
+    // unless the hard negatives join it as negative columns.
+    // A small learning rate keeps the model near the base one, so no loss rounds to 0 in float32.
+    const small = ['--set', 'training.batch_size=1', '--set', 'dataset.limit=6', '--set', 'training.learning_rate=1e-6'];
+    const withNegatives = stepLosses((await run(small)).events);
+    const without = stepLosses((await run([...small, '--set', 'dataset.negatives=null'])).events);
+    expect(withNegatives.length).toBeGreaterThan(1);
+    expect(without).toHaveLength(withNegatives.length);
+    for (const l of withNegatives) expect(l).toBeGreaterThan(0);
+    expect(Math.max(...withNegatives)).toBeGreaterThan(1);
+    for (const l of without) expect(l).toBe(0);
+  }, 240_000);
+});
+
+describe('validate reads the negatives of every record', () => {
+  const setup = (lines: string[]) => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'data.jsonl'), lines.join('\n') + '\n');
+    const file = join(dir, 'exp.yaml');
+    writeFileSync(file, `extends: ${COHERE}\ndataset:\n  queries: data.jsonl\n`);
+    return file;
+  };
+  const good = readFileSync(DATA, 'utf8').trim().split('\n');
+
+  it('a record without the negatives field fails at its line', async () => {
+    const bad = JSON.parse(good[2]!) as Record<string, unknown>;
+    delete bad.hard_negatives;
+    const file = setup([good[0]!, good[1]!, JSON.stringify(bad), good[3]!]);
+    const r = await cli(['validate', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      `dataset.queries: ${join(file, '..', 'data.jsonl')}:3: missing field "hard_negatives" (fields present: query, relevant_passages); set dataset.negatives to use another field`,
+    );
+  });
+
+  it('a record whose negatives are not texts fails at its line, naming the element', async () => {
+    const bad = JSON.parse(good[1]!) as Record<string, unknown>;
+    bad.hard_negatives = ['a passage', 7];
+    const file = setup([good[0]!, JSON.stringify(bad)]);
+    const r = await cli(['validate', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      `dataset.queries: ${join(file, '..', 'data.jsonl')}:2: field "hard_negatives" (negatives) must be a string or a list of strings, got a list with number at index 1`,
+    );
+  });
+
+  it('a triplet loss with miner none needs dataset.negatives', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'exp.yaml');
+    writeFileSync(file, `extends: ${COHERE}\ndataset:\n  negatives: null\nloss:\n  type: triplet\n`);
+    const r = await cli(['validate', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      "loss.type: loss triplet needs triplets examples; miner none makes them only from the data's own negatives, and dataset.negatives is not set. Set dataset.negatives (the field holding each record's negatives), or use a miner that mines negatives: random-negative, hard-negative.",
+    );
+  });
+});
