@@ -56,6 +56,29 @@ describeShared('configs/cohere-hard-negatives.yaml on tiny-bert (ort)', () => {
   }, 240_000);
 });
 
+describeShared('configs/scored-pairs.yaml and configs/distill-margins.yaml on tiny-bert (ort)', () => {
+  const shipped = async (name: string) => {
+    const r = await cli(['run', join(ROOT, 'configs', `${name}.yaml`), '--runs-dir', tempDir(), '--json', '--quiet', ...TINY]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    return events((JSON.parse(r.stdout) as { run_dir: string }).run_dir);
+  };
+
+  it('cosent trains on the scored pairs as shipped (a score on every example: cosent fails a batch without)', async () => {
+    const ev = await shipped('scored-pairs');
+    expect(ev.find((e) => e.type === 'split')).toMatchObject({ train: 132, test: 0, eval: 10, corpus: 27 });
+    expect(ev.find((e) => e.type === 'mined')).toMatchObject({ examples: 132, shapes: ['labelled', 'pairs'] });
+    expect(stepLosses(ev).length).toBeGreaterThan(0);
+  }, 180_000);
+
+  it('margin-mse trains on the teacher margins as shipped (a negative column and a teacher value on every example)', async () => {
+    const ev = await shipped('distill-margins');
+    expect(ev.find((e) => e.type === 'split')).toMatchObject({ train: 88, test: 0, eval: 10, corpus: 27 });
+    expect(ev.find((e) => e.type === 'mined')).toMatchObject({ examples: 88, shapes: ['labelled', 'pairs', 'triplets'] });
+    expect(stepLosses(ev).length).toBeGreaterThan(0);
+  }, 180_000);
+});
+
 describe('validate reads the negatives of every record', () => {
   const setup = (lines: string[]) => {
     const dir = tempDir();
