@@ -4,25 +4,29 @@
  * dimension d of `dims` the inner loss is computed on normalize(embedding[:, :d]) of every column,
  * and the weighted sum (`weights`, default all 1) is the loss.
  *
- * The inner loss is one of the built-in losses (listed below). Its options are checked by the schema
- * (each inner type's own schema, with its defaults), so a mistake is reported at its line.
+ * The inner loss is one of the built-in losses (INNER_LOSSES). Its options are checked by the schema
+ * (each inner type's own schema) and by its own check() and ineffective(), so a mistake is reported at
+ * its line; its defaults are filled when it is built.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { definePlugin } from '../../core/plugin.js';
 import type { LossBatch, LossPlugin } from '../../core/train/loss.js';
-import type { ExampleShape, JsonSchema, PluginClass, RunContext } from '../../core/types.js';
+import { configAjv } from '../../core/config/ajv.js';
+import type { CheckContext, ExampleShape, JsonSchema, OptionProblem, PluginClass, RunContext } from '../../core/types.js';
 import { loadLossHelpers } from '../common/loss.js';
 import angle from './angle.js';
 import batchAllTriplet from './batch-all-triplet.js';
 import batchHardSoftMarginTriplet from './batch-hard-soft-margin-triplet.js';
 import batchHardTriplet from './batch-hard-triplet.js';
 import batchSemiHardTriplet from './batch-semi-hard-triplet.js';
+import cachedMultipleNegativesRanking from './cached-multiple-negatives-ranking.js';
 import contrastive from './contrastive.js';
 import cosent from './cosent.js';
 import cosineSimilarity from './cosine-similarity.js';
 import distillKlDiv from './distill-kl-div.js';
 import marginMse from './margin-mse.js';
 import multipleNegativesRanking from './multiple-negatives-ranking.js';
+import multipleNegativesSymmetricRanking from './multiple-negatives-symmetric-ranking.js';
 import triplet from './triplet.js';
 
 export interface MatryoshkaOptions {
@@ -38,7 +42,7 @@ type LossClass = PluginClass<LossPlugin | Promise<LossPlugin>> & { needs: Exampl
 /** The losses `matryoshka` can wrap, by type. */
 export const INNER_LOSSES: Readonly<Record<string, LossClass>> = Object.fromEntries(
   [
-    multipleNegativesRanking, cosent, angle, cosineSimilarity, marginMse, distillKlDiv, contrastive, triplet,
+    multipleNegativesRanking, multipleNegativesSymmetricRanking, cachedMultipleNegativesRanking, cosent, angle, cosineSimilarity, marginMse, distillKlDiv, contrastive, triplet,
     batchAllTriplet, batchHardTriplet, batchHardSoftMarginTriplet, batchSemiHardTriplet,
   ].map((c) => [c.type, c as unknown as LossClass]),
 );
@@ -53,13 +57,31 @@ function innerSchema(): JsonSchema {
     properties: { type: { type: 'string', enum: types, description: 'The inner loss type.' } },
     allOf: types.map((t) => {
       const s = INNER_LOSSES[t]!.schema as { properties?: Record<string, JsonSchema> };
+      // Without their defaults: `loss:` keeps what was written, so the inner loss's ineffective() can
+      // tell written options from defaults; create() fills the defaults.
+      const properties = Object.fromEntries(
+        Object.entries(s.properties ?? {}).map(([k, v]) => {
+          const { default: _default, ...rest } = v as Record<string, unknown>;
+          return [k, rest];
+        }),
+      );
       return {
         if: { properties: { type: { const: t } } },
-        then: { type: 'object', additionalProperties: false, properties: { type: { const: t }, ...(s.properties ?? {}) } },
+        then: { type: 'object', additionalProperties: false, properties: { type: { const: t }, ...properties } },
       };
     }),
   };
 }
+
+/** The inner loss's options with its schema's defaults filled, as a top-level loss gets them. */
+function innerOptions(cls: LossClass, written: Record<string, unknown>): Record<string, unknown> {
+  let fill = fillers.get(cls);
+  if (!fill) fillers.set(cls, (fill = configAjv({ useDefaults: true }).compile(cls.schema)));
+  const filled = structuredClone(written);
+  fill(filled);
+  return filled;
+}
+const fillers = new Map<LossClass, (data: unknown) => unknown>();
 
 export default definePlugin({
   stage: 'loss',
@@ -87,26 +109,35 @@ export default definePlugin({
       },
     },
   },
-  check(o: MatryoshkaOptions & Record<string, unknown>) {
+  check(o: MatryoshkaOptions & Record<string, unknown>, context: CheckContext) {
+    const problems: OptionProblem[] = [];
     if (o.weights !== undefined && o.weights.length !== o.dims.length) {
-      return [{ path: ['weights'], message: `has ${o.weights.length} weight(s) but dims has ${o.dims.length}: give one weight per dimension (or leave weights out for all 1)` }];
+      problems.push({ path: ['weights'], message: `has ${o.weights.length} weight(s) but dims has ${o.dims.length}: give one weight per dimension (or leave weights out for all 1)` });
     }
-    return [];
+    // The inner loss's own checks, and the options it says cannot take effect, at loss.<option>.
+    const { type, ...written } = o.loss;
+    const cls = INNER_LOSSES[type];
+    if (cls) {
+      const filled = innerOptions(cls, written);
+      for (const p of cls.check?.(filled, context) ?? []) problems.push({ path: ['loss', ...p.path], message: p.message });
+      for (const p of cls.ineffective?.(filled) ?? []) {
+        if (p.path.length > 0 && String(p.path[0]) in written) problems.push({ path: ['loss', ...p.path], message: `has no effect here: ${p.because}; remove it` });
+      }
+    }
+    return problems;
   },
   async create(options: MatryoshkaOptions, context: RunContext) {
     const { tf, normalizeRows } = await loadLossHelpers();
-    const { type, ...innerOptions } = options.loss;
+    const { type, ...rest } = options.loss;
     const cls = INNER_LOSSES[type];
     if (!cls) throw new Error(`loss ${TYPE}: unknown inner loss "${type}"`);
-    // Defaults of the inner options, as a top-level loss gets them.
-    const { configAjv } = await import('../../core/config/ajv.js');
-    const filled = structuredClone(innerOptions);
-    configAjv({ useDefaults: true }).validate(cls.schema, filled);
-    const inner = (await new cls(filled, context)) as LossPlugin;
+    const inner = (await new cls(innerOptions(cls, rest), context)) as LossPlugin & { miniBatchSize?: unknown };
     const needs = inner.needs ?? cls.needs;
     const weights = options.weights ?? options.dims.map(() => 1);
     return {
       needs,
+      // A cached inner loss (cached-multiple-negatives-ranking) keeps its GradCache chunk size: the loss seam reads it here.
+      ...(typeof inner.miniBatchSize === 'number' ? { miniBatchSize: inner.miniBatchSize } : {}),
       compute(batch: LossBatch): tf.Scalar {
         const full = batch.anchor.shape[1];
         const over = options.dims.find((d) => d > full);

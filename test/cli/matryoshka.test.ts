@@ -2,8 +2,9 @@
  * End to end: loss `matryoshka` around multiple-negatives-ranking trains through the loss seam on the
  * ort engine (the fixture model, 64 dims, dropout 0). With dims [64] it is exactly the inner loss (the
  * embeddings are already normalized), so its steps are the plain run's; with dims [64, 32, 16] every
- * step's loss is larger (the sum of three positive losses) and the model ends up different. Mistakes
- * in its options are config errors at their line.
+ * step's loss is larger (the sum of three positive losses) and the model ends up different; around
+ * cached-multiple-negatives-ranking (GradCache) it takes the same steps. Mistakes in its options and
+ * the inner loss's are config errors at their line.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,6 +37,8 @@ describeShared('loss matryoshka from the CLI (ort)', () => {
     const plain = await train('{type: multiple-negatives-ranking}');
     const full = await train('{type: matryoshka, loss: {type: multiple-negatives-ranking}, dims: [64]}');
     const nested = await train('{type: matryoshka, loss: {type: multiple-negatives-ranking}, dims: [64, 32, 16], weights: [1, 1, 1]}');
+    // Around cached-multiple-negatives-ranking: the seam embeds in chunks of its mini_batch_size, same steps.
+    const cached = await train('{type: matryoshka, loss: {type: cached-multiple-negatives-ranking, mini_batch_size: 5}, dims: [64, 32, 16]}');
     expect(nested.resolved).toMatch(/type: matryoshka/);
     expect(plain.steps.length).toBe(4);
     expect(full.steps.length).toBe(4);
@@ -44,6 +47,11 @@ describeShared('loss matryoshka from the CLI (ort)', () => {
       const f = full.steps[i]!;
       expect(Math.abs(f.loss - p.loss) / p.loss, `step ${i + 1} loss`).toBeLessThan(1e-4);
       expect(Math.abs(f.grad_norm - p.grad_norm) / p.grad_norm, `step ${i + 1} grad norm`).toBeLessThan(1e-4);
+    });
+    nested.steps.forEach((p, i) => {
+      const c = cached.steps[i]!;
+      expect(Math.abs(c.loss - p.loss) / p.loss, `cached step ${i + 1} loss`).toBeLessThan(1e-4);
+      expect(Math.abs(c.grad_norm - p.grad_norm) / p.grad_norm, `cached step ${i + 1} grad norm`).toBeLessThan(1e-4);
     });
     // Step 1 sees the same model and batch: the nested loss adds two more positive terms.
     expect(nested.steps[0]!.loss).toBeGreaterThan(plain.steps[0]!.loss * 1.5);
@@ -63,6 +71,13 @@ describeShared('loss matryoshka from the CLI (ort)', () => {
     expect(await validate('  loss:\n    type: cosent\n    scale: 0\n  dims: [64]\n')).toMatch(/exp\.yaml:6:\d+ loss\.loss\.scale: must be > 0, found number 0\n/);
     expect(await validate('  loss: { type: cosent, margin: 1 }\n  dims: [64]\n')).toMatch(/exp\.yaml:4:\d+ loss\.loss\.margin: unknown option "margin"\. Allowed: scale/);
     expect(await validate('  loss: { type: cosnet }\n  dims: [64]\n')).toMatch(/exp\.yaml:4:\d+ loss\.loss\.type: invalid value "cosnet"\. Did you mean "cosent"\?/);
+    // The inner loss's own checks and ineffective options, at their lines.
+    expect(await validate('  loss:\n    type: multiple-negatives-ranking\n    directions: [doc_to_query]\n  dims: [64]\n')).toMatch(
+      /exp\.yaml:6:\d+ loss\.loss\.directions: must include query_to_doc \(it holds the positive pair\); got \[doc_to_query\]/,
+    );
+    expect(await validate('  loss:\n    type: multiple-negatives-ranking\n    hardness_strength: 5\n  dims: [64]\n')).toMatch(
+      /exp\.yaml:6:\d+ loss\.loss\.hardness_strength: has no effect here: it weighs hardness_mode, which is none; remove it\n/,
+    );
     expect(await validate('  loss: { type: cosent }\n  dims: [64, 32]\n  weights: [1]\n')).toMatch(
       /exp\.yaml:6:\d+ loss\.weights: has 1 weight\(s\) but dims has 2: give one weight per dimension \(or leave weights out for all 1\)\n/,
     );

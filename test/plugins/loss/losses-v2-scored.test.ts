@@ -56,6 +56,12 @@ const CASES: Array<{ id: string; plugin: LossClass; options: Record<string, unkn
     plugin: matryoshka,
     options: { loss: { type: 'multiple-negatives-ranking' }, dims: [32, 16, 8, 4], weights: [1, 0.5, 0.25, 0.125] },
   },
+  // sentence-transformers' self-check: Matryoshka(CachedMNRL) = Matryoshka(MNRL) (GradCache is the seam's, not compute()'s).
+  {
+    id: 'matryoshka/mnrl/triplet/dims32-16-8-4/weights1-0.5-0.25-0.125',
+    plugin: matryoshka,
+    options: { loss: { type: 'cached-multiple-negatives-ranking', mini_batch_size: 2 }, dims: [32, 16, 8, 4], weights: [1, 0.5, 0.25, 0.125] },
+  },
   { id: 'matryoshka/cosent/pair/dims32-16-8-4', plugin: matryoshka, options: { loss: { type: 'cosent' }, dims: [32, 16, 8, 4] } },
   {
     id: 'matryoshka/cosent/pair/dims32-16-8-4/weights1-0.5-0.25-0.125',
@@ -132,7 +138,7 @@ describeShared('losses-v2: scored pairs, distillation, matryoshka', () => {
       expect(await tf.setBackend(backend)).toBe(true);
       try {
         expect(tf.getBackend()).toBe(backend);
-        expect(CASES.length).toBe(15);
+        expect(CASES.length).toBe(16);
         for (const { id, plugin, options } of CASES) {
           const c = fx.cases.find((x) => x.id === id);
           expect(c, id).toBeDefined();
@@ -162,7 +168,8 @@ describe('scored-pair and distillation losses: options and batches', () => {
     expect(defaults(cosineSimilarity)).toEqual({});
     expect(defaults(marginMse)).toEqual({});
     expect(defaults(distillKlDiv)).toEqual({ temperature: 1 });
-    expect(defaults(matryoshka, { loss: { type: 'cosent' }, dims: [8] })).toEqual({ loss: { type: 'cosent', scale: 20 }, dims: [8] });
+    // The inner loss's options stay as written (its defaults are filled when it is built).
+    expect(defaults(matryoshka, { loss: { type: 'cosent' }, dims: [8] })).toEqual({ loss: { type: 'cosent' }, dims: [8] });
     expect([cosent.needs, angle.needs, cosineSimilarity.needs, marginMse.needs, distillKlDiv.needs]).toEqual(['pairs', 'pairs', 'pairs', 'triplets', 'triplets']);
   });
 
@@ -182,9 +189,12 @@ describe('scored-pair and distillation losses: options and batches', () => {
     tf.dispose([b.anchor, b.positive, b.negatives[0]!, b.teacher]);
   });
 
-  it('matryoshka takes the inner loss\'s shape, and refuses dims over the embedding dimension', async () => {
+  it('matryoshka takes the inner loss\'s shape and GradCache chunk size, and refuses dims over the embedding dimension', async () => {
     const loss = await make(matryoshka, { loss: { type: 'margin-mse' }, dims: [4, 2] });
     expect(loss.needs).toBe('triplets');
+    const cached = (await make(matryoshka, { loss: { type: 'cached-multiple-negatives-ranking', mini_batch_size: 2 }, dims: [4] })) as LossPlugin & { miniBatchSize?: number };
+    expect(cached.miniBatchSize).toBe(2);
+    expect(((await make(matryoshka, { loss: { type: 'multiple-negatives-ranking' }, dims: [4] })) as LossPlugin & { miniBatchSize?: number }).miniBatchSize).toBeUndefined();
     const wide = await make(matryoshka, { loss: { type: 'cosent' }, dims: [4] });
     const b = { anchor: tf.tensor2d([[1, 0]]), positive: tf.tensor2d([[0, 1]]), scores: tf.tensor1d([1]) };
     expect(() => wide.compute(b)).toThrow('loss matryoshka: dims has 4, more than the embedding dimension 2');
