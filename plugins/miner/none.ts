@@ -50,6 +50,12 @@ class NoneMiner implements MinerPlugin {
     });
     const unlabelled = items.filter((e) => e.label === undefined).length;
     if (unlabelled > 0) this.ctx.logger.warn(`miner none: ${unlabelled} of ${items.length} training queries have no label; the examples are not labelled`);
+    const without = train.filter((q) => !q.negatives || q.negatives.length === 0);
+    if (without.length > 0 && without.length < train.length) {
+      this.ctx.logger.warn(
+        `miner none: ${without.length} of ${train.length} training queries have no negatives of their own (first: ${without[0]!.id}), so the examples are not triplets, and a batch that holds one of them has no negative columns`,
+      );
+    }
     const shapes: ExampleShape[] = [];
     if (unlabelled === 0) shapes.push('labelled');
     if (items.every((e) => e.positive !== undefined)) {

@@ -47,7 +47,12 @@ describe('miner none', () => {
       ],
     });
     // one query without negatives (an empty list) and the examples are no longer triplets
-    const some = await new NoneMiner({}, makeContext()).mine([train[0]!, { ...train[1]!, negatives: [] }], corpus);
+    const warnings: string[] = [];
+    const ctx = makeContext({ logger: { info() {}, debug() {}, warn: (m) => warnings.push(m) } });
+    const some = await new NoneMiner({}, ctx).mine([train[0]!, { ...train[1]!, negatives: [] }], corpus);
+    expect(warnings).toEqual([
+      'miner none: 1 of 2 training queries have no negatives of their own (first: 2), so the examples are not triplets, and a batch that holds one of them has no negative columns',
+    ]);
     expect(some.shapes).toEqual(['labelled', 'pairs']);
     expect(some.items[1]).toEqual({ anchor: 'b', label: 'Y', positive: 'doc Y', score: 1, teacher: [0.8, 0.2, 0.4] });
   });
