@@ -10,7 +10,7 @@ export { UserError, formatProblem, isUserError, type ErrorCode, type Problem } f
 export { configAjv, PATH_FORMAT } from './config/ajv.js';
 export { FTRUN_VERSION } from './version.js';
 export type {
-  BackendPlugin, CheckContext, DatasetData, DatasetPlugin, Doc, EncodeOptions, Encoder, Example, ExampleShape, Examples,
+  BackendPlugin, CheckContext, DatasetData, DatasetPlugin, Doc, EncodeOptions, Encoder, Example, ExampleShape, ExampleValue, Examples,
   IneffectiveOption, JsonSchema, Logger, MinerPlugin, ModelSpec, OptionProblem, PluginClass, Progress, Query, QueryResult,
   RecordSample, RunContext, RunEvent, RunEventMap, RunEventType, RunSummary, SearchHit, SinkPlugin, SplitResult, SplitterPlugin, StageCapabilities,
   StageName, StagePlugins, StorePlugin, TextKind, TrainingEvent, TrainingEventMap, TrainLoss, TrainRequest, TrainResult,

@@ -60,6 +60,9 @@ export interface SplitResult {
  */
 export type ExampleShape = 'labelled' | 'pairs' | 'triplets' | 'labelled-pairs';
 
+/** Per-example values besides texts and labels that a loss may read: a pair's float score, a teacher's values. */
+export type ExampleValue = 'score' | 'teacher';
+
 /** Every example shape (a Record's keys, so that a new shape must be added here too). */
 export const EXAMPLE_SHAPES = Object.keys({ labelled: 1, pairs: 1, triplets: 1, 'labelled-pairs': 1 } satisfies Record<ExampleShape, 1>) as readonly ExampleShape[];
 
@@ -364,6 +367,11 @@ export interface StageCapabilities {
   dataset: {
     /** The fields of the first query record, read cheaply, for other stages' checks (e.g. the `field` splitter). */
     sampleRecord?(options: Record<string, unknown>, context: Pick<CheckContext, 'resolvePath'>): RecordSample | undefined;
+    /**
+     * The per-example values its queries carry with these options (checked against a loss's `reads`);
+     * the option that reads a value is named after it (`score`, `teacher`). Undeclared: it cannot say.
+     */
+    valuesOf?(options: Record<string, unknown>): readonly ExampleValue[];
   };
   splitter: Record<never, never>;
   miner: {
@@ -375,6 +383,8 @@ export interface StageCapabilities {
   loss: {
     /** The example shape it reads. */
     readonly needs: ExampleShape;
+    /** Per-example values every example must carry (a pair `score`, `teacher` values), beyond its shape. */
+    readonly reads?: readonly ExampleValue[];
   };
   backend: {
     /** `training.method: full` can run on it. */

@@ -133,6 +133,24 @@ export const CHECKS: ConfigCheck[] = [
     },
   },
   {
+    name: 'loss-values',
+    description: 'the per-example values the loss reads (scores, teacher values) are carried by the dataset',
+    check(cfg, ctx) {
+      if (!methodOf(cfg).trains || !cfg.loss) return [];
+      const reads = ctx.registry.get('loss', cfg.loss.type)?.reads ?? [];
+      const dataset = ctx.registry.get('dataset', cfg.dataset.type);
+      if (reads.length === 0 || !dataset?.valuesOf) return [];
+      const has = dataset.valuesOf(cfg.dataset as Record<string, unknown>);
+      const what = { score: 'a score', teacher: 'teacher values' } as const;
+      const field = { score: "each record's pair score", teacher: "each record's teacher values (a margin or a list of scores)" } as const;
+      return reads
+        .filter((v) => !has.includes(v))
+        .map((v) =>
+          ctx.problem(['loss', 'type'], `loss ${cfg.loss!.type} needs ${what[v]} on every example, and dataset.${v} is not set: set it to the field holding ${field[v]}.`),
+        );
+    },
+  },
+  {
     name: 'backend-can-train',
     description: 'full fine-tuning needs a backend that can train',
     check(cfg, ctx) {

@@ -10,7 +10,7 @@ import { basename } from 'node:path';
 import { didYouMean, UserError } from '../../core/errors.js';
 import { definePlugin } from '../../core/plugin.js';
 import { asObject, displayPath, forEachRecord, readRecords, requireField, typeName, type DataRecord } from './jsonl/records.js';
-import type { CheckContext, DatasetData, DatasetPlugin, Doc, OptionProblem, Query, RecordSample, RunContext } from '../../core/types.js';
+import type { CheckContext, DatasetData, DatasetPlugin, Doc, ExampleValue, OptionProblem, Query, RecordSample, RunContext } from '../../core/types.js';
 
 export interface JsonlCorpusSpec {
   path: string;
@@ -129,6 +129,11 @@ export default definePlugin({
    */
   check(options: Record<string, unknown>, ctx: CheckContext): OptionProblem[] {
     return dataProblems(options as unknown as JsonlDatasetOptions, ctx);
+  },
+
+  /** The per-example values its queries carry: a score and teacher values when `score` / `teacher` name their fields. */
+  valuesOf(options: Record<string, unknown>): ExampleValue[] {
+    return (['score', 'teacher'] as const).filter((k) => options[k] !== undefined);
   },
 
   /** The fields of the first record of `queries` (validation checks the fields other stages name). */

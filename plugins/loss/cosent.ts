@@ -43,6 +43,7 @@ export default definePlugin({
   description:
     'CoSENT on scored pairs: ranks the cosine similarities of pairs in the order of their scores (sentence-transformers CoSENTLoss).',
   needs: 'pairs',
+  reads: ['score'],
   schema: {
     type: 'object',
     additionalProperties: false,

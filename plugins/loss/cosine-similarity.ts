@@ -16,6 +16,7 @@ export default definePlugin({
   description:
     'Mean squared error between the cosine similarity of a pair and its score (sentence-transformers CosineSimilarityLoss).',
   needs: 'pairs',
+  reads: ['score'],
   schema: { type: 'object', additionalProperties: false, properties: {} },
   async create() {
     const { tf, need, rowCosine } = await loadLossHelpers();

@@ -31,6 +31,7 @@ export default definePlugin({
   description:
     "Distillation: KL divergence between a teacher's and the student's softmax over each query's positive and negatives (sentence-transformers DistillKLDivLoss).",
   needs: 'triplets',
+  reads: ['teacher'],
   schema: {
     type: 'object',
     additionalProperties: false,

@@ -22,6 +22,7 @@ export default definePlugin({
   description:
     "Distillation: mean squared error between the student's and a teacher's margins dot(query, positive) − dot(query, negative) (sentence-transformers MarginMSELoss).",
   needs: 'triplets',
+  reads: ['teacher'],
   schema: { type: 'object', additionalProperties: false, properties: {} },
   async create() {
     const { tf, need } = await loadLossHelpers();

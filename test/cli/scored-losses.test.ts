@@ -2,8 +2,8 @@
  * End to end on the ort engine (the fixture model): the scored-pair and distillation losses read
  * what the jsonl dataset carries — each record's `score` and `teacher` values, and its negatives —
  * through miner none and the loss seam, and train (finite losses, non-zero gradients, the
- * fine-tuned model evaluated; cosent with GradCache takes the plain steps). A scored loss on data
- * without scores fails the run naming what is missing.
+ * fine-tuned model evaluated; cosent with GradCache takes the plain steps). A scored or distillation
+ * loss on a dataset configured without scores / teacher values is refused before anything runs.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -76,9 +76,16 @@ describeShared('scored-pair and distillation losses from the CLI (ort)', () => {
     await trains('{ type: distill-kl-div, teacher_temperature: 2 }', ', negatives: [negative_1, negative_2], teacher: teacher');
   }, 600_000);
 
-  it('cosent on data without scores fails the run naming the missing score', async () => {
-    const r = await run('{ type: cosent }', '');
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain('loss cosent needs a score on every example of the batch (batch.scores): give each pair a `score`');
-  }, 600_000);
+  it('a scored or distillation loss on a dataset that gives no scores or teacher values is a config error at loss.type', async () => {
+    const cosent = await run('{ type: cosent }', '');
+    expect(cosent.code).toBe(2);
+    expect(cosent.stderr).toMatch(
+      /exp\.yaml:6:\d+ loss\.type: loss cosent needs a score on every example, and dataset\.score is not set: set it to the field holding each record's pair score\.\n/,
+    );
+    const mse = await run('{ type: margin-mse }', ', negatives: [negative_1, negative_2]');
+    expect(mse.code).toBe(2);
+    expect(mse.stderr).toMatch(
+      /exp\.yaml:6:\d+ loss\.type: loss margin-mse needs teacher values on every example, and dataset\.teacher is not set: set it to the field holding each record's teacher values \(a margin or a list of scores\)\.\n/,
+    );
+  });
 });
