@@ -385,6 +385,12 @@ export interface StageCapabilities {
     readonly needs: ExampleShape;
     /** Per-example values every example must carry (a pair `score`, `teacher` values), beyond its shape. */
     readonly reads?: readonly ExampleValue[];
+    /**
+     * What it reads with these options when that depends on them (a wrapper such as `matryoshka` reads
+     * what its inner loss reads); validation checks this instead of `needs` and `reads`. The instance
+     * then says its `needs` itself.
+     */
+    readsWith?(options: Record<string, unknown>): { needs: ExampleShape; reads?: readonly ExampleValue[] } | undefined;
   };
   backend: {
     /** `training.method: full` can run on it. */

@@ -117,18 +117,19 @@ export const CHECKS: ConfigCheck[] = [
       if (!methodOf(cfg).trains || !cfg.loss) return [];
       const loss = ctx.registry.get('loss', cfg.loss.type);
       const miner = ctx.registry.get('miner', cfg.miner.type);
-      if (!loss?.needs || !miner) return [];
+      const needs = loss?.readsWith?.(cfg.loss)?.needs ?? loss?.needs;
+      if (!needs || !miner) return [];
       // miner none makes triplets only from the data's own negatives
-      if (cfg.miner.type === 'none' && loss.needs === 'triplets' && (cfg.dataset as Record<string, unknown>).negatives === undefined) {
+      if (cfg.miner.type === 'none' && needs === 'triplets' && (cfg.dataset as Record<string, unknown>).negatives === undefined) {
         return [
           ctx.problem(['loss', 'type'], `loss ${cfg.loss.type} needs triplets examples; miner none makes them only from the data's own negatives, and dataset.negatives is not set. Set dataset.negatives (the field holding each record's negatives), or use a miner that mines negatives: random-negative, hard-negative.`),
         ];
       }
-      if (miner.provides?.includes(loss.needs)) return [];
-      const fit = ctx.registry.entries('miner').filter(([, c]) => c.provides?.includes(loss.needs!)).map(([t]) => t);
-      const hint = fit.length ? ` Miners that provide ${loss.needs}: ${fit.join(', ')}.` : '';
+      if (miner.provides?.includes(needs)) return [];
+      const fit = ctx.registry.entries('miner').filter(([, c]) => c.provides?.includes(needs)).map(([t]) => t);
+      const hint = fit.length ? ` Miners that provide ${needs}: ${fit.join(', ')}.` : '';
       return [
-        ctx.problem(['loss', 'type'], `loss ${cfg.loss.type} needs ${loss.needs} examples; miner ${cfg.miner.type} provides: ${shapeList(miner.provides)}.${hint}`),
+        ctx.problem(['loss', 'type'], `loss ${cfg.loss.type} needs ${needs} examples; miner ${cfg.miner.type} provides: ${shapeList(miner.provides)}.${hint}`),
       ];
     },
   },
@@ -137,7 +138,8 @@ export const CHECKS: ConfigCheck[] = [
     description: 'the per-example values the loss reads (scores, teacher values) are carried by the dataset',
     check(cfg, ctx) {
       if (!methodOf(cfg).trains || !cfg.loss) return [];
-      const reads = ctx.registry.get('loss', cfg.loss.type)?.reads ?? [];
+      const loss = ctx.registry.get('loss', cfg.loss.type);
+      const reads = (loss?.readsWith ? loss.readsWith(cfg.loss)?.reads : undefined) ?? loss?.reads ?? [];
       const dataset = ctx.registry.get('dataset', cfg.dataset.type);
       if (reads.length === 0 || !dataset?.valuesOf) return [];
       const has = dataset.valuesOf(cfg.dataset as Record<string, unknown>);

@@ -88,7 +88,7 @@ export default definePlugin({
   type: TYPE,
   description:
     'Matryoshka embeddings: another loss computed on the embeddings truncated to each of several dimensions, weighted and summed (sentence-transformers MatryoshkaLoss).',
-  // The inner loss's shape is the instance's; every built-in miner provides all shapes.
+  // The instance's `needs` is the inner loss's, and readsWith() tells validation.
   needs: 'pairs',
   schema: {
     type: 'object',
@@ -108,6 +108,13 @@ export default definePlugin({
         description: 'The weight of the inner loss at each dimension, one per entry of `dims` (default: all 1).',
       },
     },
+  },
+  // What the inner loss reads: validation checks the miner and dataset against it.
+  readsWith(o: Record<string, unknown>) {
+    const inner = (o as unknown as Partial<MatryoshkaOptions>).loss;
+    const cls = inner ? INNER_LOSSES[inner.type] : undefined;
+    if (!cls) return undefined;
+    return cls.readsWith?.(inner!) ?? { needs: cls.needs, ...(cls.reads ? { reads: cls.reads } : {}) };
   },
   check(o: MatryoshkaOptions & Record<string, unknown>, context: CheckContext) {
     const problems: OptionProblem[] = [];

@@ -4,7 +4,8 @@
  * embeddings are already normalized), so its steps are the plain run's; with dims [64, 32, 16] every
  * step's loss is larger (the sum of three positive losses) and the model ends up different; around
  * cached-multiple-negatives-ranking (GradCache) it takes the same steps. Mistakes in its options and
- * the inner loss's are config errors at their line.
+ * the inner loss's are config errors at their line, and the miner and dataset are checked against what
+ * the inner loss reads.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -77,6 +78,13 @@ describeShared('loss matryoshka from the CLI (ort)', () => {
     );
     expect(await validate('  loss:\n    type: multiple-negatives-ranking\n    hardness_strength: 5\n  dims: [64]\n')).toMatch(
       /exp\.yaml:6:\d+ loss\.loss\.hardness_strength: has no effect here: it weighs hardness_mode, which is none; remove it\n/,
+    );
+    // The miner and dataset are checked against what the inner loss reads.
+    expect(await validate('  loss: { type: cosent }\n  dims: [64]\n')).toMatch(
+      /exp\.yaml:3:\d+ loss\.type: loss matryoshka needs a score on every example, and dataset\.score is not set: set it to the field holding each record's pair score\.\n/,
+    );
+    expect(await validate('  loss: { type: margin-mse }\n  dims: [64]\nminer: { type: none }\n')).toMatch(
+      /exp\.yaml:3:\d+ loss\.type: loss matryoshka needs triplets examples; miner none makes them only from the data's own negatives, and dataset\.negatives is not set\./,
     );
     expect(await validate('  loss: { type: cosent }\n  dims: [64, 32]\n  weights: [1]\n')).toMatch(
       /exp\.yaml:6:\d+ loss\.weights: has 1 weight\(s\) but dims has 2: give one weight per dimension \(or leave weights out for all 1\)\n/,
