@@ -324,6 +324,11 @@ export interface CheckContext {
    * without loading everything.
    */
   sampleRecord(): RecordSample | undefined;
+  /**
+   * The dimension of the embeddings a loss receives when validation can tell without loading the
+   * model (full fine-tuning of a `model.path` directory: its config.json hidden_size); else undefined.
+   */
+  modelDim?(): number | undefined;
 }
 
 /** What a dataset can tell about its query records without loading them all. */

@@ -218,10 +218,12 @@ export const CHECKS: ConfigCheck[] = [
       const base = baseDirOf(ctx.loaded);
       const sampleRecord = () =>
         ctx.once(['sample-record', base, cfg.dataset], () => callHook({ loaded: ctx.loaded, at: ['dataset'], stage: 'dataset', type: cfg.dataset.type }, 'sampleRecord', () => ctx.registry.get('dataset', cfg.dataset.type)?.sampleRecord?.(optionsOf(cfg.dataset), { resolvePath })));
+      const modelDir = cfg.training.method === 'full' && typeof cfg.model.path === 'string' ? resolvePath(cfg.model.path) : undefined;
+      const modelDim = () => (modelDir === undefined ? undefined : ctx.once(['model-dim', modelDir], () => hiddenSizeOf(modelDir)));
       return pluginEntries(cfg as unknown as Record<string, unknown>).flatMap(({ stage, path, entry }) => {
         const cls = entry ? ctx.registry.get(stage, (entry as { type: string }).type) : undefined;
         if (!entry || !cls?.check) return [];
-        const problems = ctx.once(['plugin-check', stage, base, entry, cfg.dataset], () => callHook({ loaded: ctx.loaded, at: path, stage, type: (entry as { type: string }).type }, 'check', () => cls.check!(optionsOf(entry as { type: string }), { resolvePath, sampleRecord })));
+        const problems = ctx.once(['plugin-check', stage, base, entry, cfg.dataset, modelDir], () => callHook({ loaded: ctx.loaded, at: path, stage, type: (entry as { type: string }).type }, 'check', () => cls.check!(optionsOf(entry as { type: string }), { resolvePath, sampleRecord, modelDim })));
         return problems.map((p) => {
           const full = [...path, ...p.path];
           // Locate at the option when it is written, else at the section.
@@ -232,6 +234,17 @@ export const CHECKS: ConfigCheck[] = [
     },
   },
 ];
+
+/** hidden_size of a model directory's config.json (the embedding dimension ftrun trains), or undefined when unreadable. */
+function hiddenSizeOf(dir: string): number | undefined {
+  try {
+    const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    const n = Number(c.hidden_size ?? c.dim ?? c.d_model);
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Run every check (or the given ones) and collect their problems. `memo`: what CheckContext.once

@@ -121,6 +121,12 @@ export default definePlugin({
     if (o.weights !== undefined && o.weights.length !== o.dims.length) {
       problems.push({ path: ['weights'], message: `has ${o.weights.length} weight(s) but dims has ${o.dims.length}: give one weight per dimension (or leave weights out for all 1)` });
     }
+    const dim = context.modelDim?.();
+    if (dim !== undefined) {
+      o.dims.forEach((d, i) => {
+        if (d > dim) problems.push({ path: ['dims', i], message: `${d} is more than the model's embedding dimension ${dim}: each of dims must be at most ${dim}` });
+      });
+    }
     // The inner loss's own checks, and the options it says cannot take effect, at loss.<option>.
     const { type, ...written } = o.loss;
     const cls = INNER_LOSSES[type];

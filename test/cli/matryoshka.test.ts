@@ -79,6 +79,12 @@ describeShared('loss matryoshka from the CLI (ort)', () => {
     expect(await validate('  loss:\n    type: multiple-negatives-ranking\n    hardness_strength: 5\n  dims: [64]\n')).toMatch(
       /exp\.yaml:6:\d+ loss\.loss\.hardness_strength: has no effect here: it weighs hardness_mode, which is none; remove it\n/,
     );
+    // dims over the model's embedding dimension (a model directory: its config.json hidden_size, 64 here).
+    writeFileSync(file, `extends: ${BGE}\nmodel: { path: ${TINY_BERT} }\nloss:\n  type: matryoshka\n  loss: { type: multiple-negatives-ranking }\n  dims: [128, 64, 32]\n`);
+    const over = await cli(['validate', file]);
+    expect(over.code).toBe(2);
+    expect(over.stderr).toMatch(/exp\.yaml:6:\d+ loss\.dims\[0\]: 128 is more than the model's embedding dimension 64: each of dims must be at most 64\n/);
+    expect(over.stderr).toContain('found 1 problem');
     // The miner and dataset are checked against what the inner loss reads.
     expect(await validate('  loss: { type: cosent }\n  dims: [64]\n')).toMatch(
       /exp\.yaml:3:\d+ loss\.type: loss matryoshka needs a score on every example, and dataset\.score is not set: set it to the field holding each record's pair score\.\n/,
