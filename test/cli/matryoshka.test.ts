@@ -1,11 +1,11 @@
 /**
  * End to end: loss `matryoshka` around multiple-negatives-ranking trains through the loss seam on the
- * ort engine (the fixture model, 64 dims, dropout 0). With dims [64] it is exactly the inner loss (the
- * embeddings are already normalized), so its steps are the plain run's; with dims [64, 32, 16] every
- * step's loss is larger (the sum of three positive losses) and the model ends up different; around
- * cached-multiple-negatives-ranking (GradCache) it takes the same steps. Mistakes in its options and
- * the inner loss's are config errors at their line, and the miner and dataset are checked against what
- * the inner loss reads.
+ * ort and tfjs (wasm) engines (the fixture model, 64 dims, dropout 0). With dims [64] it is exactly the
+ * inner loss (the embeddings are already normalized), so its steps are the plain run's; with dims
+ * [64, 32, 16] every step's loss is larger (the sum of three positive losses) and the model ends up
+ * different; around cached-multiple-negatives-ranking (GradCache) it takes the same steps. Mistakes in
+ * its options and the inner loss's are config errors at their line, and the miner and dataset are
+ * checked against what the inner loss reads.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +16,6 @@ import { ROOT, TINY_BERT, describeShared } from '../helpers/shared.js';
 const BGE = join(ROOT, 'configs', 'bge.yaml');
 const COMMON = [
   '--set', `model={path: ${TINY_BERT}}`,
-  '--set', 'backend={type: ort, intra_op_threads: 1}',
   '--set', 'training.epochs=null',
   '--set', 'training.max_steps=4',
   '--set', 'training.learning_rate=1e-3',
@@ -24,8 +23,8 @@ const COMMON = [
 ];
 const lines = (f: string) => readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
 
-async function train(loss: string) {
-  const r = await cli(['run', BGE, '--runs-dir', tempDir(), '--json', '--quiet', ...COMMON, '--set', `loss=${loss}`]);
+async function train(loss: string, backend = '{type: ort, intra_op_threads: 1}') {
+  const r = await cli(['run', BGE, '--runs-dir', tempDir(), '--json', '--quiet', ...COMMON, '--set', `backend=${backend}`, '--set', `loss=${loss}`]);
   expect(r.code, r.stderr).toBe(0);
   expect(r.stderr).not.toMatch(/error/i);
   const summary = JSON.parse(r.stdout) as { run_dir: string; models: Record<string, Record<string, number>> };
@@ -33,8 +32,8 @@ async function train(loss: string) {
   return { summary, steps, resolved: readFileSync(join(summary.run_dir, 'resolved.yaml'), 'utf8') };
 }
 
-describeShared('loss matryoshka from the CLI (ort)', () => {
-  it('trains around multiple-negatives-ranking: dims [64] takes the plain steps, [64, 32, 16] others', async () => {
+describeShared('loss matryoshka from the CLI', () => {
+  it('trains around multiple-negatives-ranking on ort: dims [64] takes the plain steps, [64, 32, 16] others', async () => {
     const plain = await train('{type: multiple-negatives-ranking}');
     const full = await train('{type: matryoshka, loss: {type: multiple-negatives-ranking}, dims: [64]}');
     const nested = await train('{type: matryoshka, loss: {type: multiple-negatives-ranking}, dims: [64, 32, 16], weights: [1, 1, 1]}');
@@ -58,6 +57,21 @@ describeShared('loss matryoshka from the CLI (ort)', () => {
     expect(nested.steps[0]!.loss).toBeGreaterThan(plain.steps[0]!.loss * 1.5);
     for (const s of nested.steps) expect(Number.isFinite(s.loss) && Number.isFinite(s.grad_norm) && s.grad_norm > 0).toBe(true);
     expect(nested.summary.models.finetuned).not.toEqual(plain.summary.models.finetuned);
+  }, 600_000);
+
+  it('trains on tfjs (wasm) too: dims [64] takes the plain steps, [64, 32, 16] others', async () => {
+    const tfjs = '{type: tfjs, device: wasm}';
+    const plain = await train('{type: multiple-negatives-ranking}', tfjs);
+    const full = await train('{type: matryoshka, loss: {type: multiple-negatives-ranking}, dims: [64]}', tfjs);
+    const nested = await train('{type: matryoshka, loss: {type: multiple-negatives-ranking}, dims: [64, 32, 16]}', tfjs);
+    expect(plain.steps.length).toBe(4);
+    plain.steps.forEach((p, i) => {
+      expect(Math.abs(full.steps[i]!.loss - p.loss) / p.loss, `step ${i + 1} loss`).toBeLessThan(1e-4);
+      expect(Math.abs(full.steps[i]!.grad_norm - p.grad_norm) / p.grad_norm, `step ${i + 1} grad norm`).toBeLessThan(1e-4);
+    });
+    expect(nested.steps.length).toBe(4);
+    expect(nested.steps[0]!.loss).toBeGreaterThan(plain.steps[0]!.loss * 1.5);
+    for (const s of nested.steps) expect(Number.isFinite(s.loss) && s.grad_norm > 0).toBe(true);
   }, 600_000);
 
   it('refuses a wrong inner option, an unknown inner type and a weight count that differs from dims, at their lines', async () => {
