@@ -185,12 +185,14 @@ export const CHECKS: ConfigCheck[] = [
     description: "training.mini_batch_size and a cached loss's own mini_batch_size, when both are set, agree",
     check(cfg, ctx) {
       // The loss's value as written (its default gives way to training.mini_batch_size).
-      const written = ctx.loaded.data.loss as Record<string, unknown> | undefined;
-      const own = typeof written === 'object' && written !== null ? written.mini_batch_size : undefined;
+      const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+      const written = ctx.loaded.data.loss;
+      // A wrapper's inner loss (matryoshka's `loss:`) may be the cached one.
+      const [own, where] = !isMap(written) ? [] : written.mini_batch_size !== undefined ? [written.mini_batch_size, 'loss.mini_batch_size'] : isMap(written.loss) ? [written.loss.mini_batch_size, 'loss.loss.mini_batch_size'] : [];
       const set = cfg.training.mini_batch_size;
       if (!methodOf(cfg).trains || typeof own !== 'number' || typeof set !== 'number' || own === set) return [];
       return [
-        ctx.problem(['training', 'mini_batch_size'], `${set} differs from loss.mini_batch_size (${own}) of loss ${cfg.loss!.type}; both set the GradCache chunk size: remove one of them, or give both the same value`),
+        ctx.problem(['training', 'mini_batch_size'], `${set} differs from ${where} (${own}) of loss ${cfg.loss!.type}; both set the GradCache chunk size: remove one of them, or give both the same value`),
       ];
     },
   },

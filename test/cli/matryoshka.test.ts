@@ -99,6 +99,10 @@ describeShared('loss matryoshka from the CLI', () => {
     expect(over.code).toBe(2);
     expect(over.stderr).toMatch(/exp\.yaml:6:\d+ loss\.dims\[0\]: 128 is more than the model's embedding dimension 64: each of dims must be at most 64\n/);
     expect(over.stderr).toContain('found 1 problem');
+    // A cached inner loss's chunk size and training.mini_batch_size must agree, as for the loss alone.
+    expect(
+      await validate('  loss: { type: cached-multiple-negatives-ranking, mini_batch_size: 4 }\n  dims: [64]\ntraining:\n  mini_batch_size: 8\n'),
+    ).toMatch(/exp\.yaml:7:\d+ training\.mini_batch_size: 8 differs from loss\.loss\.mini_batch_size \(4\) of loss matryoshka; both set the GradCache chunk size: remove one of them, or give both the same value\n/);
     // The miner and dataset are checked against what the inner loss reads.
     expect(await validate('  loss: { type: cosent }\n  dims: [64]\n')).toMatch(
       /exp\.yaml:3:\d+ loss\.type: loss matryoshka needs a score on every example, and dataset\.score is not set: set it to the field holding each record's pair score\.\n/,
