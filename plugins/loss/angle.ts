@@ -6,6 +6,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { definePlugin } from '../../core/plugin.js';
+import type { CheckContext } from '../../core/types.js';
 import type { LossBatch } from '../../core/train/loss.js';
 import { loadLossHelpers, type LossHelpers } from '../common/loss.js';
 import { cosentFromSimilarities, needScores } from './cosent.js';
@@ -54,6 +55,11 @@ export default definePlugin({
         description: 'Similarities are multiplied by this (1 / temperature); 20 = temperature 0.05.',
       },
     },
+  },
+  check(_o: AngleOptions & Record<string, unknown>, context: CheckContext) {
+    const dim = context.modelDim?.();
+    if (dim === undefined || dim % 2 === 0) return [];
+    return [{ path: [], message: `angle splits each embedding into real and imaginary halves, so it needs an even embedding dimension, not ${dim}. Use cosent (the same ranking on cosine similarity)` }];
   },
   async create(options: AngleOptions) {
     const { tf, need } = await loadLossHelpers();

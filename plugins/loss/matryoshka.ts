@@ -132,7 +132,15 @@ export default definePlugin({
     const cls = INNER_LOSSES[type];
     if (cls) {
       const filled = innerOptions(cls, written);
-      for (const p of cls.check?.(filled, context) ?? []) problems.push({ path: ['loss', ...p.path], message: p.message });
+      // The inner loss sees the embeddings cut to each of dims: its check too.
+      const seen = new Set<string>();
+      for (const d of o.dims) {
+        for (const p of cls.check?.(filled, { ...context, modelDim: () => d }) ?? []) {
+          const key = JSON.stringify(p);
+          if (!seen.has(key)) problems.push({ path: ['loss', ...p.path], message: p.message });
+          seen.add(key);
+        }
+      }
       for (const p of cls.ineffective?.(filled) ?? []) {
         if (p.path.length > 0 && String(p.path[0]) in written) problems.push({ path: ['loss', ...p.path], message: `has no effect here: ${p.because}; remove it` });
       }

@@ -201,6 +201,24 @@ describe('scored-pair and distillation losses: options and batches', () => {
     tf.dispose(Object.values(b));
   });
 
+  it('angle refuses an odd embedding dimension when validation knows it', () => {
+    const ctx = (dim?: number) => ({ resolvePath: (p: string) => p, sampleRecord: () => undefined, modelDim: () => dim });
+    expect(angle.check!({ scale: 20 }, ctx(64))).toEqual([]);
+    expect(angle.check!({ scale: 20 }, ctx())).toEqual([]);
+    expect(angle.check!({ scale: 20 }, ctx(63))).toEqual([
+      { path: [], message: "angle splits each embedding into real and imaginary halves, so it needs an even embedding dimension, not 63. Use cosent (the same ranking on cosine similarity)" },
+    ]);
+  });
+
+  it('matryoshka around angle refuses an odd dimension among dims', () => {
+    const ctx = { resolvePath: (p: string) => p, sampleRecord: () => undefined, modelDim: () => 64 };
+    expect(matryoshka.check!({ loss: { type: 'angle' }, dims: [64, 32] }, ctx)).toEqual([]);
+    expect(matryoshka.check!({ loss: { type: 'angle' }, dims: [64, 33, 15] }, ctx)).toEqual([
+      { path: ['loss'], message: "angle splits each embedding into real and imaginary halves, so it needs an even embedding dimension, not 33. Use cosent (the same ranking on cosine similarity)" },
+      { path: ['loss'], message: "angle splits each embedding into real and imaginary halves, so it needs an even embedding dimension, not 15. Use cosent (the same ranking on cosine similarity)" },
+    ]);
+  });
+
   it('matryoshka checks one weight per dimension', () => {
     const problems = matryoshka.check!({ loss: { type: 'cosent', scale: 20 }, dims: [8, 4], weights: [1] }, {} as never);
     expect(problems).toEqual([{ path: ['weights'], message: 'has 1 weight(s) but dims has 2: give one weight per dimension (or leave weights out for all 1)' }]);
