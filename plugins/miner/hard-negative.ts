@@ -1,9 +1,11 @@
 /**
  * miner `hard-negative`: ranks the corpus for each training query with the base encoder (cosine;
  * queries encoded as 'query', documents as 'document') and takes negatives from a rank window over
- * the non-relevant documents, as sentence-transformers' mine_hard_negatives does: ranks
- * [range_min, range_max), minus candidates scoring above positive_score · (1 − margin) — the
- * false-negative guard — then the hardest (`sampling: top`) or a seeded random choice. Each
+ * the non-relevant documents, as sentence-transformers' mine_hard_negatives does: of the top
+ * range_max + max_positives documents, the relevant ones and those the false-negative guards remove
+ * (absolute_margin: score + absolute_margin > positive_score; margin: score > positive_score −
+ * |positive_score| · margin; max_score) leave, the survivors take ranks and ranks
+ * [range_min, range_max) are the candidates; then the hardest (`sampling: top`) or a seeded random choice. Each
  * example is (query, its label's document, a negative, label), with `pairLabel` alternating 1/0
  * as in `random-negative`, so it serves triplet, pair, labelled and contrastive losses.
  */
@@ -17,6 +19,8 @@ export interface HardNegativeOptions {
   range_min: number;
   range_max: number;
   margin: number;
+  absolute_margin?: number;
+  max_score?: number;
   num_negatives: number;
   sampling: 'top' | 'random';
   seed?: number;
@@ -49,8 +53,14 @@ export default definePlugin({
         minimum: 0,
         exclusiveMaximum: 1,
         default: 0.05,
-        description: 'False-negative guard: skip candidates scoring above positive_score × (1 − margin). 0 turns it off.',
+        description: "False-negative guard (sentence-transformers relative_margin): skip candidates scoring above positive_score − |positive_score| × margin. 0 turns it off.",
       },
+      absolute_margin: {
+        type: 'number',
+        minimum: 0,
+        description: 'False-negative guard (sentence-transformers absolute_margin): skip candidates with score + absolute_margin > positive_score. Unset: off.',
+      },
+      max_score: { type: 'number', description: 'Skip candidates scoring above max_score (sentence-transformers max_score). Unset: off.' },
       num_negatives: { type: 'integer', minimum: 1, default: 1, description: 'Negatives (examples) per training query.' },
       sampling: {
         type: 'string',
@@ -108,6 +118,11 @@ class HardNegativeMiner implements MinerPlugin {
 
     const items: Example[] = [];
     let skipped = 0;
+    // as sentence-transformers: the pool is the top range_max + max_positives documents (positives included)
+    const maxPositives = Math.max(1, ...train.map((q) => new Set(q.relevant.filter((r) => index.has(r))).size));
+    const pool = range_max + maxPositives;
+    const removed = { absolute_margin: 0, margin: 0, max_score: 0 };
+    const { absolute_margin, max_score } = this.options;
     for (const q of train) {
       if (this.ctx.signal.aborted) throw new Error('miner hard-negative: aborted');
       const label = q.label ?? q.relevant[0];
@@ -125,11 +140,21 @@ class HardNegativeMiner implements MinerPlugin {
       const relevant = new Set([pos, ...q.relevant.map((r) => index.get(r)).filter((i): i is number => i !== undefined)]);
       const v = qVec.get(q.text)!;
       const scores = dVec.map((d) => dot(v, d));
-      // non-relevant documents, best first (ties by corpus order), inside the rank window
-      const ranked = corpus.map((_, i) => i).filter((i) => !relevant.has(i));
-      ranked.sort((a, b) => scores[b]! - scores[a]! || a - b);
-      const limit = scores[pos]! * (1 - margin);
-      const candidates = ranked.slice(range_min, range_max).filter((i) => margin <= 0 || scores[i]! <= limit);
+      // the pool, best first (ties by corpus order); relevant documents leave it, then the guards
+      // (absolute margin, relative margin, max_score, each counted) — then the rank window over what is left
+      const order = corpus.map((_, i) => i);
+      order.sort((a, b) => scores[b]! - scores[a]! || a - b);
+      const posScore = scores[pos]!;
+      const relLimit = posScore - Math.abs(posScore) * margin;
+      const left = order.slice(0, pool).filter((i) => {
+        if (relevant.has(i)) return false;
+        const s = scores[i]!;
+        if (absolute_margin !== undefined && s + absolute_margin > posScore) return removed.absolute_margin++, false;
+        if (margin > 0 && s > relLimit) return removed.margin++, false;
+        if (max_score !== undefined && s > max_score) return removed.max_score++, false;
+        return true;
+      });
+      const candidates = left.slice(0, range_max).slice(range_min);
       if (candidates.length === 0) {
         // a query with negatives of its own still makes an example from them
         if (explicit !== 'ignore' && q.negatives && q.negatives.length > 0) {
@@ -145,6 +170,10 @@ class HardNegativeMiner implements MinerPlugin {
         items.push(withExplicit({ anchor: q.text, positive: corpus[pos]!.text, negative: corpus[neg]!.text, label, pairLabel: items.length % 2 === 0 ? 1 : 0 }, q, explicit));
       }
     }
+    this.ctx.logger.info(
+      `miner hard-negative: the false-negative guards removed ${removed.absolute_margin} candidates by absolute_margin, ` +
+        `${removed.margin} by margin, ${removed.max_score} by max_score (pool: the top ${pool} documents per query)`,
+    );
     if (skipped > 0 && items.length === 0) {
       throw new UserError(
         'E_DATA',

@@ -40,8 +40,9 @@ const DEFAULTS: HardNegativeOptions = { range_min: 0, range_max: 10, margin: 0.0
 
 function setup(o: Partial<HardNegativeOptions> = {}, seed = 42) {
   const warnings: string[] = [];
-  const ctx = makeContext({ seed, logger: { info() {}, debug() {}, warn: (m) => warnings.push(m) } });
-  return { miner: new HardNegativeMiner({ ...DEFAULTS, ...o }, ctx), warnings };
+  const infos: string[] = [];
+  const ctx = makeContext({ seed, logger: { info: (m) => infos.push(m), debug() {}, warn: (m) => warnings.push(m) } });
+  return { miner: new HardNegativeMiner({ ...DEFAULTS, ...o }, ctx), warnings, infos };
 }
 async function negatives(o: Partial<HardNegativeOptions>, scores = STEEP, relevant = ['A']): Promise<string[]> {
   const ex = await setup(o).miner.mine([q('1', relevant)], corpus, new FakeEncoder({ 'query 1': scores }));
@@ -183,6 +184,40 @@ describe('miner hard-negative', () => {
       expect(items.map((e) => e.negatives)).toEqual([['own X', 'own Y']]);
       const ignored = setup({ range_min: 4, range_max: 5, explicit_negatives: 'ignore' });
       await expect(ignored.miner.mine([own], corpus, new FakeEncoder({ 'query 1': flat }))).rejects.toThrow(/no training query has a negative left/);
+    });
+  });
+  describe("sentence-transformers' guards (absolute_margin, margin as relative_margin, max_score)", () => {
+    // a unit query vector: its cosines are these values (A .6; B and C tie at .5, B first by corpus order)
+    const UNIT = [0.6, 0.5, 0.5, 0.3, 0.2, 0.1];
+
+    it('absolute_margin skips candidates with score + absolute_margin > positive score', async () => {
+      expect(await negatives({ margin: 0, absolute_margin: 0.15, num_negatives: 5 }, UNIT)).toEqual(['D', 'E', 'F']);
+      expect(await negatives({ margin: 0, absolute_margin: 0.05, num_negatives: 5 }, UNIT)).toEqual(['B', 'C', 'D', 'E', 'F']); // .5 + .05 ≤ .6
+    });
+
+    it('max_score skips candidates scoring above it', async () => {
+      expect(await negatives({ margin: 0, max_score: 0.4, num_negatives: 5 }, UNIT)).toEqual(['D', 'E', 'F']);
+      expect(await negatives({ margin: 0, max_score: 0.25, num_negatives: 5 }, UNIT)).toEqual(['E', 'F']);
+    });
+
+    it('margin is relative to |positive score| (positive − |positive| × margin), also when the positive scores below 0', async () => {
+      // A −.3: threshold −.3 − .3 × .5 = −.45 keeps D (−.5) and E (−.6); (1 − margin) × positive would keep F and C too
+      expect(await negatives({ margin: 0.5, num_negatives: 5 }, [-0.3, -0.1, -0.4, -0.5, -0.6, -0.35])).toEqual(['D', 'E']);
+    });
+
+    it('the guards act before the rank window, on the top range_max + max_positives documents', async () => {
+      // pool A B C D (range_max 3 + 1 positive); A is relevant, B guarded: the survivors C D take ranks 0, 1
+      expect(await negatives({ range_min: 1, range_max: 3, num_negatives: 5 })).toEqual(['D']);
+      expect(await negatives({ margin: 0, range_min: 0, range_max: 3, num_negatives: 9 })).toEqual(['B', 'C', 'D']);
+    });
+
+    it('reports how many candidates each guard removed', async () => {
+      const { miner, infos } = setup({ margin: 0, absolute_margin: 0.15, max_score: 0.25, num_negatives: 5 });
+      const ex = await miner.mine([q('1')], corpus, new FakeEncoder({ 'query 1': UNIT }));
+      expect(ex.items.map((e) => e.negative)).toEqual(['doc E', 'doc F']);
+      expect(infos).toEqual([
+        'miner hard-negative: the false-negative guards removed 2 candidates by absolute_margin, 0 by margin, 1 by max_score (pool: the top 11 documents per query)',
+      ]);
     });
   });
 });
