@@ -22,6 +22,7 @@ export interface HardNegativeOptions {
   absolute_margin?: number;
   max_score?: number;
   num_negatives: number;
+  output_format?: 'triplet' | 'n-tuple';
   sampling: 'top' | 'random';
   seed?: number;
   explicit_negatives: ExplicitNegatives;
@@ -62,6 +63,13 @@ export default definePlugin({
       },
       max_score: { type: 'number', description: 'Skip candidates scoring above max_score (sentence-transformers max_score). Unset: off.' },
       num_negatives: { type: 'integer', minimum: 1, default: 1, description: 'Negatives (examples) per training query.' },
+      output_format: {
+        type: 'string',
+        enum: ['triplet', 'n-tuple'],
+        default: 'triplet',
+        description:
+          "As sentence-transformers' output_format: triplet = one example per mined negative; n-tuple = one example per query holding its num_negatives negatives (negative_1 … negative_n; a query with fewer left is skipped).",
+      },
       sampling: {
         type: 'string',
         enum: ['top', 'random'],
@@ -164,8 +172,22 @@ class HardNegativeMiner implements MinerPlugin {
         skipped++;
         continue;
       }
+      const nTuple = this.options.output_format === 'n-tuple';
+      if (nTuple && candidates.length < num_negatives) {
+        skipped++;
+        continue;
+      }
       const k = Math.min(num_negatives, candidates.length);
       const chosen = sampling === 'random' ? rng.sample(candidates, k) : candidates.slice(0, k);
+      if (nTuple) {
+        // one example, its negatives the query's own (unless ignore) then the mined ones, hardest first as ST resorts them
+        const mined = [...chosen].sort((a, b) => scores[b]! - scores[a]! || a - b).map((i) => corpus[i]!.text);
+        const e = withExplicit({ anchor: q.text, positive: corpus[pos]!.text, negative: mined[0]!, label, pairLabel: items.length % 2 === 0 ? 1 : 0 }, q, explicit);
+        e.negatives = [...(explicit === 'ignore' ? [] : (q.negatives ?? [])), ...mined];
+        e.negative = e.negatives[0]!;
+        items.push(e);
+        continue;
+      }
       for (const neg of chosen) {
         items.push(withExplicit({ anchor: q.text, positive: corpus[pos]!.text, negative: corpus[neg]!.text, label, pairLabel: items.length % 2 === 0 ? 1 : 0 }, q, explicit));
       }
@@ -174,16 +196,17 @@ class HardNegativeMiner implements MinerPlugin {
       `miner hard-negative: the false-negative guards removed ${removed.absolute_margin} candidates by absolute_margin, ` +
         `${removed.margin} by margin, ${removed.max_score} by max_score (pool: the top ${pool} documents per query)`,
     );
+    const nTupleNeed = this.options.output_format === 'n-tuple' && num_negatives > 1;
     if (skipped > 0 && items.length === 0) {
       throw new UserError(
         'E_DATA',
-        `miner hard-negative: no training query has a negative left in ranks [${range_min}, ${range_max})` +
+        `miner hard-negative: no training query has ${nTupleNeed ? `${num_negatives} negatives (output_format n-tuple)` : 'a negative'} left in ranks [${range_min}, ${range_max})` +
           (margin > 0 ? ` under the margin guard (${margin}): lower miner.margin or widen the window` : ': widen the window'),
       );
     }
     if (skipped > 0) {
       this.ctx.logger.warn(
-        `miner hard-negative: skipped ${skipped} of ${train.length} queries with no negative left in ranks [${range_min}, ${range_max})` +
+        `miner hard-negative: skipped ${skipped} of ${train.length} queries with ${nTupleNeed ? `fewer than ${num_negatives} negatives (output_format n-tuple)` : 'no negative'} left in ranks [${range_min}, ${range_max})` +
           (margin > 0 ? ` after the margin guard (${margin})` : ''),
       );
     }

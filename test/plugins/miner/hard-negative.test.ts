@@ -36,7 +36,7 @@ class FakeEncoder implements Encoder {
 //                                A     B     C    D    E    F
 const STEEP = [1.0, 0.99, 0.9, 0.8, 0.7, 0.6];
 const q = (id: string, relevant = ['A']): Query => ({ id, text: `query ${id}`, relevant, label: relevant[0] });
-const DEFAULTS: HardNegativeOptions = { range_min: 0, range_max: 10, margin: 0.05, num_negatives: 1, sampling: 'top', explicit_negatives: 'first' };
+const DEFAULTS: HardNegativeOptions = { range_min: 0, range_max: 10, margin: 0.05, num_negatives: 1, output_format: 'triplet', sampling: 'top', explicit_negatives: 'first' };
 
 function setup(o: Partial<HardNegativeOptions> = {}, seed = 42) {
   const warnings: string[] = [];
@@ -219,5 +219,38 @@ describe('miner hard-negative', () => {
         'miner hard-negative: the false-negative guards removed 2 candidates by absolute_margin, 0 by margin, 1 by max_score (pool: the top 11 documents per query)',
       ]);
     });
+  });
+});
+
+describe('hard-negative output_format n-tuple', () => {
+  it('makes one example per query holding its num_negatives negatives, hardest first', async () => {
+    const ex = await setup({ margin: 0, num_negatives: 3, output_format: 'n-tuple' }).miner.mine([q('1')], corpus, new FakeEncoder({ 'query 1': STEEP }));
+    expect(ex.items).toEqual([{ anchor: 'query 1', positive: 'doc A', negative: 'doc B', negatives: ['doc B', 'doc C', 'doc D'], label: 'A', pairLabel: 1 }]);
+  });
+
+  it('sorts randomly sampled negatives hardest first, as sentence-transformers does', async () => {
+    const ex = await setup({ margin: 0, num_negatives: 3, range_max: 5, output_format: 'n-tuple', sampling: 'random' }).miner.mine([q('1')], corpus, new FakeEncoder({ 'query 1': STEEP }));
+    const negs = ex.items[0]!.negatives!;
+    expect(negs).toHaveLength(3);
+    expect([...negs].sort()).toEqual(negs); // doc B … doc F score in corpus order
+  });
+
+  it("puts the query's own negatives first (explicit_negatives first)", async () => {
+    const own: Query = { ...q('1'), negatives: ['own X'] };
+    const ex = await setup({ margin: 0, num_negatives: 2, output_format: 'n-tuple' }).miner.mine([own], corpus, new FakeEncoder({ 'query 1': STEEP }));
+    expect(ex.items.map((e) => [e.negative, e.negatives])).toEqual([['own X', ['own X', 'doc B', 'doc C']]]);
+  });
+
+  it('skips a query with fewer than num_negatives left, and says so', async () => {
+    const enc = new FakeEncoder({ 'query 1': STEEP, 'query 2': [1, 0.2, 0.1, 0, 0, 0] });
+    const { miner, warnings } = setup({ margin: 0.25, num_negatives: 3, output_format: 'n-tuple' });
+    const ex = await miner.mine([q('1'), q('2')], corpus, enc);
+    expect(ex.items.map((e) => [e.anchor, e.negatives])).toEqual([['query 2', ['doc B', 'doc C', 'doc D']]]);
+    expect(warnings).toEqual([
+      'miner hard-negative: skipped 1 of 2 queries with fewer than 3 negatives (output_format n-tuple) left in ranks [0, 10) after the margin guard (0.25)',
+    ]);
+    await expect(setup({ margin: 0.25, num_negatives: 3, output_format: 'n-tuple' }).miner.mine([q('1')], corpus, enc)).rejects.toThrow(
+      'miner hard-negative: no training query has 3 negatives (output_format n-tuple) left in ranks [0, 10) under the margin guard (0.25): lower miner.margin or widen the window',
+    );
   });
 });
