@@ -152,7 +152,8 @@ class HardNegativeMiner implements MinerPlugin {
       // (absolute margin, relative margin, max_score, each counted) — then the rank window over what is left
       const order = corpus.map((_, i) => i);
       order.sort((a, b) => scores[b]! - scores[a]! || a - b);
-      const posScore = scores[pos]!;
+      // with several relevant documents the guards use the lowest-scoring one, as sentence-transformers does
+      const posScore = Math.min(...[...relevant].map((i) => scores[i]!));
       const relLimit = posScore - Math.abs(posScore) * margin;
       const left = order.slice(0, pool).filter((i) => {
         if (relevant.has(i)) return false;

@@ -211,6 +211,11 @@ describe('miner hard-negative', () => {
       expect(await negatives({ margin: 0, range_min: 0, range_max: 3, num_negatives: 9 })).toEqual(['B', 'C', 'D']);
     });
 
+    it('with several relevant documents, the guards compare with the lowest-scoring one', async () => {
+      // relevant A (.6) and D (.3): absolute_margin .15 removes scores above .15: B, C; E (.2) too
+      expect(await negatives({ margin: 0, absolute_margin: 0.15, num_negatives: 5 }, UNIT, ['A', 'D'])).toEqual(['F']);
+    });
+
     it('reports how many candidates each guard removed', async () => {
       const { miner, infos } = setup({ margin: 0, absolute_margin: 0.15, max_score: 0.25, num_negatives: 5 });
       const ex = await miner.mine([q('1')], corpus, new FakeEncoder({ 'query 1': UNIT }));
