@@ -153,6 +153,29 @@ export function renderMetricsTable(
   return renderTable(header, rows, { format: opts.format, indent: opts.indent, align: header.map((_, i) => (i === 0 ? 'left' : 'right')) });
 }
 
+/** `evaluate.dims` results: model → dimension → metrics (metrics.json `dims`). */
+export type DimMetrics = Record<string, Record<string, Record<string, number>>>;
+
+/** The dimensions of `evaluate.dims` results, largest first. */
+export function dimsOf(dims: DimMetrics): number[] {
+  return [...new Set(Object.values(dims).flatMap((byDim) => Object.keys(byDim).map(Number)))].sort((a, b) => b - a);
+}
+
+/**
+ * The Matryoshka table (`evaluate.dims`): one row per metric, one column per model and truncated
+ * dimension (`Base @64`), largest dimension first within each model.
+ */
+export function renderDimsTable(dims: DimMetrics, opts: { format: TableFormat; digits?: number; indent?: string }): string {
+  const digits = opts.digits ?? 3;
+  const models = orderModels(Object.keys(dims));
+  const ds = dimsOf(dims);
+  const columns = models.flatMap((m) => ds.filter((d) => dims[m]?.[String(d)]).map((d) => ({ m, d })));
+  const header = ['metric', ...columns.map(({ m, d }) => `${modelLabel(m)} @${d}`)];
+  const keys = metricKeys(Object.fromEntries(columns.map(({ m, d }) => [`${m}@${d}`, dims[m]![String(d)]!])));
+  const rows = keys.map((k) => [metricLabel(k), ...columns.map(({ m, d }) => formatNumber(dims[m]?.[String(d)]?.[k], digits))]);
+  return renderTable(header, rows, { format: opts.format, indent: opts.indent, align: header.map((_, i) => (i === 0 ? 'left' : 'right')) });
+}
+
 /** The model whose metrics rank a run: `finetuned` when present, else `base`, else the first. */
 export function rankingModel(models: ModelMetrics): string | undefined {
   if (models.finetuned) return 'finetuned';
@@ -228,6 +251,8 @@ export interface ReportInput {
   delta?: Record<string, number>;
   timings: Record<string, number>;
   training?: RunSummary['training'];
+  /** `evaluate.dims` results. */
+  dims?: DimMetrics;
   /** Per-query results of the last evaluated model. */
   queries?: { model: string; results: QueryResult[] };
   digits?: number;
@@ -243,6 +268,10 @@ export function renderReport(r: ReportInput): string {
   out.push(r.config ? renderTable(['stage', 'setting'], configSummary(r.config), { format: 'md' }) : '(not recorded)');
   out.push('', '## Results', '');
   out.push(Object.keys(r.models).length ? renderMetricsTable(r, { format: 'md', digits }) : '(no model was evaluated)');
+  if (r.dims && Object.keys(r.dims).length) {
+    out.push('', '## Truncated dimensions', '', 'Each embedding cut to its first d values and re-normalized (`evaluate.dims`).', '');
+    out.push(renderDimsTable(r.dims, { format: 'md', digits }));
+  }
   if (r.training) {
     const t = r.training;
     out.push('', '## Training', '');

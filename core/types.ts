@@ -259,6 +259,8 @@ export interface RunSummary {
   primary: string;
   models: Record<string, Record<string, number>>;
   delta: Record<string, number>;
+  /** `evaluate.dims`: metrics per model per truncated dimension, `{ base: { "64": { "mrr@1": … } } }`. */
+  dims?: Record<string, Record<string, Record<string, number>>>;
   timings: Record<string, number>;
   /** Present when the run trained a model. */
   training?: { steps: number; epochs: number; seconds: number; samples_per_second: number; best_step?: number; model_dir: string };

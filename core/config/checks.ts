@@ -93,6 +93,18 @@ export const CHECKS: ConfigCheck[] = [
     },
   },
   {
+    name: 'evaluate-dims',
+    description: 'each of evaluate.dims is at most the model\'s embedding dimension, when a model.path directory tells it',
+    check(cfg, ctx) {
+      const dims = cfg.evaluate.dims;
+      if (!dims || typeof cfg.model.path !== 'string') return [];
+      const dir = resolveIn(ctx.loaded, cfg.model.path);
+      const dim = ctx.once(['embedding-dim', dir], () => embeddingDimOf(dir));
+      if (dim === undefined) return [];
+      return dims.flatMap((d, i) => (d > dim ? [ctx.problem(['evaluate', 'dims', i], `${d} is more than the model's embedding dimension ${dim} (${cfg.model.path}); valid: integers from 1 to ${dim}`)] : []));
+    },
+  },
+  {
     name: 'finetuned-needs-training',
     description: 'comparing the fine-tuned model needs a training method',
     check(cfg, ctx) {
@@ -246,6 +258,16 @@ function hiddenSizeOf(dir: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The embedding dimension of a model directory: its hidden size, unless a Dense module changes it (then undefined). */
+function embeddingDimOf(dir: string): number | undefined {
+  try {
+    if (readFileSync(join(dir, 'modules.json'), 'utf8').includes('Dense')) return undefined;
+  } catch {
+    // no modules.json: a plain transformer, pooled
+  }
+  return hiddenSizeOf(dir);
 }
 
 /**

@@ -136,6 +136,13 @@ export const CORE_SCHEMAS: Record<string, JsonSchema> = {
         description: 'Cut-offs: each metric is computed as <metric>@<k>.',
       },
       primary: { type: 'string', default: 'mrr@1', description: 'The metric `<metric>@<k>` that ranks sweep trials and picks the best checkpoint.' },
+      dims: {
+        type: 'array',
+        items: { type: 'integer', minimum: 1 },
+        uniqueItems: true,
+        minItems: 1,
+        description: 'Matryoshka evaluation: also report every metric with each embedding truncated to its first d values and re-normalized (as sentence-transformers\' `truncate_dim`), per model, in metrics.json `dims` (default: the full dimension only).',
+      },
     },
   },
   sweep: {

@@ -26,6 +26,8 @@ export interface EvaluateConfig {
   k: number[];
   /** Primary metric key `<metric>@<k>`, used to rank sweep trials and pick the best checkpoint. */
   primary: string;
+  /** Matryoshka evaluation: truncated dimensions to evaluate besides the full one. */
+  dims?: number[];
 }
 
 export interface SweepConfig {

@@ -94,6 +94,8 @@ export interface RunMetrics {
   models: ModelMetrics;
   delta?: Record<string, number>;
   primary: string;
+  /** `evaluate.dims`: metrics per model per truncated dimension, `{ base: { "64": { "mrr@1": … } } }`; the `models` metrics stay the full-dimension ones. */
+  dims?: Record<string, Record<string, Record<string, number>>>;
   /** A {@link RunStatus}; readers show `unknown` when it is missing. */
   status: RunStatus | string;
 }

@@ -173,6 +173,11 @@ export async function evaluate(run: Run, model: string, encoder: Encoder, data: 
   const result = await timed(run, `evaluate_${model}`, 'store', () => evaluateModel(model, encoder, store, data.corpus, split.eval, config.evaluate, ctx));
   for (const [k, v] of Object.entries(result.timings)) run.timings[`${model}_${k}`] = round(v, 4);
   summary.models[model] = result.summary;
+  if (result.dims) {
+    (summary.dims ??= {})[model] = result.dims;
+    const primary = config.evaluate.primary;
+    for (const [d, m] of Object.entries(result.dims)) ctx.logger.info(`${model} at dim ${d}: ${primary} ${m[primary] !== undefined ? round(m[primary]!, 4) : 'n/a'}`);
+  }
   for (const r of result.perQuery) {
     appendJsonl(join(ctx.runDir, PER_QUERY_JSONL), {
       model,

@@ -4,7 +4,7 @@
  * directory and the elapsed time. Writes to stderr (stdout is reserved for `--json` output).
  */
 import { relative } from 'node:path';
-import { formatNumber, formatSigned, metricLabel, modelLabel, orderModels, renderMetricsTable } from '../../core/report.js';
+import { formatNumber, formatSigned, metricLabel, modelLabel, orderModels, renderDimsTable, renderMetricsTable } from '../../core/report.js';
 import { definePlugin } from '../../core/plugin.js';
 import type { QueryResult, RunContext, RunSummary, SinkPlugin } from '../../core/types.js';
 
@@ -53,6 +53,7 @@ class ConsoleSink implements SinkPlugin {
     const lines: string[] = ['', `${summary.name}: ${summary.status}`];
     if (Object.keys(summary.models).length) lines.push(renderMetricsTable(summary, { format: 'text', digits: d }));
     else lines.push('no model was evaluated');
+    if (summary.dims && Object.keys(summary.dims).length) lines.push('', 'truncated dimensions (evaluate.dims):', renderDimsTable(summary.dims, { format: 'text', digits: d }));
     lines.push('', `primary: ${this.primaryLine(summary)}`);
     const t = summary.training;
     if (t) lines.push(`training: ${t.steps} steps, ${t.epochs} epoch${t.epochs === 1 ? "" : "s"} in ${formatElapsed(t.seconds)} (${t.samples_per_second.toFixed(1)} samples/s)`);

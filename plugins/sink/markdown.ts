@@ -61,6 +61,7 @@ class MarkdownSink implements SinkPlugin {
       config: this.config,
       models: summary.models,
       delta: summary.delta,
+      ...(summary.dims ? { dims: summary.dims } : {}),
       timings: summary.timings,
       training: summary.training,
       queries: this.last,
