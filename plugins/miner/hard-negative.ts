@@ -179,10 +179,11 @@ class HardNegativeMiner implements MinerPlugin {
         continue;
       }
       const k = Math.min(num_negatives, candidates.length);
-      const chosen = sampling === 'random' ? rng.sample(candidates, k) : candidates.slice(0, k);
+      // a random sample is resorted hardest first, as sentence-transformers does
+      const chosen = sampling === 'random' ? rng.sample(candidates, k).sort((a, b) => scores[b]! - scores[a]! || a - b) : candidates.slice(0, k);
       if (nTuple) {
         // one example, its negatives the query's own (unless ignore) then the mined ones, hardest first as ST resorts them
-        const mined = [...chosen].sort((a, b) => scores[b]! - scores[a]! || a - b).map((i) => corpus[i]!.text);
+        const mined = chosen.map((i) => corpus[i]!.text);
         const e = withExplicit({ anchor: q.text, positive: corpus[pos]!.text, negative: mined[0]!, label, pairLabel: items.length % 2 === 0 ? 1 : 0 }, q, explicit);
         e.negatives = [...(explicit === 'ignore' ? [] : (q.negatives ?? [])), ...mined];
         e.negative = e.negatives[0]!;
