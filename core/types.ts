@@ -87,6 +87,8 @@ export interface Examples {
   /** Every shape these examples can be read as. */
   shapes: ExampleShape[];
   items: Example[];
+  /** Counts the miner reports with its examples (hard-negative: candidates each false-negative guard removed, queries skipped); recorded in the `mined` event. */
+  stats?: Record<string, number>;
 }
 
 /** Where a model comes from: a Hugging Face hub id, a local directory, or a bundled model. */
@@ -240,7 +242,7 @@ export interface RunEventMap extends Omit<TrainingEventMap, 'eval'> {
   stage_start: { stage: string };
   stage_end: { stage: string; seconds: number };
   split: { train: number; test: number; eval: number; corpus: number };
-  mined: { examples: number; shapes: ExampleShape[] };
+  mined: { examples: number; shapes: ExampleShape[]; stats?: Record<string, number> };
   /** A model evaluated on the eval queries (`base`, `finetuned`). */
   eval: { model: string; metrics: Record<string, number> };
   train_eval: TrainingEventMap['eval'];

@@ -152,7 +152,7 @@ export async function mineExamples(run: Run, plugins: RunPlugins, data: DatasetD
   const { config } = run;
   const baseEncoder = run.registry.get('miner', config.miner.type)?.needsEncoder === true ? await loadEncoder(run, plugins.backend, 'base', config.model, baseWhere(config)) : undefined;
   const examples = await timed(run, 'mine', 'miner', () => callPlugin(entryRef(run, 'miner', config.miner), 'mine', () => plugins.miner.mine(split.train, data.corpus, baseEncoder)));
-  await run.events.emit('mined', { examples: examples.items.length, shapes: examples.shapes });
+  await run.events.emit('mined', { examples: examples.items.length, shapes: examples.shapes, ...(examples.stats ? { stats: examples.stats } : {}) });
   const batchSize = (config.training as { batch_size?: number }).batch_size;
   if (methodOf(config).trains && batchSize !== undefined && examples.items.length < batchSize) {
     const n = examples.items.length;

@@ -212,7 +212,13 @@ class HardNegativeMiner implements MinerPlugin {
           (margin > 0 ? ` after the margin guard (${margin})` : ''),
       );
     }
-    return { shapes: [...PROVIDES], items };
+    const stats = {
+      removed_by_absolute_margin: removed.absolute_margin,
+      removed_by_margin: removed.margin,
+      removed_by_max_score: removed.max_score,
+      skipped_queries: skipped,
+    };
+    return { shapes: [...PROVIDES], items, stats };
   }
 }
 

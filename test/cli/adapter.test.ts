@@ -67,6 +67,10 @@ describeShared('adapters on BERT encoders', () => {
     // at most one example per training query; queries whose window holds no safe negative are skipped
     expect(mined.examples).toBeGreaterThan(100);
     expect(mined.examples).toBeLessThanOrEqual(208);
+    // the counts hard-negative reports: the default margin guard (0.05) removes candidates; skipped queries as counted
+    expect(Object.keys(mined.stats)).toEqual(['removed_by_absolute_margin', 'removed_by_margin', 'removed_by_max_score', 'skipped_queries']);
+    expect(mined.stats.removed_by_margin).toBeGreaterThan(0);
+    expect(mined.examples + mined.stats.skipped_queries).toBe(208);
     expect(s.models.finetuned).not.toEqual(s.models.base);
   });
 });

@@ -220,6 +220,8 @@ describe('miner hard-negative', () => {
       const { miner, infos } = setup({ margin: 0, absolute_margin: 0.15, max_score: 0.25, num_negatives: 5 });
       const ex = await miner.mine([q('1')], corpus, new FakeEncoder({ 'query 1': UNIT }));
       expect(ex.items.map((e) => e.negative)).toEqual(['doc E', 'doc F']);
+      // the same counts go with the examples, for the run's mined event (events.jsonl)
+      expect(ex.stats).toEqual({ removed_by_absolute_margin: 2, removed_by_margin: 0, removed_by_max_score: 1, skipped_queries: 0 });
       expect(infos).toEqual([
         'miner hard-negative: the false-negative guards removed 2 candidates by absolute_margin, 0 by margin, 1 by max_score (pool: the top 11 documents per query)',
       ]);
