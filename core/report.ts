@@ -166,14 +166,19 @@ export function dimsOf(dims: DimMetrics): number[] {
  * dimension (`Base @64`), largest dimension first within each model.
  */
 export function renderDimsTable(dims: DimMetrics, opts: { format: TableFormat; digits?: number; indent?: string }): string {
-  const digits = opts.digits ?? 3;
+  const { header, rows } = dimsTableRows(dims, opts.digits ?? 3);
+  return renderTable(header, rows, { format: opts.format, indent: opts.indent, align: header.map((_, i) => (i === 0 ? 'left' : 'right')) });
+}
+
+/** The header and rows of {@link renderDimsTable}, for other renderers (HTML). */
+export function dimsTableRows(dims: DimMetrics, digits: number): { header: string[]; rows: string[][] } {
   const models = orderModels(Object.keys(dims));
   const ds = dimsOf(dims);
   const columns = models.flatMap((m) => ds.filter((d) => dims[m]?.[String(d)]).map((d) => ({ m, d })));
   const header = ['metric', ...columns.map(({ m, d }) => `${modelLabel(m)} @${d}`)];
   const keys = metricKeys(Object.fromEntries(columns.map(({ m, d }) => [`${m}@${d}`, dims[m]![String(d)]!])));
   const rows = keys.map((k) => [metricLabel(k), ...columns.map(({ m, d }) => formatNumber(dims[m]?.[String(d)]?.[k], digits))]);
-  return renderTable(header, rows, { format: opts.format, indent: opts.indent, align: header.map((_, i) => (i === 0 ? 'left' : 'right')) });
+  return { header, rows };
 }
 
 /** The model whose metrics rank a run: `finetuned` when present, else `base`, else the first. */

@@ -107,7 +107,7 @@ miner: { type: random-negative }
 loss: { type: multiple-negatives-ranking }
 training: { method: full, epochs: 1 }
 evaluate: { compare: [base, finetuned], metrics: [mrr, hit], k: [1, 3], dims: [32, 8] }
-sinks: [{ type: markdown }]
+sinks: [{ type: markdown }, { type: html }]
 `,
     );
     const r = await cli(['run', join(dir, 'x.yaml'), '--runs-dir', join(dir, 'runs'), '--json', '--quiet']);
@@ -137,6 +137,10 @@ sinks: [{ type: markdown }]
     const report = readFileSync(join(runDir, 'report.md'), 'utf8');
     expect(report).toContain('## Truncated dimensions');
     expect(report).toMatch(/\| metric \| base @32 \| base @8 \| fine-tuned @32 \| fine-tuned @8 \|/);
+    // report.html: the primary metric against the dimension, one line per model, then the table
+    const html = readFileSync(join(runDir, 'report.html'), 'utf8');
+    const section = html.slice(html.indexOf('<h2>Truncated dimensions</h2>'));
+    expect(section).toMatch(/^<h2>Truncated dimensions<\/h2>[^]*<svg[^]*MRR@1 by embedding dimension[^]*<\/svg>\s*<table><thead><tr><th>metric<\/th><th class="num">base @32<\/th>/);
   }, 180_000);
 
   it('validate refuses a dimension over the model\'s (tiny-bert: 64)', async () => {

@@ -7,11 +7,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonl } from '../../../core/fsutil.js';
-import { formatNumber, formatSigned, metricLabel, modelLabel, orderModels } from '../../../core/report.js';
+import { dimsOf, dimsTableRows, formatNumber, formatSigned, metricLabel, modelLabel, orderModels } from '../../../core/report.js';
 import { ENV_JSON, EVENTS_JSONL, PER_QUERY_JSONL, RESOLVED_YAML, type PerQuery, type RunEnv } from '../../../core/run/records.js';
 import type { RunEvent, RunSummary } from '../../../core/types.js';
 import { barChart, lineChart } from '../../../core/html/charts.js';
-import { escapeHtml, metricsTable, page, signedClass } from '../../../core/html/page.js';
+import { escapeHtml, htmlTable, metricsTable, page, signedClass } from '../../../core/html/page.js';
 import { changedQueries } from '../../../core/html/queries.js';
 
 /** Mean of metric `key` per expected label. */
@@ -49,6 +49,17 @@ export function renderRunReport({ summary, digits }: RunReportInput): string {
       .join(', ')}${delta !== undefined ? ` (Δ <span class="${signedClass(delta)}">${formatSigned(delta, digits)}</span>)` : ''}.</p>`,
   );
   parts.push('<h2>Metrics</h2>', Object.keys(summary.models).length ? metricsTable(summary, digits) : '<p class="muted">No model was evaluated.</p>');
+  if (summary.dims && Object.keys(summary.dims).length) {
+    const dims = summary.dims;
+    const models = orderModels(Object.keys(dims));
+    const series = models.map((m) => ({ name: modelLabel(m), points: dimsOf(dims).filter((d) => dims[m]?.[String(d)]?.[primary] !== undefined).map((d): [number, number] => [d, dims[m]![String(d)]![primary]!]) }));
+    parts.push(
+      '<h2>Truncated dimensions</h2>',
+      '<p>Each embedding cut to its first d values and re-normalized (<code>evaluate.dims</code>).</p>',
+      lineChart(`${metricLabel(primary)} by embedding dimension`, 'dimension', series, { yName: metricLabel(primary) }),
+      (({ header, rows }) => htmlTable(header, rows.map((r) => r.map(escapeHtml)), (i) => i > 0))(dimsTableRows(dims, digits)),
+    );
+  }
 
   // Training curves.
   const steps = events.filter((e): e is Extract<RunEvent, { type: 'train_step' }> => e.type === 'train_step');
