@@ -9,6 +9,7 @@ import { UserError } from '../../core/errors.js';
 import { evaluateModel, truncateNormalize } from '../../core/run/evaluate.js';
 import type { RunMetrics } from '../../core/run/records.js';
 import type { Encoder } from '../../core/types.js';
+import ConsoleSink from '../../plugins/sink/console.js';
 import MemoryStore from '../../plugins/store/memory.js';
 import { cli, tempDir } from '../helpers/cli.js';
 import { makeContext } from '../helpers/context.js';
@@ -150,5 +151,26 @@ sinks: [{ type: markdown }, { type: html }]
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`evaluate.dims[1]: 128 is more than the model's embedding dimension 64 (${TINY_BERT}); valid: integers from 1 to 64`);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('console sink with evaluate.dims', () => {
+  it('prints a table with one column per model and dimension, largest first', () => {
+    const s = new ConsoleSink({ digits: 3 }, makeContext());
+    const out: string[] = [];
+    s.write = (t) => void out.push(t);
+    s.close({
+      name: 'm',
+      runDir: '/runs/m/1',
+      status: 'ok',
+      primary: 'mrr@1',
+      models: { base: { 'mrr@1': 0.3 }, finetuned: { 'mrr@1': 0.5 } },
+      delta: { 'mrr@1': 0.2 },
+      dims: { base: { '64': { 'mrr@1': 0.25 }, '256': { 'mrr@1': 0.28 } }, finetuned: { '64': { 'mrr@1': 0.4 }, '256': { 'mrr@1': 0.47 } } },
+      timings: {},
+    });
+    expect(out.join('')).toContain(
+      ['truncated dimensions (evaluate.dims):', 'metric  base @256  base @64  fine-tuned @256  fine-tuned @64', 'MRR@1       0.280     0.250            0.470           0.400'].join('\n'),
+    );
   });
 });
