@@ -5,7 +5,7 @@
  * range_max + max_positives documents, the relevant ones and those the false-negative guards remove
  * (absolute_margin: score + absolute_margin > positive_score; margin: score > positive_score −
  * |positive_score| · margin; max_score) leave, the survivors take ranks and ranks
- * [range_min, range_max) are the candidates; then the hardest (`sampling: top`) or a seeded random choice. Each
+ * [range_min, range_max) are the candidates; then the hardest (`sampling_strategy: top`) or a seeded random choice. Each
  * example is (query, its label's document, a negative, label), with `pairLabel` alternating 1/0
  * as in `random-negative`, so it serves triplet, pair, labelled and contrastive losses.
  */
@@ -23,7 +23,7 @@ export interface HardNegativeOptions {
   max_score?: number;
   num_negatives: number;
   output_format?: 'triplet' | 'n-tuple';
-  sampling: 'top' | 'random';
+  sampling_strategy: 'top' | 'random';
   seed?: number;
   explicit_negatives: ExplicitNegatives;
 }
@@ -70,13 +70,13 @@ export default definePlugin({
         description:
           "As sentence-transformers' output_format: triplet = one example per mined negative; n-tuple = one example per query holding its num_negatives negatives (negative_1 … negative_n; a query with fewer left is skipped).",
       },
-      sampling: {
+      sampling_strategy: {
         type: 'string',
         enum: ['top', 'random'],
         default: 'top',
         description: 'top: the hardest candidates of the window first; random: a seeded random choice within the window.',
       },
-      seed: { type: 'integer', description: "Seed for sampling: random (default: the experiment's seed)." },
+      seed: { type: 'integer', description: "Seed for sampling_strategy: random (default: the experiment's seed)." },
       explicit_negatives: EXPLICIT_NEGATIVES_SCHEMA,
     },
   },
@@ -84,9 +84,9 @@ export default definePlugin({
   /** The rank window must hold at least one rank (checked by validate, before any model loads). */
   check: windowProblems,
 
-  /** The seed draws random samples: with sampling top it has no effect. */
+  /** The seed draws random samples: with sampling_strategy top it has no effect. */
   ineffective(options: Record<string, unknown>): IneffectiveOption[] {
-    return options.sampling !== 'random' && options.seed !== undefined ? [{ path: ['seed'], because: `it seeds sampling random, and sampling is ${String(options.sampling)}` }] : [];
+    return options.sampling_strategy !== 'random' && options.seed !== undefined ? [{ path: ['seed'], because: `it seeds sampling_strategy random, and sampling_strategy is ${String(options.sampling_strategy)}` }] : [];
   },
 
   create: (options: HardNegativeOptions, ctx: RunContext) => new HardNegativeMiner(options, ctx),
@@ -114,7 +114,7 @@ class HardNegativeMiner implements MinerPlugin {
     if (!encoder) {
       throw new Error('miner hard-negative needs the base encoder to rank documents: mine(train, corpus, encoder) was called without one');
     }
-    const { range_min, range_max, num_negatives, sampling } = this.options;
+    const { range_min, range_max, num_negatives, sampling_strategy: sampling } = this.options;
     const margin = this.options.margin;
     const index = new Map(corpus.map((d, i) => [d.id, i]));
     const rng = createRng(this.options.seed ?? this.ctx.seed);

@@ -477,7 +477,7 @@ export const CASES: BrokenCase[] = [
       'error[E_CONFIG]: Config is not valid, found 8 problems:\n' +
       "  <dir>/x.yaml:9:13 model.revision: has no effect here: a revision is of a hub model (model.id); this model is not from the hub; remove it\n" +
       "  <dir>/x.yaml:13:48 splitter.seed: has no effect here: it seeds the shuffle, and shuffle is false; remove it\n" +
-      "  <dir>/x.yaml:14:37 miner.seed: has no effect here: it seeds sampling random, and sampling is top; remove it\n" +
+      "  <dir>/x.yaml:14:37 miner.seed: has no effect here: it seeds sampling_strategy random, and sampling_strategy is top; remove it\n" +
       "  <dir>/x.yaml:16:46 backend.threads: has no effect here: they are the wasm device's XNNPACK threads, and device is cpu; remove it\n" +
       "  <dir>/x.yaml:19:11 training.epochs: has no effect here: max_steps (10) sets the length of training and overrides epochs; remove it\n" +
       "  <dir>/x.yaml:22:17 training.warmup_ratio: has no effect here: warmup_steps (3) sets the warmup; warmup_ratio is used only when warmup_steps is 0; remove it\n" +

@@ -100,7 +100,7 @@ describeShared('hard-negative matches a reference of sentence-transformers mine_
       margin: o.relative_margin ?? 0,
       num_negatives: o.num_negatives,
       output_format: o.format,
-      sampling: o.sampling,
+      sampling_strategy: o.sampling,
       seed: o.seed,
       explicit_negatives: 'ignore',
       ...(o.absolute_margin !== undefined ? { absolute_margin: o.absolute_margin } : {}),

@@ -36,7 +36,7 @@ class FakeEncoder implements Encoder {
 //                                A     B     C    D    E    F
 const STEEP = [1.0, 0.99, 0.9, 0.8, 0.7, 0.6];
 const q = (id: string, relevant = ['A']): Query => ({ id, text: `query ${id}`, relevant, label: relevant[0] });
-const DEFAULTS: HardNegativeOptions = { range_min: 0, range_max: 10, margin: 0.05, num_negatives: 1, output_format: 'triplet', sampling: 'top', explicit_negatives: 'first' };
+const DEFAULTS: HardNegativeOptions = { range_min: 0, range_max: 10, margin: 0.05, num_negatives: 1, output_format: 'triplet', sampling_strategy: 'top', explicit_negatives: 'first' };
 
 function setup(o: Partial<HardNegativeOptions> = {}, seed = 42) {
   const warnings: string[] = [];
@@ -58,7 +58,7 @@ describe('miner hard-negative', () => {
     expect(validate({ margin: 0 })).toBe(true);
     expect(validate({ margin: null })).toBe(false); // null in a file removes an inherited key; 0 turns the guard off
     expect(validate({ margin: 1 })).toBe(false);
-    expect(validate({ sampling: 'hardest' })).toBe(false);
+    expect(validate({ sampling_strategy: 'hardest' })).toBe(false);
     expect(validate({ num_negatives: 0 })).toBe(false);
     expect(validate({ range_min: -1 })).toBe(false);
     expect(validate({ explicit_negatives: 'prepend' })).toBe(false);
@@ -123,7 +123,7 @@ describe('miner hard-negative', () => {
     const train = Array.from({ length: 40 }, (_, i) => q(`${i}`));
     const enc = () => new FakeEncoder(Object.fromEntries(train.map((x) => [x.text, STEEP])));
     const run = async (seed: number, o: Partial<HardNegativeOptions> = {}) =>
-      (await setup({ sampling: 'random', margin: 0, range_min: 1, range_max: 4, num_negatives: 2, ...o }, seed).miner.mine(train, corpus, enc())).items.map(
+      (await setup({ sampling_strategy: 'random', margin: 0, range_min: 1, range_max: 4, num_negatives: 2, ...o }, seed).miner.mine(train, corpus, enc())).items.map(
         (e) => e.negative!.slice(4),
       );
     const a = await run(1);
@@ -236,7 +236,7 @@ describe('hard-negative output_format n-tuple', () => {
   });
 
   it('sorts randomly sampled negatives hardest first, as sentence-transformers does', async () => {
-    const ex = await setup({ margin: 0, num_negatives: 3, range_max: 5, output_format: 'n-tuple', sampling: 'random' }).miner.mine([q('1')], corpus, new FakeEncoder({ 'query 1': STEEP }));
+    const ex = await setup({ margin: 0, num_negatives: 3, range_max: 5, output_format: 'n-tuple', sampling_strategy: 'random' }).miner.mine([q('1')], corpus, new FakeEncoder({ 'query 1': STEEP }));
     const negs = ex.items[0]!.negatives!;
     expect(negs).toHaveLength(3);
     expect([...negs].sort()).toEqual(negs); // doc B … doc F score in corpus order
