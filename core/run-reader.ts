@@ -82,7 +82,8 @@ function checkMetrics(file: string, m: unknown): RunMetrics {
   if (!o || typeof o !== 'object' || !o.models || typeof o.models !== 'object' || typeof o.primary !== 'string') {
     throw new UserError('E_RUN', `${file}: expected {"models": {...}, "primary": "<metric>", "status": ...}`);
   }
-  return { models: o.models, delta: o.delta ?? {}, primary: o.primary, status: o.status ?? 'unknown' };
+  const dims = o.dims && typeof o.dims === 'object' ? { dims: o.dims } : {};
+  return { models: o.models, delta: o.delta ?? {}, primary: o.primary, ...dims, status: o.status ?? 'unknown' };
 }
 
 export function readMetrics(dir: string): RunMetrics | undefined {

@@ -80,6 +80,17 @@ export function diffRuns(A: RunDirInfo, B: RunDirInfo, all: boolean): RunDiff {
       }),
     );
   }
+  // evaluate.dims: each model at each truncated dimension both runs have, as model `<model> @<d>`
+  const da = A.metrics?.dims ?? {};
+  const db = B.metrics?.dims ?? {};
+  for (const model of orderModels(Object.keys(da).filter((m) => m in db))) {
+    for (const dim of Object.keys(da[model]!).filter((x) => x in db[model]!).sort((x, y) => Number(y) - Number(x))) {
+      const a0 = da[model]![dim]!;
+      const b0 = db[model]![dim]!;
+      const keys = [...Object.keys(a0), ...Object.keys(b0).filter((k) => !(k in a0))];
+      metrics[`${model} @${dim}`] = Object.fromEntries(keys.map((k) => [k, { a: a0[k] ?? null, b: b0[k] ?? null, delta: a0[k] !== undefined && b0[k] !== undefined ? sub(b0[k]!, a0[k]!) : null }]));
+    }
+  }
   return { config, metrics };
 }
 

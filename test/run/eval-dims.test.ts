@@ -174,3 +174,22 @@ describe('console sink with evaluate.dims', () => {
     );
   });
 });
+
+describeShared('ftrun diff with evaluate.dims', () => {
+  it('compares each dimension both runs evaluated, as model "<model> @<d>"', async () => {
+    const dir = tempDir('ftrun-dims-diff-');
+    const yaml = (dims: string) => `name: d\ndataset:\n  type: jsonl\n  queries: ${TRANSACTIONS}/train_transactions.jsonl\n  eval: ${TRANSACTIONS}/eval_transactions.jsonl\n  corpus: { path: ${TRANSACTIONS}/categories.json, text: category }\nmodel: { path: ${TINY_BERT} }\nbackend: { type: ort, intra_op_threads: 1 }\ntraining: { method: none }\nevaluate: { metrics: [mrr], k: [1], dims: ${dims} }\nsinks: [{ type: json }]\n`;
+    const runs: string[] = [];
+    for (const [i, dims] of ['[32, 8]', '[32, 16]'].entries()) {
+      writeFileSync(join(dir, `${i}.yaml`), yaml(dims));
+      const r = await cli(['run', join(dir, `${i}.yaml`), '--runs-dir', join(dir, `runs${i}`), '--json', '--quiet']);
+      expect(r.code, r.stderr).toBe(0);
+      runs.push(JSON.parse(r.stdout).run_dir as string);
+    }
+    const d = await cli(['diff', runs[0]!, runs[1]!, '--json']);
+    expect(d.code, d.stderr).toBe(0);
+    const m0 = JSON.parse(readFileSync(join(runs[0]!, 'metrics.json'), 'utf8')) as RunMetrics;
+    const v = m0.dims!.base!['32']!['mrr@1']!;
+    expect(JSON.parse(d.stdout).metrics).toEqual({ base: { 'mrr@1': { a: m0.models.base!['mrr@1'], b: m0.models.base!['mrr@1'], delta: 0 } }, 'base @32': { 'mrr@1': { a: v, b: v, delta: 0 } } });
+  }, 120_000);
+});
