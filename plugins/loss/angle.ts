@@ -8,7 +8,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { definePlugin } from '../../core/plugin.js';
 import type { CheckContext } from '../../core/types.js';
 import type { LossBatch } from '../../core/train/loss.js';
-import { loadLossHelpers, type LossHelpers } from '../common/loss.js';
+import { loadLossHelpers, type LossHelpers, SCALE_OPTION } from '../common/loss.js';
 import { cosentFromSimilarities, needScores } from './cosent.js';
 
 export interface AngleOptions {
@@ -48,12 +48,7 @@ export default definePlugin({
     type: 'object',
     additionalProperties: false,
     properties: {
-      scale: {
-        type: 'number',
-        exclusiveMinimum: 0,
-        default: 20,
-        description: 'Similarities are multiplied by this (1 / temperature); 20 = temperature 0.05.',
-      },
+      scale: SCALE_OPTION,
     },
   },
   check(_o: AngleOptions & Record<string, unknown>, context: CheckContext) {

@@ -7,7 +7,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { definePlugin } from '../../core/plugin.js';
 import type { LossBatch } from '../../core/train/loss.js';
-import { type LossHelpers, loadLossHelpers } from '../common/loss.js';
+import { type LossHelpers, loadLossHelpers, SCALE_OPTION } from '../common/loss.js';
 
 export interface CosentOptions {
   scale: number;
@@ -48,12 +48,7 @@ export default definePlugin({
     type: 'object',
     additionalProperties: false,
     properties: {
-      scale: {
-        type: 'number',
-        exclusiveMinimum: 0,
-        default: 20,
-        description: 'Similarities are multiplied by this (1 / temperature); 20 = temperature 0.05.',
-      },
+      scale: SCALE_OPTION,
     },
   },
   async create(options: CosentOptions) {

@@ -7,8 +7,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { definePlugin } from '../../core/plugin.js';
 import type { LossBatch } from '../../core/train/loss.js';
-import { loadLossHelpers } from '../common/loss.js';
-import { negativeColumns } from './margin-mse.js';
+import { distillColumns, loadLossHelpers } from '../common/loss.js';
 
 export interface DistillKlDivOptions {
   temperature: number;
@@ -42,17 +41,12 @@ export default definePlugin({
     },
   },
   async create(options: DistillKlDivOptions) {
-    const { tf, need } = await loadLossHelpers();
+    const { tf } = await loadLossHelpers();
     const ts = options.student_temperature ?? options.temperature;
     const tt = options.teacher_temperature ?? options.temperature;
     return {
       compute(batch: LossBatch): tf.Scalar {
-        const q = need(batch, 'anchor', TYPE);
-        const p = need(batch, 'positive', TYPE);
-        const negs = negativeColumns(batch);
-        if (negs.length === 0) throw new Error(`loss ${TYPE} needs batch.negatives`);
-        if (!batch.teacher) throw new Error(`loss ${TYPE} needs teacher scores on every example of the batch (batch.teacher)`);
-        const teacher = batch.teacher;
+        const { query: q, positive: p, negatives: negs, teacher } = distillColumns(batch, TYPE, 'teacher scores');
         if (teacher.shape[1] !== negs.length + 1) {
           throw new Error(
             `loss ${TYPE}: each example has ${teacher.shape[1]} teacher score(s) but the batch has ${negs.length + 1} candidates (positive and ${negs.length} negative(s))`,

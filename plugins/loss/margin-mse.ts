@@ -7,14 +7,9 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { definePlugin } from '../../core/plugin.js';
 import type { LossBatch } from '../../core/train/loss.js';
-import { loadLossHelpers } from '../common/loss.js';
+import { distillColumns, loadLossHelpers } from '../common/loss.js';
 
 const TYPE = 'margin-mse';
-
-/** Every negative column of a batch (negative_1 … negative_n). */
-export function negativeColumns(batch: LossBatch): tf.Tensor2D[] {
-  return batch.negatives ?? (batch.negative ? [batch.negative] : []);
-}
 
 export default definePlugin({
   stage: 'loss',
@@ -25,15 +20,10 @@ export default definePlugin({
   reads: ['teacher'],
   schema: { type: 'object', additionalProperties: false, properties: {} },
   async create() {
-    const { tf, need } = await loadLossHelpers();
+    const { tf } = await loadLossHelpers();
     return {
       compute(batch: LossBatch): tf.Scalar {
-        const q = need(batch, 'anchor', TYPE);
-        const p = need(batch, 'positive', TYPE);
-        const negs = negativeColumns(batch);
-        if (negs.length === 0) throw new Error(`loss ${TYPE} needs batch.negatives`);
-        if (!batch.teacher) throw new Error(`loss ${TYPE} needs teacher values on every example of the batch (batch.teacher)`);
-        const teacher = batch.teacher;
+        const { query: q, positive: p, negatives: negs, teacher } = distillColumns(batch, TYPE, 'teacher values');
         const k = teacher.shape[1];
         const n = negs.length;
         if (k !== n && k !== n + 1) {

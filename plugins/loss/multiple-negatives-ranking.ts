@@ -15,7 +15,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { definePlugin } from '../../core/plugin.js';
 import type { LossBatch } from '../../core/train/loss.js';
 import type { IneffectiveOption, JsonSchema, OptionProblem } from '../../core/types.js';
-import { type LossHelpers, loadLossHelpers } from '../common/loss.js';
+import { type LossHelpers, loadLossHelpers, SCALE_OPTION } from '../common/loss.js';
 
 export const MNRL_DIRECTIONS = ['query_to_doc', 'query_to_query', 'doc_to_query', 'doc_to_doc'] as const;
 export type MnrlDirection = (typeof MNRL_DIRECTIONS)[number];
@@ -35,12 +35,7 @@ const TYPE = 'multiple-negatives-ranking';
 
 /** `scale` and `similarity`: the options of every loss of the family. */
 export const MNRL_BASE_PROPERTIES: Record<string, JsonSchema> = {
-  scale: {
-    type: 'number',
-    exclusiveMinimum: 0,
-    default: 20,
-    description: 'Similarities are multiplied by this (1 / temperature); 20 = temperature 0.05.',
-  },
+  scale: SCALE_OPTION,
   similarity: {
     type: 'string',
     enum: ['cos', 'dot'],
