@@ -201,8 +201,9 @@ describeShared('the Redis queue when something is wrong', () => {
   it.skipIf(!REDIS)('Redis going away under a worker and a following submitter: one line per outage, no stack traces; SIGTERM still stops both', async () => {
     const redis = await startRedis();
     servers.push(redis);
-    // What the operating system said first: the closed socket, or the refused reconnection.
-    const lost = (who: string) => new RegExp(`^${who}: lost the connection to Redis at ${redis.url} \\((read ECONNRESET|connect ECONNREFUSED 127\\.0\\.0\\.1:${redis.port})\\); reconnecting$`);
+    // What the operating system said first: the closed socket (on a read or a write: ECONNRESET,
+    // EPIPE), or the refused reconnection.
+    const lost = (who: string) => new RegExp(`^${who}: lost the connection to Redis at ${redis.url} \\(((read|write) (ECONNRESET|EPIPE)|connect ECONNREFUSED 127\\.0\\.0\\.1:${redis.port})\\); reconnecting$`);
     const worker = run(['worker', '--queue', redis.url]);
     await worker.waitFor('worker: taking trials from');
     // Two outages, each long enough for several reconnection attempts; Redis is back in between.
