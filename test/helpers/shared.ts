@@ -1,7 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'vitest';
+import type { Example } from '../../core/types.js';
 
 /** Repository root (this file is test/helpers/shared.ts). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -41,3 +42,16 @@ export const TRANSACTIONS_EXPERIMENT = `dataset:
   corpus: { path: ${TRANSACTIONS}/categories.json, text: category }
 model: { path: ${TINY_BERT} }
 `;
+
+/**
+ * Ten training transactions as examples for gradient tests: each (transaction, its category) with
+ * two negatives, the next two categories in sorted order (never the positive).
+ */
+export function transactionsWithTwoNegatives(): Example[] {
+  const rows = readFileSync(join(TRANSACTIONS, 'train_transactions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { input: string; expected: string[] });
+  const cats = [...new Set(rows.map((r) => r.expected[0]!))].sort();
+  return rows.slice(0, 10).map((r) => {
+    const i = cats.indexOf(r.expected[0]!);
+    return { anchor: r.input, positive: r.expected[0]!, negatives: [cats[(i + 1) % cats.length]!, cats[(i + 2) % cats.length]!] };
+  });
+}

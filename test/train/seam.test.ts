@@ -6,7 +6,6 @@
  *   columns trains, and both engines give it the same gradients; GradCache (mini_batch_size)
  *   gives the loss and every weight gradient of the plain step.
  */
-import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lossColumns } from '../../core/train/columns.js';
@@ -19,7 +18,7 @@ import { OrtBertEngine } from '../../plugins/backend/ort/bert-engine.js';
 import { OrtTrainStep, prepareHostLoss } from '../../plugins/backend/ort/train-step.js';
 import { TfjsSentenceModel } from '../../plugins/backend/tfjs/sentence.js';
 import { TrainStep } from '../../plugins/backend/tfjs/train-step.js';
-import { describeShared, TINY_BERT, TRANSACTIONS } from '../helpers/shared.js';
+import { describeShared, TINY_BERT, transactionsWithTwoNegatives } from '../helpers/shared.js';
 
 describe('lossColumns', () => {
   const items: Example[] = [
@@ -122,15 +121,6 @@ describe('lossGradients', () => {
   });
 });
 
-const transactions = (): Example[] => {
-  const rows = readFileSync(`${TRANSACTIONS}/train_transactions.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { input: string; expected: string[] });
-  const cats = [...new Set(rows.map((r) => r.expected[0]!))].sort();
-  // two negatives per example: the next two categories (never the positive)
-  return rows.slice(0, 10).map((r) => {
-    const i = cats.indexOf(r.expected[0]!);
-    return { anchor: r.input, positive: r.expected[0]!, negatives: [cats[(i + 1) % cats.length]!, cats[(i + 2) % cats.length]!] };
-  });
-};
 
 /**
  * The worst relative difference over every weight: max |a − b| / max |a| per weight. The
@@ -172,7 +162,7 @@ describeShared('the loss seam on both engines (tiny-bert)', () => {
     await prepareHostLoss();
     engine = await OrtBertEngine.load(layout(), { threads: 1, executionProviders: ['cpu'] });
     model = TfjsSentenceModel.load(layout());
-    items = transactions();
+    items = transactionsWithTwoNegatives();
   });
   afterAll(async () => {
     await engine.dispose();

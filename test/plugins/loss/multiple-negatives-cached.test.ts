@@ -23,17 +23,8 @@ import Cached from '../../../plugins/loss/cached-multiple-negatives-ranking.js';
 import Mnrl from '../../../plugins/loss/multiple-negatives-ranking.js';
 import { cli, tempDir } from '../../helpers/cli.js';
 import { makeContext } from '../../helpers/context.js';
-import { describeShared, ROOT, TINY_BERT, TRANSACTIONS } from '../../helpers/shared.js';
+import { describeShared, ROOT, TINY_BERT, transactionsWithTwoNegatives } from '../../helpers/shared.js';
 
-/** Ten transactions, each with two negatives (the next two categories). */
-const transactions = (): Example[] => {
-  const rows = readFileSync(`${TRANSACTIONS}/train_transactions.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { input: string; expected: string[] });
-  const cats = [...new Set(rows.map((r) => r.expected[0]!))].sort();
-  return rows.slice(0, 10).map((r) => {
-    const i = cats.indexOf(r.expected[0]!);
-    return { anchor: r.input, positive: r.expected[0]!, negatives: [cats[(i + 1) % cats.length]!, cats[(i + 2) % cats.length]!] };
-  });
-};
 
 /** max over weights of max |a − b| / max |a| (weights whose gradient is below 1e-4 of the largest measured against that). */
 function worstRelative(a: Map<string, Float32Array>, b: Map<string, Float32Array>): number {
@@ -77,7 +68,7 @@ describeShared('cached-multiple-negatives-ranking = multiple-negatives-ranking o
     await prepareHostLoss();
     engine = await OrtBertEngine.load(layout(), { threads: 1, executionProviders: ['cpu'] });
     model = TfjsSentenceModel.load(layout());
-    items = transactions();
+    items = transactionsWithTwoNegatives();
     plain = (await new Mnrl(OPTIONS as never, makeContext())) as LossPlugin;
     cached = (await new Cached({ ...OPTIONS, mini_batch_size: 3 } as never, makeContext())) as LossPlugin;
   });
