@@ -13,6 +13,7 @@
 import { UserError } from '../errors.js';
 import { deriveSeed, Rng } from '../rng.js';
 import type { Example, ExampleShape } from '../types.js';
+import { negativesOf } from './columns.js';
 import type { BatchSamplerKind } from './training-schema.js';
 
 export interface BatchSampler {
@@ -140,7 +141,13 @@ export class GroupByLabelSampler implements BatchSampler {
   }
 }
 
-/** The texts of an example that no-duplicates keeps unique within a batch (the loss's text columns). */
+/**
+ * The texts of an example that no-duplicates keeps unique within a batch: the loss's text columns,
+ * every negative column included (negative_1 … negative_n), as sentence-transformers' sampler checks
+ * every column. Otherwise one example's negative_2 could be another's positive in the same batch,
+ * and so a false negative of that other example (in-batch-negative losses score every anchor against
+ * every column).
+ */
 export function exampleTexts(e: Example, needs: ExampleShape): string[] {
   switch (needs) {
     case 'labelled':
@@ -148,7 +155,7 @@ export function exampleTexts(e: Example, needs: ExampleShape): string[] {
     case 'labelled-pairs':
       return [e.anchor, (e.pairLabel === 1 ? (e.positive ?? e.negative) : (e.negative ?? e.positive)) ?? ''];
     default:
-      return [e.anchor, e.positive, e.negative].filter((t): t is string => t !== undefined);
+      return [e.anchor, ...(e.positive === undefined ? [] : [e.positive]), ...negativesOf(e)];
   }
 }
 

@@ -71,6 +71,28 @@ describe('no-duplicates sampler', () => {
     expect(exampleTexts(e, 'triplets')).toEqual(['q', 'p', 'n']);
     expect(exampleTexts(e, 'labelled-pairs')).toEqual(['q', 'n']);
   });
+
+  it('keeps every negative column unique, as sentence-transformers: negative_2 of one example is never another’s positive in its batch', () => {
+    // n-tuples (as hard-negative output_format n-tuple or the data's negatives): `negative` is the first.
+    const e: Example = { anchor: 'q', positive: 'p', negative: 'n1', negatives: ['n1', 'n2', 'n3'] };
+    expect(exampleTexts(e, 'pairs')).toEqual(['q', 'p', 'n1', 'n2', 'n3']);
+    expect(exampleTexts(e, 'triplets')).toEqual(['q', 'p', 'n1', 'n2', 'n3']);
+    // 6 categories c0…c5; example i: positive c(i mod 6), negatives c(i+1), c(i+2) (mod 6).
+    const items: Example[] = range(24).map((i) => ({
+      anchor: `q${i}`,
+      positive: `c${i % 6}`,
+      negative: `c${(i + 1) % 6}`,
+      negatives: [`c${(i + 1) % 6}`, `c${(i + 2) % 6}`],
+    }));
+    const s = createSampler(items, 'pairs', { kind: 'no-duplicates', batchSize: 8, samplesPerLabel: 2, seed: 3 });
+    const batches = s.epoch(0);
+    expect(flat(batches)).toEqual(range(24));
+    for (const b of batches) {
+      const texts = b.flatMap((i) => [items[i]!.positive!, ...items[i]!.negatives!]);
+      expect(new Set(texts).size).toBe(texts.length);
+      expect(b.length).toBeLessThanOrEqual(2); // 3 category texts per example, 6 categories
+    }
+  });
 });
 
 describe('group-by-label sampler', () => {
