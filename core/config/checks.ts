@@ -291,7 +291,7 @@ export function runChecks(cfg: ExperimentConfig, loaded: LoadedConfig, registry:
 }
 
 /** The model-directory check's findings for directory `dir` (absolute) and model.max_seq_length `max`. */
-function modelDirectoryProblems(dir: string, max: number | undefined): Array<[ConfigPath, string]> {
+export function modelDirectoryProblems(dir: string, max: number | undefined): Array<[ConfigPath, string]> {
   let isDir = false;
   try {
     isDir = statSync(dir).isDirectory();

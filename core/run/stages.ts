@@ -130,6 +130,12 @@ const baseWhere = (config: ExperimentConfig) => {
   return source ? `model.${source}` : 'model';
 };
 
+/** Where a miner's own model (`miner.model`) is configured, for locating load errors. */
+const minerWhere = (spec: ModelSpec) => {
+  const source = MODEL_SOURCES.find((k) => spec[k] !== undefined);
+  return source ? `miner.model.${source}` : 'miner.model';
+};
+
 /** Load an encoder (timed, tracked, recorded in env.json). */
 export async function loadEncoder(run: Run, backend: BackendPlugin, model: string, spec: ModelSpec, where: string): Promise<Encoder> {
   // A failure names the backend; a user error is located at `where` (the model source) by timed().
@@ -145,13 +151,20 @@ export async function loadEncoder(run: Run, backend: BackendPlugin, model: strin
 }
 
 /**
- * Mine training examples (with the base encoder when the miner ranks with it, which is then
- * returned for reuse), and check before any model is evaluated that training can form a batch.
+ * Mine training examples, and check before any model is evaluated that training can form a batch.
+ * A miner that ranks with an encoder (`needsEncoder`) gets the model of its `model:` option (a
+ * model spec; env.json encoders `miner`, released after mining) or else the base model's encoder,
+ * which is then returned for reuse.
  */
 export async function mineExamples(run: Run, plugins: RunPlugins, data: DatasetData, split: SplitResult): Promise<{ examples: Examples; baseEncoder?: Encoder }> {
   const { config } = run;
-  const baseEncoder = run.registry.get('miner', config.miner.type)?.needsEncoder === true ? await loadEncoder(run, plugins.backend, 'base', config.model, baseWhere(config)) : undefined;
-  const examples = await timed(run, 'mine', 'miner', () => callPlugin(entryRef(run, 'miner', config.miner), 'mine', () => plugins.miner.mine(split.train, data.corpus, baseEncoder)));
+  const ranks = run.registry.get('miner', config.miner.type)?.needsEncoder === true;
+  const own = ranks ? (config.miner as { model?: ModelSpec }).model : undefined;
+  const minerEncoder = own ? await loadEncoder(run, plugins.backend, 'miner', own, minerWhere(own)) : undefined;
+  const baseEncoder = ranks && !own ? await loadEncoder(run, plugins.backend, 'base', config.model, baseWhere(config)) : undefined;
+  const encoder = minerEncoder ?? baseEncoder;
+  const examples = await timed(run, 'mine', 'miner', () => callPlugin(entryRef(run, 'miner', config.miner), 'mine', () => plugins.miner.mine(split.train, data.corpus, encoder)));
+  if (minerEncoder) await run.res.release(minerEncoder);
   await run.events.emit('mined', { examples: examples.items.length, shapes: examples.shapes, ...(examples.stats ? { stats: examples.stats } : {}) });
   const batchSize = (config.training as { batch_size?: number }).batch_size;
   if (methodOf(config).trains && batchSize !== undefined && examples.items.length < batchSize) {

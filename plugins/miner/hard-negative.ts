@@ -8,12 +8,16 @@
  * [range_min, range_max) are the candidates; then the hardest (`sampling_strategy: top`) or a seeded random choice. Each
  * example is (query, its label's document, a negative, label), with `pairLabel` alternating 1/0
  * as in `random-negative`, so it serves triplet, pair, labelled and contrastive losses.
+ * `model:` (a model spec, as the experiment's `model:` section) ranks with another encoder than the
+ * base model, as sentence-transformers' mine_hard_negatives(model=…) takes any model.
  */
 import { UserError } from '../../core/errors.js';
+import { CORE_SCHEMAS, MODEL_SOURCES } from '../../core/config/envelope.js';
+import { modelDirectoryProblems } from '../../core/config/checks.js';
 import { createRng } from '../../core/rng.js';
 import { definePlugin } from '../../core/plugin.js';
 import { EXPLICIT_NEGATIVES_SCHEMA, withExplicit, type ExplicitNegatives } from '../common/explicit-negatives.js';
-import type { Doc, Encoder, Example, Examples, ExampleShape, IneffectiveOption, MinerPlugin, Query, RunContext, OptionProblem } from '../../core/types.js';
+import type { CheckContext, Doc, Encoder, Example, Examples, ExampleShape, IneffectiveOption, MinerPlugin, ModelSpec, Query, RunContext, OptionProblem } from '../../core/types.js';
 
 export interface HardNegativeOptions {
   range_min: number;
@@ -26,6 +30,8 @@ export interface HardNegativeOptions {
   sampling_strategy: 'top' | 'random';
   seed?: number;
   explicit_negatives: ExplicitNegatives;
+  /** The model that ranks the corpus (default: the experiment's base model). */
+  model?: ModelSpec;
 }
 
 const PROVIDES: readonly ExampleShape[] = ['triplets', 'pairs', 'labelled', 'labelled-pairs'];
@@ -36,7 +42,7 @@ export default definePlugin({
   description:
     'Triplets whose negatives are the documents the base model ranks highest among the non-relevant ones (rank window, false-negative margin).',
   provides: PROVIDES,
-  /** The runner passes the base model's Encoder to mine(). */
+  /** The runner passes an Encoder to mine(): of `model:` when given, else the base model's. */
   needsEncoder: true,
   schema: {
     type: 'object',
@@ -78,11 +84,16 @@ export default definePlugin({
       },
       seed: { type: 'integer', description: "Seed for sampling_strategy: random (default: the experiment's seed)." },
       explicit_negatives: EXPLICIT_NEGATIVES_SCHEMA,
+      model: {
+        ...CORE_SCHEMAS.model,
+        description:
+          "The model that ranks the corpus for mining, a model spec as the experiment's `model:` section (a hub `id`, a local `path` or a `bundled` model, and the same overrides). Default: the experiment's base model.",
+      },
     },
   },
 
-  /** The rank window must hold at least one rank (checked by validate, before any model loads). */
-  check: windowProblems,
+  /** The rank window must hold at least one rank; `model:` must name one model that exists (checked by validate, before any model loads). */
+  check: (options: Record<string, unknown>, context: Pick<CheckContext, 'resolvePath'>): OptionProblem[] => [...windowProblems(options), ...modelProblems(options, context)],
 
   /** The seed draws random samples: with sampling_strategy top it has no effect. */
   ineffective(options: Record<string, unknown>): IneffectiveOption[] {
@@ -99,6 +110,19 @@ function windowProblems(options: Record<string, unknown>): OptionProblem[] {
   return max <= min ? [{ path: ['range_max'], message: `must be greater than range_min (${min}), got ${max}: the window [range_min, range_max) would be empty` }] : [];
 }
 
+/** `model:`, when given, names exactly one source; a `path` is an existing directory whose max_position_embeddings fits max_seq_length. */
+function modelProblems(options: Record<string, unknown>, context: Pick<CheckContext, 'resolvePath'>): OptionProblem[] {
+  const model = options.model as ModelSpec | undefined;
+  if (model === undefined) return [];
+  const given = MODEL_SOURCES.filter((k) => model[k] !== undefined);
+  if (given.length !== 1) {
+    const what = given.length === 0 ? 'missing "id" (a hub model id), "path" (a model directory) or "bundled"' : `give only one of "id" (a hub model id), "path" (a model directory) or "bundled"; found ${given.map((g) => `"${g}"`).join(' and ')}`;
+    return [{ path: ['model'], message: `${what} (the model that ranks the corpus; leave model out to rank with the base model)` }];
+  }
+  if (typeof model.path !== 'string') return [];
+  return modelDirectoryProblems(context.resolvePath(model.path), model.max_seq_length).map(([path, message]) => ({ path, message }));
+}
+
 class HardNegativeMiner implements MinerPlugin {
   readonly provides: ExampleShape[] = [...PROVIDES];
 
@@ -112,7 +136,7 @@ class HardNegativeMiner implements MinerPlugin {
 
   async mine(train: Query[], corpus: Doc[], encoder?: Encoder): Promise<Examples> {
     if (!encoder) {
-      throw new Error('miner hard-negative needs the base encoder to rank documents: mine(train, corpus, encoder) was called without one');
+      throw new Error('miner hard-negative needs an encoder (the base model, or its model:) to rank documents: mine(train, corpus, encoder) was called without one');
     }
     const { range_min, range_max, num_negatives, sampling_strategy: sampling } = this.options;
     const margin = this.options.margin;

@@ -62,6 +62,12 @@ describe('miner hard-negative', () => {
     expect(validate({ num_negatives: 0 })).toBe(false);
     expect(validate({ range_min: -1 })).toBe(false);
     expect(validate({ explicit_negatives: 'prepend' })).toBe(false);
+    // model: a model spec, as the experiment's model section (its defaults filled)
+    const withModel: Record<string, unknown> = { model: { path: 'm', pooling: 'mean' } };
+    expect(validate(withModel)).toBe(true);
+    expect(withModel.model).toEqual({ path: 'm', pooling: 'mean', revision: 'main', query_prompt: '', document_prompt: '' });
+    expect(validate({ model: { path: 'm', pooling: 'sum' } })).toBe(false);
+    expect(validate({ model: { path: 'm', dims: 3 } })).toBe(false);
   });
 
   it('declares that it needs the encoder and the shapes it produces', () => {
@@ -76,7 +82,7 @@ describe('miner hard-negative', () => {
   });
 
   it('fails clearly without an encoder', async () => {
-    await expect(setup().miner.mine([q('1')], corpus)).rejects.toThrow(/needs the base encoder/);
+    await expect(setup().miner.mine([q('1')], corpus)).rejects.toThrow(/needs an encoder \(the base model, or its model:\)/);
   });
 
   it('encodes queries as queries and the corpus as documents, ranking by cosine', async () => {
