@@ -113,3 +113,8 @@ export const adapterMethod = {
   train: () => import('../engine/adapter/train.js'),
   encoder: () => import('../engine/adapter/encoder.js'),
 };
+
+/** training.merge (weight averaging of the base and the fine-tuned model), loaded the same way by core/train/methods.ts. */
+export const mergeMethod = {
+  merge: () => import('../engine/model/merge.js'),
+};

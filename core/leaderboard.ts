@@ -33,6 +33,8 @@ function asMetrics(m: LeaderboardTrial['metrics']): RunMetrics | undefined {
   return o && typeof o === 'object' && o.models && typeof o.models === 'object' ? o : undefined;
 }
 
+const finite = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+
 /** Rank trials (see the header). `run_dir` is kept as given. */
 export function rankTrials(trials: LeaderboardTrial[], primary: string): LeaderboardEntry[] {
   const entries = trials.map((t): LeaderboardEntry => {
@@ -43,6 +45,10 @@ export function rankTrials(trials: LeaderboardTrial[], primary: string): Leaderb
     const base = m?.models.base?.[primary];
     const tuned = m?.models.finetuned?.[primary];
     const d = m?.delta?.[primary] ?? (base !== undefined && tuned !== undefined ? tuned - base : undefined);
+    // training.merge: the merged model's primary metric beside the ranking one, and merged − base
+    const mv = m?.models.merged?.[primary];
+    const md = m?.delta_merged?.[primary] ?? (base !== undefined && mv !== undefined ? mv - base : undefined);
+    const merged = m?.models.merged ? { merged: { value: finite(mv), delta: finite(md) } } : {};
     return {
       rank: null,
       index: t.index,
@@ -53,6 +59,7 @@ export function rankTrials(trials: LeaderboardTrial[], primary: string): Leaderb
       value: typeof v === 'number' && Number.isFinite(v) ? v : null,
       delta: typeof d === 'number' && Number.isFinite(d) ? d : null,
       metrics,
+      ...merged,
     };
   });
   const ranked = entries.filter((e) => e.status === 'ok' && e.value !== null).sort((a, b) => b.value! - a.value! || a.index - b.index);
@@ -61,16 +68,22 @@ export function rankTrials(trials: LeaderboardTrial[], primary: string): Leaderb
   return [...ranked, ...rest];
 }
 
-/** The leaderboard table: rank, trial, overrides, primary (and Δ vs base), other metrics. */
+/**
+ * The leaderboard table: rank, trial, overrides, primary (and Δ vs base), the merged model's
+ * primary and its Δ vs base when a trial has one (training.merge), other metrics.
+ */
 export function renderLeaderboardTable(entries: LeaderboardEntry[], primary: string, format: TableFormat, digits = 3): string {
   const others: string[] = [];
   for (const e of entries) for (const k of Object.keys(e.metrics)) if (k !== primary && !others.includes(k)) others.push(k);
   const models = new Set(entries.filter((e) => e.rank !== null).map((e) => e.model));
   const showModel = models.size > 1;
   const showDelta = entries.some((e) => e.delta !== null);
+  const showMerged = entries.some((e) => e.merged !== undefined);
   const header = [
     'rank', 'trial', 'overrides', ...(showModel ? ['model'] : []), metricLabel(primary),
-    ...(showDelta ? [`Δ ${metricLabel(primary)}`] : []), ...others.map(metricLabel),
+    ...(showDelta ? [`Δ ${metricLabel(primary)}`] : []),
+    ...(showMerged ? [`merged ${metricLabel(primary)}`, `Δ merged ${metricLabel(primary)}`] : []),
+    ...others.map(metricLabel),
   ];
   const rows = entries.map((e) => {
     const ok = e.rank !== null;
@@ -81,6 +94,7 @@ export function renderLeaderboardTable(entries: LeaderboardEntry[], primary: str
       ...(showModel ? [e.model ? modelLabel(e.model) : '—'] : []),
       ok ? formatNumber(e.value, digits) : e.status,
       ...(showDelta ? [ok ? formatSigned(e.delta, digits) : '—'] : []),
+      ...(showMerged ? [ok ? formatNumber(e.merged?.value, digits) : '—', ok ? formatSigned(e.merged?.delta, digits) : '—'] : []),
       ...others.map((k) => (ok ? formatNumber(e.metrics[k], digits) : '—')),
     ];
   });
@@ -113,7 +127,8 @@ export function renderLeaderboardMarkdown(board: Leaderboard, title: string): st
     `# Leaderboard: ${mdText(title)}`,
     '',
     `Ranked by ${mdText(metricLabel(board.primary))} of the fine-tuned model (the base model for trials without one), best first; ` +
-      `${ok} of ${n} trial${n === 1 ? '' : 's'} ranked.`,
+      `${ok} of ${n} trial${n === 1 ? '' : 's'} ranked.` +
+      (board.trials.some((e) => e.merged !== undefined) ? ` The merged columns are the weight average with the base model (training.merge).` : ''),
     '',
     renderLeaderboardTable(board.trials, board.primary, 'md'),
   ];

@@ -26,9 +26,9 @@ export function modelLabel(model: string): string {
   return model === 'finetuned' ? 'fine-tuned' : model;
 }
 
-/** base, finetuned, then any other model in alphabetical order. */
+/** base, finetuned, merged (training.merge), then any other model in alphabetical order. */
 export function orderModels(models: Iterable<string>): string[] {
-  const rank = (m: string) => (m === 'base' ? 0 : m === 'finetuned' ? 1 : 2);
+  const rank = (m: string) => (m === 'base' ? 0 : m === 'finetuned' ? 1 : m === 'merged' ? 2 : 3);
   return [...new Set(models)].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
@@ -130,24 +130,28 @@ export function renderTable(header: string[], rows: string[][], opts: { format: 
 }
 
 /**
- * The results table: one row per metric, one column per model present (base, fine-tuned…) and a
- * Δ column (fine-tuned − base, signed) when both base and fine-tuned are present.
+ * The results table: one row per metric, one column per model present (base, fine-tuned, merged…),
+ * a Δ column (fine-tuned − base, signed) when both base and fine-tuned are present, and a
+ * `Δ merged` column (merged − base) when base and merged (training.merge) are.
  */
 export function renderMetricsTable(
-  m: { models: ModelMetrics; delta?: Record<string, number> },
+  m: { models: ModelMetrics; delta?: Record<string, number>; delta_merged?: Record<string, number> },
   opts: { format: TableFormat; digits?: number; indent?: string },
 ): string {
   const digits = opts.digits ?? 3;
   const models = orderModels(Object.keys(m.models));
   const withDelta = models.includes('base') && models.includes('finetuned');
-  const header = ['metric', ...models.map(modelLabel), ...(withDelta ? ['Δ'] : [])];
+  const withMerged = models.includes('base') && models.includes('merged');
+  const header = ['metric', ...models.map(modelLabel), ...(withDelta ? ['Δ'] : []), ...(withMerged ? ['Δ merged'] : [])];
+  const diff = (given: Record<string, number> | undefined, model: string, k: string) => {
+    const b = m.models.base?.[k];
+    const f = m.models[model]?.[k];
+    return formatSigned(given?.[k] ?? (b !== undefined && f !== undefined ? f - b : undefined), digits);
+  };
   const rows = metricKeys(m.models).map((k) => {
     const row = [metricLabel(k), ...models.map((mod) => formatNumber(m.models[mod]?.[k], digits))];
-    if (withDelta) {
-      const b = m.models.base?.[k];
-      const f = m.models.finetuned?.[k];
-      row.push(formatSigned(m.delta?.[k] ?? (b !== undefined && f !== undefined ? f - b : undefined), digits));
-    }
+    if (withDelta) row.push(diff(m.delta, 'finetuned', k));
+    if (withMerged) row.push(diff(m.delta_merged, 'merged', k));
     return row;
   });
   return renderTable(header, rows, { format: opts.format, indent: opts.indent, align: header.map((_, i) => (i === 0 ? 'left' : 'right')) });
@@ -254,6 +258,8 @@ export interface ReportInput {
   config?: Record<string, unknown>;
   models: ModelMetrics;
   delta?: Record<string, number>;
+  /** training.merge: merged − base. */
+  delta_merged?: Record<string, number>;
   timings: Record<string, number>;
   training?: RunSummary['training'];
   /** `evaluate.dims` results. */

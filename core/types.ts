@@ -103,6 +103,8 @@ export interface ModelSpec {
   pooling?: 'cls' | 'mean' | 'max';
   normalize?: boolean;
   max_seq_length?: number;
+  /** sentence-transformers' truncate_dim: embeddings cut to their first truncate_dim values (default: the model directory's, else the full dimension). */
+  truncate_dim?: number;
 }
 
 export type TextKind = 'query' | 'document';

@@ -105,6 +105,18 @@ export const CHECKS: ConfigCheck[] = [
     },
   },
   {
+    name: 'model-truncate-dim',
+    description: "model.truncate_dim is at most the model's embedding dimension, when a model.path directory tells it",
+    check(cfg, ctx) {
+      const want = cfg.model.truncate_dim;
+      if (want === undefined || typeof cfg.model.path !== 'string') return [];
+      const dir = resolveIn(ctx.loaded, cfg.model.path);
+      const dim = ctx.once(['embedding-dim', dir], () => embeddingDimOf(dir));
+      if (dim === undefined || want <= dim) return [];
+      return [ctx.problem(['model', 'truncate_dim'], `${want} is more than the model's embedding dimension ${dim} (${cfg.model.path}); valid: integers from 1 to ${dim}`)];
+    },
+  },
+  {
     name: 'finetuned-needs-training',
     description: 'comparing the fine-tuned model needs a training method',
     check(cfg, ctx) {

@@ -9,7 +9,7 @@
  */
 import type { Problem } from '../errors.js';
 import type { Registry } from '../registry.js';
-import { TRAINING_METHODS } from '../train/methods.js';
+import { MERGE_METHODS, TRAINING_METHODS } from '../train/methods.js';
 import type { IneffectiveOption } from '../types.js';
 import { pluginEntries } from './envelope.js';
 import { originsOf, problemAt, type LoadedConfig } from './located.js';
@@ -32,6 +32,10 @@ function ineffectiveModel(model: Record<string, unknown>): IneffectiveOption[] {
   return out;
 }
 
+/** Why training.merge cannot take effect with method `m`: it averages the encoder's weights, which only some methods change. */
+const mergeNeedsWeights = (m: TrainingMethod) =>
+  `training.method ${m} leaves the encoder's weights as they are, so there is nothing to average with the base model; training.merge works with training.method ${MERGE_METHODS().join(', ')}`;
+
 /** The `training:` options that cannot take effect with its method and the other options. */
 function ineffectiveTraining(training: Record<string, unknown>): IneffectiveOption[] {
   const m = training.method as TrainingMethod;
@@ -39,7 +43,7 @@ function ineffectiveTraining(training: Record<string, unknown>): IneffectiveOpti
   if (!method) return [];
   const out: IneffectiveOption[] = [];
   for (const key of Object.keys(training)) {
-    if (!method.uses(key)) out.push({ path: [key], because: `training.method ${m} does not use it` });
+    if (!method.uses(key)) out.push({ path: [key], because: key === 'merge' ? mergeNeedsWeights(m) : `training.method ${m} does not use it` });
   }
   if (!method.trains) return out;
   if (training.batch_sampler !== 'group-by-label' && has(training, 'samples_per_label')) {

@@ -103,6 +103,12 @@ export const CORE_SCHEMAS: Record<string, JsonSchema> = {
       pooling: { type: 'string', enum: [...POOLING_MODES], description: 'Pooling of token embeddings (default: what the model directory says).' },
       normalize: { type: 'boolean', description: 'L2-normalize embeddings (default: what the model directory says).' },
       max_seq_length: { type: 'integer', minimum: 1, description: 'Truncate inputs to this many tokens (default: what the model directory says).' },
+      truncate_dim: {
+        type: 'integer',
+        minimum: 1,
+        description:
+          "Truncate every embedding to its first truncate_dim values, as sentence-transformers' `truncate_dim` (Matryoshka models); evaluation and the exported model use it (config_sentence_transformers.json truncate_dim). Default: what the model directory says, else the full dimension.",
+      },
     },
   },
   training: trainingSchema(),

@@ -14,24 +14,32 @@ export function renderLeaderboardHtml(board: Leaderboard, title: string, digits 
   const { primary, trials } = board;
   const ranked = trials.filter((t) => t.rank !== null);
   const label = metricLabel(primary);
+  // training.merge: the merged model's primary metric and its Δ vs base beside the ranking model's
+  const showMerged = trials.some((t) => t.merged !== undefined);
+  const signed = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `<span class="${signedClass(x)}">${formatSigned(x, digits)}</span>`);
   const rows = trials.map((t) => [
     t.rank === null ? '—' : String(t.rank),
     String(t.index),
     escapeHtml(formatOverrides(t.overrides)),
     t.model ? escapeHtml(modelLabel(t.model)) : '—',
     t.rank === null ? escapeHtml(t.status) : formatNumber(t.value, digits),
-    t.delta === null ? '—' : `<span class="${signedClass(t.delta)}">${formatSigned(t.delta, digits)}</span>`,
+    signed(t.delta),
+    ...(showMerged ? [t.rank === null ? '—' : formatNumber(t.merged?.value, digits), t.rank === null ? '—' : signed(t.merged?.delta)] : []),
   ]);
   const parts = [
     `<h1>Leaderboard: ${escapeHtml(title)}</h1>`,
-    `<p>Ranked by ${escapeHtml(label)} of the fine-tuned model (the base model for trials without one), best first; ${ranked.length} of ${trials.length} trials ranked.</p>`,
-    htmlTable(['rank', 'trial', 'overrides', 'model', label, `Δ ${label}`], rows, (i) => i < 2 || i > 3),
+    `<p>Ranked by ${escapeHtml(label)} of the fine-tuned model (the base model for trials without one), best first; ${ranked.length} of ${trials.length} trials ranked.${showMerged ? ' The merged columns are the weight average with the base model (training.merge).' : ''}</p>`,
+    htmlTable(['rank', 'trial', 'overrides', 'model', label, `Δ ${label}`, ...(showMerged ? [`merged ${label}`, `Δ merged ${label}`] : [])], rows, (i) => i < 2 || i > 3),
   ];
   const params = [...new Set(trials.flatMap((t) => Object.keys(t.overrides)))];
   if (ranked.length && params.length) {
-    const charts = params.map((p) =>
-      scatterChart(`${label} by ${p}`, p, label, [{ name: 'trials', points: ranked.filter((t) => p in t.overrides).map((t) => [axisValue(t.overrides[p]), t.value!]) }]),
-    );
+    const charts = params.map((p) => {
+      const points = (value: (t: (typeof ranked)[number]) => number | null | undefined): Array<[number | string, number]> =>
+        ranked.filter((t) => p in t.overrides && typeof value(t) === 'number').map((t) => [axisValue(t.overrides[p]), value(t)!]);
+      const series = [{ name: showMerged ? modelLabel('finetuned') : 'trials', points: points((t) => t.value) }];
+      if (showMerged) series.push({ name: 'merged', points: points((t) => t.merged?.value) });
+      return scatterChart(`${label} by ${p}`, p, label, series);
+    });
     parts.push('<h2>By swept parameter</h2>', `<div class="charts">${charts.join('\n')}</div>`);
   }
   return page(`Leaderboard: ${title}`, parts.join('\n'));

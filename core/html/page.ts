@@ -28,15 +28,21 @@ export function page(title: string, body: string): string {
 
 export const signedClass = (x: number | undefined) => (x === undefined || x === 0 ? '' : x > 0 ? 'up' : 'down');
 
-/** The metrics table: one row per metric, a column per model, and Δ when both were evaluated. */
-export function metricsTable(summary: Pick<RunSummary, 'models' | 'delta'>, digits: number): string {
+/**
+ * The metrics table: one row per metric, a column per model, Δ (fine-tuned − base) when both were
+ * evaluated, and `Δ merged` (merged − base, training.merge) when those two were.
+ */
+export function metricsTable(summary: Pick<RunSummary, 'models' | 'delta' | 'delta_merged'>, digits: number): string {
   const models = orderModels(Object.keys(summary.models));
   const hasDelta = Object.keys(summary.delta).length > 0;
+  const merged = summary.delta_merged && Object.keys(summary.delta_merged).length > 0 ? summary.delta_merged : undefined;
+  const signed = (x: number | undefined) => `<span class="${signedClass(x)}">${formatSigned(x, digits)}</span>`;
   const rows = metricKeys(summary.models).map((k) => [
     escapeHtml(metricLabel(k)),
     ...models.map((m) => formatNumber(summary.models[m]?.[k], digits)),
-    ...(hasDelta ? [`<span class="${signedClass(summary.delta[k])}">${formatSigned(summary.delta[k], digits)}</span>`] : []),
+    ...(hasDelta ? [signed(summary.delta[k])] : []),
+    ...(merged ? [signed(merged[k])] : []),
   ]);
-  return htmlTable(['metric', ...models.map(modelLabel), ...(hasDelta ? ['Δ'] : [])], rows, (i) => i > 0);
+  return htmlTable(['metric', ...models.map(modelLabel), ...(hasDelta ? ['Δ'] : []), ...(merged ? ['Δ merged'] : [])], rows, (i) => i > 0);
 }
 

@@ -29,6 +29,8 @@ export const SUMMARY_JSONL = 'summary.jsonl';
 export const MODEL_DIR = 'model';
 /** training.method adapter: the adapter. */
 export const ADAPTER_DIR = 'adapter';
+/** training.merge: the weight average of the base and the fine-tuned model (same layout as {@link MODEL_DIR}). */
+export const MERGED_DIR = 'merged';
 /** Training checkpoints, one `step-<n>/` folder each. */
 export const CHECKPOINTS_DIR = 'checkpoints';
 /** The lancedb store's tables (store lancedb, default uri). */
@@ -44,7 +46,7 @@ export const RUN_LOCK = '.ftrun-lock';
  * The entries of a run directory that ftrun writes and scripts rely on; a sink may not write over
  * one (the reports are not here: their names are the sinks' options).
  */
-export const CONTRACT_ENTRIES: readonly string[] = [RESOLVED_YAML, METRICS_JSON, PER_QUERY_JSONL, EVENTS_JSONL, ENV_JSON, SUMMARY_JSONL, MODEL_DIR, ADAPTER_DIR, CHECKPOINTS_DIR, LANCEDB_DIR];
+export const CONTRACT_ENTRIES: readonly string[] = [RESOLVED_YAML, METRICS_JSON, PER_QUERY_JSONL, EVENTS_JSONL, ENV_JSON, SUMMARY_JSONL, MODEL_DIR, ADAPTER_DIR, MERGED_DIR, CHECKPOINTS_DIR, LANCEDB_DIR];
 
 /** ftrun's own working files in a run directory ({@link RUN_LOCK}, the disk reserve) start with this; a sink may not write one. */
 export const WORKING_FILE_PREFIX = '.ftrun-';
@@ -93,6 +95,8 @@ export type ModelMetrics = Record<string, Record<string, number>>;
 export interface RunMetrics {
   models: ModelMetrics;
   delta?: Record<string, number>;
+  /** training.merge: merged − base per metric, when both were evaluated (`delta` stays fine-tuned − base). */
+  delta_merged?: Record<string, number>;
   primary: string;
   /** `evaluate.dims`: metrics per model per truncated dimension, `{ base: { "64": { "mrr@1": … } } }`; the `models` metrics stay the full-dimension ones. */
   dims?: Record<string, Record<string, Record<string, number>>>;
@@ -126,6 +130,8 @@ export interface RunEnv {
   resumed_at?: string;
   /** How training ran (the engine's facts and the training summary), when the run trained. */
   training?: Record<string, unknown>;
+  /** training.merge: base_weight, the merged model's directory (model_dir), the base model's (base_dir), tensors averaged, onnx_file. */
+  merge?: Record<string, unknown>;
   /** With status `failed`. */
   error?: { message: string; code: ErrorCode | undefined };
 }
@@ -152,6 +158,8 @@ export interface SummaryLine {
   primary: string;
   models: ModelMetrics;
   delta: Record<string, number>;
+  /** training.merge: merged − base. */
+  delta_merged?: Record<string, number>;
   timings: Record<string, number>;
 }
 
@@ -203,6 +211,8 @@ export interface LeaderboardEntry {
   delta: number | null;
   /** All metrics of `model`. */
   metrics: Record<string, number>;
+  /** training.merge: the primary metric of the trial's `merged` model and its merged − base difference (absent when it has none). */
+  merged?: { value: number | null; delta: number | null };
 }
 
 /** leaderboard.json. */

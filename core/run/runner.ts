@@ -99,6 +99,7 @@ async function runHeld(req: RunRequest): Promise<RunSummary> {
     const keptBase = await evaluateBase(run, plugins.backend, data, split, baseEncoder);
     if (methodOf(run.config).trains) await trainAndEvaluate(run, plugins, data, split, examples, keptBase);
     run.summary.delta = delta(run.summary.models);
+    if (run.summary.models.merged && run.summary.models.base) run.summary.delta_merged = delta(run.summary.models, 'merged');
     run.summary.status = 'ok';
   } catch (e) {
     failure = e;
@@ -189,7 +190,7 @@ async function finishRun(run: Run, failure: unknown): Promise<RunSummary> {
     }
   };
   const writeMetrics = () =>
-    writeJsonAtomic(join(runDir, METRICS_JSON), { models: summary.models, delta: summary.delta, primary: summary.primary, ...(summary.dims ? { dims: summary.dims } : {}), status: summary.status } satisfies RunMetrics);
+    writeJsonAtomic(join(runDir, METRICS_JSON), { models: summary.models, delta: summary.delta, ...(summary.delta_merged ? { delta_merged: summary.delta_merged } : {}), primary: summary.primary, ...(summary.dims ? { dims: summary.dims } : {}), status: summary.status } satisfies RunMetrics);
   const errorOf = (e: unknown) => ({ message: e instanceof Error ? e.message : String(e), code: e instanceof UserError ? e.code : undefined });
 
   env.status = summary.status;
@@ -237,9 +238,10 @@ function pluginPath(loaded: LoadedConfig, p: string, i: number): string {
 }
 
 
-function delta(models: Record<string, Record<string, number>>): Record<string, number> {
+/** `model` − base per metric (default: the fine-tuned model); empty unless both were evaluated. */
+function delta(models: Record<string, Record<string, number>>, model = 'finetuned'): Record<string, number> {
   const base = models.base;
-  const tuned = models.finetuned;
+  const tuned = models[model];
   if (!base || !tuned) return {};
   const out: Record<string, number> = {};
   for (const k of Object.keys(base)) if (k in tuned) out[k] = tuned[k]! - base[k]!;

@@ -16,7 +16,7 @@ import type { Registry } from '../registry.js';
 import { methodOf } from '../train/methods.js';
 import type { LossPlugin } from '../train/loss.js';
 import type {
-  BackendPlugin, DatasetData, DatasetPlugin, Encoder, Examples, MinerPlugin, ModelSpec, RunContext, RunSummary, SplitResult, SplitterPlugin, StageName, StagePlugins, StorePlugin, TrainLoss,
+  BackendPlugin, DatasetData, DatasetPlugin, Encoder, Examples, MinerPlugin, ModelSpec, RunContext, RunSummary, SplitResult, SplitterPlugin, StageName, StagePlugins, StorePlugin, TrainLoss, TrainResult,
 } from '../types.js';
 import { checkData } from './data-checks.js';
 import { evaluateModel } from './evaluate.js';
@@ -253,13 +253,31 @@ export async function trainAndEvaluate(run: Run, plugins: RunPlugins, data: Data
   if (baseEncoder) await run.res.release(baseEncoder);
   summary.training = trainingSummary(result);
   run.env.training = { ...result.info, ...summary.training };
-  if (!config.evaluate.compare.includes('finetuned')) return;
-  const tuned = await tunedEncoder(config, result, async (spec) => {
-    const enc = await loadEncoder(run, backend, 'finetuned', spec, 'training');
-    run.res.untrack(enc); // the tuned encoder (which may wrap it) is tracked instead
-    return enc;
-  });
-  run.res.track(tuned);
-  run.env.encoders.finetuned = tuned.info;
-  await evaluate(run, 'finetuned', tuned, data, split);
+  if (config.evaluate.compare.includes('finetuned')) {
+    const tuned = await tunedEncoder(config, result, async (spec) => {
+      const enc = await loadEncoder(run, backend, 'finetuned', spec, 'training');
+      run.res.untrack(enc); // the tuned encoder (which may wrap it) is tracked instead
+      return enc;
+    });
+    run.res.track(tuned);
+    run.env.encoders.finetuned = tuned.info;
+    await evaluate(run, 'finetuned', tuned, data, split);
+  }
+  if (config.training.merge !== undefined) await mergeAndEvaluate(run, backend, result, data, split);
+}
+
+/**
+ * training.merge: write the weight average of the base and the fine-tuned model (<run>/merged,
+ * redone by `ftrun resume`), record it in env.json `merge`, and evaluate it as model `merged`.
+ */
+async function mergeAndEvaluate(run: Run, backend: BackendPlugin, result: TrainResult, data: DatasetData, split: SplitResult): Promise<void> {
+  const { config, ctx } = run;
+  const method = methodOf(config);
+  if (!method.merge) throw new Error(`training.method ${config.training.method} has no training.merge`);
+  const merged = await timed(run, 'merge', 'training.merge', () => method.merge!(config, result, ctx));
+  run.env.merge = merged.info;
+  await run.events.emit('merged', { base_weight: merged.info.base_weight as number, model_dir: merged.info.model_dir as string, tensors: merged.info.tensors as number });
+  ctx.logger.info(`merged: ${String(merged.info.base_weight)} × base + ${round(1 - (merged.info.base_weight as number), 6)} × fine-tuned → ${String(merged.info.model_dir)}`);
+  const encoder = await loadEncoder(run, backend, 'merged', merged.spec, 'training.merge');
+  await evaluate(run, 'merged', encoder, data, split);
 }

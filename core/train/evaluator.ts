@@ -26,6 +26,8 @@ export interface EvaluatorSetup {
   k: readonly number[];
   seed: number;
   batchSize?: number;
+  /** The model's truncate_dim: embeddings are compared on their first truncateDim values, as the model will be used. */
+  truncateDim?: number;
 }
 
 interface Triplet {
@@ -69,9 +71,10 @@ export class TrainingEvaluator {
   /** Metrics of `model` now: triplet_accuracy and the retrieval metrics; {} when empty. */
   async evaluate(model: Embedder): Promise<Record<string, number>> {
     if (this.empty) return {};
-    const { test, corpus, metrics, k, batchSize } = this.setup;
-    const docs = (await model.embed(corpus.map((d) => d.text), 'document', batchSize)).map(unit);
-    const queries = (await model.embed(test.map((q) => q.text), 'query', batchSize)).map(unit);
+    const { test, corpus, metrics, k, batchSize, truncateDim } = this.setup;
+    const cut = (v: Float32Array) => unit(truncateDim !== undefined ? v.slice(0, truncateDim) : v);
+    const docs = (await model.embed(corpus.map((d) => d.text), 'document', batchSize)).map(cut);
+    const queries = (await model.embed(test.map((q) => q.text), 'query', batchSize)).map(cut);
 
     const out: Record<string, number> = {};
     if (this.triplets.length > 0) {

@@ -10,9 +10,9 @@
 import { join } from 'node:path';
 import type { ExperimentConfig, TrainingMethod } from '../config/types.js';
 import { ADAPTER_DEFAULT_LR, ADAPTER_SCHEMA } from './adapter-schema.js';
-import { FULL_DEFAULT_LR, TRAINING_SCHEMA } from './training-schema.js';
+import { FULL_DEFAULT_LR, MERGE_SCHEMA, TRAINING_SCHEMA } from './training-schema.js';
 import type { BackendPlugin, DatasetData, Encoder, Examples, ModelSpec, RunContext, SplitResult, JsonSchema, TrainingEvent, TrainLoss, TrainResult } from '../types.js';
-import { ADAPTER_DIR, CHECKPOINTS_DIR, MODEL_DIR } from '../run/records.js';
+import { ADAPTER_DIR, CHECKPOINTS_DIR, MERGED_DIR, MODEL_DIR } from '../run/records.js';
 
 /** What a method's run receives from the runner. */
 export interface MethodInput {
@@ -53,7 +53,21 @@ export interface TrainingMethodSpec {
   run?(input: MethodInput): Promise<TrainResult>;
   /** The encoder of the result, from the base model spec and the training result. */
   tunedEncoder?(config: ExperimentConfig, result: TrainResult, load: (spec: ModelSpec) => Promise<Encoder>): Promise<Encoder>;
+  /**
+   * training.merge: write the weight average of the base and the tuned model (<run>/merged) and
+   * return the spec that loads it. Only methods that change the encoder's own weights have it.
+   */
+  merge?(config: ExperimentConfig, result: TrainResult, ctx: RunContext): Promise<MergedModel>;
 }
+
+/** What training.merge wrote: the spec that loads the merged model, and facts for env.json. */
+export interface MergedModel {
+  spec: ModelSpec;
+  info: Record<string, unknown>;
+}
+
+/** The methods that have training.merge (weight averaging needs the encoder's own weights changed). */
+export const MERGE_METHODS = (): TrainingMethod[] => TRAINING_METHOD_NAMES.filter((m) => TRAINING_METHODS[m].merge !== undefined);
 
 function common(input: MethodInput) {
   const { config, ctx, split, data } = input;
@@ -86,6 +100,7 @@ export const TRAINING_METHODS: Record<TrainingMethod, TrainingMethodSpec> = {
     needsTrainingEngine: true,
     frozenModels: false,
     keepsBaseEncoder: false,
+    options: { merge: MERGE_SCHEMA },
     uses: (option) => option !== 'adapter',
     learningRate: FULL_DEFAULT_LR,
     output: 'model',
@@ -99,6 +114,30 @@ export const TRAINING_METHODS: Record<TrainingMethod, TrainingMethodSpec> = {
       const { id: _id, revision: _rev, bundled: _b, ...rest } = config.model;
       return load({ ...rest, path: result.modelDir });
     },
+    async merge(config, result, ctx) {
+      const { mergeModelDirs } = await (await import('../builtins.js')).mergeMethod.merge();
+      const { base_weight } = config.training.merge as { base_weight: number };
+      const out = await mergeModelDirs({
+        model: config.model,
+        ctx,
+        tunedDir: result.modelDir,
+        outDir: join(ctx.runDir, MERGED_DIR),
+        baseWeight: base_weight,
+        exportOnnx: config.training.export_onnx !== false,
+      });
+      const { id: _id, revision: _rev, bundled: _b, ...rest } = config.model;
+      return {
+        spec: { ...rest, path: out.modelDir },
+        info: {
+          base_weight,
+          model_dir: out.modelDir,
+          base_dir: out.baseDir,
+          tensors: out.tensors,
+          ...(out.onnxFile ? { onnx_file: out.onnxFile } : {}),
+          ...(out.onnxError ? { onnx_error: out.onnxError } : {}),
+        },
+      };
+    },
   },
   adapter: {
     description: '`adapter` learns a small map on top of the frozen encoder (any backend, bundled models too)',
@@ -107,7 +146,8 @@ export const TRAINING_METHODS: Record<TrainingMethod, TrainingMethodSpec> = {
     frozenModels: true,
     keepsBaseEncoder: true,
     options: { adapter: ADAPTER_SCHEMA },
-    uses: () => true,
+    // training.merge averages the encoder's weights, which an adapter leaves as they are
+    uses: (option) => option !== 'merge',
     learningRate: ADAPTER_DEFAULT_LR,
     output: 'adapter',
     async run(input) {

@@ -73,6 +73,8 @@ export interface TrainerRequest {
   signal?: AbortSignal;
   /** Texts per forward pass when evaluating. */
   encodeBatchSize?: number;
+  /** The model's truncate_dim: evaluations during training compare embeddings truncated to it. */
+  truncateDim?: number;
 }
 
 export interface TrainerOutcome {
@@ -106,7 +108,7 @@ export async function runTraining(req: TrainerRequest): Promise<TrainerOutcome> 
   preflight(req, plan.sampler, plan.epoch(0), plan.labels);
 
   const stepper = await req.open(LossSeam.forExamples(req.loss, items, cfg.mini_batch_size));
-  const evaluator = new TrainingEvaluator({ test: req.test, corpus: req.corpus, metrics: req.metrics, k: req.k, seed, batchSize: req.encodeBatchSize });
+  const evaluator = new TrainingEvaluator({ test: req.test, corpus: req.corpus, metrics: req.metrics, k: req.k, seed, batchSize: req.encodeBatchSize, ...(req.truncateDim !== undefined ? { truncateDim: req.truncateDim } : {}) });
   const loop = new TrainLoop({
     label: 'training',
     logPrefix: '',

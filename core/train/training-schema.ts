@@ -37,7 +37,37 @@ export interface FullTrainingConfig {
   max_steps?: number;
   export_onnx: boolean;
   seed?: number;
+  /** Weight averaging with the base model (LM-Cocktail's simple form), evaluated as model `merged`. */
+  merge?: MergeOptions;
 }
+
+/** The validated `training.merge` object (method full). */
+export interface MergeOptions {
+  base_weight: number;
+}
+
+/**
+ * `training.merge` (method full): besides the fine-tuned model, write and evaluate the weight
+ * average base_weight · base + (1 − base_weight) · fine-tuned (core/train/methods.ts adds it to
+ * the `training:` schema as the full method's own option).
+ */
+export const MERGE_SCHEMA: JsonSchema = {
+  type: 'object',
+  description:
+    'Forgetting guard (LM-Cocktail\'s simple form): besides the fine-tuned model, write <run>/merged/, the weight average ' +
+    'base_weight · base + (1 − base_weight) · fine-tuned of every tensor, and evaluate it as a third model, `merged` ' +
+    '(see docs/training.md, "Forgetting guard"). Method full only.',
+  additionalProperties: false,
+  required: ['base_weight'],
+  properties: {
+    base_weight: {
+      type: 'number',
+      minimum: 0,
+      maximum: 1,
+      description: 'Weight of the base model in the average, from 0 (the fine-tuned model) to 1 (the base model).',
+    },
+  },
+};
 
 export const TRAINING_SCHEMA: JsonSchema = {
   type: 'object',

@@ -1,7 +1,8 @@
 /**
  * Reads a Hugging Face + sentence-transformers model directory into a ModelLayout: which files
  * exist (config, tokenizer, ONNX, safetensors) and how sentence embeddings are made (pooling,
- * normalize, max_seq_length, prompts). Values given in the model spec override the directory's.
+ * normalize, max_seq_length, prompts, truncate_dim). Values given in the model spec override the
+ * directory's.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +22,11 @@ export interface ModelLayout {
   queryPrompt: string;
   documentPrompt: string;
   hiddenSize: number;
+  /**
+   * sentence-transformers' truncate_dim: embeddings are cut to their first truncateDim values (the
+   * spec's `truncate_dim`, else config_sentence_transformers.json's); undefined: full dimension.
+   */
+  truncateDim?: number;
 }
 
 /** Where an ONNX export is looked for, in order. */
@@ -73,6 +79,13 @@ export function loadModelLayout(dir: string, spec: ModelSpec): ModelLayout {
     );
   }
 
+  const truncateDim = spec.truncate_dim ?? (typeof stConfig.truncate_dim === 'number' ? stConfig.truncate_dim : undefined);
+  // Without a Dense module the embedding dimension is the hidden size (with one, the encoder checks its output's).
+  if (truncateDim !== undefined && moduleOf('Dense') === undefined && (!Number.isInteger(truncateDim) || truncateDim < 1 || truncateDim > hiddenSize)) {
+    const from = spec.truncate_dim !== undefined ? 'model.truncate_dim' : `${join(dir, 'config_sentence_transformers.json')} truncate_dim`;
+    throw new UserError(spec.truncate_dim !== undefined ? 'E_CONFIG' : 'E_MODEL', `${from}: ${truncateDim} is more than the model's embedding dimension ${hiddenSize} (${dir}); valid: integers from 1 to ${hiddenSize}`);
+  }
+
   return {
     dir,
     config,
@@ -85,6 +98,7 @@ export function loadModelLayout(dir: string, spec: ModelSpec): ModelLayout {
     queryPrompt: spec.query_prompt || prompts.query || '',
     documentPrompt: spec.document_prompt || prompts.document || prompts.passage || prompts.corpus || '',
     hiddenSize,
+    ...(truncateDim !== undefined ? { truncateDim } : {}),
   };
 }
 

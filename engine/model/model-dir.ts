@@ -6,7 +6,8 @@
  *   sentence_bert_config.json, config_sentence_transformers.json (with the prompts).
  * Module files of the base model are kept in their own format (so a model sentence-transformers
  * loaded still loads); what the model spec overrides (pooling, normalize, max_seq_length,
- * prompts) is written in. A base model without sentence-transformers files gets the classic
+ * prompts, truncate_dim) is written in: truncate_dim as sentence-transformers saves it, a key of
+ * config_sentence_transformers.json when set. A base model without sentence-transformers files gets the classic
  * layout (Transformer → Pooling → Normalize). The directory is assembled beside `outDir` and
  * renamed into place, then read back with loadModelLayout to check that nothing changed.
  */
@@ -101,7 +102,8 @@ export function saveSentenceTransformer(weights: Map<string, TensorToWrite>, lay
     const prompts: Json = { ...(st.prompts ?? {}) };
     if (layout.queryPrompt) prompts.query = layout.queryPrompt;
     if (layout.documentPrompt) prompts.document = layout.documentPrompt;
-    writeJsonAtomic(join(tmp, 'config_sentence_transformers.json'), { ...st, prompts });
+    const { truncate_dim: _t, ...rest } = st;
+    writeJsonAtomic(join(tmp, 'config_sentence_transformers.json'), { ...rest, prompts, ...(layout.truncateDim !== undefined ? { truncate_dim: layout.truncateDim } : {}) });
     writeJsonAtomic(join(tmp, 'sentence_bert_config.json'), sbert);
     // max_seq_length is written only where the files would otherwise imply another value.
     if (readLayout(tmp).maxSeqLength !== layout.maxSeqLength) {
@@ -122,7 +124,7 @@ function readLayout(dir: string): ModelLayout {
 }
 
 function checkSame(got: ModelLayout, want: ModelLayout, dir: string): void {
-  const keys = ['pooling', 'normalize', 'maxSeqLength', 'queryPrompt', 'documentPrompt', 'hiddenSize'] as const;
+  const keys = ['pooling', 'normalize', 'maxSeqLength', 'queryPrompt', 'documentPrompt', 'hiddenSize', 'truncateDim'] as const;
   const diff = keys.filter((k) => got[k] !== want[k]);
   if (diff.length > 0) {
     const what = diff.map((k) => `${k} ${JSON.stringify(got[k])} instead of ${JSON.stringify(want[k])}`).join(', ');

@@ -49,6 +49,7 @@ export async function trainFull(req: TrainRequest, ctx: RunContext, engine: Full
     progress: ctx.progress,
     signal: ctx.signal,
     encodeBatchSize: engine.encodeBatchSize,
+    ...(engine.layout.truncateDim !== undefined ? { truncateDim: engine.layout.truncateDim } : {}),
   });
   saveSentenceTransformer(engine.exportTensors(), engine.layout, req.outDir);
   let onnx: string | undefined;

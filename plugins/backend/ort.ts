@@ -15,6 +15,7 @@ import { UserError } from '../../core/errors.js';
 import { DataType, encodeModel } from '../../engine/export/onnx-proto.js';
 import { resolveModelDir } from '../../engine/model/hub.js';
 import { ONNX_CANDIDATES, loadModelLayout, type ModelLayout } from '../../engine/model/layout.js';
+import { truncatingEncoder } from '../../engine/model/truncate.js';
 import { poolAndNormalize } from '../../engine/model/pooling.js';
 import { definePlugin } from '../../core/plugin.js';
 import { Tokenizer } from '../../engine/tokenizer.js';
@@ -162,7 +163,7 @@ class OrtBackend implements BackendPlugin {
     } catch (e) {
       throw providerFailure(e, this.options.execution_providers) ?? new UserError('E_MODEL', `cannot load ONNX model ${layout.onnxFile ?? `generated from ${layout.weightsFile}`}: ${(e as Error).message}`, { cause: e });
     }
-    return new OrtEncoder(ort, session, layout, Tokenizer.fromFile(layout.tokenizerFile), this.options, this.ctx.signal);
+    return truncatingEncoder(new OrtEncoder(ort, session, layout, Tokenizer.fromFile(layout.tokenizerFile), this.options, this.ctx.signal), layout.truncateDim);
   }
 }
 

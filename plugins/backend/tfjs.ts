@@ -10,6 +10,7 @@ import { maxThreads, threadCountProblem } from '../../core/config/threads.js';
 import { UserError } from '../../core/errors.js';
 import { resolveModelDir } from '../../engine/model/hub.js';
 import { loadModelLayout, type ModelLayout } from '../../engine/model/layout.js';
+import { truncatingEncoder } from '../../engine/model/truncate.js';
 import { definePlugin } from '../../core/plugin.js';
 import type { DeviceSelection } from './tfjs/device.js';
 import { TFJS_DEVICES, type TfjsDevice } from './tfjs/devices.js';
@@ -124,17 +125,17 @@ class TfjsBackend implements BackendPlugin {
   async loadEncoder(spec: ModelSpec, name: string): Promise<Encoder> {
     if (spec.bundled !== undefined) {
       const { loadBundled } = await import('./tfjs/bundled/index.js');
-      return loadBundled(spec.bundled, {
+      return truncatingEncoder(await loadBundled(spec.bundled, {
         selection: await this.device(),
         batchSize: this.options.batch_size,
         queryPrompt: spec.query_prompt,
         documentPrompt: spec.document_prompt,
         logger: this.ctx.logger,
         signal: this.ctx.signal,
-      });
+      }), spec.truncate_dim);
     }
     const { model, layout, sel } = await this.load(spec, name);
-    return new TfjsEncoder(model, this.facts(sel, layout), this.options.batch_size, this.ctx.signal);
+    return truncatingEncoder(new TfjsEncoder(model, this.facts(sel, layout), this.options.batch_size, this.ctx.signal), layout.truncateDim);
   }
 
   async train(req: TrainRequest): Promise<TrainResult> {

@@ -75,6 +75,8 @@ class ConsoleSink implements SinkPlugin {
       .map((m) => `${modelLabel(m)} ${formatNumber(s.models[m]![s.primary], this.digits)}`);
     const delta = s.delta?.[s.primary];
     if (delta !== undefined) parts.push(`Δ ${formatSigned(delta, this.digits)}`);
+    const merged = s.delta_merged?.[s.primary];
+    if (merged !== undefined) parts.push(`Δ merged ${formatSigned(merged, this.digits)}`);
     return `${metricLabel(s.primary)}${parts.length ? ' (' + parts.join(', ') + ')' : ''}`;
   }
 }

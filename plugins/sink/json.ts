@@ -62,6 +62,7 @@ class JsonSink implements SinkPlugin {
       primary: summary.primary,
       models: summary.models,
       delta: summary.delta,
+      ...(summary.delta_merged ? { delta_merged: summary.delta_merged } : {}),
       timings: summary.timings,
     } satisfies SummaryLine);
   }

@@ -1,7 +1,8 @@
 /**
  * Sink `markdown`: writes the human report (report.md) into the run directory when the run
  * closes: experiment name, date, status, a configuration summary, the base / fine-tuned / Δ
- * table, per-stage timings and the 10 worst queries of the last evaluated model. The file is
+ * table, per-stage timings and the 10 worst queries of the last evaluated model (the fine-tuned
+ * one rather than its merge with the base, training.merge). The file is
  * written atomically, also for failed or interrupted runs.
  */
 import { join } from 'node:path';
@@ -48,7 +49,8 @@ class MarkdownSink implements SinkPlugin {
   }
 
   logEval(model: string, perQuery: QueryResult[]): void {
-    this.last = { model, results: perQuery };
+    // the merged model (training.merge) is a variant of the fine-tuned one: the worst queries stay the fine-tuned model's
+    if (model !== 'merged' || !this.last) this.last = { model, results: perQuery };
   }
 
   close(summary: RunSummary): void {
@@ -61,6 +63,7 @@ class MarkdownSink implements SinkPlugin {
       config: this.config,
       models: summary.models,
       delta: summary.delta,
+      ...(summary.delta_merged ? { delta_merged: summary.delta_merged } : {}),
       ...(summary.dims ? { dims: summary.dims } : {}),
       timings: summary.timings,
       training: summary.training,
