@@ -81,7 +81,7 @@ export function preflight(
   if (sampler.kind === 'no-duplicates' && batches.length > 1) {
     const mean = batches.reduce((s, b) => s + b.length, 0) / batches.length;
     if (mean < 0.75 * cfg.batch_size) {
-      log.warn(`no-duplicates batches average ${mean.toFixed(1)} examples instead of ${cfg.batch_size}: the examples repeat texts (e.g. few distinct positives), which cannot share a batch`);
+      log.warn(`no-duplicates batches average ${mean.toFixed(1)} examples instead of ${cfg.batch_size}: the examples repeat texts (e.g. few distinct positives, or negatives that are other examples' positives), which cannot share a batch`);
     }
   }
 }
