@@ -31,6 +31,7 @@ import contrastiveLoss from '../plugins/loss/contrastive.js';
 import cosentLoss from '../plugins/loss/cosent.js';
 import cosineSimilarityLoss from '../plugins/loss/cosine-similarity.js';
 import distillKlDivLoss from '../plugins/loss/distill-kl-div.js';
+import gistLoss from '../plugins/loss/gist.js';
 import marginMseLoss from '../plugins/loss/margin-mse.js';
 import matryoshkaLoss from '../plugins/loss/matryoshka.js';
 import cachedMultipleNegativesRankingLoss from '../plugins/loss/cached-multiple-negatives-ranking.js';
@@ -75,6 +76,7 @@ const BUILTIN_PLUGINS = {
     cosent: cosentLoss,
     'cosine-similarity': cosineSimilarityLoss,
     'distill-kl-div': distillKlDivLoss,
+    gist: gistLoss,
     'margin-mse': marginMseLoss,
     matryoshka: matryoshkaLoss,
     'multiple-negatives-ranking': multipleNegativesRankingLoss,

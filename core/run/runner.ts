@@ -27,7 +27,7 @@ import { diskFullError, isNoSpace, lockDir, type RunLock } from './lock.js';
 import { CHECKPOINTS_DIR, ENV_JSON, METRICS_JSON, PER_QUERY_JSONL, RESOLVED_YAML, type RunEnv, type RunMetrics } from './records.js';
 import { namePluginError } from './plugin-errors.js';
 import { RunResources } from './resources.js';
-import { evaluateBase, Interrupted, loadData, mineExamples, openPlugins, openSinks, trainAndEvaluate, type Run } from './stages.js';
+import { embedGuide, evaluateBase, Interrupted, loadData, mineExamples, openPlugins, openSinks, trainAndEvaluate, type Run } from './stages.js';
 
 export interface RunRequest {
   loaded: LoadedConfig;
@@ -95,7 +95,9 @@ async function runHeld(req: RunRequest): Promise<RunSummary> {
     const plugins = await openPlugins(run);
     const { data, split } = await loadData(run, plugins);
     working = true;
-    const { examples, baseEncoder } = await mineExamples(run, plugins, data, split);
+    const { examples, baseEncoder: minedWith } = await mineExamples(run, plugins, data, split);
+    // A loss's guide model (gist) embeds the training texts now, before the base model is evaluated.
+    const baseEncoder = await embedGuide(run, plugins, examples, minedWith);
     const keptBase = await evaluateBase(run, plugins.backend, data, split, baseEncoder);
     if (methodOf(run.config).trains) await trainAndEvaluate(run, plugins, data, split, examples, keptBase);
     run.summary.delta = delta(run.summary.models);

@@ -14,6 +14,7 @@ import { UserError } from '../errors.js';
 import { appendJsonl } from '../fsutil.js';
 import type { Registry } from '../registry.js';
 import { methodOf } from '../train/methods.js';
+import { negativesOf } from '../train/columns.js';
 import type { LossPlugin } from '../train/loss.js';
 import type {
   BackendPlugin, DatasetData, DatasetPlugin, Encoder, Examples, MinerPlugin, ModelSpec, RunContext, RunSummary, SplitResult, SplitterPlugin, StageName, StagePlugins, StorePlugin, TrainLoss, TrainResult,
@@ -176,6 +177,53 @@ export async function mineExamples(run: Run, plugins: RunPlugins, data: DatasetD
     );
   }
   return { examples, ...(baseEncoder ? { baseEncoder } : {}) };
+}
+
+/**
+ * A loss with a guide model (`gist`): the guide never changes, so every text of the training examples
+ * is embedded with it once, before training (anchors as queries, positives and negatives as
+ * documents, with the model's prompts unless the guide sets its own), and the loss gets the vectors
+ * (LossGuide.vectors; the loss seam hands each batch its rows). The guide is the base model unless the
+ * loss names another (env.json encoders `guide`, released at once). The base encoder is reused when
+ * loaded, and returned still loaded when it was loaded here and the base model is needed later.
+ */
+export async function embedGuide(run: Run, plugins: RunPlugins, examples: Examples, baseEncoder?: Encoder): Promise<Encoder | undefined> {
+  const guide = plugins.loss?.guide;
+  if (!guide) return baseEncoder;
+  const { config } = run;
+  const own = guide.model;
+  let encoder: Encoder;
+  let kept = baseEncoder;
+  if (own) {
+    const spec = { ...own, query_prompt: own.query_prompt ?? config.model.query_prompt, document_prompt: own.document_prompt ?? config.model.document_prompt } as ModelSpec;
+    const source = MODEL_SOURCES.find((k) => spec[k] !== undefined);
+    encoder = await loadEncoder(run, plugins.backend, 'guide', spec, source ? `${guide.at}.${source}` : guide.at);
+  } else if (baseEncoder) {
+    encoder = baseEncoder;
+  } else {
+    encoder = await loadEncoder(run, plugins.backend, 'base', config.model, baseWhere(config));
+    if (config.evaluate.compare.includes('base') || methodOf(config).keepsBaseEncoder) kept = encoder;
+  }
+  const query = new Set<string>();
+  const document = new Set<string>();
+  for (const e of examples.items) {
+    query.add(e.anchor);
+    if (e.positive !== undefined) document.add(e.positive);
+    for (const n of negativesOf(e)) document.add(n);
+  }
+  guide.vectors = await timed(run, 'embed_guide', guide.at, async () => {
+    const embed = async (texts: Set<string>, kind: 'query' | 'document') => {
+      const list = [...texts];
+      const vectors = list.length ? await encoder.encode(list, { kind }) : [];
+      return new Map(list.map((t, i) => [t, vectors[i]!]));
+    };
+    const q = await embed(query, 'query');
+    const d = await embed(document, 'document');
+    return { dim: q.values().next().value?.length ?? encoder.dim, query: q, document: d };
+  });
+  run.ctx.logger.info(`guide (${own ? guide.at : 'the base model'}): embedded ${query.size} queries and ${document.size} documents of the training examples`);
+  if (encoder !== kept) await run.res.release(encoder);
+  return kept;
 }
 
 /** Evaluate one model (`base`, `finetuned`) on the eval queries; record it; release its encoder unless kept. */

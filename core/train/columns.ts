@@ -34,6 +34,8 @@ export interface ColumnValues {
   scores?: number[];
   /** Teacher values per example, all of one length. */
   teacher?: number[][];
+  /** A guide model's embeddings of each text column, in column order ([rows·dim] each), for a loss with a guide. */
+  guide?: { dim: number; columns: Float32Array[] };
 }
 
 export interface LossColumns {

@@ -15,7 +15,7 @@
  *   only (tfjs' own max/min send it to every tied element).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ExampleShape } from '../types.js';
+import type { ExampleShape, ModelSpec } from '../types.js';
 
 /**
  * The tensor functions the helpers are written in, for loss plugins: `import { tf, cosSim } from
@@ -48,6 +48,42 @@ export interface LossBatch {
   scores?: tf.Tensor1D;
   /** [batch, k] float32 teacher values per example (examples with `teacher`: margins or scores). */
   teacher?: tf.Tensor2D;
+  /**
+   * A guide model's embeddings of the same texts, column by column ([batch, guide dim], constants
+   * without gradient): set for a loss that has a `guide` (GISTEmbed's guided in-batch negatives).
+   */
+  guide?: GuideColumns;
+}
+
+/** The guide model's embeddings of a batch's text columns (LossBatch.guide). */
+export interface GuideColumns {
+  anchor: tf.Tensor2D;
+  positive?: tf.Tensor2D;
+  /** The first negative column (the same tensor as `negatives[0]`). */
+  negative?: tf.Tensor2D;
+  negatives?: tf.Tensor2D[];
+}
+
+/** A guide model's embeddings of texts, by how they are embedded: anchors as queries, the rest as documents. */
+export interface GuideVectors {
+  readonly dim: number;
+  readonly query: ReadonlyMap<string, Float32Array>;
+  readonly document: ReadonlyMap<string, Float32Array>;
+}
+
+/**
+ * A loss that reads a guide model's embeddings (LossPlugin.guide). The guide never changes during
+ * training, so the runner embeds every text of the training examples with it once, before training
+ * (anchors as queries, positives and negatives as documents, with the prompts the model uses),
+ * and sets `vectors`; the loss seam then hands each batch's guide embeddings to compute().
+ */
+export interface LossGuide {
+  /** The guide model as the loss option gives it (a model spec; prompts left out are the model's), or undefined for the base model. */
+  readonly model?: Partial<ModelSpec>;
+  /** The config path of that option, for messages (e.g. `loss.guide`). */
+  readonly at: string;
+  /** The guide's embeddings of every training text, set by the runner before training. */
+  vectors?: GuideVectors;
 }
 
 /** What a trainer sees of a loss plugin. */
@@ -56,6 +92,8 @@ export interface LossPlugin {
   readonly needs: ExampleShape;
   /** The loss value; differentiable w.r.t. the embeddings. The caller owns the returned scalar. */
   compute(batch: LossBatch): tf.Scalar;
+  /** A guide model whose embeddings of the batch's texts the loss reads (batch.guide). */
+  readonly guide?: LossGuide;
 }
 
 export type BatchDistance = 'euclidean' | 'squared_euclidean' | 'cosine';

@@ -10,6 +10,9 @@
  * Engines only embed (pooled and, when the model normalizes, Normalized: what sentence-transformers
  * feeds its losses) and backpropagate given ∂embeddings; they never see a loss plugin.
  *
+ * A loss with a guide model (LossPlugin.guide, e.g. `gist`) also gets the guide's embeddings of each
+ * column (batch.guide), looked up by text in the vectors the runner computed before training.
+ *
  * Cached batches (GradCache, Gao et al. 2021; sentence-transformers' Cached* losses) when
  * `miniBatchSize` is set and smaller than the batch: every column is embedded in chunks of that
  * many rows without keeping activations, the loss and ∂embeddings are computed once on the whole
@@ -20,7 +23,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Example } from '../types.js';
 import { lossColumns, type ColumnRole, type ColumnValues, type TextColumn } from './columns.js';
-import type { LossBatch, LossPlugin } from './loss.js';
+import type { GuideVectors, LossBatch, LossGuide, LossPlugin } from './loss.js';
 
 /** A text column with the dropout seed of its forward pass. */
 export interface SeededColumn extends TextColumn {
@@ -109,7 +112,43 @@ export function lossBatch(roles: readonly ColumnRole[], xs: tf.Tensor2D[], value
   if (values.pairLabels) batch.pairLabels = tf.tensor1d(values.pairLabels, 'float32');
   if (values.scores) batch.scores = tf.tensor1d(values.scores, 'float32');
   if (values.teacher) batch.teacher = tf.tensor2d(values.teacher, [values.teacher.length, values.teacher[0]!.length], 'float32');
+  if (values.guide) {
+    const { dim, columns } = values.guide;
+    const g = columns.map((v) => tf.tensor2d(v, [v.length / dim, dim]));
+    const guideAt = (role: ColumnRole): tf.Tensor2D[] => g.filter((_, c) => roles[c] === role);
+    batch.guide = { anchor: guideAt('anchor')[0]! };
+    const gp = guideAt('positive')[0];
+    if (gp) batch.guide.positive = gp;
+    const gn = guideAt('negative');
+    if (gn.length > 0) {
+      batch.guide.negatives = gn;
+      batch.guide.negative = gn[0];
+    }
+  }
   return batch;
+}
+
+/**
+ * The guide's embeddings of each text column ([rows·dim] each, in column order), looked up by text
+ * and kind in the vectors the runner computed before training.
+ */
+export function guideValues(guide: LossGuide, columns: readonly TextColumn[]): { dim: number; columns: Float32Array[] } {
+  const vectors: GuideVectors | undefined = guide.vectors;
+  if (!vectors) throw new Error(`the guide model's embeddings (${guide.at}) were not computed before training`);
+  const { dim } = vectors;
+  return {
+    dim,
+    columns: columns.map((col) => {
+      const table = vectors[col.kind];
+      const out = new Float32Array(col.texts.length * dim);
+      col.texts.forEach((t, r) => {
+        const v = table.get(t);
+        if (!v) throw new Error(`the guide model (${guide.at}) has no ${col.kind} embedding of the ${col.role} text "${t.length > 60 ? `${t.slice(0, 57)}...` : t}"`);
+        out.set(v, r * dim);
+      });
+      return out;
+    }),
+  };
 }
 
 /** Row-major chunks of one column, in order, as one array. */
@@ -157,6 +196,7 @@ export class LossSeam {
    */
   async backward(trainer: ColumnTrainer, items: Example[], seed: number, scale = 1): Promise<number> {
     const { rows, columns, values } = lossColumns(this.loss.needs, items, this.labelIds);
+    if (this.loss.guide) values.guide = guideValues(this.loss.guide, columns);
     const roles = columns.map((c) => c.role);
     const seeded: SeededColumn[] = columns.map((c, i) => ({ ...c, seed: columnSeed(seed, i) }));
     const mini = this.miniBatchSize;

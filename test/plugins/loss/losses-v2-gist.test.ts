@@ -1,0 +1,128 @@
+/**
+ * Loss `gist` against sentence-transformers 6.0.0's own GISTEmbedLoss
+ * (../shared/fixtures/sentence-transformers/losses-v2.json, see its README): every `gist/*` case (pair
+ * and triplet; default, absolute margin 0.1, relative margin 0.5, contrast_anchors =
+ * contrast_positives = false), value and ∂value/∂every column, with the guide's embeddings
+ * `gist_guide.*` (16-d against the model's 32-d) as batch.guide; the same through the loss seam, where
+ * the guide's embeddings come from the vectors the runner computes (text → vector, by kind); and the
+ * options' defaults against ST's get_config_dict().
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, expect, it } from 'vitest';
+import type { Example } from '../../../core/types.js';
+import type { LossBatch, LossPlugin } from '../../../core/train/loss.js';
+import { LossSeam, type SeededColumn } from '../../../core/train/seam.js';
+import Gist from '../../../plugins/loss/gist.js';
+import { makeContext } from '../../helpers/context.js';
+import { describeShared, FIXTURE_DIR } from '../../helpers/shared.js';
+
+type Matrix = number[][];
+interface Case {
+  id: string;
+  loss: string;
+  kwargs: Record<string, unknown>;
+  config: Record<string, unknown>;
+  columns: string[];
+  inputs: Record<string, string>;
+  guide_inputs: Record<string, string>;
+  value: number;
+  grads: Record<string, Matrix>;
+}
+interface Fixture {
+  tensors: Record<string, Matrix>;
+  cases: Case[];
+}
+
+/** The plugin's schema defaults overlaid with `options`, as validate fills them. */
+function withDefaults(options: Record<string, unknown>): Record<string, unknown> {
+  const props = (Gist.schema as { properties: Record<string, { default?: unknown }> }).properties;
+  const d = Object.fromEntries(Object.entries(props).flatMap(([k, s]) => (s.default === undefined ? [] : [[k, s.default]])));
+  return { ...d, ...options };
+}
+
+/** Fails past 1e-5, relative where |expected| > 1. */
+function close(actual: ArrayLike<number>, expected: number[], what: string): void {
+  expect(actual.length, what).toBe(expected.length);
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!) / Math.max(1, Math.abs(expected[i]!)));
+  expect(worst, what).toBeLessThan(1e-5);
+}
+
+describeShared('losses-v2: gist (GISTEmbedLoss) against sentence-transformers 6.0', () => {
+  let fx: Fixture;
+  let cases: Case[];
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    fx = JSON.parse(readFileSync(join(FIXTURE_DIR, 'losses-v2.json'), 'utf8')) as Fixture;
+    cases = fx.cases.filter((c) => c.id.startsWith('gist/'));
+  });
+
+  it.each(['cpu', 'wasm'])('%s: every gist/* case of the fixture: value and the gradient of every column within 1e-5', async (backend) => {
+    await tf.setBackend(backend);
+    expect(cases.map((c) => c.id)).toEqual([
+      'gist/pair/default', 'gist/pair/absolute_margin0.1', 'gist/pair/relative_margin0.5', 'gist/pair/no_contrast_anchors_positives',
+      'gist/triplet/default', 'gist/triplet/absolute_margin0.1', 'gist/triplet/relative_margin0.5', 'gist/triplet/no_contrast_anchors_positives',
+    ]);
+    const values = new Set<number>();
+    for (const c of cases) {
+      const loss = (await new Gist(withDefaults(c.kwargs) as never, makeContext())) as LossPlugin;
+      const inputs = c.columns.map((k) => tf.variable(tf.tensor2d(fx.tensors[c.inputs[k]!]!), true, `${backend}_${c.id.replace(/\W/g, '_')}_${k}`));
+      const guide = Object.fromEntries(c.columns.map((k) => [k, tf.tensor2d(fx.tensors[c.guide_inputs[k]!]!)]));
+      expect(guide.anchor!.shape[1]).toBe(16);
+      expect(inputs[0]!.shape[1]).toBe(32);
+      const batch = (): LossBatch => ({
+        anchor: inputs[0]!,
+        positive: inputs[1]!,
+        ...(inputs[2] ? { negative: inputs[2], negatives: [inputs[2]] } : {}),
+        guide: { anchor: guide.anchor!, positive: guide.positive!, ...(guide.negative ? { negative: guide.negative, negatives: [guide.negative] } : {}) },
+      });
+      const { value, grads } = tf.variableGrads(() => loss.compute(batch()), inputs);
+      const v = value.dataSync()[0]!;
+      close([v], [c.value], `${c.id} value`);
+      values.add(Math.round(v * 1e4));
+      for (const [i, k] of c.columns.entries()) close(grads[inputs[i]!.name]!.dataSync(), c.grads[k]!.flat(), `${c.id} ∂value/∂${k}`);
+      tf.dispose([value, ...Object.values(grads), ...inputs, ...Object.values(guide)]);
+    }
+    // Every option changes the value: the guide's masking is not a no-op.
+    expect(values.size).toBe(8);
+    await tf.setBackend('cpu');
+  });
+
+  it('through the loss seam: the guide vectors the runner computes (text → vector, anchors as queries) reach the loss; a text without one is an error', async () => {
+    for (const c of cases.filter((x) => x.id.startsWith('gist/triplet/'))) {
+      const loss = (await new Gist(withDefaults(c.kwargs) as never, makeContext())) as LossPlugin;
+      expect(loss.guide).toEqual({ at: 'loss.guide' });
+      const rows = fx.tensors[c.inputs.anchor!]!.length;
+      const items: Example[] = Array.from({ length: rows }, (_, r) => ({ anchor: `anchor#${r}`, positive: `positive#${r}`, negative: `negative#${r}` }));
+      const vec = (tensor: string, text: string) => Float32Array.from(fx.tensors[tensor]![Number(text.split('#')[1])]!);
+      const query = new Map(items.map((e) => [e.anchor, vec(c.guide_inputs.anchor!, e.anchor)]));
+      const document = new Map([
+        ...items.map((e) => [e.positive!, vec(c.guide_inputs.positive!, e.positive!)] as const),
+        ...items.map((e) => [e.negative!, vec(c.guide_inputs.negative!, e.negative!)] as const),
+      ]);
+      loss.guide!.vectors = { dim: 16, query, document };
+      const grads: Float32Array[] = [];
+      const trainer = {
+        embedColumns: (cols: SeededColumn[]) => cols.map((col) => Float32Array.from(col.texts.flatMap((t) => fx.tensors[c.inputs[t.split('#')[0]!]!]![Number(t.split('#')[1])]!))),
+        trainColumns(cols: SeededColumn[], grad: (e: Float32Array[]) => Float32Array[]) {
+          grads.push(...grad(this.embedColumns(cols)));
+        },
+      };
+      const value = await LossSeam.forExamples(loss, items).backward(trainer, items, 1);
+      close([value], [c.value], `${c.id} value through the seam`);
+      c.columns.forEach((k, i) => close(grads[i]!, c.grads[k]!.flat(), `${c.id} ∂value/∂${k} through the seam`));
+      // A text the guide did not embed: the seam says which.
+      const missing = [{ ...items[0]!, anchor: 'not embedded' }, ...items.slice(1)];
+      await expect(LossSeam.forExamples(loss, missing).backward(trainer, missing, 1)).rejects.toThrow('the guide model (loss.guide) has no query embedding of the anchor text "not embedded"');
+    }
+  });
+
+  it("the options' defaults and names are sentence-transformers' get_config_dict()", () => {
+    const st = cases.find((c) => c.id === 'gist/pair/default')!.config;
+    const { gather_across_devices: _g, ...rest } = st;
+    expect(withDefaults({})).toEqual(rest);
+  });
+});
