@@ -245,8 +245,10 @@ export interface RunEventMap extends Omit<TrainingEventMap, 'eval'> {
   stage_end: { stage: string; seconds: number };
   split: { train: number; test: number; eval: number; corpus: number };
   mined: { examples: number; shapes: ExampleShape[]; stats?: Record<string, number> };
-  /** A model evaluated on the eval queries (`base`, `finetuned`). */
+  /** A model evaluated on the eval queries (`base`, `finetuned`, `merged`). */
   eval: { model: string; metrics: Record<string, number> };
+  /** training.merge wrote the merged model (<run>/merged). */
+  merged: { base_weight: number; model_dir: string; tensors: number };
   train_eval: TrainingEventMap['eval'];
   run_end: { status: RunSummary['status'] };
 }
@@ -263,6 +265,8 @@ export interface RunSummary {
   primary: string;
   models: Record<string, Record<string, number>>;
   delta: Record<string, number>;
+  /** training.merge: merged − base per metric, when both were evaluated. */
+  delta_merged?: Record<string, number>;
   /** `evaluate.dims`: metrics per model per truncated dimension, `{ base: { "64": { "mrr@1": … } } }`. */
   dims?: Record<string, Record<string, Record<string, number>>>;
   timings: Record<string, number>;
