@@ -21,9 +21,9 @@ export function metricLabel(key: string): string {
   return label ? label + (at < 0 ? '' : key.slice(at)) : key;
 }
 
-/** `finetuned` → `fine-tuned`; other model names unchanged. */
+/** `finetuned` → `fine-tuned`, also as the model of a diff row (`finetuned [general]`, `finetuned @64`); other model names unchanged. */
 export function modelLabel(model: string): string {
-  return model === 'finetuned' ? 'fine-tuned' : model;
+  return model.replace(/^finetuned(?= |$)/, 'fine-tuned');
 }
 
 /** base, finetuned, merged (training.merge), then any other model in alphabetical order. */
@@ -185,6 +185,34 @@ export function dimsTableRows(dims: DimMetrics, digits: number): { header: strin
   return { header, rows };
 }
 
+/** The primary metric, naming its set when there are several (`evaluate.sets`): `MRR@1 on transactions`. */
+export function primaryLabel(primary: string, primarySet?: string): string {
+  return `${metricLabel(primary)}${primarySet !== undefined ? ` on ${primarySet}` : ''}`;
+}
+
+/**
+ * The results of a run with evaluation sets (`evaluate.sets`), one block per set: the primary set
+ * (`models`, `delta`, `delta_merged`) first, then each other set, with its Δ (fine-tuned − base) and
+ * Δ merged (merged − base) when those models were evaluated.
+ */
+export function evalSetBlocks(r: {
+  models: ModelMetrics;
+  delta?: Record<string, number>;
+  delta_merged?: Record<string, number>;
+  primarySet?: string;
+  sets?: Record<string, ModelMetrics>;
+}): Array<{ title: string; models: ModelMetrics; delta: Record<string, number>; delta_merged?: Record<string, number> }> {
+  const deltaOf = (models: ModelMetrics, model: string) => {
+    const base = models.base;
+    const other = models[model];
+    return base && other ? Object.fromEntries(Object.keys(base).filter((k) => k in other).map((k) => [k, other[k]! - base[k]!])) : {};
+  };
+  return [
+    { title: `${r.primarySet ?? 'eval'} (primary)`, models: r.models, delta: r.delta ?? {}, ...(r.delta_merged ? { delta_merged: r.delta_merged } : {}) },
+    ...Object.entries(r.sets ?? {}).map(([set, models]) => ({ title: set, models, delta: deltaOf(models, 'finetuned'), ...(models.merged ? { delta_merged: deltaOf(models, 'merged') } : {}) })),
+  ];
+}
+
 /** The model whose metrics rank a run: `finetuned` when present, else `base`, else the first. */
 export function rankingModel(models: ModelMetrics): string | undefined {
   if (models.finetuned) return 'finetuned';
@@ -264,6 +292,9 @@ export interface ReportInput {
   training?: RunSummary['training'];
   /** `evaluate.dims` results. */
   dims?: DimMetrics;
+  /** `evaluate.sets`: the primary set's name, and the metrics of each other set by model. */
+  primarySet?: string;
+  sets?: Record<string, ModelMetrics>;
   /** Per-query results of the last evaluated model. */
   queries?: { model: string; results: QueryResult[] };
   digits?: number;
@@ -273,12 +304,15 @@ export interface ReportInput {
 export function renderReport(r: ReportInput): string {
   const digits = r.digits ?? 3;
   const out: string[] = [`# ${mdText(r.name)}`, ''];
-  out.push(`- date: ${formatDate(r.date)}`, `- status: ${mdText(r.status)}`, `- primary metric: ${mdText(metricLabel(r.primary))}`);
+  out.push(`- date: ${formatDate(r.date)}`, `- status: ${mdText(r.status)}`, `- primary metric: ${mdText(primaryLabel(r.primary, r.sets ? r.primarySet : undefined))}`);
   if (r.runDir) out.push(`- run directory: ${mdCode(r.runDir)}`);
   out.push('', '## Configuration', '');
   out.push(r.config ? renderTable(['stage', 'setting'], configSummary(r.config), { format: 'md' }) : '(not recorded)');
   out.push('', '## Results', '');
-  out.push(Object.keys(r.models).length ? renderMetricsTable(r, { format: 'md', digits }) : '(no model was evaluated)');
+  if (r.sets && Object.keys(r.sets).length) {
+    out.push('Each evaluation set (`evaluate.sets`) with its own corpus; the primary set is the dataset\'s eval queries.');
+    for (const b of evalSetBlocks(r)) out.push('', `### ${mdText(b.title)}`, '', Object.keys(b.models).length ? renderMetricsTable(b, { format: 'md', digits }) : '(no model was evaluated)');
+  } else out.push(Object.keys(r.models).length ? renderMetricsTable(r, { format: 'md', digits }) : '(no model was evaluated)');
   if (r.dims && Object.keys(r.dims).length) {
     out.push('', '## Truncated dimensions', '', 'Each embedding cut to its first d values and re-normalized (`evaluate.dims`).', '');
     out.push(renderDimsTable(r.dims, { format: 'md', digits }));

@@ -83,7 +83,8 @@ function checkMetrics(file: string, m: unknown): RunMetrics {
     throw new UserError('E_RUN', `${file}: expected {"models": {...}, "primary": "<metric>", "status": ...}`);
   }
   const dims = o.dims && typeof o.dims === 'object' ? { dims: o.dims } : {};
-  return { models: o.models, delta: o.delta ?? {}, primary: o.primary, ...dims, status: o.status ?? 'unknown' };
+  const sets = o.sets && typeof o.sets === 'object' ? { ...(typeof o.primary_set === 'string' ? { primary_set: o.primary_set } : {}), sets: o.sets } : {};
+  return { models: o.models, delta: o.delta ?? {}, primary: o.primary, ...dims, ...sets, status: o.status ?? 'unknown' };
 }
 
 export function readMetrics(dir: string): RunMetrics | undefined {

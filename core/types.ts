@@ -246,7 +246,7 @@ export interface RunEventMap extends Omit<TrainingEventMap, 'eval'> {
   split: { train: number; test: number; eval: number; corpus: number };
   mined: { examples: number; shapes: ExampleShape[]; stats?: Record<string, number> };
   /** A model evaluated on the eval queries (`base`, `finetuned`, `merged`). */
-  eval: { model: string; metrics: Record<string, number> };
+  eval: { model: string; set?: string; metrics: Record<string, number> };
   /** training.merge wrote the merged model (<run>/merged). */
   merged: { base_weight: number; model_dir: string; tensors: number };
   train_eval: TrainingEventMap['eval'];
@@ -269,6 +269,10 @@ export interface RunSummary {
   delta_merged?: Record<string, number>;
   /** `evaluate.dims`: metrics per model per truncated dimension, `{ base: { "64": { "mrr@1": … } } }`. */
   dims?: Record<string, Record<string, Record<string, number>>>;
+  /** `evaluate.sets`: the primary set's name (its metrics are `models`). */
+  primarySet?: string;
+  /** `evaluate.sets`: metrics per set per model, `{ general: { base: { "mrr@1": … } } }`. */
+  sets?: Record<string, Record<string, Record<string, number>>>;
   timings: Record<string, number>;
   /** Present when the run trained a model. */
   training?: { steps: number; epochs: number; seconds: number; samples_per_second: number; best_step?: number; model_dir: string };
@@ -280,7 +284,10 @@ export interface RunSummary {
 export interface SinkPlugin {
   logConfig?(config: Record<string, unknown>): Promise<void> | void;
   log?(event: RunEvent): Promise<void> | void;
+  /** A model evaluated on the primary set (the dataset's eval queries). */
   logEval?(model: string, perQuery: QueryResult[], summary: Record<string, number>): Promise<void> | void;
+  /** A model evaluated on an evaluation set of `evaluate.sets` (after its logEval); sinks without it see the sets in close()'s summary. */
+  logEvalSet?(set: string, model: string, perQuery: QueryResult[], summary: Record<string, number>): Promise<void> | void;
   close?(summary: RunSummary): Promise<void> | void;
 }
 

@@ -5,7 +5,8 @@
  * the best trial of each and every trial's primary metric side by side, matched by overrides.
  *
  * --json (run vs run) is `{config: [{path, a, b}], metrics: {model: {key: {a, b, delta}}}}`;
- * null stands for an absent key or metric.
+ * null stands for an absent key or metric. A model at a truncated dimension (`evaluate.dims`) is
+ * compared as `<model> @<d>`, on an evaluation set of `evaluate.sets` as `<model> [<set>]`.
  */
 import { UserError } from '../errors.js';
 import { rankTrials } from '../leaderboard.js';
@@ -89,6 +90,17 @@ export function diffRuns(A: RunDirInfo, B: RunDirInfo, all: boolean): RunDiff {
       const b0 = db[model]![dim]!;
       const keys = [...Object.keys(a0), ...Object.keys(b0).filter((k) => !(k in a0))];
       metrics[`${model} @${dim}`] = Object.fromEntries(keys.map((k) => [k, { a: a0[k] ?? null, b: b0[k] ?? null, delta: a0[k] !== undefined && b0[k] !== undefined ? sub(b0[k]!, a0[k]!) : null }]));
+    }
+  }
+  // evaluate.sets: each model on each evaluation set both runs have, as model `<model> [<set>]`
+  const sa = A.metrics?.sets ?? {};
+  const sb = B.metrics?.sets ?? {};
+  for (const set of Object.keys(sa).filter((x) => x in sb)) {
+    for (const model of orderModels(Object.keys(sa[set]!).filter((m) => m in sb[set]!))) {
+      const a0 = sa[set]![model]!;
+      const b0 = sb[set]![model]!;
+      const keys = [...Object.keys(a0), ...Object.keys(b0).filter((k) => !(k in a0))];
+      metrics[`${model} [${set}]`] = Object.fromEntries(keys.map((k) => [k, { a: a0[k] ?? null, b: b0[k] ?? null, delta: a0[k] !== undefined && b0[k] !== undefined ? sub(b0[k]!, a0[k]!) : null }]));
     }
   }
   return { config, metrics };

@@ -8,7 +8,7 @@ import type { Problem } from '../errors.js';
 import type { Registry } from '../registry.js';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { MODEL_SOURCES, pluginEntries } from './envelope.js';
+import { EVAL_SET_NAME, MODEL_SOURCES, PRIMARY_SET_DEFAULT, pluginEntries } from './envelope.js';
 import { baseDirOf, problemAt, resolveIn, type LoadedConfig } from './located.js';
 import { choices } from './messages.js';
 import { formatPath, type ConfigPath } from './path.js';
@@ -102,6 +102,22 @@ export const CHECKS: ConfigCheck[] = [
       const dim = ctx.once(['embedding-dim', dir], () => embeddingDimOf(dir));
       if (dim === undefined) return [];
       return dims.flatMap((d, i) => (d > dim ? [ctx.problem(['evaluate', 'dims', i], `${d} is more than the model's embedding dimension ${dim} (${cfg.model.path}); valid: integers from 1 to ${dim}`)] : []));
+    },
+  },
+  {
+    name: 'evaluate-sets',
+    description: 'each name of evaluate.sets is an identifier and differs from the primary set\'s (evaluate.name)',
+    check(cfg, ctx) {
+      const primary = cfg.evaluate.name ?? PRIMARY_SET_DEFAULT;
+      return Object.keys(cfg.evaluate.sets ?? {}).flatMap((name) => {
+        const at = ['evaluate', 'sets', name];
+        if (!EVAL_SET_NAME.test(name)) return [ctx.problem(at, `set name ${JSON.stringify(name)} is not an identifier; valid: a letter or "_", then letters, digits, "_" or "-"`)];
+        if (name === primary) {
+          const why = cfg.evaluate.name === undefined ? `evaluate.name defaults to ${PRIMARY_SET_DEFAULT}` : 'evaluate.name';
+          return [ctx.problem(at, `set name "${name}" is the primary set's name (${why}); give this set another name, or the primary set another evaluate.name`)];
+        }
+        return [];
+      });
     },
   },
   {

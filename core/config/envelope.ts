@@ -17,6 +17,11 @@ export const MODEL_SOURCES = ['id', 'path', 'bundled'] as const;
 export type ModelSource = (typeof MODEL_SOURCES)[number];
 export const POOLING_MODES = ['cls', 'mean', 'max'] as const;
 
+/** The name of the primary evaluation set (the dataset's eval queries) unless `evaluate.name` says otherwise. */
+export const PRIMARY_SET_DEFAULT = 'eval';
+/** What an evaluation set's name (`evaluate.name`, the keys of `evaluate.sets`) may be: a letter or `_`, then letters, digits, `_`, `-`. */
+export const EVAL_SET_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
 /** Top-level keys in canonical order (also the order of a dumped config). */
 export const TOP_LEVEL_KEYS = [
   'name', 'description', 'seed', 'extends', 'plugins',
@@ -61,14 +66,24 @@ const sweepMap = (description: string): JsonSchema => ({
 /**
  * Every plugin entry of a config, in stage order: its stage, its path (`['loss']`, `['sinks', 2]`)
  * and its value as written (not checked: anything). A list section that is not a list has none.
+ * The dataset entries of `evaluate.sets` follow `dataset` (`['evaluate', 'sets', 'general']`).
  */
 export function pluginEntries(data: Record<string, unknown>): Array<{ stage: StageName; path: ConfigPath; entry: unknown }> {
-  return STAGES.flatMap((stage) => {
+  return STAGES.flatMap((stage): Array<{ stage: StageName; path: ConfigPath; entry: unknown }> => {
     const { key, list } = STAGE_SECTIONS[stage];
     const value = data[key];
+    if (stage === 'dataset') return [{ stage, path: [key], entry: value }, ...evalSetEntries(data)];
     if (!list) return [{ stage, path: [key], entry: value }];
     return Array.isArray(value) ? value.map((entry, i) => ({ stage, path: [key, i], entry })) : [];
   });
+}
+
+/** The dataset entries of `evaluate.sets` (more evaluation sets), at `['evaluate', 'sets', <name>]`. */
+export function evalSetEntries(data: Record<string, unknown>): Array<{ stage: 'dataset'; path: ConfigPath; entry: unknown }> {
+  const evaluate = data.evaluate;
+  const sets = evaluate && typeof evaluate === 'object' && !Array.isArray(evaluate) ? (evaluate as Record<string, unknown>).sets : undefined;
+  if (!sets || typeof sets !== 'object' || Array.isArray(sets)) return [];
+  return Object.entries(sets).map(([name, entry]) => ({ stage: 'dataset' as const, path: ['evaluate', 'sets', name], entry }));
 }
 
 /** Schemas of the core sections, with their defaults. */
@@ -148,6 +163,18 @@ export const CORE_SCHEMAS: Record<string, JsonSchema> = {
         uniqueItems: true,
         minItems: 1,
         description: 'Matryoshka evaluation: also report every metric with each embedding truncated to its first d values and re-normalized (as sentence-transformers\' `truncate_dim`), per model, in metrics.json `dims` (default: the full dimension only).',
+      },
+      name: {
+        type: 'string',
+        pattern: EVAL_SET_NAME.source,
+        description: `The name of the primary evaluation set (the eval queries of \`dataset\`) when \`sets\` adds others: reports say "<primary> on <name>" (default: \`${PRIMARY_SET_DEFAULT}\`).`,
+      },
+      sets: {
+        type: 'object',
+        minProperties: 1,
+        additionalProperties: { type: 'object', description: 'A dataset entry `{ type: <dataset plugin>, …options }`, as `dataset:` takes.' },
+        description:
+          'More evaluation sets, name → dataset entry (as `dataset:` takes, e.g. `{type: jsonl, queries: …, corpus: …}`): every model is also evaluated on each, with its own corpus; all its queries are eval queries (its `eval` queries when it has them). Results per set in metrics.json `sets`; `models` stays the primary set\'s. The forgetting guard: a general set beside the domain one.',
       },
     },
   },

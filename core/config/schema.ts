@@ -57,6 +57,10 @@ export function buildJsonSchema(registry: Registry): JsonSchema {
     if (section.default !== undefined) s.default = section.default;
     properties[key] = s;
   }
+  // evaluate.sets: each set is a dataset entry
+  const evaluate = CORE_SCHEMAS.evaluate!;
+  const evalProps = evaluate.properties as Record<string, JsonSchema>;
+  properties.evaluate = { ...evaluate, properties: { ...evalProps, sets: { ...evalProps.sets, additionalProperties: { ...stageEntrySchema(registry, 'dataset'), description: 'A dataset entry, as `dataset:` takes.' } } } };
   const pairs = MODEL_SOURCES.flatMap((a, i) => MODEL_SOURCES.slice(i + 1).map((b) => [a, b]));
   properties.model = {
     ...CORE_SCHEMAS.model,

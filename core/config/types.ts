@@ -28,6 +28,10 @@ export interface EvaluateConfig {
   primary: string;
   /** Matryoshka evaluation: truncated dimensions to evaluate besides the full one. */
   dims?: number[];
+  /** The primary evaluation set's name (default PRIMARY_SET_DEFAULT, `eval`). */
+  name?: string;
+  /** More evaluation sets: name → dataset entry (`evaluate.sets`). */
+  sets?: Record<string, StageConfig>;
 }
 
 export interface SweepConfig {

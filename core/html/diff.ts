@@ -59,7 +59,8 @@ export function renderRunDiffHtml(
   }
   // Per query: the model both runs rank by (fine-tuned when both have it).
   const model = rankingModel(Object.fromEntries(models.map((m) => [m, {}])));
-  const perQuery = (r: RunDirInfo) => (existsSync(join(r.dir, PER_QUERY_JSONL)) ? readJsonl<PerQuery>(join(r.dir, PER_QUERY_JSONL)) : []);
+  // The primary set's queries (rows of evaluate.sets carry `set`).
+  const perQuery = (r: RunDirInfo) => (existsSync(join(r.dir, PER_QUERY_JSONL)) ? readJsonl<PerQuery>(join(r.dir, PER_QUERY_JSONL)) : []).filter((q) => q.set === undefined);
   if (model) {
     const map = (r: RunDirInfo) => new Map(perQuery(r).filter((q) => q.model === model).map((q) => [q.query_id, q]));
     const a = map(A);

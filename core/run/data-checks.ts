@@ -7,14 +7,15 @@ import type { ExperimentConfig } from '../config/types.js';
 import { UserError, didYouMean, formatProblem, type Problem } from '../errors.js';
 import type { DatasetData } from '../types.js';
 
-export function checkData(config: ExperimentConfig, loaded: LoadedConfig, data: DatasetData): void {
+/** `at`: the dataset entry the data came from (`dataset`, or an evaluation set `evaluate.sets.<name>`). */
+export function checkData(config: ExperimentConfig, loaded: LoadedConfig, data: DatasetData, at0: Array<string | number> = ['dataset']): void {
   const problems: Problem[] = [];
   const at = (path: Array<string | number>, message: string) => {
     const loc = loaded.locate(path);
     problems.push({ ...loc, path: path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i ? `.${p}` : p)).join(''), message });
   };
   const n = data.corpus.length;
-  if (n === 0) at(['dataset'], 'the corpus is empty: there is nothing to retrieve');
+  if (n === 0) at(at0, 'the corpus is empty: there is nothing to retrieve');
   config.evaluate.k.forEach((k, i) => {
     if (n > 0 && k > n) at(['evaluate', 'k', i], `k=${k} is larger than the corpus (${n} documents); use k ≤ ${n}`);
   });
@@ -30,7 +31,7 @@ export function checkData(config: ExperimentConfig, loaded: LoadedConfig, data: 
       return `"${label}" (${qid})${hint ? ` — did you mean "${hint}"?` : ''}`;
     });
     const more = missing.size > 5 ? ` and ${missing.size - 5} more` : '';
-    at(['dataset'], `${missing.size} expected label(s) are not in the corpus: ${shown.join(', ')}${more}`);
+    at(at0, `${missing.size} expected label(s) are not in the corpus: ${shown.join(', ')}${more}`);
   }
   if (problems.length) {
     const lines = problems.map((p) => formatProblem(p));

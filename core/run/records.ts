@@ -100,6 +100,10 @@ export interface RunMetrics {
   primary: string;
   /** `evaluate.dims`: metrics per model per truncated dimension, `{ base: { "64": { "mrr@1": … } } }`; the `models` metrics stay the full-dimension ones. */
   dims?: Record<string, Record<string, Record<string, number>>>;
+  /** `evaluate.sets`: the name of the primary set (whose metrics `models` holds). */
+  primary_set?: string;
+  /** `evaluate.sets`: metrics per set per model, `{ general: { base: { "mrr@1": … } } }`. */
+  sets?: Record<string, ModelMetrics>;
   /** A {@link RunStatus}; readers show `unknown` when it is missing. */
   status: RunStatus | string;
 }
@@ -139,6 +143,8 @@ export interface RunEnv {
 /** One line of per_query.jsonl. */
 export interface PerQuery {
   model: string;
+  /** The evaluation set of `evaluate.sets` the query belongs to; absent for the primary set (the dataset's eval queries). */
+  set?: string;
   query_id: string;
   text: string;
   expected: string[];

@@ -192,7 +192,7 @@ async function finishRun(run: Run, failure: unknown): Promise<RunSummary> {
     }
   };
   const writeMetrics = () =>
-    writeJsonAtomic(join(runDir, METRICS_JSON), { models: summary.models, delta: summary.delta, ...(summary.delta_merged ? { delta_merged: summary.delta_merged } : {}), primary: summary.primary, ...(summary.dims ? { dims: summary.dims } : {}), status: summary.status } satisfies RunMetrics);
+    writeJsonAtomic(join(runDir, METRICS_JSON), { models: summary.models, delta: summary.delta, ...(summary.delta_merged ? { delta_merged: summary.delta_merged } : {}), primary: summary.primary, ...(summary.dims ? { dims: summary.dims } : {}), ...(summary.sets ? { primary_set: summary.primarySet, sets: summary.sets } : {}), status: summary.status } satisfies RunMetrics);
   const errorOf = (e: unknown) => ({ message: e instanceof Error ? e.message : String(e), code: e instanceof UserError ? e.code : undefined });
 
   env.status = summary.status;

@@ -21,6 +21,7 @@ import type {
 } from '../types.js';
 import { checkData } from './data-checks.js';
 import { evaluateModel } from './evaluate.js';
+import { evaluateOnSets, loadEvalSets, openEvalSets, type EvalSet, type EvalSetPlugin } from './eval-sets.js';
 import type { RunEvents } from './events.js';
 import { PER_QUERY_JSONL, type PerQuery, type RunEnv } from './records.js';
 import { locateError } from './locate-error.js';
@@ -47,10 +48,12 @@ export interface Run {
   timings: Record<string, number>;
   events: RunEvents;
   res: RunResources;
+  /** `evaluate.sets`, loaded by loadData: every model evaluate() scores is scored on each. */
+  evalSets?: EvalSet[];
 }
 
 /** Run a timed stage; user errors get the location of `configPath` (the stage's config key). */
-async function timed<T>(run: Run, name: string, configPath: string, fn: () => Promise<T> | T): Promise<T> {
+export async function timed<T>(run: Run, name: string, configPath: string, fn: () => Promise<T> | T): Promise<T> {
   if (run.ctx.signal.aborted) throw new Interrupted();
   const t0 = performance.now();
   await run.events.emit('stage_start', { stage: name });
@@ -93,6 +96,8 @@ export interface RunPlugins {
   /** Present when the training method trains. */
   loss?: LossPlugin;
   store: StorePlugin;
+  /** `evaluate.sets`: each set's dataset plugin. */
+  sets?: EvalSetPlugin[];
 }
 
 /**
@@ -111,6 +116,7 @@ export async function openPlugins(run: Run): Promise<RunPlugins> {
     store: await make('store', config.store, 'store'),
   };
   if (methodOf(config).trains && config.loss) plugins.loss = await make('loss', config.loss, 'loss');
+  plugins.sets = await openEvalSets(run);
   run.res.store = plugins.store;
   return plugins;
 }
@@ -122,6 +128,7 @@ export async function loadData(run: Run, plugins: RunPlugins): Promise<{ data: D
   const split = await timed(run, 'split', 'splitter', () => callPlugin(entryRef(run, 'splitter', run.config.splitter), 'split', () => plugins.splitter.split(data)));
   await run.events.emit('split', { train: split.train.length, test: split.test.length, eval: split.eval.length, corpus: data.corpus.length });
   run.ctx.logger.info(`data: ${split.train.length} train / ${split.test.length} test / ${split.eval.length} eval queries, ${data.corpus.length} documents`);
+  run.evalSets = await loadEvalSets(run, plugins.sets ?? []);
   return { data, split };
 }
 
@@ -251,6 +258,7 @@ export async function evaluate(run: Run, model: string, encoder: Encoder, data: 
   }
   for (const s of run.res.sinks) await callPlugin(s.ref, 'logEval', () => s.sink.logEval?.(model, result.perQuery, result.summary));
   await run.events.emit('eval', { model, metrics: result.summary });
+  await evaluateOnSets(run, model, encoder, run.evalSets ?? []);
   if (!opts.keep) await run.res.release(encoder);
 }
 

@@ -5,7 +5,10 @@
  * (the ranked ids with their scores), a score per metric (`mrr@1`, `recall@3`, … in [0, 1]) and
  * metadata (model, run id, config hash, query id). The fine-tuned experiment names the base one
  * as its comparison baseline; the training curve (test-split metrics and loss by step) and the
- * training summary go into its metadata.
+ * training summary go into its metadata. With evaluation sets (`evaluate.sets`), the model's
+ * experiment also gets a row per query of each set, its scores named `<set>/<metric>`
+ * (`general/mrr@1`: Braintrust averages them apart from the primary set's) and `set` in its
+ * metadata; the experiment's metadata has each set's metrics (`sets`).
  *
  * The API key comes only from the environment (BRAINTRUST_API_KEY): it is not an option, so it is
  * never written to the run directory. Without a key the sink says so once and sends nothing.
@@ -30,6 +33,8 @@ interface Evaluated {
   model: string;
   perQuery: QueryResult[];
   summary: Record<string, number>;
+  /** The model's evaluations on `evaluate.sets`. */
+  sets: Array<{ set: string; perQuery: QueryResult[]; summary: Record<string, number> }>;
 }
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
@@ -72,7 +77,12 @@ class BraintrustSink implements SinkPlugin {
   }
 
   logEval(model: string, perQuery: QueryResult[], summary: Record<string, number>): void {
-    this.evaluated.push({ model, perQuery, summary });
+    this.evaluated.push({ model, perQuery, summary, sets: [] });
+  }
+
+  logEvalSet(set: string, model: string, perQuery: QueryResult[], summary: Record<string, number>): void {
+    const ev = this.evaluated.find((e) => e.model === model);
+    if (ev) ev.sets.push({ set, perQuery, summary });
   }
 
   async close(summary: RunSummary): Promise<void> {
@@ -102,6 +112,7 @@ class BraintrustSink implements SinkPlugin {
     for (const ev of order) {
       const name = `${prefix}-${ev.model}`;
       const metadata: Record<string, unknown> = { model: ev.model, run_id: this.ctx.runId, config_hash: this.configHash, run_dir: summary.runDir, primary: summary.primary, metrics: ev.summary };
+      if (ev.sets.length) Object.assign(metadata, { primary_set: summary.primarySet, sets: Object.fromEntries(ev.sets.map((s) => [s.set, s.summary])) });
       if (this.ctx.trial) metadata.trial = this.ctx.trial;
       if (ev.model !== 'base' && summary.training) metadata.training = { ...summary.training, curve: this.curve };
       const experiment = sdk.init({
@@ -114,14 +125,17 @@ class BraintrustSink implements SinkPlugin {
         metadata,
         ...(ev.model !== 'base' && baseId ? { baseExperimentId: baseId } : {}),
       });
-      for (const r of ev.perQuery) {
-        experiment.log({
-          input: r.text,
-          expected: r.expected,
-          output: r.top.map((h) => ({ id: h.id, score: round(h.score) })),
-          scores: r.metrics,
-          metadata: { model: ev.model, query_id: r.queryId, run_id: this.ctx.runId, config_hash: this.configHash, ...(this.ctx.trial ? { trial: this.ctx.trial.overrides } : {}) },
-        });
+      const rows = [{ perQuery: ev.perQuery }, ...ev.sets];
+      for (const { perQuery, set } of rows as Array<{ perQuery: QueryResult[]; set?: string }>) {
+        for (const r of perQuery) {
+          experiment.log({
+            input: r.text,
+            expected: r.expected,
+            output: r.top.map((h) => ({ id: h.id, score: round(h.score) })),
+            scores: set === undefined ? r.metrics : Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [`${set}/${k}`, v])),
+            metadata: { model: ev.model, ...(set !== undefined ? { set } : {}), query_id: r.queryId, run_id: this.ctx.runId, config_hash: this.configHash, ...(this.ctx.trial ? { trial: this.ctx.trial.overrides } : {}) },
+          });
+        }
       }
       const s = await experiment.summarize({ summarizeScores: false });
       await experiment.flush();

@@ -4,7 +4,7 @@
  * directory and the elapsed time. Writes to stderr (stdout is reserved for `--json` output).
  */
 import { relative } from 'node:path';
-import { formatNumber, formatSigned, metricLabel, modelLabel, orderModels, renderDimsTable, renderMetricsTable } from '../../core/report.js';
+import { evalSetBlocks, formatNumber, formatSigned, metricLabel, modelLabel, orderModels, primaryLabel, renderDimsTable, renderMetricsTable } from '../../core/report.js';
 import { definePlugin } from '../../core/plugin.js';
 import type { QueryResult, RunContext, RunSummary, SinkPlugin } from '../../core/types.js';
 
@@ -48,10 +48,19 @@ class ConsoleSink implements SinkPlugin {
     this.write(`evaluated ${modelLabel(model)} on ${perQuery.length} queries${value}\n`);
   }
 
+  logEvalSet(set: string, model: string, perQuery: QueryResult[], summary: Record<string, number>): void {
+    const first = Object.keys(summary)[0];
+    const value = first === undefined ? '' : `: ${metricLabel(first)} ${formatNumber(summary[first], this.digits)}`;
+    this.write(`evaluated ${modelLabel(model)} on ${set} (${perQuery.length} queries)${value}\n`);
+  }
+
   close(summary: RunSummary): void {
     const d = this.digits;
     const lines: string[] = ['', `${summary.name}: ${summary.status}`];
-    if (Object.keys(summary.models).length) lines.push(renderMetricsTable(summary, { format: 'text', digits: d }));
+    if (summary.sets && Object.keys(summary.sets).length) {
+      // evaluate.sets: one block per evaluation set, the primary first
+      for (const b of evalSetBlocks(summary)) lines.push('', `${b.title}:`, Object.keys(b.models).length ? renderMetricsTable(b, { format: 'text', digits: d }) : 'no model was evaluated');
+    } else if (Object.keys(summary.models).length) lines.push(renderMetricsTable(summary, { format: 'text', digits: d }));
     else lines.push('no model was evaluated');
     if (summary.dims && Object.keys(summary.dims).length) lines.push('', 'truncated dimensions (evaluate.dims):', renderDimsTable(summary.dims, { format: 'text', digits: d }));
     lines.push('', `primary: ${this.primaryLine(summary)}`);
@@ -77,7 +86,7 @@ class ConsoleSink implements SinkPlugin {
     if (delta !== undefined) parts.push(`Δ ${formatSigned(delta, this.digits)}`);
     const merged = s.delta_merged?.[s.primary];
     if (merged !== undefined) parts.push(`Δ merged ${formatSigned(merged, this.digits)}`);
-    return `${metricLabel(s.primary)}${parts.length ? ' (' + parts.join(', ') + ')' : ''}`;
+    return `${primaryLabel(s.primary, s.sets ? s.primarySet : undefined)}${parts.length ? ' (' + parts.join(', ') + ')' : ''}`;
   }
 }
 

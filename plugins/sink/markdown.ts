@@ -65,6 +65,7 @@ class MarkdownSink implements SinkPlugin {
       delta: summary.delta,
       ...(summary.delta_merged ? { delta_merged: summary.delta_merged } : {}),
       ...(summary.dims ? { dims: summary.dims } : {}),
+      ...(summary.sets ? { sets: summary.sets, primarySet: summary.primarySet } : {}),
       timings: summary.timings,
       training: summary.training,
       queries: this.last,

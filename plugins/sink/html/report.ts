@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonl } from '../../../core/fsutil.js';
-import { dimsOf, dimsTableRows, formatNumber, formatSigned, metricLabel, modelLabel, orderModels } from '../../../core/report.js';
+import { dimsOf, dimsTableRows, evalSetBlocks, formatNumber, formatSigned, metricLabel, modelLabel, orderModels, primaryLabel } from '../../../core/report.js';
 import { ENV_JSON, EVENTS_JSONL, PER_QUERY_JSONL, RESOLVED_YAML, type PerQuery, type RunEnv } from '../../../core/run/records.js';
 import type { RunEvent, RunSummary } from '../../../core/types.js';
 import { barChart, lineChart } from '../../../core/html/charts.js';
@@ -36,7 +36,8 @@ export interface RunReportInput {
 export function renderRunReport({ summary, digits }: RunReportInput): string {
   const dir = summary.runDir;
   const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : '');
-  const perQuery = existsSync(join(dir, PER_QUERY_JSONL)) ? readJsonl<PerQuery>(join(dir, PER_QUERY_JSONL)) : [];
+  // The primary set's queries (rows of evaluate.sets carry `set`).
+  const perQuery = (existsSync(join(dir, PER_QUERY_JSONL)) ? readJsonl<PerQuery>(join(dir, PER_QUERY_JSONL)) : []).filter((q) => q.set === undefined);
   const events = existsSync(join(dir, EVENTS_JSONL)) ? readJsonl<RunEvent>(join(dir, EVENTS_JSONL)) : [];
   const parts: string[] = [];
   const primary = summary.primary;
@@ -44,11 +45,16 @@ export function renderRunReport({ summary, digits }: RunReportInput): string {
   parts.push(`<h1>${escapeHtml(summary.name)}</h1>`);
   const delta = summary.delta[primary];
   parts.push(
-    `<p>Status <b>${escapeHtml(summary.status)}</b>. ${escapeHtml(metricLabel(primary))}: ${orderModels(Object.keys(summary.models))
+    `<p>Status <b>${escapeHtml(summary.status)}</b>. ${escapeHtml(primaryLabel(primary, summary.sets ? summary.primarySet : undefined))}: ${orderModels(Object.keys(summary.models))
       .map((m) => `${escapeHtml(modelLabel(m))} <b>${formatNumber(summary.models[m]?.[primary], digits)}</b>`)
       .join(', ')}${delta !== undefined ? ` (Δ <span class="${signedClass(delta)}">${formatSigned(delta, digits)}</span>)` : ''}.</p>`,
   );
-  parts.push('<h2>Metrics</h2>', Object.keys(summary.models).length ? metricsTable(summary, digits) : '<p class="muted">No model was evaluated.</p>');
+  parts.push('<h2>Metrics</h2>');
+  const noModel = '<p class="muted">No model was evaluated.</p>';
+  if (summary.sets && Object.keys(summary.sets).length) {
+    parts.push('<p>Each evaluation set (<code>evaluate.sets</code>) with its own corpus; the primary set is the dataset\'s eval queries.</p>');
+    for (const b of evalSetBlocks(summary)) parts.push(`<h3>${escapeHtml(b.title)}</h3>`, Object.keys(b.models).length ? metricsTable(b, digits) : noModel);
+  } else parts.push(Object.keys(summary.models).length ? metricsTable(summary, digits) : noModel);
   if (summary.dims && Object.keys(summary.dims).length) {
     const dims = summary.dims;
     const models = orderModels(Object.keys(dims));

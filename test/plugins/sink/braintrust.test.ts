@@ -17,7 +17,7 @@ let server: FakeBraintrust | undefined;
 afterEach(async () => server?.close());
 
 /** Run the CLI as its own process (asynchronously: the server answers from this one). */
-async function runWith(url: string, opts: { train?: boolean; key?: string; timeout?: number; sweep?: string } = {}) {
+async function runWith(url: string, opts: { train?: boolean; key?: string; timeout?: number; sweep?: string; evaluate?: string } = {}) {
   const dir = tempDir('ftrun-bt-');
   writeFileSync(
     join(dir, 'x.yaml'),
@@ -26,7 +26,7 @@ ${TRANSACTIONS_EXPERIMENT}${opts.train ? 'splitter: { type: ratio, test: 0.2 }\n
 sinks:
   - { type: json }
   - { type: braintrust, project: ftrun-test, app_url: "${url}", timeout_s: ${opts.timeout ?? 20} }
-${opts.sweep ?? ''}`,
+${opts.evaluate ? `evaluate:\n${opts.evaluate}` : ''}${opts.sweep ?? ''}`,
   );
   const env = { ...process.env, BRAINTRUST_API_KEY: opts.key ?? '' };
   if (!opts.key) delete (env as Record<string, string | undefined>).BRAINTRUST_API_KEY;
@@ -92,6 +92,25 @@ describeShared('the braintrust sink', () => {
       ['bt-t2-base', { index: 2, overrides: { 'model.pooling': 'mean' } }],
     ]);
     expect(server.rows.filter((x) => x.experiment_id === 'exp-bt-t2-base').every((x) => (x.metadata as { trial: unknown }).trial !== undefined)).toBe(true);
+  });
+
+  it('logs each evaluation set (evaluate.sets) in the model\'s experiment, its scores named <set>/<metric>', async () => {
+    server = await fakeBraintrust();
+    const general = join(ROOT, 'configs', 'data', 'general-qa.jsonl');
+    const r = await runWith(server.url, { key: KEY, evaluate: `  name: transactions\n  sets:\n    general: { type: jsonl, queries: ${general} }\n` });
+    expect(r.status, r.stderr).toBe(0);
+    expect(server.experiments.map((e) => e.experiment_name)).toEqual(['bt-base']);
+    const metrics = JSON.parse(readFileSync(join(r.runDir, 'metrics.json'), 'utf8')) as { sets: Record<string, Record<string, Record<string, number>>> };
+    expect(server.experiments[0]!.metadata).toMatchObject({ primary_set: 'transactions', sets: { general: metrics.sets.general!.base } });
+    const rows = server.rows.filter((x) => x.experiment_id === 'exp-bt-base');
+    const setRows = rows.filter((x) => (x.metadata as { set?: string }).set === 'general');
+    expect(rows).toHaveLength(66 + 40);
+    expect(setRows).toHaveLength(40);
+    for (const row of setRows) expect(Object.keys(row.scores as Record<string, number>)).toEqual(Object.keys(metrics.sets.general!.base!).map((k) => `general/${k}`));
+    // the set's rows average to the run's metrics of the set; the primary rows keep the plain names
+    const mean = setRows.reduce((s, x) => s + (x.scores as Record<string, number>)['general/mrr@1']!, 0) / setRows.length;
+    expect(mean).toBeCloseTo(metrics.sets.general!.base!['mrr@1']!, 10);
+    expect(rows.filter((x) => (x.scores as Record<string, number>)['mrr@1'] !== undefined)).toHaveLength(66);
   });
 
   it('without a key says so once and sends nothing; the run succeeds', async () => {
