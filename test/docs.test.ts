@@ -96,6 +96,16 @@ describeShared('YAML examples in the docs', () => {
           mkdirSync(dirname(resolve(dir, f)), { recursive: true });
           writeFileSync(resolve(dir, f), f.endsWith('.json') ? JSON.stringify(records) : records.map((r) => JSON.stringify(r)).join('\n') + '\n');
         }
+        // …and those of its evaluation sets (evaluate.sets): a query of the set and its document.
+        const sets = isMap(example.evaluate) && isMap(example.evaluate.sets) ? Object.values(example.evaluate.sets).filter(isMap) : [];
+        for (const set of sets) {
+          const setCorpus = isMap(set.corpus) ? set.corpus.path : set.corpus;
+          for (const [f, record] of [[set.queries, { input: 'a set query', expected: 'a set document' }], [set.eval, { input: 'a set query', expected: 'a set document' }], [setCorpus, { text: 'a set document' }]] as const) {
+            if (typeof f !== 'string' || f.includes('${')) continue;
+            mkdirSync(dirname(resolve(dir, f)), { recursive: true });
+            writeFileSync(resolve(dir, f), f.endsWith('.json') ? JSON.stringify([record]) : JSON.stringify(record) + '\n');
+          }
+        }
         writeFileSync(file, stringify(example.extends ? example : merge(BASE, example)));
         process.env.FTRUN_DATA = TRANSACTIONS; // configs/_base/transactions.yaml reads its data from there
         process.env.BRAINTRUST_API_KEY ??= 'docs-example'; // validate checks that the braintrust dataset has a key
