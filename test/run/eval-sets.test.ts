@@ -129,6 +129,21 @@ describeShared('ftrun run with evaluate.sets (tiny-bert, transactions + general)
     expect(text.stdout).toMatch(new RegExp(`\\n  fine-tuned \\[general\\] +MRR@1 +${f(g.finetuned!['mrr@1']!)} +${f(m2.sets!.general!.finetuned!['mrr@1']!)} `));
   }, 240_000);
 
+  it('evaluates the merged model (training.merge) on every set too', async () => {
+    const dir = tempDir('ftrun-sets-');
+    writeFileSync(join(dir, 'x.yaml'), experiment().replace('learning_rate: 1.0e-3 }', 'learning_rate: 1.0e-3, merge: { base_weight: 0.5 } }'));
+    const r = await cli(['run', join(dir, 'x.yaml'), '--runs-dir', join(dir, 'runs'), '--json', '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const runDir = JSON.parse(r.stdout).run_dir as string;
+    const m = JSON.parse(readFileSync(join(runDir, 'metrics.json'), 'utf8')) as RunMetrics;
+    expect(Object.keys(m.sets!.general!)).toEqual(['base', 'finetuned', 'merged']);
+    const rows = lines<PerQuery>(join(runDir, 'per_query.jsonl')).filter((q) => q.model === 'merged');
+    expect(rows.filter((q) => q.set === 'general')).toHaveLength(40);
+    const mean = rows.filter((q) => q.set === 'general').reduce((s, q) => s + q.metrics['hit@3']!, 0) / 40;
+    expect(mean).toBeCloseTo(m.sets!.general!.merged!['hit@3']!, 12);
+    expect(readFileSync(join(runDir, 'report.md'), 'utf8')).toContain('### general\n\n| metric | base | fine-tuned | merged | Δ | Δ merged |\n');
+  }, 240_000);
+
   describe('a bad evaluation set is refused at its option, with its line (exit 2)', () => {
     async function refused(general: string, extra = '') {
       const dir = tempDir('ftrun-sets-');
