@@ -67,7 +67,7 @@ export function scatterChart(title: string, xName: string, yName: string, series
     {
       title: { text: title, left: 'center', textStyle: { fontSize: 14 } },
       legend: series.length > 1 ? { bottom: 0 } : undefined,
-      grid: { left: 64, right: 24, top: 40, bottom: 56 },
+      grid: { left: 64, right: 24, top: 40, bottom: series.length > 1 ? 80 : 56 }, // room for the legend under the axis name
       xAxis: categorical ? { type: 'category', data: xs, name: xName, nameLocation: 'middle', nameGap: 28 } : { type: 'value', name: xName, nameLocation: 'middle', nameGap: 28, scale: true },
       yAxis: { type: 'value', name: yName, scale: true },
       series: series.map((s) => ({ type: 'scatter', name: s.name, symbolSize: 10, data: s.points.map(([x, y]) => [categorical ? String(x) : x, y]) })),

@@ -2,6 +2,7 @@
  * training.merge (forgetting guard, LM-Cocktail's simple form): <run>/merged holds
  * base_weight · base + (1 − base_weight) · fine-tuned of every tensor, evaluated as model `merged`.
  */
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +14,7 @@ import { averageWeights, mergeModelDirs } from '../../engine/model/merge.js';
 import OrtBackend from '../../plugins/backend/ort.js';
 import { cli, tempDir } from '../helpers/cli.js';
 import { makeContext } from '../helpers/context.js';
+import { fakeBraintrust, type FakeBraintrust } from '../helpers/braintrust-server.js';
 import { ROOT, TINY_BERT, describeShared } from '../helpers/shared.js';
 
 const t = (shape: number[], ...xs: number[]) => ({ shape, data: Float32Array.from(xs) });
@@ -168,6 +170,30 @@ describeShared('ftrun run with training.merge (tiny-bert, transactions)', () => 
     expect((JSON.parse(readFileSync(join(runDir, 'env.json'), 'utf8')) as RunEnv).merge).toMatchObject({ base_weight: 0.5, model_dir: join(runDir, 'merged') });
   }, 180_000);
 
+  it('sink braintrust logs the merged model as one more experiment, the base one as its baseline', async () => {
+    const server: FakeBraintrust = await fakeBraintrust();
+    try {
+      const dir = tempDir('ftrun-merge-bt-');
+      const argv = [join(ROOT, 'bin', 'ftrun.js'), 'run', BGE, '--runs-dir', join(dir, 'runs'), '--quiet', ...COMMON, '--set', 'training.merge.base_weight=0.5', '--set', 'name=fg', '--set', `sinks=[{type: json}, {type: braintrust, project: ftrun-test, app_url: "${server.url}", timeout_s: 20}]`];
+      const child = spawn(process.execPath, argv, { cwd: dir, env: { ...process.env, BRAINTRUST_API_KEY: 'sk-bt-test-0123456789' } });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      expect(await new Promise<number | null>((res) => child.on('close', (code) => res(code))), stderr).toBe(0);
+      expect(server.experiments.map((e) => [e.experiment_name, e.base_exp_id])).toEqual([
+        ['fg-base', undefined],
+        ['fg-finetuned', 'exp-fg-base'],
+        ['fg-merged', 'exp-fg-base'],
+      ]);
+      const runDir = join(dir, 'runs', 'fg', readdirSync(join(dir, 'runs', 'fg'))[0]!);
+      const m = JSON.parse(readFileSync(join(runDir, 'metrics.json'), 'utf8')) as RunMetrics;
+      const rows = server.rows.filter((x) => x.experiment_id === 'exp-fg-merged');
+      expect(rows.length).toBe(66);
+      expect(rows.reduce((a, x) => a + (x.scores as Record<string, number>)['mrr@1']!, 0) / rows.length).toBeCloseTo(m.models.merged!['mrr@1']!, 10);
+    } finally {
+      await server.close();
+    }
+  }, 180_000);
+
   it('a sweep over training.merge.base_weight shows the merged model\'s primary metric per trial on the leaderboard', async () => {
     const dir = tempDir('ftrun-merge-sweep-');
     const file = join(dir, 'sweep.yaml');
@@ -186,6 +212,13 @@ describeShared('ftrun run with training.merge (tiny-bert, transactions)', () => 
     expect(w0.merged!.value).not.toBe(w1.merged!.value);
     const md = readFileSync(join(sweepDir, 'leaderboard.md'), 'utf8');
     expect(md).toContain('| rank | trial | overrides | MRR@1 | Δ MRR@1 | merged MRR@1 | Δ merged MRR@1 |');
+    // leaderboard.html: the same columns, and the chart plots both models against the weight
+    const html = readFileSync(join(sweepDir, 'leaderboard.html'), 'utf8');
+    expect(html).toContain('<th class="num">merged MRR@1</th><th class="num">Δ merged MRR@1</th>');
+    const chart = html.slice(html.indexOf('<h2>By swept parameter</h2>'));
+    expect(chart).toContain('MRR@1 by training.merge.base_weight');
+    expect(chart).toMatch(/>fine-tuned</);
+    expect(chart).toMatch(/>merged</);
     expect(md).toContain(`| training.merge.base_weight=1 | ${w1.value!.toFixed(3)} | ${(w1.delta! < 0 ? '-' : '+') + Math.abs(w1.delta!).toFixed(3)} | ${w1.merged!.value!.toFixed(3)} | +0.000 |`);
   }, 300_000);
 
