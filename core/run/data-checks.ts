@@ -5,7 +5,9 @@
 import type { LoadedConfig } from '../config/load.js';
 import type { ExperimentConfig } from '../config/types.js';
 import { UserError, didYouMean, formatProblem, type Problem } from '../errors.js';
-import type { DatasetData } from '../types.js';
+import type { DatasetData, Query } from '../types.js';
+import type { Registry } from '../registry.js';
+import { methodOf } from '../train/methods.js';
 
 /** `at`: the dataset entry the data came from (`dataset`, or an evaluation set `evaluate.sets.<name>`). */
 export function checkData(config: ExperimentConfig, loaded: LoadedConfig, data: DatasetData, at0: Array<string | number> = ['dataset']): void {
@@ -38,4 +40,30 @@ export function checkData(config: ExperimentConfig, loaded: LoadedConfig, data: 
     const message = lines.length === 1 ? lines[0]! : ['The data does not fit the config:', ...lines.map((l) => '  ' + l)].join('\n');
     throw new UserError('E_DATA', message, { problems });
   }
+}
+
+/**
+ * With miner none every example's negatives are its record's own: a loss that needs a negative on
+ * every example (it reads triplets) cannot train on a training record without one. Found after the
+ * split, before any model loads; the error names the records (file:line for jsonl data), the loss
+ * and the fixes, located at dataset.negatives.
+ */
+export function checkTrainingNegatives(config: ExperimentConfig, loaded: LoadedConfig, registry: Registry, train: readonly Query[]): void {
+  if (!methodOf(config).trains || !config.loss || config.miner.type !== 'none') return;
+  const loss = registry.get('loss', config.loss.type);
+  if ((loss?.readsWith?.(config.loss)?.needs ?? loss?.needs) !== 'triplets') return;
+  const without = train.filter((q) => !q.negatives || q.negatives.length === 0);
+  if (without.length === 0) return;
+  const path = (config.dataset as Record<string, unknown>).negatives !== undefined ? ['dataset', 'negatives'] : ['dataset'];
+  const shown = without.slice(0, 5).map((q) => q.id).join(', ') + (without.length > 5 ? ` and ${without.length - 5} more` : '');
+  const which = without.length === 1 ? `1 of ${train.length} training records has none: ${shown}` : `${without.length} of ${train.length} training records have none: ${shown}`;
+  const problem: Problem = {
+    ...loaded.locate(path),
+    path: path.join('.'),
+    message:
+      `loss ${config.loss.type} needs a negative on every training example, and with miner none the negatives are each record's own, but ${which}. ` +
+      "Add negatives to every record; or let a miner add them: miner random-negative or hard-negative with explicit_negatives: first (the default: each record's own negatives, then a mined one); " +
+      'or use a loss that does not need negatives (e.g. multiple-negatives-ranking)',
+  };
+  throw new UserError('E_DATA', formatProblem(problem), { problems: [problem] });
 }

@@ -19,7 +19,7 @@ import type { LossPlugin } from '../train/loss.js';
 import type {
   BackendPlugin, DatasetData, DatasetPlugin, Encoder, Examples, MinerPlugin, ModelSpec, RunContext, RunSummary, SplitResult, SplitterPlugin, StageName, StagePlugins, StorePlugin, TrainLoss, TrainResult,
 } from '../types.js';
-import { checkData } from './data-checks.js';
+import { checkData, checkTrainingNegatives } from './data-checks.js';
 import { evaluateModel } from './evaluate.js';
 import { evaluateOnSets, loadEvalSets, openEvalSets, type EvalSet, type EvalSetPlugin } from './eval-sets.js';
 import type { RunEvents } from './events.js';
@@ -126,6 +126,7 @@ export async function loadData(run: Run, plugins: RunPlugins): Promise<{ data: D
   const data = await timed(run, 'dataset', 'dataset', () => callPlugin(entryRef(run, 'dataset', run.config.dataset), 'load', () => plugins.dataset.load()));
   checkData(run.config, run.loaded, data);
   const split = await timed(run, 'split', 'splitter', () => callPlugin(entryRef(run, 'splitter', run.config.splitter), 'split', () => plugins.splitter.split(data)));
+  checkTrainingNegatives(run.config, run.loaded, run.registry, split.train);
   await run.events.emit('split', { train: split.train.length, test: split.test.length, eval: split.eval.length, corpus: data.corpus.length });
   run.ctx.logger.info(`data: ${split.train.length} train / ${split.test.length} test / ${split.eval.length} eval queries, ${data.corpus.length} documents`);
   run.evalSets = await loadEvalSets(run, plugins.sets ?? []);

@@ -4,7 +4,7 @@
  * multiple-negatives-ranking on the ort backend, the records' hard negatives read as negative
  * columns; validate names a record whose negatives field is missing or mistyped at its line.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, tempDir } from '../helpers/cli.js';
@@ -127,4 +127,47 @@ describe('validate reads the negatives of every record', () => {
       "loss.type: loss triplet needs triplets examples; miner none makes them only from the data's own negatives, and dataset.negatives is not set. Set dataset.negatives (the field holding each record's negatives), or use a miner that mines negatives: random-negative, hard-negative.",
     );
   });
+});
+
+describeShared('a loss that needs negatives, with miner none and a record without any', () => {
+  /** The Cohere file with records `empty` (0-based) given no hard negatives, and an experiment reading it with `loss`. */
+  const setup = (empty: number[], loss: string) => {
+    const dir = tempDir();
+    const lines = readFileSync(DATA, 'utf8').trim().split('\n');
+    for (const i of empty) lines[i] = JSON.stringify({ ...(JSON.parse(lines[i]!) as Record<string, unknown>), hard_negatives: [] });
+    writeFileSync(join(dir, 'data.jsonl'), lines.join('\n') + '\n');
+    const file = join(dir, 'exp.yaml');
+    writeFileSync(file, `extends: ${COHERE}\ndataset:\n  queries: data.jsonl\n  negatives: hard_negatives\nloss:\n  type: ${loss}\n`);
+    return file;
+  };
+  const FIXES =
+    "Add negatives to every record; or let a miner add them: miner random-negative or hard-negative with explicit_negatives: first (the default: each record's own negatives, then a mined one); or use a loss that does not need negatives (e.g. multiple-negatives-ranking)";
+
+  it('is a data error at dataset.negatives naming the record, the loss and the fixes, before any model loads', async () => {
+    const file = setup([4], 'triplet');
+    const runs = tempDir();
+    const r = await cli(['run', file, '--runs-dir', runs, '--quiet', ...TINY]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `error[E_DATA]: ${file}:4:14 dataset.negatives: loss triplet needs a negative on every training example, and with miner none the negatives are each record's own, but 1 of 43 training records has none: data.jsonl:5. ${FIXES}\n`,
+    );
+    const [runDir] = readdirSync(join(runs, 'cohere-hard-negatives')).map((d) => join(runs, 'cohere-hard-negatives', d));
+    const env = JSON.parse(readFileSync(join(runDir!, 'env.json'), 'utf8')) as { encoders: Record<string, unknown>; status: string };
+    expect(env.status).toBe('failed');
+    expect(env.encoders).toEqual({}); // no model was loaded
+  }, 120_000);
+
+  it('names several records; a loss that reads triplets through matryoshka is checked too; a miner that adds negatives trains', async () => {
+    const all = readFileSync(DATA, 'utf8').trim().split('\n').map((_, i) => i);
+    const several = await cli(['run', setup(all, 'triplet'), '--runs-dir', tempDir(), '--quiet', ...TINY]);
+    expect(several.code).toBe(2);
+    expect(several.stderr).toMatch(
+      /dataset\.negatives: loss triplet needs a negative on every training example, and with miner none the negatives are each record's own, but 43 of 43 training records have none: (data\.jsonl:\d+, ){4}data\.jsonl:\d+ and 38 more\. /,
+    );
+    const wrapped = await cli(['run', setup([4], 'matryoshka\n  loss: { type: triplet }\n  dims: [64, 32]'), '--runs-dir', tempDir(), '--quiet', ...TINY]);
+    expect(wrapped.code).toBe(2);
+    expect(wrapped.stderr).toContain('dataset.negatives: loss matryoshka needs a negative on every training example');
+    const mined = await cli(['run', setup([4], 'triplet'), '--runs-dir', tempDir(), '--quiet', '--json', ...TINY, '--set', 'miner.type=random-negative']);
+    expect(mined.code, mined.stderr).toBe(0);
+  }, 240_000);
 });
