@@ -49,6 +49,16 @@ export function rankTrials(trials: LeaderboardTrial[], primary: string): Leaderb
     const mv = m?.models.merged?.[primary];
     const md = m?.delta_merged?.[primary] ?? (base !== undefined && mv !== undefined ? mv - base : undefined);
     const merged = m?.models.merged ? { merged: { value: finite(mv), delta: finite(md) } } : {};
+    // evaluate.sets: the same figures on each evaluation set (e.g. a general one: what fine-tuning cost there)
+    const setEntries = Object.entries(m?.sets && typeof m.sets === 'object' ? m.sets : {}).map(([set, models]) => {
+      const b = models.base?.[primary];
+      const at = (name: string) => {
+        const x = models[name]?.[primary];
+        return { value: finite(x), delta: name !== 'base' && b !== undefined && x !== undefined ? finite(x - b) : null };
+      };
+      return [set, { ...(model ? at(model) : { value: null, delta: null }), ...(models.merged ? { merged: at('merged') } : {}) }] as const;
+    });
+    const sets = setEntries.length ? { sets: Object.fromEntries(setEntries) } : {};
     return {
       rank: null,
       index: t.index,
@@ -60,6 +70,7 @@ export function rankTrials(trials: LeaderboardTrial[], primary: string): Leaderb
       delta: typeof d === 'number' && Number.isFinite(d) ? d : null,
       metrics,
       ...merged,
+      ...sets,
     };
   });
   const ranked = entries.filter((e) => e.status === 'ok' && e.value !== null).sort((a, b) => b.value! - a.value! || a.index - b.index);
@@ -68,9 +79,16 @@ export function rankTrials(trials: LeaderboardTrial[], primary: string): Leaderb
   return [...ranked, ...rest];
 }
 
+/** The evaluation sets (`evaluate.sets`) of the entries, in the order they first appear. */
+export function leaderboardSets(entries: LeaderboardEntry[]): string[] {
+  return [...new Set(entries.flatMap((e) => Object.keys(e.sets ?? {})))];
+}
+
 /**
  * The leaderboard table: rank, trial, overrides, primary (and Δ vs base), the merged model's
- * primary and its Δ vs base when a trial has one (training.merge), other metrics.
+ * primary and its Δ vs base when a trial has one (training.merge), per evaluation set
+ * (`evaluate.sets`) the Δ vs base of the ranking model and of the merged one (`Δ MRR@1 [general]`),
+ * other metrics.
  */
 export function renderLeaderboardTable(entries: LeaderboardEntry[], primary: string, format: TableFormat, digits = 3): string {
   const others: string[] = [];
@@ -79,10 +97,12 @@ export function renderLeaderboardTable(entries: LeaderboardEntry[], primary: str
   const showModel = models.size > 1;
   const showDelta = entries.some((e) => e.delta !== null);
   const showMerged = entries.some((e) => e.merged !== undefined);
+  const sets = leaderboardSets(entries);
   const header = [
     'rank', 'trial', 'overrides', ...(showModel ? ['model'] : []), metricLabel(primary),
     ...(showDelta ? [`Δ ${metricLabel(primary)}`] : []),
     ...(showMerged ? [`merged ${metricLabel(primary)}`, `Δ merged ${metricLabel(primary)}`] : []),
+    ...sets.flatMap((set) => [`Δ ${metricLabel(primary)} [${set}]`, ...(showMerged ? [`Δ merged ${metricLabel(primary)} [${set}]`] : [])]),
     ...others.map(metricLabel),
   ];
   const rows = entries.map((e) => {
@@ -95,6 +115,7 @@ export function renderLeaderboardTable(entries: LeaderboardEntry[], primary: str
       ok ? formatNumber(e.value, digits) : e.status,
       ...(showDelta ? [ok ? formatSigned(e.delta, digits) : '—'] : []),
       ...(showMerged ? [ok ? formatNumber(e.merged?.value, digits) : '—', ok ? formatSigned(e.merged?.delta, digits) : '—'] : []),
+      ...sets.flatMap((set) => [ok ? formatSigned(e.sets?.[set]?.delta, digits) : '—', ...(showMerged ? [ok ? formatSigned(e.sets?.[set]?.merged?.delta, digits) : '—'] : [])]),
       ...others.map((k) => (ok ? formatNumber(e.metrics[k], digits) : '—')),
     ];
   });

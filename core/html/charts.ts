@@ -66,7 +66,7 @@ export function scatterChart(title: string, xName: string, yName: string, series
   return render(
     {
       title: { text: title, left: 'center', textStyle: { fontSize: 14 } },
-      legend: series.length > 1 ? { bottom: 0 } : undefined,
+      legend: series.length > 1 ? { bottom: 0, itemGap: 28 } : undefined, // the server-side renderer measures legend text short
       grid: { left: 64, right: 24, top: 40, bottom: series.length > 1 ? 80 : 56 }, // room for the legend under the axis name
       xAxis: categorical ? { type: 'category', data: xs, name: xName, nameLocation: 'middle', nameGap: 28 } : { type: 'value', name: xName, nameLocation: 'middle', nameGap: 28, scale: true },
       yAxis: { type: 'value', name: yName, scale: true },

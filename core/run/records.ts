@@ -219,6 +219,8 @@ export interface LeaderboardEntry {
   metrics: Record<string, number>;
   /** training.merge: the primary metric of the trial's `merged` model and its merged − base difference (absent when it has none). */
   merged?: { value: number | null; delta: number | null };
+  /** `evaluate.sets`: per evaluation set, the primary metric of `model` and its difference from base there, and the merged model's (training.merge). */
+  sets?: Record<string, { value: number | null; delta: number | null; merged?: { value: number | null; delta: number | null } }>;
 }
 
 /** leaderboard.json. */

@@ -210,15 +210,24 @@ describeShared('ftrun run with training.merge (tiny-bert, transactions)', () => 
     expect(w0.merged).toEqual({ value: metrics(w0.index).models.finetuned!['mrr@1'], delta: w0.delta });
     expect(w1.merged).toEqual({ value: metrics(w1.index).models.base!['mrr@1'], delta: 0 });
     expect(w0.merged!.value).not.toBe(w1.merged!.value);
+    // the general set (evaluate.sets of forgetting-guard.yaml): Δ vs base there, of the fine-tuned and the merged model
+    const general = (i: number) => metrics(i).sets!.general!;
+    expect(w0.sets!.general).toEqual({
+      value: general(w0.index).finetuned!['mrr@1'],
+      delta: general(w0.index).finetuned!['mrr@1']! - general(w0.index).base!['mrr@1']!,
+      merged: { value: general(w0.index).finetuned!['mrr@1'], delta: general(w0.index).finetuned!['mrr@1']! - general(w0.index).base!['mrr@1']! },
+    });
+    expect(w1.sets!.general!.merged).toEqual({ value: general(w1.index).base!['mrr@1'], delta: 0 });
     const md = readFileSync(join(sweepDir, 'leaderboard.md'), 'utf8');
-    expect(md).toContain('| rank | trial | overrides | MRR@1 | Δ MRR@1 | merged MRR@1 | Δ merged MRR@1 |');
+    expect(md).toContain('| rank | trial | overrides | MRR@1 | Δ MRR@1 | merged MRR@1 | Δ merged MRR@1 | Δ MRR@1 [general] | Δ merged MRR@1 [general] |');
     // leaderboard.html: the same columns, and the chart plots both models against the weight
     const html = readFileSync(join(sweepDir, 'leaderboard.html'), 'utf8');
-    expect(html).toContain('<th class="num">merged MRR@1</th><th class="num">Δ merged MRR@1</th>');
+    expect(html).toContain('<th class="num">merged MRR@1</th><th class="num">Δ merged MRR@1</th><th class="num">Δ MRR@1 [general]</th><th class="num">Δ merged MRR@1 [general]</th>');
     const chart = html.slice(html.indexOf('<h2>By swept parameter</h2>'));
     expect(chart).toContain('MRR@1 by training.merge.base_weight');
     expect(chart).toMatch(/>fine-tuned</);
     expect(chart).toMatch(/>merged</);
+    expect(chart).toMatch(/>merged \[general\]</);
     expect(md).toContain(`| training.merge.base_weight=1 | ${w1.value!.toFixed(3)} | ${(w1.delta! < 0 ? '-' : '+') + Math.abs(w1.delta!).toFixed(3)} | ${w1.merged!.value!.toFixed(3)} | +0.000 |`);
   }, 300_000);
 
