@@ -1,6 +1,7 @@
 /**
  * Sink `braintrust`: each evaluated model becomes one Braintrust experiment, as the reference
- * notebook logged its evaluations: `<name>-base` and `<name>-finetuned` (`<name>-t<N>-…` for
+ * notebook logged its evaluations: `<name>-base` and `<name>-finetuned` (and `<name>-merged` with
+ * training.merge) (`<name>-t<N>-…` for
  * sweep trial N), one row per eval query — input (the query), expected (the relevant ids), output
  * (the ranked ids with their scores), a score per metric (`mrr@1`, `recall@3`, … in [0, 1]) and
  * metadata (model, run id, config hash, query id). The fine-tuned experiment names the base one
@@ -49,7 +50,7 @@ export default definePlugin({
     required: ['project'],
     properties: {
       project: { type: 'string', minLength: 1, description: 'Braintrust project (created when missing).' },
-      experiment: { type: 'string', minLength: 1, description: 'Experiment name prefix (default: the experiment name); `-base` / `-finetuned` is appended.' },
+      experiment: { type: 'string', minLength: 1, description: 'Experiment name prefix (default: the experiment name); `-base` / `-finetuned` (`-merged`) is appended.' },
       app_url: { type: 'string', minLength: 1, description: 'Braintrust app URL (default: $BRAINTRUST_APP_URL, else https://www.braintrust.dev).' },
       timeout_s: { type: 'number', exclusiveMinimum: 0, default: 60, description: 'Longest the sink may take to send everything at the end of the run.' },
     },
