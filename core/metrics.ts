@@ -125,3 +125,19 @@ export function averageMetrics(perQuery: ReadonlyArray<Record<string, number>>):
   }
   return out;
 }
+
+/**
+ * Per-category means: metric `key` averaged over the queries of each expected label (a query's
+ * first expected document), the per-category recall of report.html and `ftrun compare`.
+ */
+export function meanByLabel(rows: ReadonlyArray<{ expected: readonly string[]; metrics: Record<string, number> }>, key: string): Map<string, number> {
+  const acc = new Map<string, { sum: number; n: number }>();
+  for (const r of rows) {
+    const label = r.expected[0] ?? '(none)';
+    const a = acc.get(label) ?? { sum: 0, n: 0 };
+    a.sum += r.metrics[key] ?? 0;
+    a.n++;
+    acc.set(label, a);
+  }
+  return new Map([...acc].map(([l, a]) => [l, a.sum / a.n]));
+}

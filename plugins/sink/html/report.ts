@@ -13,19 +13,7 @@ import type { RunEvent, RunSummary } from '../../../core/types.js';
 import { barChart, lineChart } from '../../../core/html/charts.js';
 import { escapeHtml, htmlTable, metricsTable, page, signedClass } from '../../../core/html/page.js';
 import { changedQueries } from '../../../core/html/queries.js';
-
-/** Mean of metric `key` per expected label. */
-function byLabel(rows: PerQuery[], key: string): Map<string, number> {
-  const acc = new Map<string, { sum: number; n: number }>();
-  for (const r of rows) {
-    const label = r.expected[0] ?? '(none)';
-    const a = acc.get(label) ?? { sum: 0, n: 0 };
-    a.sum += r.metrics[key] ?? 0;
-    a.n++;
-    acc.set(label, a);
-  }
-  return new Map([...acc].map(([l, a]) => [l, a.sum / a.n]));
-}
+import { meanByLabel } from '../../../core/metrics.js';
 
 export interface RunReportInput {
   summary: RunSummary;
@@ -90,7 +78,7 @@ export function renderRunReport({ summary, digits }: RunReportInput): string {
   const ks = Object.keys(perQuery[0]?.metrics ?? {}).filter((k) => k.startsWith('recall@')).map((k) => Number(k.slice(7))).sort((a, b) => a - b);
   if (models.length && ks.length) {
     const key = `recall@${ks[0]}`;
-    const per = models.map((m) => byLabel(perQuery.filter((q) => q.model === m), key));
+    const per = models.map((m) => meanByLabel(perQuery.filter((q) => q.model === m), key));
     const labels = [...per[0]!.keys()].sort();
     parts.push('<h2>Per category</h2>', barChart(`${metricLabel(key)} per expected category`, labels, models.map((m, i) => ({ name: modelLabel(m), values: labels.map((l) => per[i]!.get(l) ?? 0) }))));
   }
