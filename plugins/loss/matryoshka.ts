@@ -2,7 +2,8 @@
  * Loss `matryoshka`: sentence-transformers' MatryoshkaLoss. It wraps another loss (`loss:`, written as
  * a top-level loss is: its `type` and options) and trains the embedding to work truncated: for each
  * dimension d of `dims` the inner loss is computed on normalize(embedding[:, :d]) of every column,
- * and the weighted sum (`weights`, default all 1) is the loss.
+ * and the weighted sum (`weights`, default all 1) is the loss. A guide model's embeddings (inner loss
+ * `gist`) are not the trained model's: they stay whole at every dimension.
  *
  * The inner loss is one of the built-in losses (INNER_LOSSES). Its options are checked by the schema
  * (each inner type's own schema) and by its own check() and ineffective(), so a mistake is reported at
@@ -24,6 +25,7 @@ import contrastive from './contrastive.js';
 import cosent from './cosent.js';
 import cosineSimilarity from './cosine-similarity.js';
 import distillKlDiv from './distill-kl-div.js';
+import gist from './gist.js';
 import marginMse from './margin-mse.js';
 import multipleNegativesRanking from './multiple-negatives-ranking.js';
 import multipleNegativesSymmetricRanking from './multiple-negatives-symmetric-ranking.js';
@@ -42,7 +44,7 @@ type LossClass = PluginClass<LossPlugin | Promise<LossPlugin>> & { needs: Exampl
 /** The losses `matryoshka` can wrap, by type. */
 export const INNER_LOSSES: Readonly<Record<string, LossClass>> = Object.fromEntries(
   [
-    multipleNegativesRanking, multipleNegativesSymmetricRanking, cachedMultipleNegativesRanking, cosent, angle, cosineSimilarity, marginMse, distillKlDiv, contrastive, triplet,
+    multipleNegativesRanking, multipleNegativesSymmetricRanking, cachedMultipleNegativesRanking, gist, cosent, angle, cosineSimilarity, marginMse, distillKlDiv, contrastive, triplet,
     batchAllTriplet, batchHardTriplet, batchHardSoftMarginTriplet, batchSemiHardTriplet,
   ].map((c) => [c.type, c as unknown as LossClass]),
 );
@@ -153,12 +155,17 @@ export default definePlugin({
     const cls = INNER_LOSSES[type];
     if (!cls) throw new Error(`loss ${TYPE}: unknown inner loss "${type}"`);
     const inner = (await new cls(innerOptions(cls, rest), context)) as LossPlugin & { miniBatchSize?: unknown };
+    // A guided inner loss (gist): the runner embeds the training texts with its guide once and the seam
+    // hands them in as batch.guide, which the cut below leaves whole, as sentence-transformers'
+    // MatryoshkaLoss truncates only the trained model's outputs (GISTEmbedLoss's guide is another model).
+    const guide = inner.guide ? { ...inner.guide, at: `loss.${inner.guide.at}` } : undefined;
     const needs = inner.needs ?? cls.needs;
     const weights = options.weights ?? options.dims.map(() => 1);
     return {
       needs,
       // A cached inner loss (cached-multiple-negatives-ranking) keeps its GradCache chunk size: the loss seam reads it here.
       ...(typeof inner.miniBatchSize === 'number' ? { miniBatchSize: inner.miniBatchSize } : {}),
+      ...(guide ? { guide } : {}),
       compute(batch: LossBatch): tf.Scalar {
         const full = batch.anchor.shape[1];
         const over = options.dims.find((d) => d > full);

@@ -4,6 +4,7 @@
  * base encoder, loaded once, embeds the training texts before training and is then evaluated);
  * `guide: {path: <the same model>}` loads it again as its own encoder and takes exactly the same steps;
  * a different guide (the same weights with mean pooling) masks other candidates, so the steps differ.
+ * `matryoshka` wraps it (dims [64] = plain gist; the guide's embeddings are never cut).
  * Mistakes in its options are config errors at their line.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -69,6 +70,24 @@ describeShared('loss gist from the CLI', () => {
     for (const s of base.steps) expect(Number.isFinite(s.loss) && s.loss > 0 && s.grad_norm > 0).toBe(true);
     const explicit = await train(`{type: gist, guide: {path: ${TINY_BERT}}}`, tfjs);
     sameSteps(base.steps, explicit.steps, 'tfjs: guide {path: <the model>} against the default guide');
+  }, 600_000);
+
+  it('matryoshka wraps gist: dims [64] takes the plain gist steps (the guide found on the wrapper); [64, 16] others; its guide options are checked at loss.loss.guide', async () => {
+    const plain = await train('{type: gist}');
+    const full = await train('{type: matryoshka, loss: {type: gist}, dims: [64]}');
+    sameSteps(plain.steps, full.steps, 'matryoshka dims [64] around gist against gist');
+    expect(full.stages.slice(full.stages.indexOf('load_base'), full.stages.indexOf('train'))).toEqual(['load_base', 'embed_guide', 'evaluate_base']);
+    const nested = await train(`{type: matryoshka, loss: {type: gist, guide: {path: ${TINY_BERT}}}, dims: [64, 16]}`);
+    expect(nested.encoders).toEqual(['guide', 'base', 'finetuned']);
+    expect(nested.steps).toHaveLength(4);
+    for (const s of nested.steps) expect(Number.isFinite(s.loss) && s.loss > 0 && s.grad_norm > 0).toBe(true);
+    expect(nested.steps[0]!.loss).toBeGreaterThan(plain.steps[0]!.loss * 1.5);
+    const dir = tempDir();
+    const file = join(dir, 'exp.yaml');
+    writeFileSync(file, `extends: ${BGE}\nloss:\n  type: matryoshka\n  dims: [64]\n  loss:\n    type: gist\n    guide:\n      path: ./no-such-model\n`);
+    const r = await cli(['validate', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`exp.yaml:8:13 loss.loss.guide.path: no such directory: ${join(dir, 'no-such-model')}\n`);
   }, 600_000);
 
   it('refuses an unknown margin_strategy, a guide path that does not exist and a guide without a model, at their lines', async () => {

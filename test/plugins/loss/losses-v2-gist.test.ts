@@ -4,8 +4,10 @@
  * and triplet; default, absolute margin 0.1, relative margin 0.5, contrast_anchors =
  * contrast_positives = false), value and ∂value/∂every column, with the guide's embeddings
  * `gist_guide.*` (16-d against the model's 32-d) as batch.guide; the same through the loss seam, where
- * the guide's embeddings come from the vectors the runner computes (text → vector, by kind); and the
- * options' defaults against ST's get_config_dict().
+ * the guide's embeddings come from the vectors the runner computes (text → vector, by kind); the
+ * options' defaults against ST's get_config_dict(); and `matryoshka` around gist, which cuts the
+ * model's embeddings to each dimension but not the guide's (as sentence-transformers' MatryoshkaLoss
+ * around GISTEmbedLoss: only the trained model's forward is truncated).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +17,10 @@ import { beforeAll, expect, it } from 'vitest';
 import type { Example } from '../../../core/types.js';
 import type { LossBatch, LossPlugin } from '../../../core/train/loss.js';
 import { LossSeam, type SeededColumn } from '../../../core/train/seam.js';
-import Gist from '../../../plugins/loss/gist.js';
+import Gist, { gistLoss } from '../../../plugins/loss/gist.js';
+import Matryoshka from '../../../plugins/loss/matryoshka.js';
+import * as helpers from '../../../core/train/loss.js';
+import { configAjv } from '../../../core/config/ajv.js';
 import { makeContext } from '../../helpers/context.js';
 import { describeShared, FIXTURE_DIR } from '../../helpers/shared.js';
 
@@ -118,6 +123,45 @@ describeShared('losses-v2: gist (GISTEmbedLoss) against sentence-transformers 6.
       const missing = [{ ...items[0]!, anchor: 'not embedded' }, ...items.slice(1)];
       await expect(LossSeam.forExamples(loss, missing).backward(trainer, missing, 1)).rejects.toThrow('the guide model (loss.guide) has no query embedding of the anchor text "not embedded"');
     }
+  });
+
+  it('matryoshka around gist: each dimension cuts (and normalizes) the model\'s columns, the guide\'s stay whole; dims [32] is the fixture\'s value', async () => {
+    await tf.setBackend('cpu');
+    const c = cases.find((x) => x.id === 'gist/triplet/absolute_margin0.1')!;
+    const make = async (dims: number[], weights?: number[]) => {
+      const o: Record<string, unknown> = { loss: { type: 'gist', ...c.kwargs }, dims, ...(weights ? { weights } : {}) };
+      expect(configAjv({ useDefaults: true }).validate(Matryoshka.schema, o)).toBe(true);
+      return (await new Matryoshka(o as never, makeContext())) as LossPlugin;
+    };
+    // The runner finds the guide on the wrapping loss and names its option there.
+    expect((await make([32])).guide).toEqual({ at: 'loss.loss.guide' });
+    const inputs = c.columns.map((k, i) => tf.variable(tf.tensor2d(fx.tensors[c.inputs[k]!]!), true, `matryoshka_gist_${i}_${k}`));
+    const guide = Object.fromEntries(c.columns.map((k) => [k, tf.tensor2d(fx.tensors[c.guide_inputs[k]!]!)]));
+    const batch = (x: tf.Tensor2D[], g: Record<string, tf.Tensor2D>): LossBatch => ({
+      anchor: x[0]!,
+      positive: x[1]!,
+      negative: x[2]!,
+      negatives: [x[2]!],
+      guide: { anchor: g.anchor!, positive: g.positive!, negative: g.negative!, negatives: [g.negative!] },
+    });
+    // dims [32] (the model's whole dimension): GISTEmbedLoss's own value (cosine ignores the normalization).
+    const whole = await make([32]);
+    close([tf.tidy(() => whole.compute(batch(inputs, guide)).dataSync()[0]!)], [c.value], 'matryoshka [32] around gist: value');
+    // dims [32, 8], weights [1, 0.5]: gist on the normalized 32- and 8-value prefixes, the 16-d guide whole in both.
+    const loss = await make([32, 8], [1, 0.5]);
+    const o = withDefaults(c.kwargs) as never;
+    const cut = (x: tf.Tensor2D, d: number) => helpers.normalizeRows(tf.slice(x, [0, 0], [-1, d]));
+    const byHand = (g: Record<string, tf.Tensor2D>) =>
+      tf.add(gistLoss(helpers, batch(inputs.map((x) => cut(x, 32)), g), o), tf.mul(gistLoss(helpers, batch(inputs.map((x) => cut(x, 8)), g), o), 0.5)) as tf.Scalar;
+    const got = tf.variableGrads(() => loss.compute(batch(inputs, guide)), inputs);
+    const want = tf.variableGrads(() => byHand(guide), inputs);
+    close(got.value.dataSync(), [want.value.dataSync()[0]!], 'matryoshka [32, 8] around gist: value');
+    for (const x of inputs) close(got.grads[x.name]!.dataSync(), Array.from(want.grads[x.name]!.dataSync()), `matryoshka [32, 8] around gist: ∂value/∂${x.name}`);
+    // Cutting the guide to 8 as well would mask other candidates: a different value, so the test tells them apart.
+    const cutGuide = Object.fromEntries(Object.entries(guide).map(([k, g]) => [k, cut(g, 8)]));
+    const wrong = tf.tidy(() => tf.add(gistLoss(helpers, batch(inputs.map((x) => cut(x, 32)), guide), o), tf.mul(gistLoss(helpers, batch(inputs.map((x) => cut(x, 8)), cutGuide), o), 0.5)).dataSync()[0]!);
+    expect(Math.abs(wrong - got.value.dataSync()[0]!)).toBeGreaterThan(1e-3);
+    tf.dispose([got.value, want.value, ...Object.values(got.grads), ...Object.values(want.grads), ...inputs, ...Object.values(guide), ...Object.values(cutGuide)]);
   });
 
   it("the options' defaults and names are sentence-transformers' get_config_dict()", () => {
