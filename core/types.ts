@@ -8,6 +8,7 @@
  * injection tokens.
  */
 import type { LossPlugin } from './train/loss.js';
+import type { EarlyStopRecord, Pruner } from './train/early-stopping.js';
 
 export type StageName = 'dataset' | 'splitter' | 'miner' | 'loss' | 'backend' | 'store' | 'sink';
 
@@ -181,6 +182,8 @@ export interface TrainRequest {
   resume: boolean;
   /** Training events (step, epoch, loss, lr, eval metrics): the runner writes them to events.jsonl and sinks. */
   onEvent(event: TrainingEvent): void;
+  /** A sweep trial under sweep.stop: asked after each evaluation on the test split; a verdict stops the trial (TrialStopped). */
+  prune?: Pruner;
 }
 
 export interface TrainResult {
@@ -191,6 +194,8 @@ export interface TrainResult {
   seconds: number;
   samplesPerSecond: number;
   bestStep?: number;
+  /** training.early_stopping stopped training before its last step. */
+  earlyStop?: EarlyStopRecord;
   /** Facts about how training ran (device, threads…), recorded in env.json. */
   info: Record<string, unknown>;
 }
@@ -229,6 +234,8 @@ export interface TrainingEventMap {
   resume: { step: number; epoch: number; checkpoint: string };
   /** Adapter training embedded its texts (some from the run's cache). */
   adapter_embed: { cached: number; encoded: number; seconds: number };
+  /** Training stopped before its last step: training.early_stopping (rule patience) or a sweep's sweep.stop (rule median). */
+  early_stop: { epoch: number } & EarlyStopRecord;
 }
 
 /** One training event: `{ type, ...fields }`. */
@@ -261,7 +268,8 @@ export type RunEvent = { [K in RunEventType]: { time: string; type: K } & RunEve
 export interface RunSummary {
   name: string;
   runDir: string;
-  status: 'ok' | 'failed' | 'interrupted';
+  /** `stopped`: a sweep trial stopped by sweep.stop (median rule). */
+  status: 'ok' | 'failed' | 'interrupted' | 'stopped';
   primary: string;
   models: Record<string, Record<string, number>>;
   delta: Record<string, number>;
@@ -276,6 +284,8 @@ export interface RunSummary {
   timings: Record<string, number>;
   /** Present when the run trained a model. */
   training?: { steps: number; epochs: number; seconds: number; samples_per_second: number; best_step?: number; model_dir: string };
+  /** Training stopped before its last step (training.early_stopping, or sweep.stop for a `stopped` trial). */
+  earlyStop?: EarlyStopRecord;
   /** false when the run failed on a user error before any work began (its data, a plugin's options): nothing to resume, run it again. */
   resumable?: boolean;
 }

@@ -151,6 +151,29 @@ export const CHECKS: ConfigCheck[] = [
     },
   },
   {
+    name: 'early-stopping',
+    description: 'training.early_stopping watches a metric the test-split evaluation computes, and the splitter makes a test split',
+    check(cfg, ctx) {
+      const es = cfg.training.early_stopping as { metric?: string } | undefined;
+      if (!es || !methodOf(cfg).trains) return [];
+      const problems = [];
+      const { metrics, k } = cfg.evaluate;
+      const valid = [...metrics.flatMap((m) => k.map((n) => `${m}@${n}`)), 'triplet_accuracy'];
+      if (es.metric !== undefined && !valid.includes(es.metric)) {
+        problems.push(ctx.problem(['training', 'early_stopping', 'metric'], `"${es.metric}" is not computed by the evaluation on the test split. ${choices(es.metric, valid, 'Choices')}`));
+      }
+      if (cfg.splitter.type === 'none') {
+        problems.push(
+          ctx.problem(
+            ['training', 'early_stopping'],
+            'needs a test split to evaluate on during training, but splitter "none" makes none; use splitter ratio (e.g. {type: ratio, test: 0.2}) or field, or remove training.early_stopping',
+          ),
+        );
+      }
+      return problems;
+    },
+  },
+  {
     name: 'loss-shape',
     description: "the loss's example shape is among the shapes the miner provides",
     check(cfg, ctx) {

@@ -67,3 +67,19 @@ export function checkTrainingNegatives(config: ExperimentConfig, loaded: LoadedC
   };
   throw new UserError('E_DATA', formatProblem(problem), { problems: [problem] });
 }
+
+/**
+ * training.early_stopping watches the evaluation on the test split: a split without test queries
+ * (a splitter that made none, or a `field` splitter whose data marks none) leaves it nothing to
+ * watch. Found after the split, before any model loads, located at training.early_stopping.
+ */
+export function checkEarlyStoppingSplit(config: ExperimentConfig, loaded: LoadedConfig, test: readonly Query[]): void {
+  if (!methodOf(config).trains || config.training.early_stopping === undefined || test.length > 0) return;
+  const path = ['training', 'early_stopping'];
+  const problem: Problem = {
+    ...loaded.locate(path),
+    path: path.join('.'),
+    message: `needs a test split to evaluate on during training, but splitter ${config.splitter.type} made no test queries; hold some out (splitter ratio, or field with records marked test) or remove training.early_stopping`,
+  };
+  throw new UserError('E_DATA', formatProblem(problem), { problems: [problem] });
+}

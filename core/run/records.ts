@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import type { ErrorCode } from '../errors.js';
 import type { RunEvent, RunSummary } from '../types.js';
+import type { EarlyStopRecord } from '../train/early-stopping.js';
 
 // ── A run directory: <runs-dir>/<name>/<run-id>/ ─────────────────────────────────────────────
 
@@ -104,6 +105,8 @@ export interface RunMetrics {
   primary_set?: string;
   /** `evaluate.sets`: metrics per set per model, `{ general: { base: { "mrr@1": … } } }`. */
   sets?: Record<string, ModelMetrics>;
+  /** Training stopped before its last step: training.early_stopping (rule `patience`, status ok) or sweep.stop (rule `median`, status `stopped`). */
+  early_stop?: EarlyStopRecord;
   /** A {@link RunStatus}; readers show `unknown` when it is missing. */
   status: RunStatus | string;
 }
@@ -138,6 +141,8 @@ export interface RunEnv {
   merge?: Record<string, unknown>;
   /** With status `failed`. */
   error?: { message: string; code: ErrorCode | undefined };
+  /** Training stopped before its last step (as metrics.json `early_stop`). */
+  early_stop?: EarlyStopRecord;
 }
 
 /** One line of per_query.jsonl. */

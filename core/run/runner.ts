@@ -22,6 +22,7 @@ import type { Registry } from '../registry.js';
 import { methodOf } from '../train/methods.js';
 import type { RunContext, RunSummary } from '../types.js';
 import { FTRUN_VERSION } from '../version.js';
+import { TrialStopped, type Pruner } from '../train/early-stopping.js';
 import { RunEvents } from './events.js';
 import { diskFullError, isNoSpace, lockDir, type RunLock } from './lock.js';
 import { CHECKPOINTS_DIR, ENV_JSON, METRICS_JSON, PER_QUERY_JSONL, RESOLVED_YAML, type RunEnv, type RunMetrics } from './records.js';
@@ -47,6 +48,8 @@ export interface RunRequest {
   trial?: { index: number; overrides: Record<string, unknown> };
   /** The lock of `runDir`, when the caller took it (and releases it); otherwise the run takes and releases it. */
   lock?: RunLock;
+  /** A sweep trial under sweep.stop: its stopping rule, asked after each evaluation during training. */
+  prune?: Pruner;
 }
 
 export async function runExperiment(req: RunRequest): Promise<RunSummary> {
@@ -105,7 +108,8 @@ async function runHeld(req: RunRequest): Promise<RunSummary> {
     run.summary.status = 'ok';
   } catch (e) {
     failure = e;
-    run.summary.status = e instanceof Interrupted || req.signal.aborted ? 'interrupted' : 'failed';
+    run.summary.status = e instanceof TrialStopped ? 'stopped' : e instanceof Interrupted || req.signal.aborted ? 'interrupted' : 'failed';
+    if (e instanceof TrialStopped) run.summary.earlyStop = e.record;
     // A user error found while opening plugins or loading data: fix it and run again (no `ftrun resume` hint).
     if (!working && e instanceof UserError) run.summary.resumable = false;
   }
@@ -167,6 +171,7 @@ function openRun(req: RunRequest): Run {
     config, loaded, registry, ctx, env, summary, timings,
     events: new RunEvents(runDir, ctx.logger),
     res: new RunResources(registry, ctx),
+    ...(req.prune ? { prune: req.prune } : {}),
   };
 }
 
@@ -192,12 +197,13 @@ async function finishRun(run: Run, failure: unknown): Promise<RunSummary> {
     }
   };
   const writeMetrics = () =>
-    writeJsonAtomic(join(runDir, METRICS_JSON), { models: summary.models, delta: summary.delta, ...(summary.delta_merged ? { delta_merged: summary.delta_merged } : {}), primary: summary.primary, ...(summary.dims ? { dims: summary.dims } : {}), ...(summary.sets ? { primary_set: summary.primarySet, sets: summary.sets } : {}), status: summary.status } satisfies RunMetrics);
+    writeJsonAtomic(join(runDir, METRICS_JSON), { models: summary.models, delta: summary.delta, ...(summary.delta_merged ? { delta_merged: summary.delta_merged } : {}), primary: summary.primary, ...(summary.dims ? { dims: summary.dims } : {}), ...(summary.sets ? { primary_set: summary.primarySet, sets: summary.sets } : {}), ...(summary.earlyStop ? { early_stop: summary.earlyStop } : {}), status: summary.status } satisfies RunMetrics);
   const errorOf = (e: unknown) => ({ message: e instanceof Error ? e.message : String(e), code: e instanceof UserError ? e.code : undefined });
 
   env.status = summary.status;
   env.finished_at = new Date().toISOString();
   if (failure && summary.status === 'failed') env.error = errorOf(failure);
+  if (summary.earlyStop) env.early_stop = summary.earlyStop;
   await attempt(writeMetrics);
   await attempt(() => run.events.emit('run_end', { status: summary.status }));
   for (const s of run.res.sinks) {
@@ -221,7 +227,7 @@ async function finishRun(run: Run, failure: unknown): Promise<RunSummary> {
   for (const e of new Set(finishing.map((e) => (e instanceof Error ? e.message : String(e))))) {
     ctx.logger.warn(`the end of the run could not be fully recorded: ${e}`);
   }
-  if (failure && !(failure instanceof Interrupted)) throw failure;
+  if (failure && !(failure instanceof Interrupted) && !(failure instanceof TrialStopped)) throw failure;
   if (finishing.length > 0) throw finishing[0];
   return summary;
 }

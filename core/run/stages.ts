@@ -19,7 +19,7 @@ import type { LossPlugin } from '../train/loss.js';
 import type {
   BackendPlugin, DatasetData, DatasetPlugin, Encoder, Examples, MinerPlugin, ModelSpec, RunContext, RunSummary, SplitResult, SplitterPlugin, StageName, StagePlugins, StorePlugin, TrainLoss, TrainResult,
 } from '../types.js';
-import { checkData, checkTrainingNegatives } from './data-checks.js';
+import { checkData, checkEarlyStoppingSplit, checkTrainingNegatives } from './data-checks.js';
 import { evaluateModel } from './evaluate.js';
 import { evaluateOnSets, loadEvalSets, openEvalSets, type EvalSet, type EvalSetPlugin } from './eval-sets.js';
 import type { RunEvents } from './events.js';
@@ -28,6 +28,7 @@ import { locateError } from './locate-error.js';
 import { callPlugin, namePluginError, pluginLabel, type PluginEntryRef } from './plugin-errors.js';
 import type { RunResources } from './resources.js';
 import { describeTrainingEval, round, train, trainingSummary, tunedEncoder } from './training.js';
+import type { Pruner } from '../train/early-stopping.js';
 
 /** Thrown when the run's signal is aborted (Ctrl-C, SIGTERM) between or inside stages. */
 export class Interrupted extends Error {
@@ -50,6 +51,8 @@ export interface Run {
   res: RunResources;
   /** `evaluate.sets`, loaded by loadData: every model evaluate() scores is scored on each. */
   evalSets?: EvalSet[];
+  /** A sweep trial's stopping rule (sweep.stop), asked after each evaluation during training. */
+  prune?: Pruner;
 }
 
 /** Run a timed stage; user errors get the location of `configPath` (the stage's config key). */
@@ -127,6 +130,7 @@ export async function loadData(run: Run, plugins: RunPlugins): Promise<{ data: D
   checkData(run.config, run.loaded, data);
   const split = await timed(run, 'split', 'splitter', () => callPlugin(entryRef(run, 'splitter', run.config.splitter), 'split', () => plugins.splitter.split(data)));
   checkTrainingNegatives(run.config, run.loaded, run.registry, split.train);
+  checkEarlyStoppingSplit(run.config, run.loaded, split.test);
   await run.events.emit('split', { train: split.train.length, test: split.test.length, eval: split.eval.length, corpus: data.corpus.length });
   run.ctx.logger.info(`data: ${split.train.length} train / ${split.test.length} test / ${split.eval.length} eval queries, ${data.corpus.length} documents`);
   run.evalSets = await loadEvalSets(run, plugins.sets ?? []);
@@ -299,6 +303,7 @@ export async function trainAndEvaluate(run: Run, plugins: RunPlugins, data: Data
       config, ctx, resume: ctx.resumed ?? false, data, split, examples, backend,
       loss: trainLoss(config.loss!, plugins.loss!),
       ...(baseEncoder ? { baseEncoder } : {}),
+      ...(run.prune ? { prune: run.prune } : {}),
       onEvent: (event) => {
         if (event.type === 'eval') ctx.logger.info(describeTrainingEval(event, config.evaluate.primary));
         run.events.post(event);
@@ -310,6 +315,7 @@ export async function trainAndEvaluate(run: Run, plugins: RunPlugins, data: Data
   if (baseEncoder) await run.res.release(baseEncoder);
   summary.training = trainingSummary(result);
   run.env.training = { ...result.info, ...summary.training };
+  if (result.earlyStop) summary.earlyStop = result.earlyStop;
   if (config.evaluate.compare.includes('finetuned')) {
     const tuned = await tunedEncoder(config, result, async (spec) => {
       const enc = await loadEncoder(run, backend, 'finetuned', spec, 'training');

@@ -16,6 +16,7 @@ import { UserError } from '../errors.js';
 import { writeFailureOf, writeJsonAtomic, writingTo } from '../fsutil.js';
 import { readSafetensors, writeSafetensors, type TensorToWrite } from '../safetensors.js';
 import type { AdamWState } from './optimizer-state.js';
+import type { EarlyStoppingState } from './early-stopping.js';
 import { CHECKPOINT_OPTIMIZER_JSON, CHECKPOINT_OPTIMIZER_WEIGHTS, CHECKPOINT_PREFIX, CHECKPOINT_WEIGHTS, TRAINER_STATE_JSON } from '../run/records.js';
 
 export interface BestMetric {
@@ -38,6 +39,8 @@ export interface TrainerState {
   /** Evaluation metrics at this step (absent without a test split). */
   metrics?: Record<string, number>;
   best?: BestMetric;
+  /** training.early_stopping: the best value of its metric, its step and the evaluations since without improvement. */
+  early_stopping?: EarlyStoppingState;
   /** Seconds spent in training steps so far. */
   train_seconds: number;
   /** What must not change for a resume to continue the same run. */

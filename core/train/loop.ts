@@ -4,7 +4,8 @@
  * the loop owns the rest: the learning-rate schedule, the position in the batch plan (step, epoch,
  * batch, samples, train seconds), resume from the latest checkpoint, train_step/eval/checkpoint
  * events, evaluation + checkpoint every eval_every steps (or at each epoch end) and at the end,
- * best-metric tracking, the divergence error, the abort checkpoint, and the load_best checkpoint.
+ * best-metric tracking, early stopping (training.early_stopping, and a sweep's stopping rule through
+ * `prune`), the divergence error, the abort checkpoint, and the load_best checkpoint.
  */
 import type { Logger, Progress, TrainingEvent } from '../types.js';
 import { type BestMetric, type CheckpointData, type CheckpointRef, checkpointPath, latestCheckpoint, pruneCheckpoints, readCheckpoint, removePartialCheckpoints, writeCheckpoint } from './checkpoint.js';
@@ -12,6 +13,7 @@ import type { OptimizerHyper } from './optimizer-state.js';
 import { resumeCheck, type RunPlan } from './plan.js';
 import { LrSchedule } from './schedule.js';
 import { NonFiniteLossError, type StepResult } from './engine.js';
+import { EarlyStopper, TrialStopped, type EarlyStopRecord, type Pruner } from './early-stopping.js';
 import type { FullTrainingConfig } from './training-schema.js';
 
 export interface LoopSpec {
@@ -39,6 +41,8 @@ export interface LoopSpec {
   evaluate(): Record<string, number> | undefined | Promise<Record<string, number> | undefined>;
   /** The current weights and optimizer state, for a checkpoint. */
   save(): Pick<CheckpointData, 'weights' | 'optimizer'>;
+  /** A sweep trial's stopping rule (sweep.stop), asked after each evaluation but the last; a verdict ends training with TrialStopped. */
+  prune?: Pruner;
 }
 
 const r6 = (x: number): number => Math.round(x * 1e6) / 1e6;
@@ -54,8 +58,11 @@ export class TrainLoop {
   /** Metrics of the last evaluation. */
   metrics: Record<string, number> | undefined;
   last: CheckpointRef | undefined;
+  /** training.early_stopping: how the run stopped before its last step (undefined when it did not). */
+  earlyStop: EarlyStopRecord | undefined;
   readonly totalSteps: number;
   readonly schedule: LrSchedule;
+  private stopper: EarlyStopper | undefined;
 
   constructor(private readonly s: LoopSpec) {
     this.totalSteps = s.plan.totalSteps;
@@ -65,6 +72,8 @@ export class TrainLoop {
       warmupSteps: s.cfg.warmup_steps,
       warmupRatio: s.cfg.warmup_ratio,
     });
+    const es = s.cfg.early_stopping;
+    if (es) this.stopper = new EarlyStopper({ metric: es.metric ?? s.primary, patience: es.patience, min_delta: es.min_delta });
   }
 
   /** Position as a fractional epoch (HF's `epoch` in logs). */
@@ -89,6 +98,7 @@ export class TrainLoop {
     resumeCheck(ck.state.fingerprint, s.fingerprint, dir, s.logger);
     load(ck, dir);
     ({ global_step: this.step, epoch: this.epoch, batch_in_epoch: this.batchIdx, samples_seen: this.samples, train_seconds: this.trainSeconds, best: this.best, metrics: this.metrics } = ck.state);
+    if (this.stopper) this.stopper = new EarlyStopper(this.stopper.options, ck.state.early_stopping);
     s.onEvent({ type: 'resume', step: this.step, epoch: this.epochPos(), checkpoint: dir });
     s.logger.info(`${s.logPrefix}resuming from ${dir} (step ${this.step} of ${this.totalSteps})`);
     return true;
@@ -98,7 +108,9 @@ export class TrainLoop {
   async run(bar?: ReturnType<Progress['start']>): Promise<void> {
     const { cfg, plan } = this.s;
     bar?.update(this.step);
-    while (this.step < this.totalSteps) {
+    // A run that had stopped early (and was resumed after, e.g. a failed export) stays stopped.
+    if (this.stopper?.stopped) this.stopEarly();
+    while (this.step < this.totalSteps && !this.earlyStop) {
       const batches = plan.epoch(this.epoch);
       const micro = batches.slice(this.batchIdx, this.batchIdx + cfg.gradient_accumulation_steps);
       const lr = this.schedule.lrAt(this.step);
@@ -117,8 +129,12 @@ export class TrainLoop {
       }
       const final = this.step >= this.totalSteps;
       if (final || (cfg.eval_every > 0 ? this.step % cfg.eval_every === 0 : epochDone)) {
-        await this.evaluate();
+        const evaluated = await this.evaluate();
         this.checkpoint(this.metrics);
+        if (evaluated && !final) {
+          if (this.stopper?.stopped) this.stopEarly();
+          else if (this.s.prune) await this.askPruner(evaluated);
+        }
       }
       bar?.update(this.step);
       await new Promise((res) => setImmediate(res)); // let signals and I/O through between steps
@@ -157,13 +173,36 @@ export class TrainLoop {
     }
   }
 
-  private async evaluate(): Promise<void> {
+  /** Evaluate on the test split; returns the metrics (undefined when there is nothing to evaluate). */
+  private async evaluate(): Promise<Record<string, number> | undefined> {
     const metrics = await this.s.evaluate();
-    if (!metrics) return;
+    if (!metrics) return undefined;
     this.metrics = metrics;
     const value = metrics[this.s.primary];
     if (value !== undefined && (this.best === undefined || value > this.best.value)) this.best = { metric: this.s.primary, value, step: this.step };
+    this.stopper?.update(this.step, metrics);
     this.s.onEvent({ type: 'eval', step: this.step, epoch: this.epochPos(), metrics, ...(this.best ? { best: this.best } : {}) });
+    return metrics;
+  }
+
+  /** training.early_stopping ran out of patience: record it; run() ends after this step. */
+  private stopEarly(): void {
+    const st = this.stopper!.state!;
+    const { metric, patience, min_delta } = this.stopper!.options;
+    this.earlyStop = { rule: 'patience', step: this.step, metric, value: this.metrics?.[metric] ?? st.best, best: { step: st.best_step, value: st.best }, patience, min_delta };
+    this.s.onEvent({ type: 'early_stop', epoch: this.epochPos(), ...this.earlyStop });
+    this.s.logger.info(
+      `${this.s.logPrefix}early stopping at step ${this.step} of ${this.totalSteps}: ${metric} did not improve by more than ${min_delta} in ${patience} evaluation${patience === 1 ? '' : 's'} (best ${st.best.toFixed(4)} at step ${st.best_step})`,
+    );
+  }
+
+  /** sweep.stop: a verdict ends the trial here (its checkpoint at this step is written). */
+  private async askPruner(metrics: Record<string, number>): Promise<void> {
+    const v = await this.s.prune!(this.step, metrics);
+    if (!v) return;
+    const record: EarlyStopRecord = { rule: v.rule, step: this.step, metric: v.metric, value: v.value, median: v.median, trials: v.trials };
+    this.s.onEvent({ type: 'early_stop', epoch: this.epochPos(), ...record });
+    throw new TrialStopped(record);
   }
 
   private checkpoint(withMetrics: Record<string, number> | undefined): void {
@@ -172,7 +211,8 @@ export class TrainLoop {
     const dir = writeCheckpoint(s.checkpointDir, {
       state: {
         global_step: step, epoch: this.epoch, batch_in_epoch: this.batchIdx, samples_seen: this.samples, seed: s.seed, sampler: s.plan.sampler.kind,
-        ...(withMetrics ? { metrics: withMetrics } : {}), ...(best ? { best } : {}), train_seconds: this.trainSeconds, fingerprint: s.fingerprint,
+        ...(withMetrics ? { metrics: withMetrics } : {}), ...(best ? { best } : {}), ...(this.stopper?.state ? { early_stopping: this.stopper.state } : {}),
+        train_seconds: this.trainSeconds, fingerprint: s.fingerprint,
       },
       ...s.save(),
       optimizerConfig: { type: 'AdamW', lr: s.learningRate, betas: [opt.beta1, opt.beta2], eps: opt.eps, weight_decay: opt.weightDecay },

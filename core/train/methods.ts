@@ -13,6 +13,7 @@ import { ADAPTER_DEFAULT_LR, ADAPTER_SCHEMA } from './adapter-schema.js';
 import { FULL_DEFAULT_LR, MERGE_SCHEMA, TRAINING_SCHEMA } from './training-schema.js';
 import type { BackendPlugin, DatasetData, Encoder, Examples, ModelSpec, RunContext, SplitResult, JsonSchema, TrainingEvent, TrainLoss, TrainResult } from '../types.js';
 import { ADAPTER_DIR, CHECKPOINTS_DIR, MERGED_DIR, MODEL_DIR } from '../run/records.js';
+import type { Pruner } from './early-stopping.js';
 
 /** What a method's run receives from the runner. */
 export interface MethodInput {
@@ -28,6 +29,8 @@ export interface MethodInput {
   /** The frozen base encoder, when the method keeps it (`keepsBaseEncoder`). */
   baseEncoder?: Encoder;
   onEvent(event: TrainingEvent): void;
+  /** A sweep trial's stopping rule (sweep.stop). */
+  prune?: Pruner;
 }
 
 export interface TrainingMethodSpec {
@@ -82,6 +85,7 @@ function common(input: MethodInput) {
     checkpointDir: join(ctx.runDir, CHECKPOINTS_DIR),
     resume: input.resume,
     onEvent: input.onEvent,
+    ...(input.prune ? { prune: input.prune } : {}),
   };
 }
 

@@ -27,6 +27,7 @@ import { validTripletShare } from './samplers.js';
 import type { AdamWState, OptimizerHyper } from './optimizer-state.js';
 import type { StepResult } from './engine.js';
 import type { FullTrainingConfig } from './training-schema.js';
+import type { EarlyStopRecord, Pruner } from './early-stopping.js';
 import { fingerprintOf, preflight, RunPlan } from './plan.js';
 
 /** What a training engine gives the shared loop: one model being fine-tuned, with its optimizer. */
@@ -75,6 +76,8 @@ export interface TrainerRequest {
   encodeBatchSize?: number;
   /** The model's truncate_dim: evaluations during training compare embeddings truncated to it. */
   truncateDim?: number;
+  /** A sweep trial's stopping rule (sweep.stop). */
+  prune?: Pruner;
 }
 
 export interface TrainerOutcome {
@@ -88,6 +91,8 @@ export interface TrainerOutcome {
   /** Metrics of the last evaluation. */
   metrics?: Record<string, number>;
   resumedFrom?: number;
+  /** training.early_stopping stopped training before its last step. */
+  earlyStop?: EarlyStopRecord;
   info: Record<string, unknown>;
 }
 
@@ -128,6 +133,7 @@ export async function runTraining(req: TrainerRequest): Promise<TrainerOutcome> 
       stepper.step(micro.map((b) => b.map((i) => items[i]!)), lr, cfg.max_grad_norm, micro.map((_, j) => dropoutSeed(seed, epoch, batchIdx + j))),
     evaluate: () => evaluator.evaluate(stepper),
     save: () => ({ weights: stepper.exportWeights(), optimizer: stepper.exportOptimizer() }),
+    ...(req.prune ? { prune: req.prune } : {}),
   });
 
   let resumedFrom: number | undefined;
@@ -159,6 +165,7 @@ export async function runTraining(req: TrainerRequest): Promise<TrainerOutcome> 
     ...(best ? { best } : {}),
     ...(metrics ? { metrics } : {}),
     ...(resumedFrom !== undefined ? { resumedFrom } : {}),
+    ...(loop.earlyStop ? { earlyStop: loop.earlyStop } : {}),
     info: {
       total_steps: loop.totalSteps,
       examples: n,

@@ -39,6 +39,8 @@ export interface FullTrainingConfig {
   seed?: number;
   /** Weight averaging with the base model (LM-Cocktail's simple form), evaluated as model `merged`. */
   merge?: MergeOptions;
+  /** Stop when the test-split metric stops improving (metric absent: evaluate.primary). */
+  early_stopping?: { metric?: string; patience: number; min_delta: number };
 }
 
 /** The validated `training.merge` object (method full). */
@@ -149,6 +151,23 @@ export const TRAINING_SCHEMA: JsonSchema = {
       minimum: 0,
       default: 2,
       description: 'Checkpoints kept in <run>/checkpoints (the newest ones, plus the best); 0 keeps all.',
+    },
+    early_stopping: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        'Stop training when the periodic evaluation on the test split (every eval_every steps, or each epoch) stops improving, as ' +
+        "PyTorch Lightning's EarlyStopping and Hugging Face's EarlyStoppingCallback: after `patience` evaluations in a row without an " +
+        'improvement of more than `min_delta` over the best value so far. The best checkpoint is then saved as the model (load_best). ' +
+        'Needs a test split (splitter ratio or field).',
+      properties: {
+        metric: {
+          type: 'string',
+          description: 'The metric watched: `<metric>@<k>` of evaluate.metrics and evaluate.k, or triplet_accuracy (default: evaluate.primary). Higher is better for every one.',
+        },
+        patience: { type: 'integer', minimum: 1, default: 3, description: 'Evaluations in a row without improvement after which training stops.' },
+        min_delta: { type: 'number', minimum: 0, default: 0, description: 'The least increase of the metric that counts as an improvement.' },
+      },
     },
     load_best: {
       type: 'boolean',

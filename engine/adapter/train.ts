@@ -80,6 +80,7 @@ export async function trainAdapter(req: AdapterTrainRequest): Promise<TrainResul
     step: (micro, lr) => adapterStep(model, opt, seam, stepData, micro, lr, cfg.max_grad_norm),
     evaluate: () => (evaluator.empty ? undefined : evaluator.evaluate(embedder(model.snapshot()))),
     save: () => ({ weights: model.snapshot().tensors, optimizer: opt.getState() }),
+    ...(req.prune ? { prune: req.prune } : {}),
   });
 
   const bar = req.progress?.start('adapter training', loop.totalSteps);
@@ -99,7 +100,7 @@ export async function trainAdapter(req: AdapterTrainRequest): Promise<TrainResul
     let final = model.snapshot();
     const chosen = loop.bestWeights();
     if (chosen) final = { ...final, tensors: chosen.weights };
-    return await finishAdapter({
+    const result = await finishAdapter({
       req,
       options: ad,
       learningRate: cfg.learning_rate,
@@ -125,6 +126,7 @@ export async function trainAdapter(req: AdapterTrainRequest): Promise<TrainResul
         texts_encoded: q.stats.encoded + d.stats.encoded,
       },
     });
+    return loop.earlyStop ? { ...result, earlyStop: loop.earlyStop } : result;
   } finally {
     bar?.done();
     model.dispose();

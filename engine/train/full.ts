@@ -50,6 +50,7 @@ export async function trainFull(req: TrainRequest, ctx: RunContext, engine: Full
     signal: ctx.signal,
     encodeBatchSize: engine.encodeBatchSize,
     ...(engine.layout.truncateDim !== undefined ? { truncateDim: engine.layout.truncateDim } : {}),
+    ...(req.prune ? { prune: req.prune } : {}),
   });
   saveSentenceTransformer(engine.exportTensors(), engine.layout, req.outDir);
   let onnx: string | undefined;
@@ -71,6 +72,7 @@ export async function trainFull(req: TrainRequest, ctx: RunContext, engine: Full
     seconds,
     samplesPerSecond: out.trainSeconds > 0 ? out.samples / out.trainSeconds : 0,
     ...(out.best ? { bestStep: out.best.step } : {}),
+    ...(out.earlyStop ? { earlyStop: out.earlyStop } : {}),
     info: {
       ...engine.facts,
       ...out.info,

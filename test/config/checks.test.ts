@@ -24,7 +24,7 @@ describe('cross-stage checks', () => {
   it('every check has a unique name and a description', () => {
     const names = CHECKS.map((c) => c.name);
     expect(new Set(names).size).toBe(names.length);
-    expect(names).toEqual(['model-source', 'bundled-model', 'primary-metric', 'evaluate-dims', 'evaluate-sets', 'model-truncate-dim', 'finetuned-needs-training', 'training-needs-loss', 'loss-shape', 'loss-values', 'backend-can-train', 'backend-trains-loss', 'one-mini-batch-size', 'model-directory', 'plugin-options']);
+    expect(names).toEqual(['model-source', 'bundled-model', 'primary-metric', 'evaluate-dims', 'evaluate-sets', 'model-truncate-dim', 'finetuned-needs-training', 'training-needs-loss', 'early-stopping', 'loss-shape', 'loss-values', 'backend-can-train', 'backend-trains-loss', 'one-mini-batch-size', 'model-directory', 'plugin-options']);
     for (const c of CHECKS) expect(c.description.length).toBeGreaterThan(10);
   });
 
