@@ -20,6 +20,8 @@ Usage:
 
 Common options:
   --set path=value   override a config value (YAML-parsed; repeatable; applied last)
+  --sweep path=a,b,c sweep a value from the command line, as Hydra's multirun (run, plan, validate;
+                     repeatable): a sweep.grid key, added to the file's grid (the same path replaces it)
   --runs-dir DIR     where run directories go (default: ./runs)
   --json             machine-readable summary on stdout (logs stay on stderr)
   --quiet            no progress or info output
@@ -37,12 +39,15 @@ Continues an interrupted or failed run in its own directory, with the config it 
 training restarts from the latest checkpoint in <run-dir>/checkpoints, and the evaluations are redone.
 A run (or sweep) that another process is still running is refused (exit 2, naming that process).
 `,
-  run: `Usage: ftrun run <config.yaml> [--set path=value ...] [--runs-dir DIR] [--parallel N] [--json] [--quiet]
+  run: `Usage: ftrun run <config.yaml> [--set path=value ...] [--sweep path=a,b ...] [--runs-dir DIR] [--parallel N] [--json] [--quiet]
 
 Runs the experiment: dataset → splitter → miner → evaluate (base) → train → evaluate (finetuned) → sinks,
 writing runs/<name>/<run-id>/ (resolved.yaml, metrics.json, per_query.jsonl, events.jsonl, report.md, report.html, env.json).
 With a \`sweep:\` block, runs every trial under runs/<name>/sweep-<id>/trials/<n>/ and writes leaderboard.md/json/html.
 
+  --sweep path=a,b,c    sweep path over the values a, b, c (each YAML-parsed; repeatable): the same as
+                        --set 'sweep.grid["path"]=[a, b, c]', applied after the --set flags, so it adds a
+                        grid key to the file's sweep (or makes one) and replaces the file's list for path
   --parallel N          run sweep trials in N worker processes (default 1; at most 4 × the cores)
   --trial N --sweep-dir DIR
                         run only trial N (a decimal number from 1) of a sweep prepared with
@@ -70,12 +75,12 @@ FTRUN_QUEUE_CONNECT_TIMEOUT_MS (default 10000) at start (exit 2 when it cannot b
 password); a connection lost later is retried, one line per outage. SIGINT or SIGTERM stops the worker:
 its running trials are interrupted (resumable from their checkpoints) and go back to the queue as a retry.
 `,
-  validate: `Usage: ftrun validate <config.yaml> [--set path=value ...] [--json]
+  validate: `Usage: ftrun validate <config.yaml> [--set path=value ...] [--sweep path=a,b ...] [--json]
 
 Checks the experiment file (extends, \${env:…}, --set, every plugin's options, cross-stage checks) and
 reports all problems at once with file:line:col. Loads no model, dataset or store. Exit 0 if valid, 2 if not.
 `,
-  plan: `Usage: ftrun plan <config.yaml> [--set path=value ...] [--json] [--prepare DIR]
+  plan: `Usage: ftrun plan <config.yaml> [--set path=value ...] [--sweep path=a,b ...] [--json] [--prepare DIR]
 
 Prints the resolved config (defaults filled in, secrets redacted) and, for a sweep, every trial. Loads no model.
 

@@ -11,19 +11,20 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IO } from '../commands/run.js';
 import { maxThreads, threadCountProblem } from '../config/threads.js';
-import { UserError } from '../errors.js';
+import { UserError, didYouMean } from '../errors.js';
 import { abandoned, unsettled } from '../pending.js';
 import { FTRUN_VERSION } from '../version.js';
 import { one, parseArgs, type FlagSpec } from './args.js';
 import { HELP, commandHelp } from './help.js';
+import { overrideHint, sweepFlagToSet } from './hydra.js';
 
 const COMMON: FlagSpec = { values: { set: { multi: true }, 'runs-dir': {} }, booleans: ['json', 'quiet', 'verbose', 'help'] };
 
 const SPECS: Record<string, FlagSpec> = {
-  run: { values: { ...COMMON.values, parallel: {}, trial: {}, 'sweep-dir': {}, queue: {}, _trial: {}, '_run-dir': {} }, booleans: [...COMMON.booleans, 'detach', 'cancel'] },
+  run: { values: { ...COMMON.values, sweep: { multi: true }, parallel: {}, trial: {}, 'sweep-dir': {}, queue: {}, _trial: {}, '_run-dir': {} }, booleans: [...COMMON.booleans, 'detach', 'cancel'] },
   worker: { values: { queue: {}, concurrency: {} }, booleans: ['help', 'verbose'] },
-  validate: { values: { set: { multi: true } }, booleans: ['json', 'quiet', 'verbose', 'help'] },
-  plan: { values: { set: { multi: true }, prepare: {} }, booleans: ['json', 'quiet', 'verbose', 'help'] },
+  validate: { values: { set: { multi: true }, sweep: { multi: true } }, booleans: ['json', 'quiet', 'verbose', 'help'] },
+  plan: { values: { set: { multi: true }, sweep: { multi: true }, prepare: {} }, booleans: ['json', 'quiet', 'verbose', 'help'] },
   schema: { values: {}, booleans: ['help'] },
   diff: { values: {}, booleans: ['md', 'json', 'html', 'all', 'help'] },
   ls: { values: { 'runs-dir': {} }, booleans: ['json', 'help'] },
@@ -66,7 +67,8 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
         command = 'run';
       } else {
         const names = Object.keys(SPECS).join(', ');
-        throw new UserError('E_USAGE', `unknown command "${command}". Commands: ${names} (or a config file to run). See: ftrun --help`);
+        const hint = didYouMean(command, Object.keys(SPECS));
+        throw new UserError('E_USAGE', `unknown command "${command}".${hint ? ` Did you mean "${hint}"?` : ''} Commands: ${names} (or a config file to run). See: ftrun --help`);
       }
     }
     const p = parseArgs(rest, SPECS[command]!, command);
@@ -76,11 +78,19 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
       return 0;
     }
     const needFile = (n: number, what: string) => {
+      // `ftrun run x.yaml training.epochs=2`: the Hydra habit, without --set
+      if (p.positionals.length > n && SPECS[command]!.values.set) {
+        for (const arg of p.positionals) {
+          const hint = overrideHint(command, arg, 'sweep' in SPECS[command]!.values);
+          if (hint) throw hint;
+        }
+      }
       if (p.positionals.length !== n) {
         throw new UserError('E_USAGE', `ftrun ${command}: expected ${what}, got ${p.positionals.length ? p.positionals.join(' ') : 'nothing'}. See: ftrun ${command} --help`);
       }
     };
-    const sets = p.values.set ?? [];
+    // `--sweep path=a,b` is `--set sweep.grid["path"]=[a, b]`, after the --set flags
+    const sets = [...(p.values.set ?? []), ...(p.values.sweep ?? []).map(sweepFlagToSet)];
     switch (command) {
       case 'run': {
         needFile(1, 'one config file');

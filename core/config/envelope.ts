@@ -7,6 +7,7 @@ import type { ConfigPath } from './path.js';
 import { BUNDLED_MODEL_NAMES } from './bundled-catalog.js';
 import { TRAINING_METHOD_NAMES, trainingSchema } from '../train/methods.js';
 import { DEFAULT_MAX_TRIALS, METRIC_NAMES, type TrainingMethod } from './types.js';
+import { STOP_SCHEMA } from './sweep-stop.js';
 
 /** Training methods, in the order of core/train/methods.ts. */
 export const TRAINING_METHODS: readonly TrainingMethod[] = TRAINING_METHOD_NAMES;
@@ -62,6 +63,38 @@ const sweepMap = (description: string): JsonSchema => ({
   minProperties: 1,
   additionalProperties: { type: 'array', minItems: 1, description: 'The values to try at this dotted path.' },
 });
+
+const bounds = (description: string, type: 'number' | 'integer' = 'number'): JsonSchema => ({ type: 'array', items: { type }, minItems: 2, maxItems: 2, description });
+
+/** `sweep.random` (checked, with located messages, by core/config/sweep-random.ts). */
+const randomSweep: JsonSchema = {
+  type: 'object',
+  description: 'Random search: `trials` draws from `space`, seeded (the same trials every time); with grid or zip, every combination is paired with every draw.',
+  additionalProperties: false,
+  required: ['trials', 'space'],
+  properties: {
+    trials: { type: 'integer', minimum: 1, description: 'How many random draws.' },
+    seed: { type: 'integer', description: "Seed of the draws (default: the experiment's `seed`)." },
+    space: {
+      type: 'object',
+      minProperties: 1,
+      description: 'Dotted path → distribution: `{choice: [a, b]}`, `{uniform: [lo, hi]}`, `{loguniform: [lo, hi]}` (0 < lo), `{int: [lo, hi]}` (both ends included; `log: true` for log-spaced). Float draws are rounded to 4 significant digits.',
+      additionalProperties: {
+        oneOf: [
+          { type: 'object', additionalProperties: false, required: ['choice'], properties: { choice: { type: 'array', minItems: 1, description: 'Pick one of these values, each equally likely.' } } },
+          { type: 'object', additionalProperties: false, required: ['uniform'], properties: { uniform: bounds('A float, uniform on [lo, hi].') } },
+          { type: 'object', additionalProperties: false, required: ['loguniform'], properties: { loguniform: bounds('A float, log-uniform on [lo, hi] (0 < lo).') } },
+          {
+            type: 'object',
+            additionalProperties: false,
+            required: ['int'],
+            properties: { int: bounds('An integer in [lo, hi], both included.', 'integer'), log: { type: 'boolean', description: 'Log-spaced integers (lo ≥ 1).' } },
+          },
+        ],
+      },
+    },
+  },
+};
 
 /**
  * Every plugin entry of a config, in stage order: its stage, its path (`['loss']`, `['sinks', 2]`)
@@ -180,17 +213,19 @@ export const CORE_SCHEMAS: Record<string, JsonSchema> = {
   },
   sweep: {
     type: 'object',
-    description: 'Run one trial per combination: `grid` is the cartesian product of its lists, `zip` walks its (equal-length) lists in parallel; both together: every grid combination with every zip position.',
+    description: 'Run one trial per combination: `grid` is the cartesian product of its lists, `zip` walks its (equal-length) lists in parallel, `random` draws `trials` points from distributions; together: every grid combination with every zip position and every random draw.',
     additionalProperties: false,
     minProperties: 1,
     properties: {
       grid: sweepMap('Dotted path → list of values; every combination is a trial.'),
       zip: sweepMap('Dotted path → list of values; the i-th values of all lists form trial i (lists of equal length).'),
+      random: randomSweep,
       max_trials: {
         type: 'integer',
         minimum: 1,
         description: `The most trials the sweep may expand to (default ${DEFAULT_MAX_TRIALS}); a larger sweep is refused before anything is built or run.`,
       },
+      stop: STOP_SCHEMA,
     },
   },
 };
