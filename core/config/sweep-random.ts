@@ -22,6 +22,7 @@ import { deriveSeed, Rng } from '../rng.js';
 import { problemAt, type LoadedConfig } from './located.js';
 import { choices, describeValue } from './messages.js';
 import type { ConfigPath } from './path.js';
+import { withOverrides } from './set.js';
 
 export const DISTRIBUTIONS = ['choice', 'uniform', 'loguniform', 'int'] as const;
 export type DistributionName = (typeof DISTRIBUTIONS)[number];
@@ -163,4 +164,25 @@ export function drawRandom(spec: RandomSpec): unknown[][] {
     return Array.from({ length: spec.trials }, () => sample(d.dist, rng));
   });
   return Array.from({ length: spec.trials }, (_, r) => columns.map((c) => c[r]));
+}
+
+/**
+ * What a space allows beyond the draws: trial `first` (the first trial) with one path set to each
+ * value of its choice list, or to each bound of its range, so that validation does not depend on
+ * the luck of the draw (a typo in a choice that was not drawn, a range that crosses an option's
+ * limit). Values trial `first` already has are left out. Located at the distribution.
+ */
+export function randomProbes(loaded: LoadedConfig, spec: RandomSpec, first: { overrides: Record<string, unknown>; loaded: LoadedConfig }): Array<{ key: string; value: unknown; loaded: LoadedConfig }> {
+  return spec.dims.flatMap((d) => {
+    const values = d.dist.kind === 'choice' ? d.dist.values : [d.dist.lo, d.dist.hi];
+    const at: ConfigPath = ['sweep', 'random', 'space', d.key];
+    return values
+      .filter((v) => JSON.stringify(v) !== JSON.stringify(first.overrides[d.key]))
+      .map((value) => ({
+        key: d.key,
+        value,
+        // the path was applied to trial `first` already: it applies again
+        loaded: withOverrides(first.loaded, [{ path: d.path, value, origin: loaded.locate(at), keyOrigin: loaded.locateKey(at) }], () => undefined),
+      }));
+  });
 }

@@ -162,3 +162,11 @@ export function expandTrials(loaded: LoadedConfig): Trial[] {
   if (errors.length) throw UserError.config(errors);
   return trials;
 }
+
+/** The `sweep.random` block read (undefined without one; throws E_CONFIG for a malformed sweep). */
+export function randomSpec(loaded: LoadedConfig): RandomSpec | undefined {
+  if (!hasSweep(loaded)) return undefined;
+  const { random, problems } = readSweep(loaded);
+  if (problems.length) throw UserError.config(problems);
+  return random;
+}

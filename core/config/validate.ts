@@ -17,7 +17,8 @@ import { dropIneffective, type DroppedOption } from './effective.js';
 import { configAjv } from './ajv.js';
 import { problemAt, sortProblems, type LoadedConfig } from './located.js';
 import { ajvProblems, choices, describeValue } from './messages.js';
-import { expandTrials, hasSweep, sweepProblems, type Trial } from './sweep.js';
+import { expandTrials, hasSweep, randomSpec, sweepProblems, type Trial } from './sweep.js';
+import { randomProbes } from './sweep-random.js';
 import { TRAINING_METHODS } from '../train/methods.js';
 import type { ExperimentConfig, TrainingMethod } from './types.js';
 
@@ -164,7 +165,8 @@ export function formatTrialOverrides(overrides: Record<string, unknown>): string
 /**
  * Validate the sweep section and every trial of a sweep; returns each trial with its resolved
  * config. Throws UserError.config with every problem of every trial (deduplicated), each marked
- * "(sweep trial N: path=value, …)".
+ * "(sweep trial N: path=value, …)"; with `sweep.random`, also the values its space allows that no
+ * trial drew (each choice, each end of a range), marked "(sweep.random can draw path=value)".
  */
 export function validateTrials(loaded: LoadedConfig, registry: Registry): Array<Trial & { config: ExperimentConfig; dropped: DroppedOption[] }> {
   const problems = sweepProblems(loaded);
@@ -181,6 +183,18 @@ export function validateTrials(loaded: LoadedConfig, registry: Registry): Array<
     }
     return { ...t, config: r.config, dropped: r.dropped };
   });
+  // sweep.random: every choice and both ends of every range, drawn or not (randomProbes)
+  const spec = randomSpec(loaded);
+  if (spec && trials.length) {
+    for (const probe of randomProbes(loaded, spec, trials[0]!)) {
+      for (const p of validateOne(probe.loaded, registry, memo).problems) {
+        const key = JSON.stringify(p);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        problems.push({ ...p, message: `${p.message} (sweep.random can draw ${formatTrialOverrides({ [probe.key]: probe.value })})` });
+      }
+    }
+  }
   if (problems.length) throw UserError.config(sortProblems(problems, loaded.file));
   return trials;
 }

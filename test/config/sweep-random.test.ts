@@ -128,15 +128,32 @@ describe('sweep.random: draws', () => {
     writeFileSync(file, 'name: x\ndataset: { type: jsonl, queries: q.jsonl }\nmodel: { path: ./m }\nsplitter: { type: ratio }\nsweep:\n  random:\n    trials: 3\n    space:\n      splitter.test: {uniform: [0.5, 1.5]}\n');
     const trials = (seed: number) => expandTrials(loadConfig(file, { env: {}, sets: [`sweep.random.seed=${seed}`] })).map((t) => t.overrides['splitter.test']);
     expect(trials(2)).toEqual([0.7696, 1.098, 1.297]);
-    // trials 2 and 3 are out of range (trial 1 is not): each is located at the distribution and named
+    // trials 2 and 3 are out of range (trial 1 is not), and so is hi: each is located at the distribution and named
     expect(configError(() => validateTrials(loadConfig(file, { env: {}, sets: ['sweep.random.seed=2'] }), fakeRegistry()))).toBe(
       [
-        'Config is not valid, found 2 problems:',
+        'Config is not valid, found 3 problems:',
         `  ${file}:9:7 splitter.test: must be <= 1, found number 1.098 (sweep trial 2: splitter.test=1.098)`,
         `  ${file}:9:7 splitter.test: must be <= 1, found number 1.297 (sweep trial 3: splitter.test=1.297)`,
+        `  ${file}:9:7 splitter.test: must be <= 1, found number 1.5 (sweep.random can draw splitter.test=1.5)`,
       ].join('\n'),
     );
-    expect(validateTrials(loadConfig(file, { env: {}, sets: ['sweep.random.seed=2', 'sweep.random.trials=1'] }), fakeRegistry()).map((t) => t.overrides)).toEqual([{ 'splitter.test': 0.7696 }]);
+    // not the luck of the draw: one trial that is valid, and the range's end that is not
+    expect(configError(() => validateTrials(loadConfig(file, { env: {}, sets: ['sweep.random.seed=2', 'sweep.random.trials=1'] }), fakeRegistry()))).toBe(
+      `Config is not valid, found 1 problem:\n  ${file}:9:7 splitter.test: must be <= 1, found number 1.5 (sweep.random can draw splitter.test=1.5)`,
+    );
+    const fine = validateTrials(loadConfig(file, { env: {}, sets: ['sweep.random.seed=2', 'sweep.random.trials=1', 'sweep.random.space["splitter.test"]={uniform: [0.5, 1]}'] }), fakeRegistry());
+    expect(fine.map((t) => t.overrides)).toEqual([{ 'splitter.test': 0.6348 }]);
+  });
+
+  it('a choice that no trial drew is validated too', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ftrun-random-'));
+    const file = join(dir, 'x.yaml');
+    mkdirSync(join(dir, 'm'));
+    writeFileSync(file, 'name: x\ndataset: { type: jsonl, queries: q.jsonl }\nmodel: { path: ./m }\nsplitter: { type: ratio }\nsweep:\n  random:\n    trials: 1\n    seed: 1\n    space:\n      splitter.stratify: {choice: [true, false, flase]}\n');
+    expect(expandTrials(loadConfig(file, { env: {} })).map((t) => t.overrides)).toEqual([{ 'splitter.stratify': false }]);
+    expect(configError(() => validateTrials(loadConfig(file, { env: {} }), fakeRegistry()))).toBe(
+      `Config is not valid, found 1 problem:\n  ${file}:10:7 splitter.stratify: expected true or false, found string "flase" (sweep.random can draw splitter.stratify="flase")`,
+    );
   });
 });
 
@@ -176,8 +193,8 @@ describe('sweep.random: mistakes', () => {
       'Config is not valid, found 1 problem:\n  --set sweep.random: must be a mapping { trials: N, seed: S, space: { <option path>: <distribution> } }, found number 8',
     );
     expect(configError(() => expandTrials(load('sweep={max_trials: 3}')))).toBe('Config is not valid, found 1 problem:\n  --set sweep: must define "grid", "zip" and/or "random"');
-    expect(configError(() => expandTrials(load('sweep.randon.trials=3')))).toBe(
-      'Config is not valid, found 1 problem:\n  --set sweep.randon: unknown option "randon". Did you mean "random"? Allowed: grid, zip, random, max_trials.',
+    expect(configError(() => expandTrials(load('sweep.randon.trials=3')))).toContain(
+      'Config is not valid, found 1 problem:\n  --set sweep.randon: unknown option "randon". Did you mean "random"? Allowed: grid, zip, random, max_trials',
     );
   });
 });
