@@ -94,14 +94,21 @@ export const CHECKS: ConfigCheck[] = [
   },
   {
     name: 'evaluate-dims',
-    description: 'each of evaluate.dims is at most the model\'s embedding dimension, when a model.path directory tells it',
+    description: 'each of evaluate.dims is at most model.truncate_dim when set, and at most the model\'s embedding dimension when a model.path directory tells it',
     check(cfg, ctx) {
       const dims = cfg.evaluate.dims;
-      if (!dims || typeof cfg.model.path !== 'string') return [];
-      const dir = resolveIn(ctx.loaded, cfg.model.path);
-      const dim = ctx.once(['embedding-dim', dir], () => embeddingDimOf(dir));
-      if (dim === undefined) return [];
-      return dims.flatMap((d, i) => (d > dim ? [ctx.problem(['evaluate', 'dims', i], `${d} is more than the model's embedding dimension ${dim} (${cfg.model.path}); valid: integers from 1 to ${dim}`)] : []));
+      if (!dims) return [];
+      const dir = typeof cfg.model.path === 'string' ? resolveIn(ctx.loaded, cfg.model.path) : undefined;
+      const dim = dir === undefined ? undefined : ctx.once(['embedding-dim', dir], () => embeddingDimOf(dir));
+      // The encoder already cuts every embedding to model.truncate_dim (one over the model's dimension is model-truncate-dim's problem).
+      const cut = cfg.model.truncate_dim !== undefined && (dim === undefined || cfg.model.truncate_dim <= dim) ? cfg.model.truncate_dim : undefined;
+      return dims.flatMap((d, i) => {
+        if (cut !== undefined && d > cut) {
+          return [ctx.problem(['evaluate', 'dims', i], `${d} is more than model.truncate_dim ${cut}: the model's embeddings are cut to their first ${cut} values before evaluation; valid: integers from 1 to ${cut}`)];
+        }
+        if (dim !== undefined && d > dim) return [ctx.problem(['evaluate', 'dims', i], `${d} is more than the model's embedding dimension ${dim} (${cfg.model.path}); valid: integers from 1 to ${dim}`)];
+        return [];
+      });
     },
   },
   {

@@ -1,9 +1,12 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHECKS, runChecks } from '../../core/config/checks.js';
 import { loadConfig } from '../../core/config/load.js';
 import { schemaPasses } from '../../core/config/validate.js';
 import { formatProblem } from '../../core/errors.js';
 import type { ExperimentConfig } from '../../core/config/types.js';
+import { tempDir } from '../helpers/cli.js';
 import { fakeRegistry } from './fakes.js';
 
 const F = 'test/fixtures/config/checks.yaml';
@@ -88,6 +91,25 @@ describe('cross-stage checks', () => {
       `${F}:6:1 backend.provider: cuda is not installed`,
     ]);
     expect(setup((c) => (c.backend = { type: 'narrow', provider: 'cpu' })).run('plugin-options')).toEqual([]);
+  });
+
+  it('evaluate-dims: each of evaluate.dims is at most model.truncate_dim (the encoder cuts to it first), at its line with the valid range', () => {
+    const file = join(tempDir(), 'checks.yaml');
+    writeFileSync(
+      file,
+      readFileSync(F, 'utf8').replace('model: { id: org/m }', 'model: { id: org/m, truncate_dim: 16 }').replace('  primary: mrr@10\n', '  primary: mrr@1\n  dims: [32, 16, 8, 17]\n'),
+    );
+    const loaded = loadConfig(file, { env: {} });
+    const registry = fakeRegistry();
+    const { config, problems } = schemaPasses(loaded, registry);
+    expect(problems).toEqual([]);
+    const run = () => runChecks(config, loaded, registry, CHECKS.filter((c) => c.name === 'evaluate-dims')).map((p) => formatProblem(p));
+    expect(run()).toEqual([
+      `${file}:11:10 evaluate.dims[0]: 32 is more than model.truncate_dim 16: the model's embeddings are cut to their first 16 values before evaluation; valid: integers from 1 to 16`,
+      `${file}:11:21 evaluate.dims[3]: 17 is more than model.truncate_dim 16: the model's embeddings are cut to their first 16 values before evaluation; valid: integers from 1 to 16`,
+    ]);
+    delete config.model.truncate_dim;
+    expect(run()).toEqual([]);
   });
 
   it('model-source: neither id nor path', () => {
