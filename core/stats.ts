@@ -209,9 +209,9 @@ export function perQueryMetrics(rows: ReadonlyArray<{ model: string; set?: strin
   return new Map(rows.filter((r) => r.model === model && r.set === set).map((r) => [r.query_id, r.metrics]));
 }
 
-/** `p=0.041`, `p<0.001`. */
+/** `p=0.041`; below 0.001 one significant digit, `p=0.0002` (no `<`: it would need escaping in Markdown and HTML). */
 export function formatP(p: number): string {
-  return p < 0.001 ? 'p<0.001' : `p=${p.toFixed(3)}`;
+  return `p=${p >= 0.001 ? p.toFixed(3) : String(Number(p.toPrecision(1)))}`;
 }
 
 function signed(x: number, digits: number): string {
@@ -225,7 +225,7 @@ export function formatInterval(ci: Pick<DeltaInterval, 'low' | 'high'>, digits =
 }
 
 /**
- * A Δ with its interval and p-value, as every table shows it: `+0.200 [+0.120, +0.280] p<0.001`,
+ * A Δ with its interval and p-value, as every table shows it: `+0.200 [+0.120, +0.280] p=0.0002`,
  * and for a difference that is not significant `+0.015 [-0.030, +0.061] p=0.412 n.s.`; the bare
  * `+0.015` when there is no interval (an older run, no per-query results).
  */

@@ -86,13 +86,13 @@ describe('paired statistics: seeding and pairing', () => {
   });
 
   it('pairs by query id, counts the unpaired queries and keeps only metrics every paired query has', () => {
-    const a = new Map([
+    const a = new Map<string, Record<string, number>>([
       ['q1', { 'mrr@1': 0, 'hit@3': 1 }],
       ['q2', { 'mrr@1': 1, 'hit@3': 1 }],
       ['q3', { 'mrr@1': 0, 'hit@3': 0 }],
       ['qa', { 'mrr@1': 1, 'hit@3': 1 }],
     ]);
-    const b = new Map([
+    const b = new Map<string, Record<string, number>>([
       ['q3', { 'mrr@1': 1, 'hit@3': 1 }],
       ['q2', { 'mrr@1': 1 }],
       ['q1', { 'mrr@1': 1, 'hit@3': 1 }],
@@ -108,11 +108,12 @@ describe('paired statistics: seeding and pairing', () => {
 
 describe('formatting', () => {
   it('shows the interval and p, and n.s. for a difference that is not significant', () => {
-    expect(formatDeltaWithInterval(0.2, { low: 0.12, high: 0.28, p: 0.0002, significant: true })).toBe('+0.200 [+0.120, +0.280] p<0.001');
+    expect(formatDeltaWithInterval(0.2, { low: 0.12, high: 0.28, p: 0.0002, significant: true })).toBe('+0.200 [+0.120, +0.280] p=0.0002');
     expect(formatDeltaWithInterval(0.015, { low: -0.03, high: 0.0606, p: 0.4123, significant: false })).toBe('+0.015 [-0.030, +0.061] p=0.412 n.s.');
     expect(formatDeltaWithInterval(-0.05, undefined)).toBe('-0.050');
     expect(formatDeltaWithInterval(null, undefined)).toBe('—');
     expect(formatP(0.05)).toBe('p=0.050');
+    expect(formatP(1 / 10001)).toBe('p=0.0001');
     expect(intervalNote(66)).toBe('Δ [95% paired bootstrap interval over 66 queries, 10000 resamples] and p (paired randomization test, 10000 sign flips); n.s.: not significant (the interval contains 0 or p ≥ 0.05).');
   });
 });
