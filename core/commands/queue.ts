@@ -376,7 +376,8 @@ export async function workerCommand(args: { queue: QueueTarget; concurrency: num
       if (d.version !== FTRUN_VERSION) throw new UnrecoverableError(`job ${job.id} was queued by ftrun ${d.version}; this worker runs ftrun ${FTRUN_VERSION}`);
       if (io.signal.aborted) throw new Error('its worker was stopping; another worker runs it');
       io.err(`worker: trial ${d.trial} of ${d.sweepDir} (attempt ${job.attemptsMade + 1})\n`);
-      const trial = spawnTrial(d.file, d.sets, ['--trial', String(d.trial), '--sweep-dir', d.sweepDir], io.signal, io.err);
+      // The queue's URL goes to the trial (in its environment, not argv) for sweep.stop's shared record on Redis.
+      const trial = spawnTrial(d.file, d.sets, ['--trial', String(d.trial), '--sweep-dir', d.sweepDir], io.signal, io.err, { [QUEUE_ENV]: target.url });
       running.add(trial);
       const r = await trial.finally(() => running.delete(trial));
       if (r.code === 0) return { trial: d.trial };

@@ -14,6 +14,7 @@ import { ENV_JSON, RESOLVED_YAML, SWEEP_JSON, trialRunDir, type RunEnv, type Swe
 import { lockDir, type RunLock } from '../run/lock.js';
 import { runExperiment } from '../run/runner.js';
 import { configHash } from '../run/sweep-record.js';
+import { trialFinished } from '../run/sweep-stop.js';
 import { prepare } from './prepare.js';
 import { runSweep, type IO } from './run.js';
 
@@ -107,8 +108,8 @@ async function resumeSweep(args: ResumeArgs, sweepDir: string, io: IO): Promise<
   if (!rec.config_file || !existsSync(rec.config_file)) {
     throw new UserError('E_RUN', `${file}: cannot resume: its experiment file ${rec.config_file ?? '(not recorded)'} is gone; the sweep is expanded from it`);
   }
-  if ((rec.trials ?? []).every((t) => t.status === 'ok')) {
-    throw new UserError('E_RUN', `${args.runDir}: every trial of this sweep finished (status ok); nothing to resume`);
+  if ((rec.trials ?? []).every((t) => trialFinished(t.status))) {
+    throw new UserError('E_RUN', `${args.runDir}: every trial of this sweep finished (status ok, or stopped by sweep.stop); nothing to resume`);
   }
   const { loaded, registry } = await prepare(rec.config_file, rec.sets ?? []);
   const trials = validateTrials(loaded, registry);

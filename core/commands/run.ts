@@ -23,6 +23,7 @@ import { LOCK_WAIT_ENV, lockDir, QUEUE_TRIAL_LOCK_WAIT_S, type RunLock } from '.
 import { createUniqueDir } from '../run/rundir.js';
 import { configHash, writeSweepRecord } from '../run/sweep-record.js';
 import { runExperiment } from '../run/runner.js';
+import { describeStopped, trialFinished, trialStop } from '../run/sweep-stop.js';
 import type { RunSummary } from '../types.js';
 
 export interface RunArgs {
@@ -57,6 +58,7 @@ export async function runCommand(args: RunArgs, io: IO): Promise<number> {
       if (!t || !args.trialDir) throw new UserError('E_USAGE', `no sweep trial ${args.trial}`);
       await runExperiment({
         loaded: t.loaded, config: t.config, registry, runDir: args.trialDir, runId: basename(resolve(args.trialDir, '..', '..')) + '-t' + t.index,
+        ...trialStop(loaded.data, resolve(args.trialDir, '..', '..'), t.index, t.config.evaluate.primary),
         argv: args.argv, log, signal: io.signal, trial: { index: t.index, overrides: t.overrides },
       });
       return 0;
@@ -140,12 +142,12 @@ async function runSweepTrials(args: RunArgs, io: IO, loaded: LoadedConfig, regis
     });
     return writeLeaderboard(sweep.dir, records, primary);
   };
-  // Resuming: a trial that finished is kept as it is.
+  // Resuming: a trial that finished (ok, or stopped by sweep.stop) is kept as it is.
   for (const rec of records) {
     const m = join(rec.runDir, METRICS_JSON);
     if (existing && existsSync(m)) {
       const metrics = JSON.parse(readFileSync(m, 'utf8')) as RunMetrics;
-      if (metrics.status === 'ok') (rec.metrics = metrics), (rec.status = 'ok');
+      if (trialFinished(metrics.status)) (rec.metrics = metrics), (rec.status = metrics.status);
     }
   }
   save();
@@ -154,7 +156,7 @@ async function runSweepTrials(args: RunArgs, io: IO, loaded: LoadedConfig, regis
   const runOne = async (i: number) => {
     const t = trials[i]!;
     const rec = records[i]!;
-    if (rec.status === 'ok') return;
+    if (trialFinished(rec.status)) return;
     rec.status = 'running';
     mkdirSync(rec.runDir, { recursive: true });
     if (!args.quiet) io.err(`trial ${t.index}/${trials.length}: ${formatTrialOverrides(t.overrides)}\n`);
@@ -172,6 +174,7 @@ async function runSweepTrials(args: RunArgs, io: IO, loaded: LoadedConfig, regis
           loaded: t.loaded, config: t.config, registry: registry.clone(), lock,
           runDir: rec.runDir, runId: `${sweep.id}-t${t.index}`, argv: args.argv, log: { ...log, quiet: true }, signal: io.signal,
           trial: { index: t.index, overrides: t.overrides },
+          ...trialStop(loaded.data, sweep.dir, t.index, primary),
           ...(started ? { resume: true } : {}),
         });
       }
@@ -184,6 +187,7 @@ async function runSweepTrials(args: RunArgs, io: IO, loaded: LoadedConfig, regis
     if (existsSync(metricsFile)) {
       rec.metrics = JSON.parse(readFileSync(metricsFile, 'utf8')) as RunMetrics;
       rec.status = String(rec.metrics.status ?? 'failed');
+      if (rec.status === 'stopped' && !args.quiet) io.err(`${describeStopped(t.index, trials.length, rec.metrics.early_stop)}\n`);
     } else rec.status = io.signal.aborted ? 'interrupted' : 'failed';
     save();
   };
@@ -219,7 +223,7 @@ async function runSweepTrials(args: RunArgs, io: IO, loaded: LoadedConfig, regis
     const compact = board.map((e) => ({ ...e, metrics: {} }));
     io.err(`\n${renderLeaderboardTable(compact, primary, 'text')}\nleaderboard: ${join(sweep.dir, LEADERBOARD_MD)}\n`);
   }
-  return records.every((r) => r.status === 'ok') ? 0 : 1;
+  return records.every((r) => trialFinished(r.status)) ? 0 : 1;
 }
 
 /** The compiled CLI entry used for worker processes (also when running from TypeScript sources). */
@@ -248,12 +252,12 @@ export function watchParent(abort: () => void): void {
  * channel closes when this process dies (even by SIGKILL) and the child stops (see watchParent);
  * aborting `signal` interrupts it. Resolves with its exit code and stderr (also passed to `onStderr`).
  */
-export function spawnTrial(file: string, sets: string[], trialArgs: string[], signal: AbortSignal, onStderr?: (text: string) => void): Promise<{ code: number | null; stderr: string }> {
+export function spawnTrial(file: string, sets: string[], trialArgs: string[], signal: AbortSignal, onStderr?: (text: string) => void, extraEnv: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
   const argv = [cliEntry(), 'run', resolve(file), ...trialArgs, '--quiet'];
   for (const s of sets) argv.push('--set', s);
   return new Promise((resolvePromise, reject) => {
     // A queue worker's trial waits for the process a dead worker may have left in it (see FTRUN_LOCK_WAIT_S).
-    const env = { ...process.env, [LOCK_WAIT_ENV]: process.env[LOCK_WAIT_ENV] ?? String(QUEUE_TRIAL_LOCK_WAIT_S) };
+    const env = { ...process.env, [LOCK_WAIT_ENV]: process.env[LOCK_WAIT_ENV] ?? String(QUEUE_TRIAL_LOCK_WAIT_S), ...extraEnv };
     const child = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => {

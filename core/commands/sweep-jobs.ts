@@ -22,6 +22,7 @@ import { LOCK_WAIT_ENV, lockDir, lockDirWaiting, lockWaitSeconds } from '../run/
 import { ENV_JSON, LEADERBOARD_MD, SWEEP_JSON, TRIALS_DIR, trialRunDir, type RunEnv, type SweepRecord } from '../run/records.js';
 import { runExperiment } from '../run/runner.js';
 import { configHash, writeSweepRecord } from '../run/sweep-record.js';
+import { RedisIntermediateStore, trialFinished, trialStop, type IntermediateStore } from '../run/sweep-stop.js';
 import { readJsonFile, readSweepDir } from '../run-reader.js';
 import { startedBefore, type IO } from './run.js';
 import { prepare } from './prepare.js';
@@ -81,7 +82,7 @@ export async function prepareCommand(args: { file: string; sets: string[]; dir: 
 export async function trialCommand(args: { file: string; sets: string[]; trial: string; dir: string; argv: string[]; log: LogOptions; json: boolean }, io: IO): Promise<number> {
   const dir = resolve(args.dir);
   const sweep = readSweepFile(dir);
-  const { registry, trials } = await sweepTrials(args.file, args.sets);
+  const { loaded, registry, trials } = await sweepTrials(args.file, args.sets);
   const decimal = /^[0-9]+$/.test(args.trial);
   const t = decimal ? trials.find((x) => x.index === Number(args.trial)) : undefined;
   if (!t) throw new UserError('E_USAGE', `--trial ${args.trial}: ${decimal ? '' : 'not a trial number: '}the sweep has trials 1 to ${trials.length}${decimal ? '' : ' (give one as a plain decimal number)'}`);
@@ -105,18 +106,36 @@ export async function trialCommand(args: { file: string; sets: string[]; trial: 
           if (!args.log.quiet) io.err(`trial ${t.index}: ${runDir} is in use by another process; waiting up to ${waitS} s for it to end (${LOCK_WAIT_ENV})\n`);
         })
       : lockDir(runDir, command);
+  // sweep.stop on a queue: the trials compare their intermediate values on the queue's Redis
+  // (the worker gives its URL in FTRUN_QUEUE); otherwise in the sweep directory.
+  const store = await intermediateStore(sweep, dir);
   try {
     const started = startedBefore(runDir);
     if (!args.log.quiet) io.err(`trial ${t.index}/${trials.length}: ${formatTrialOverrides(t.overrides)}${started ? ' (resumed)' : ''} → ${runDir}\n`);
     const summary = await runExperiment({
       loaded: t.loaded, config: t.config, registry, runDir, runId: `${basename(dir)}-t${t.index}`, lock,
+      ...trialStop(loaded.data, dir, t.index, t.config.evaluate.primary, store),
       argv: args.argv, log: args.log, signal: io.signal, trial: { index: t.index, overrides: t.overrides }, ...(started ? { resume: true } : {}),
     });
     if (args.json) io.out(JSON.stringify({ trial: t.index, run_dir: runDir, status: summary.status, models: summary.models }, null, 2) + '\n');
-    return summary.status === 'ok' ? 0 : 1;
+    // a trial stopped by sweep.stop finished (a queue does not retry it)
+    return trialFinished(summary.status) ? 0 : 1;
   } finally {
+    await store?.close?.();
     lock.release();
   }
+}
+
+/**
+ * The shared record of a sweep's intermediate values (sweep.stop) for a trial job: on the queue's
+ * Redis for a sweep submitted to a queue when the queue's URL is in FTRUN_QUEUE (as a worker starts
+ * its trials); undefined otherwise (the files in the sweep directory).
+ */
+async function intermediateStore(sweep: SweepRecord, dir: string): Promise<IntermediateStore | undefined> {
+  const { QUEUE_ENV, redisConnection } = await import('./queue.js');
+  const url = process.env[QUEUE_ENV];
+  if (!sweep.queue || !url) return undefined;
+  return new RedisIntermediateStore(redisConnection({ url, from: QUEUE_ENV }), dir);
 }
 
 /** Trial states of a sweep still in progress: not failed, not finished. */
@@ -148,14 +167,14 @@ export async function collectCommand(args: { dir: string; json: boolean; write?:
   else io.err(`${renderLeaderboardTable(board.map((e) => ({ ...e, metrics: {} })), sweep.primary, 'text')}\n${write ? `leaderboard: ${join(dir, LEADERBOARD_MD)}\n` : ''}`);
   const named = (rs: typeof records) => rs.map((r) => `trial ${r.index} ${r.status}`).join(', ');
   if (write) {
-    const notOk = records.filter((r) => r.status !== 'ok');
+    const notOk = records.filter((r) => !trialFinished(r.status));
     if (notOk.length) io.err(`${notOk.length} of ${records.length} trials not ok: ${named(notOk)}\n`);
     return notOk.length ? 1 : 0;
   }
   const counts = new Map<string, number>();
   for (const r of records) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
   io.err(`${records.length} trials: ${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')}\n`);
-  const failed = records.filter((r) => r.status !== 'ok' && !IN_PROGRESS.has(r.status));
+  const failed = records.filter((r) => !trialFinished(r.status) && !IN_PROGRESS.has(r.status));
   if (failed.length) io.err(`${failed.length} of ${records.length} trials failed or were interrupted: ${named(failed)}\n`);
   return failed.length ? 1 : 0;
 }

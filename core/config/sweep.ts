@@ -13,6 +13,7 @@ import { choices } from './messages.js';
 import { formatPath, parsePath, type ConfigPath } from './path.js';
 import { withOverrides, type Override } from './set.js';
 import { DEFAULT_MAX_TRIALS } from './types.js';
+import { stopProblems } from './sweep-stop.js';
 import { drawRandom, readRandom, type RandomSpec } from './sweep-random.js';
 
 export { DEFAULT_MAX_TRIALS };
@@ -65,8 +66,9 @@ function readSweep(loaded: LoadedConfig): { axes: Axis[]; random?: RandomSpec; p
     return { axes, problems };
   }
   for (const k of Object.keys(sweep)) {
-    if (!([...SECTIONS, 'random', 'max_trials'] as readonly string[]).includes(k)) at(['sweep', k], `unknown option "${k}". ${choices(k, [...SECTIONS, 'random', 'max_trials'])}`, 'key');
+    if (!([...SECTIONS, 'random', 'max_trials', 'stop'] as readonly string[]).includes(k)) at(['sweep', k], `unknown option "${k}". ${choices(k, [...SECTIONS, 'random', 'max_trials', 'stop'])}`, 'key');
   }
+  problems.push(...stopProblems(loaded));
   const max = sweep.max_trials ?? DEFAULT_MAX_TRIALS;
   const maxOk = typeof max === 'number' && Number.isInteger(max) && max >= 1;
   if (!maxOk) at(['sweep', 'max_trials'], `must be a positive integer, found ${JSON.stringify(max)}`);

@@ -83,6 +83,8 @@ export const LEADERBOARD_JSON = 'leaderboard.json';
 export const LEADERBOARD_MD = 'leaderboard.md';
 /** The same with charts. */
 export const LEADERBOARD_HTML = 'leaderboard.html';
+/** sweep.stop: each trial's primary metric at each evaluation during training, `<trial>.json` (an IntermediateFile of core/run/sweep-stop.ts). */
+export const INTERMEDIATE_DIR = 'intermediate';
 
 // ── The records ───────────────────────────────────────────────────────────────────────────────
 

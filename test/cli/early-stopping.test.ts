@@ -2,9 +2,11 @@
  * Early stopping from the CLI, on the fixture model (tiny-bert, ort, one thread) and the
  * transactions: training.early_stopping stops a run when the test-split metric stops improving
  * and keeps its best checkpoint (events, metrics.json, env.json, the console line); its mistakes
- * are config errors at their line.
+ * are config errors at their line. sweep.stop: median stops a sweep's trial whose test-split MRR@1
+ * is below the median of the trials that reached the same step, sequentially and with --parallel:
+ * the trial is `stopped` (not failed) everywhere, the sweep exits 0 and resume does not run it again.
  */
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { cli, tempDir } from '../helpers/cli.js';
@@ -86,6 +88,111 @@ describeShared('training.early_stopping from the CLI', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
       `error[E_DATA]: ${file}:10:3 training.early_stopping: needs a test split to evaluate on during training, but splitter ratio made no test queries; hold some out (splitter ratio, or field with records marked test) or remove training.early_stopping\n`,
+    );
+  }, 120_000);
+});
+
+/** A sweep of 3 trials on tiny-bert; the third's learning rate (0.05) wrecks the model at once. */
+function sweepFile(stop = 'median'): string {
+  const file = join(tempDir(), 'sweep.yaml');
+  writeFileSync(
+    file,
+    `extends: ${BGE}
+name: es-sweep
+model:
+  path: ${TINY_BERT}
+backend:
+  type: ort
+  intra_op_threads: 1
+store:
+  type: memory
+training:
+  epochs: null
+  max_steps: 12
+  eval_every: 2
+sweep:
+  grid:
+    training.learning_rate: [1.0e-3, 5.0e-4, 5.0e-2]
+  stop: ${stop}
+`,
+  );
+  return file;
+}
+
+/** The test-split MRR@1 of each evaluation of a trial, by step (its events.jsonl). */
+const evalsOf = (trialDir: string) => new Map(events(trialDir).filter((e) => e.type === 'train_eval').map((e) => [e.step as number, e.metrics['mrr@1'] as number]));
+
+async function stoppedSweep(extra: string[]) {
+  const runs = tempDir();
+  const r = await cli(['run', sweepFile(), '--runs-dir', runs, ...extra]);
+  expect(r.code, r.stderr).toBe(0);
+  const dir = join(runs, 'es-sweep', readdirSync(join(runs, 'es-sweep'))[0]!);
+  const trial = (i: number) => join(dir, 'trials', String(i));
+  const metrics = json(join(trial(3), 'metrics.json'));
+  const stop = metrics.early_stop;
+  expect(metrics.status).toBe('stopped');
+  expect(stop).toMatchObject({ rule: 'median', metric: 'mrr@1', trials: 2 });
+  // the median of the two others at that step, which the stopped trial is below
+  const others = [evalsOf(trial(1)).get(stop.step)!, evalsOf(trial(2)).get(stop.step)!];
+  expect(stop.median).toBe((others[0]! + others[1]!) / 2);
+  expect(stop.value).toBe(evalsOf(trial(3)).get(stop.step));
+  expect(stop.value).toBeLessThan(stop.median);
+  // it trained up to there, kept its checkpoint, its events and the base model's metrics; no fine-tuned model
+  expect(events(trial(3)).filter((e) => e.type === 'train_step')).toHaveLength(stop.step);
+  expect(events(trial(3)).find((e) => e.type === 'early_stop')).toMatchObject(stop);
+  expect(events(trial(3)).at(-1)).toMatchObject({ type: 'run_end', status: 'stopped' });
+  expect(readdirSync(join(trial(3), 'checkpoints'))).toEqual([`step-${stop.step}`]);
+  expect(Object.keys(metrics.models)).toEqual(['base']);
+  expect(existsSync(join(trial(3), 'model'))).toBe(false);
+  const env = json(join(trial(3), 'env.json'));
+  expect(env.status).toBe('stopped');
+  expect(env.early_stop).toEqual(stop);
+  expect(env.error).toBeUndefined();
+  // the others finished: stopping needs 2 other trials at a step, and they ran first
+  expect(json(join(trial(1), 'metrics.json')).status).toBe('ok');
+  expect(json(join(trial(2), 'metrics.json')).status).toBe('ok');
+  expect(json(join(dir, 'sweep.json')).trials.map((t: Ev) => t.status)).toEqual(['ok', 'ok', 'stopped']);
+  const board = json(join(dir, 'leaderboard.json')).trials as Ev[];
+  expect(board.find((t) => t.index === 3)).toMatchObject({ rank: null, status: 'stopped' });
+  expect(board.filter((t) => t.rank !== null).map((t) => t.index).sort()).toEqual([1, 2]);
+  // the intermediate values every trial recorded
+  expect(json(join(dir, 'intermediate', '3.json'))).toEqual({ trial: 3, metric: 'mrr@1', values: { [String(stop.step)]: stop.value } });
+  expect(Object.keys(json(join(dir, 'intermediate', '1.json')).values)).toEqual(['2', '4', '6', '8', '10']);
+  expect(r.stderr).toContain(
+    `trial 3/3 stopped at step ${stop.step}: mrr@1 ${stop.value.toFixed(4)} is below the median ${stop.median.toFixed(4)} of 2 other trials at that step (sweep.stop: median)\n`,
+  );
+  return { dir, r };
+}
+
+describeShared('sweep.stop: median from the CLI', () => {
+  it('stops the trial below the median of the others at an evaluation step; recorded stopped, exit 0; resume runs nothing again', async () => {
+    const { dir } = await stoppedSweep([]);
+    const again = await cli(['resume', dir]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toBe(`error[E_RUN]: ${dir}: every trial of this sweep finished (status ok, or stopped by sweep.stop); nothing to resume\n`);
+    // collect counts the stopped trial as finished
+    const collected = await cli(['sweep', 'collect', dir]);
+    expect(collected.code, collected.stderr).toBe(0);
+    expect(collected.stderr).not.toMatch(/not ok/);
+  }, 600_000);
+
+  it('with --parallel 2 the trials compare through the sweep directory the same way', async () => {
+    await stoppedSweep(['--parallel', '2']);
+  }, 600_000);
+
+  it('refuses an unknown rule and bad options at their lines', async () => {
+    let file = sweepFile('mean');
+    let r = await cli(['validate', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `error[E_CONFIG]: Config is not valid, found 1 problem:\n  ${file}:17:9 sweep.stop: unknown stopping rule "mean". Did you mean "median"? Allowed: median, {rule: median, min_trials: N, grace_steps: S}.\n`,
+    );
+    file = sweepFile('{rule: median, min_trials: 0, grace: 2}');
+    r = await cli(['validate', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `error[E_CONFIG]: Config is not valid, found 2 problems:\n  ${file}:17:36 sweep.stop.min_trials: must be an integer of at least 1, found 0\n` +
+        `  ${file}:17:39 sweep.stop.grace: unknown option "grace". Allowed: rule, min_trials, grace_steps.\n`,
     );
   }, 120_000);
 });
