@@ -4,12 +4,15 @@
  * and keeps its best checkpoint (events, metrics.json, env.json, the console line); its mistakes
  * are config errors at their line. sweep.stop: median stops a sweep's trial whose test-split MRR@1
  * is below the median of the trials that reached the same step, sequentially and with --parallel:
- * the trial is `stopped` (not failed) everywhere, the sweep exits 0 and resume does not run it again.
+ * the trial is `stopped` (not failed) everywhere, the sweep exits 0 and resume does not run it again;
+ * on a Redis queue the trials compare through Redis (skipped, saying why, without redis-server).
  */
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { afterAll, expect, it } from 'vitest';
 import { cli, tempDir } from '../helpers/cli.js';
+import { BIN, REDIS, startRedis, type TestRedis } from '../helpers/redis.js';
 import { ROOT, TINY_BERT, describeShared } from '../helpers/shared.js';
 
 const BGE = join(ROOT, 'configs', 'bge.yaml');
@@ -122,10 +125,8 @@ sweep:
 /** The test-split MRR@1 of each evaluation of a trial, by step (its events.jsonl). */
 const evalsOf = (trialDir: string) => new Map(events(trialDir).filter((e) => e.type === 'train_eval').map((e) => [e.step as number, e.metrics['mrr@1'] as number]));
 
-async function stoppedSweep(extra: string[]) {
-  const runs = tempDir();
-  const r = await cli(['run', sweepFile(), '--runs-dir', runs, ...extra]);
-  expect(r.code, r.stderr).toBe(0);
+/** Checks a finished sweep of sweepFile() in `runs` whose third trial was stopped by the median rule. */
+function checkStopped(runs: string, r: { stderr: string }, via: 'files' | 'redis' = 'files') {
   const dir = join(runs, 'es-sweep', readdirSync(join(runs, 'es-sweep'))[0]!);
   const trial = (i: number) => join(dir, 'trials', String(i));
   const metrics = json(join(trial(3), 'metrics.json'));
@@ -155,13 +156,21 @@ async function stoppedSweep(extra: string[]) {
   const board = json(join(dir, 'leaderboard.json')).trials as Ev[];
   expect(board.find((t) => t.index === 3)).toMatchObject({ rank: null, status: 'stopped' });
   expect(board.filter((t) => t.rank !== null).map((t) => t.index).sort()).toEqual([1, 2]);
-  // the intermediate values every trial recorded
-  expect(json(join(dir, 'intermediate', '3.json'))).toEqual({ trial: 3, metric: 'mrr@1', values: { [String(stop.step)]: stop.value } });
-  expect(Object.keys(json(join(dir, 'intermediate', '1.json')).values)).toEqual(['2', '4', '6', '8', '10']);
-  expect(r.stderr).toContain(
-    `trial 3/3 stopped at step ${stop.step}: mrr@1 ${stop.value.toFixed(4)} is below the median ${stop.median.toFixed(4)} of 2 other trials at that step (sweep.stop: median)\n`,
-  );
-  return { dir, r };
+  // the intermediate values every trial recorded: files in the sweep directory, or on the queue's Redis
+  if (via === 'files') {
+    expect(json(join(dir, 'intermediate', '3.json'))).toEqual({ trial: 3, metric: 'mrr@1', values: { [String(stop.step)]: stop.value } });
+    expect(Object.keys(json(join(dir, 'intermediate', '1.json')).values)).toEqual(['2', '4', '6', '8', '10']);
+    // the console says which trial stopped where, and why
+    expect(r.stderr).toMatch(new RegExp(`\\ntrial 3/3 stopped[^\\n]* at step ${stop.step}: mrr@1 ${stop.value.toFixed(4)} (is|was) below the median ${stop.median.toFixed(4)} of 2 other trials at that step \\(sweep\\.stop: median\\)\\n`));
+  } else expect(existsSync(join(dir, 'intermediate'))).toBe(false);
+  return { dir, stop };
+}
+
+async function stoppedSweep(extra: string[]) {
+  const runs = tempDir();
+  const r = await cli(['run', sweepFile(), '--runs-dir', runs, ...extra]);
+  expect(r.code, r.stderr).toBe(0);
+  return checkStopped(runs, r);
 }
 
 describeShared('sweep.stop: median from the CLI', () => {
@@ -195,4 +204,39 @@ describeShared('sweep.stop: median from the CLI', () => {
         `  ${file}:17:39 sweep.stop.grace: unknown option "grace". Allowed: rule, min_trials, grace_steps.\n`,
     );
   }, 120_000);
+});
+
+describeShared('sweep.stop: median on a Redis queue', () => {
+  let redis: TestRedis | undefined;
+  const workers: ChildProcess[] = [];
+  afterAll(async () => {
+    for (const w of workers) w.kill('SIGKILL');
+    await redis?.stop();
+  });
+
+  it('the trials of a queued sweep compare on the queue\'s Redis: one worker takes them in order and the third is stopped', async () => {
+    if (!REDIS) return console.warn('skipping: redis-server is not installed (apt-get install redis-server)');
+    redis = await startRedis();
+    // one worker, one trial at a time: the trials run in queue order, as a sequential sweep
+    const w = spawn(process.execPath, [BIN, 'worker', '--queue', redis.url], { stdio: 'ignore' });
+    workers.push(w);
+    const runs = tempDir();
+    const file = sweepFile();
+    const r = await new Promise<{ code: number | null; stderr: string }>((res) => {
+      const c = spawn(process.execPath, [BIN, 'run', file, '--queue', redis!.url, '--runs-dir', runs], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      c.stderr.on('data', (d) => (stderr += d));
+      c.on('close', (code) => res({ code, stderr }));
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const { dir, stop } = checkStopped(runs, r, 'redis');
+    expect(r.stderr).toMatch(/\ntrial 3\/3 stopped/);
+    // Redis holds each step's values, trial → value
+    const key = `ftrun:intermediate:${dir.split('/').at(-1)}:${stop.step}`;
+    const hash = spawnSync('redis-cli', ['-p', String(redis.port), 'hgetall', key], { encoding: 'utf8' }).stdout.trim().split('\n');
+    const values = Object.fromEntries(Array.from({ length: hash.length / 2 }, (_, i) => [hash[2 * i], Number(hash[2 * i + 1])]));
+    expect(Object.keys(values).sort()).toEqual(['1', '2', '3']);
+    expect(values['3']).toBe(stop.value);
+    expect((values['1']! + values['2']!) / 2).toBe(stop.median);
+  }, 600_000);
 });
