@@ -126,7 +126,7 @@ sweep:
 const evalsOf = (trialDir: string) => new Map(events(trialDir).filter((e) => e.type === 'train_eval').map((e) => [e.step as number, e.metrics['mrr@1'] as number]));
 
 /** Checks a finished sweep of sweepFile() in `runs` whose third trial was stopped by the median rule. */
-function checkStopped(runs: string, r: { stderr: string }, via: 'files' | 'redis' = 'files') {
+function checkStopped(runs: string, r: { stderr: string }, via: 'files' | 'redis' = 'files', printed = true) {
   const dir = join(runs, 'es-sweep', readdirSync(join(runs, 'es-sweep'))[0]!);
   const trial = (i: number) => join(dir, 'trials', String(i));
   const metrics = json(join(trial(3), 'metrics.json'));
@@ -160,9 +160,11 @@ function checkStopped(runs: string, r: { stderr: string }, via: 'files' | 'redis
   if (via === 'files') {
     expect(json(join(dir, 'intermediate', '3.json'))).toEqual({ trial: 3, metric: 'mrr@1', values: { [String(stop.step)]: stop.value } });
     expect(Object.keys(json(join(dir, 'intermediate', '1.json')).values)).toEqual(['2', '4', '6', '8', '10']);
+  } else expect(existsSync(join(dir, 'intermediate'))).toBe(false);
+  if (printed) {
     // the console says which trial stopped where, and why
     expect(r.stderr).toMatch(new RegExp(`\\ntrial 3/3 stopped[^\\n]* at step ${stop.step}: mrr@1 ${stop.value.toFixed(4)} (is|was) below the median ${stop.median.toFixed(4)} of 2 other trials at that step \\(sweep\\.stop: median\\)\\n`));
-  } else expect(existsSync(join(dir, 'intermediate'))).toBe(false);
+  }
   return { dir, stop };
 }
 
@@ -187,6 +189,25 @@ describeShared('sweep.stop: median from the CLI', () => {
 
   it('with --parallel 2 the trials compare through the sweep directory the same way', async () => {
     await stoppedSweep(['--parallel', '2']);
+  }, 600_000);
+
+  it('as array jobs (plan --prepare, run --trial N --sweep-dir) the trials compare through the prepared directory', async () => {
+    const runs = tempDir();
+    const file = sweepFile();
+    const dir = join(runs, 'es-sweep', 'sweep-array');
+    let r = await cli(['plan', file, '--prepare', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    const stderr: string[] = [];
+    for (const n of ['1', '2', '3']) {
+      r = await cli(['run', file, '--trial', n, '--sweep-dir', dir, '--quiet']);
+      // a trial stopped by the median rule finished: exit 0 (a scheduler does not retry it)
+      expect(r.code, r.stderr).toBe(0);
+      stderr.push(r.stderr);
+    }
+    const collected = await cli(['sweep', 'collect', dir]);
+    expect(collected.code, collected.stderr).toBe(0);
+    checkStopped(runs, { stderr: '' }, 'files', false);
+    expect(stderr).toEqual(['', '', '']);
   }, 600_000);
 
   it('refuses an unknown rule and bad options at their lines', async () => {
@@ -229,7 +250,7 @@ describeShared('sweep.stop: median on a Redis queue', () => {
       c.on('close', (code) => res({ code, stderr }));
     });
     expect(r.code, r.stderr).toBe(0);
-    const { dir, stop } = checkStopped(runs, r, 'redis');
+    const { dir, stop } = checkStopped(runs, r, 'redis', false);
     expect(r.stderr).toMatch(/\ntrial 3\/3 stopped/);
     // Redis holds each step's values, trial → value
     const key = `ftrun:intermediate:${dir.split('/').at(-1)}:${stop.step}`;

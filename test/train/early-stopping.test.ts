@@ -2,9 +2,10 @@
  * training.early_stopping: the patience / min_delta rule (as Lightning's EarlyStopping), and the
  * training loop that follows it (scripted evaluations, no model): where it stops, the early_stop
  * event, the best checkpoint kept for load_best, the state in each checkpoint and a resume that
- * stays stopped; a sweep's pruner stops a trial with TrialStopped after its checkpoint is written.
+ * stays stopped; a sweep's pruner stops a trial with TrialStopped after its checkpoint is written;
+ * sweep.stop's median rule (min_trials, grace_steps) and its files in the sweep directory.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import { TrainLoop } from '../../core/train/loop.js';
 import { RunPlan } from '../../core/train/plan.js';
 import { readTrainingConfig, type FullTrainingConfig } from '../../core/train/training-schema.js';
 import type { Example, TrainingEvent } from '../../core/types.js';
+import { FileIntermediateStore, median, medianPruner, type IntermediateStore } from '../../core/run/sweep-stop.js';
 
 describe('EarlyStopper', () => {
   const run = (values: number[], patience: number, min_delta = 0) => {
@@ -158,5 +160,59 @@ describe('TrainLoop with training.early_stopping', () => {
     const end = loop({ max_steps: 4 }, [0.1, 0.2], tmp(), async (step) => void last.push(step));
     await end.l.run();
     expect(last).toEqual([2]);
+  });
+});
+
+// ── sweep.stop: the median rule and the intermediate files ──────────────────────────────────
+
+describe('sweep.stop: median', () => {
+  const memory = (): IntermediateStore & { rows: Map<number, Map<number, number>> } => {
+    const rows = new Map<number, Map<number, number>>();
+    return {
+      rows,
+      async report(trial, step, value) {
+        if (!rows.has(step)) rows.set(step, new Map());
+        rows.get(step)!.set(trial, value);
+        return [...rows.get(step)!].filter(([t]) => t !== trial).map(([, v]) => v);
+      },
+    };
+  };
+
+  it('median: the middle value, or the mean of the two middle ones', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([0.4, 0.2])).toBeCloseTo(0.3, 12);
+    expect(median([5])).toBe(5);
+  });
+
+  it('stops a trial below the median of at least min_trials others at that step, after grace_steps, never at or above it', async () => {
+    const store = memory();
+    const rule = { rule: 'median' as const, min_trials: 2, grace_steps: 2 };
+    const p = (trial: number) => medianPruner(rule, store, trial, 'mrr@1');
+    // trials 1 and 2 ran first: alone or with one other, nobody is stopped
+    expect(await p(1)(2, { 'mrr@1': 0.5 })).toBeUndefined();
+    expect(await p(1)(4, { 'mrr@1': 0.6 })).toBeUndefined();
+    expect(await p(2)(2, { 'mrr@1': 0.3 })).toBeUndefined();
+    expect(await p(2)(4, { 'mrr@1': 0.4 })).toBeUndefined();
+    // trial 3: at step 2 (within grace_steps) it is only recorded; at step 4 it is below the median 0.5 of 0.6 and 0.4
+    expect(await p(3)(2, { 'mrr@1': 0.1 })).toBeUndefined();
+    expect(store.rows.get(2)!.get(3)).toBe(0.1);
+    expect(await p(3)(4, { 'mrr@1': 0.45 })).toEqual({ rule: 'median', metric: 'mrr@1', value: 0.45, median: 0.5, trials: 2 });
+    // at the median is not below it; a metric the evaluation lacks is not judged
+    expect(await p(4)(4, { 'mrr@1': 0.45 })).toBeUndefined(); // others 0.6, 0.4, 0.45: median 0.45
+    expect(await p(5)(4, { ndcg: 0.1 })).toBeUndefined();
+    expect(store.rows.get(4)!.has(5)).toBe(false);
+  });
+
+  it('the files in the sweep directory: each trial writes its own, reads the others at the same step, and keeps its earlier values on resume', async () => {
+    const dir = tmp();
+    const a = new FileIntermediateStore(dir, 'mrr@1');
+    expect(await a.report(1, 2, 0.5)).toEqual([]);
+    expect(await a.report(1, 4, 0.6)).toEqual([]);
+    expect(await new FileIntermediateStore(dir, 'mrr@1').report(2, 2, 0.3)).toEqual([0.5]);
+    // trial 1 resumed in a new process: its file keeps step 2 and 4
+    expect(await new FileIntermediateStore(dir, 'mrr@1').report(1, 6, 0.7)).toEqual([]);
+    expect(JSON.parse(readFileSync(join(dir, 'intermediate', '1.json'), 'utf8'))).toEqual({ trial: 1, metric: 'mrr@1', values: { '2': 0.5, '4': 0.6, '6': 0.7 } });
+    expect(readdirSync(join(dir, 'intermediate')).sort()).toEqual(['1.json', '2.json']);
+    expect(await new FileIntermediateStore(dir, 'mrr@1').report(3, 2, 0.1)).toEqual(expect.arrayContaining([0.5, 0.3]));
   });
 });
