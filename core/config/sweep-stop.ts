@@ -5,6 +5,8 @@ import type { Problem } from '../errors.js';
 import type { JsonSchema } from '../types.js';
 import { problemAt, type LoadedConfig } from './located.js';
 import { choices } from './messages.js';
+import type { ExperimentConfig } from './types.js';
+import { methodOf } from '../train/methods.js';
 
 /** The validated `sweep.stop`, its defaults filled in. */
 export interface StopRule {
@@ -73,4 +75,21 @@ export function stopProblems(loaded: LoadedConfig): Problem[] {
   int('min_trials', 1);
   int('grace_steps', 0);
   return out;
+}
+
+/**
+ * sweep.stop judges the trials by their evaluations on the test split during training: a sweep
+ * none of whose trials trains with a test split would never stop one. Located at sweep.stop.
+ */
+export function stopTrialProblems(loaded: LoadedConfig, configs: readonly ExperimentConfig[]): Problem[] {
+  if (!readStopRule(loaded.data) || configs.length === 0) return [];
+  if (configs.some((c) => methodOf(c).trains && c.splitter.type !== 'none')) return [];
+  const why = configs.every((c) => !methodOf(c).trains) ? 'no trial of this sweep trains (training.method none)' : 'no trial of this sweep has a test split (splitter none)';
+  return [
+    problemAt(
+      loaded,
+      ['sweep', 'stop'],
+      `stops trials by their evaluations on the test split during training, but ${why}; train (training.method full or adapter) with a test split (splitter ratio or field), or remove sweep.stop`,
+    ),
+  ];
 }

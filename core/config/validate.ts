@@ -19,6 +19,7 @@ import { problemAt, sortProblems, type LoadedConfig } from './located.js';
 import { ajvProblems, choices, describeValue } from './messages.js';
 import { expandTrials, hasSweep, randomSpec, sweepProblems, type Trial } from './sweep.js';
 import { randomProbes } from './sweep-random.js';
+import { stopTrialProblems } from './sweep-stop.js';
 import { TRAINING_METHODS } from '../train/methods.js';
 import type { ExperimentConfig, TrainingMethod } from './types.js';
 
@@ -195,6 +196,7 @@ export function validateTrials(loaded: LoadedConfig, registry: Registry): Array<
       }
     }
   }
+  problems.push(...stopTrialProblems(loaded, trials.map((t) => t.config)));
   if (problems.length) throw UserError.config(sortProblems(problems, loaded.file));
   return trials;
 }

@@ -224,6 +224,15 @@ describeShared('sweep.stop: median from the CLI', () => {
       `error[E_CONFIG]: Config is not valid, found 2 problems:\n  ${file}:17:36 sweep.stop.min_trials: must be an integer of at least 1, found 0\n` +
         `  ${file}:17:39 sweep.stop.grace: unknown option "grace". Allowed: rule, min_trials, grace_steps.\n`,
     );
+    // trials that never evaluate during training could never be stopped
+    file = sweepFile();
+    writeFileSync(file, readFileSync(file, 'utf8').replace('store:\n', 'splitter:\n  type: none\n  test: null\n  shuffle: null\nstore:\n'));
+    r = await cli(['validate', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `error[E_CONFIG]: Config is not valid, found 1 problem:\n  ${file}:21:9 sweep.stop: stops trials by their evaluations on the test split during training, but no trial of this sweep has a test split (splitter none); ` +
+        'train (training.method full or adapter) with a test split (splitter ratio or field), or remove sweep.stop\n',
+    );
   }, 120_000);
 });
 

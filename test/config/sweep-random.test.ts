@@ -194,7 +194,7 @@ describe('sweep.random: mistakes', () => {
     );
     expect(configError(() => expandTrials(load('sweep={max_trials: 3}')))).toBe('Config is not valid, found 1 problem:\n  --set sweep: must define "grid", "zip" and/or "random"');
     expect(configError(() => expandTrials(load('sweep.randon.trials=3')))).toContain(
-      'Config is not valid, found 1 problem:\n  --set sweep.randon: unknown option "randon". Did you mean "random"? Allowed: grid, zip, random, max_trials',
+      'Config is not valid, found 1 problem:\n  --set sweep.randon: unknown option "randon". Did you mean "random"? Allowed: grid, zip, random, max_trials, stop',
     );
   });
 });
