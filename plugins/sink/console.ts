@@ -66,10 +66,16 @@ class ConsoleSink implements SinkPlugin {
     lines.push('', `primary: ${this.primaryLine(summary)}`);
     const t = summary.training;
     if (t) lines.push(`training: ${t.steps} steps, ${t.epochs} epoch${t.epochs === 1 ? "" : "s"} in ${formatElapsed(t.seconds)} (${t.samples_per_second.toFixed(1)} samples/s)`);
+    const es = summary.earlyStop;
+    if (es?.rule === 'patience' && es.best) {
+      lines.push(`early stopping at step ${es.step}: ${es.metric} did not improve by more than ${es.min_delta} in ${es.patience} evaluation${es.patience === 1 ? '' : 's'} (best ${es.best.value.toFixed(d)} at step ${es.best.step})`);
+    } else if (es?.rule === 'median') {
+      lines.push(`stopped by sweep.stop at step ${es.step}: ${es.metric} ${es.value.toFixed(d)} below the median ${es.median?.toFixed(d)} of ${es.trials} other trials at that step`);
+    }
     const dir = displayPath(summary.runDir || this.ctx.runDir);
     lines.push(`run dir: ${dir}`);
     if (summary.resumable === false) lines.push('it stopped before any work began: fix the error below and run it again (there is nothing to resume)');
-    else if (summary.status !== 'ok') lines.push(`continue it (once the cause is fixed): ftrun resume ${dir}`);
+    else if (summary.status !== 'ok' && summary.status !== 'stopped') lines.push(`continue it (once the cause is fixed): ftrun resume ${dir}`);
     lines.push(`elapsed: ${formatElapsed((this.now() - this.startedAt) / 1000)}`);
     this.write(lines.join('\n') + '\n');
   }

@@ -62,6 +62,8 @@ describeShared('training.early_stopping from the CLI', () => {
     expect(r.stderr).toContain(
       `early stopping at step ${stop.step} of 40: mrr@1 did not improve by more than 0 in 2 evaluations (best ${stop.best.value.toFixed(4)} at step ${stop.best.step})\n`,
     );
+    // and in the console sink's summary at the end
+    expect(r.stderr).toContain(`\nearly stopping at step ${stop.step}: mrr@1 did not improve by more than 0 in 2 evaluations (best ${stop.best.value.toFixed(3)} at step ${stop.best.step})\n`);
   }, 300_000);
 
   it('refuses patience below 1, a metric the test-split evaluation does not compute, and no test split, at their lines', async () => {

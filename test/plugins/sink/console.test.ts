@@ -102,3 +102,24 @@ describe('console sink: training line', () => {
     expect(out.join('')).toContain('training: 26 steps, 2 epochs in 3.5 s (118.9 samples/s)');
   });
 });
+
+describe('console sink: early stopping', () => {
+  const close = (extra: Partial<RunSummary>) => {
+    const out: string[] = [];
+    const sink = new ConsoleSink({ digits: 3 }, makeContext({ quiet: false, write: (s: string) => out.push(s) }));
+    sink.close({ name: 'x', runDir: '/tmp/x', status: 'ok', primary: 'mrr@1', models: { base: { 'mrr@1': 0.5 } }, delta: {}, timings: {}, ...extra });
+    return out.join('');
+  };
+
+  it('says where training.early_stopping stopped the run and its best evaluation', () => {
+    const text = close({ earlyStop: { rule: 'patience', step: 10, metric: 'mrr@1', value: 0.46, best: { step: 6, value: 0.4808 }, patience: 2, min_delta: 0.01 } });
+    expect(text).toContain('\nearly stopping at step 10: mrr@1 did not improve by more than 0.01 in 2 evaluations (best 0.481 at step 6)\n');
+  });
+
+  it('says why sweep.stop stopped a trial, and offers no resume for it', () => {
+    const text = close({ status: 'stopped', earlyStop: { rule: 'median', step: 2, metric: 'mrr@1', value: 0.2308, median: 0.4615, trials: 2 } });
+    expect(text).toContain('x: stopped\n');
+    expect(text).toContain('\nstopped by sweep.stop at step 2: mrr@1 0.231 below the median 0.462 of 2 other trials at that step\n');
+    expect(text).not.toContain('ftrun resume');
+  });
+});
