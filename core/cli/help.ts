@@ -8,7 +8,9 @@ Usage:
   ftrun validate <config.yaml> [--set ...]       check a config; loads no model or data
   ftrun plan <config.yaml> [--set ...]           print the resolved config (and every sweep trial)
   ftrun diff <runA> <runB> [--md|--json|--html] [--all] compare two runs or two sweeps
+  ftrun compare <run> <run>… [--md|--json|--html]  any number of runs or sweep trials side by side
   ftrun ls [runs-dir]                            list runs and sweeps
+  ftrun rm <run|sweep>… [--yes]                  remove runs and sweeps (asks on a terminal)
   ftrun resume <run-dir>                         continue an interrupted run from its last checkpoint
   ftrun schema                                   print the JSON Schema of experiment files
   ftrun dataset push <file.jsonl> --project P --name N [--split S]  put a JSONL dataset into Braintrust
@@ -28,16 +30,21 @@ Common options:
   --verbose          debug output and stack traces for internal errors
   -h, --help         help for a command;  -v, --version
 
+Naming runs: wherever a run or sweep directory is taken (diff, compare, resume, sweep collect|status),
+  latest is the newest run or sweep in --runs-dir (default ./runs), latest~1 the one before it, and a
+  unique prefix of a run id (as ftrun ls shows it) names that run; an ambiguous prefix lists its matches.
+
 Exit codes: 0 ok · 1 run failed · 2 usage or config error
 Docs: docs/README.md
 `;
 
 const COMMANDS: Record<string, string> = {
-  resume: `Usage: ftrun resume <run-dir> [--json] [--quiet]
+  resume: `Usage: ftrun resume <run-dir> [--json] [--quiet] [--runs-dir DIR]
 
 Continues an interrupted or failed run in its own directory, with the config it recorded (resolved.yaml):
 training restarts from the latest checkpoint in <run-dir>/checkpoints, and the evaluations are redone.
 A run (or sweep) that another process is still running is refused (exit 2, naming that process).
+<run-dir> may be latest, latest~N or a run-id prefix (looked up in --runs-dir, default ./runs).
 `,
   run: `Usage: ftrun run <config.yaml> [--set path=value ...] [--sweep path=a,b ...] [--runs-dir DIR] [--parallel N] [--json] [--quiet]
 
@@ -92,12 +99,24 @@ Prints the resolved config (defaults filled in, secrets redacted) and, for a swe
 Prints the JSON Schema of experiment files, built from the registered plugins' option schemas.
 Save it and point your editor at it:  # yaml-language-server: $schema=./ftrun.schema.json
 `,
-  diff: `Usage: ftrun diff <runA> <runB> [--md | --json | --html] [--all]
+  compare: `Usage: ftrun compare <run> <run>… [--md | --json | --html] [--runs-dir DIR]
+
+Any number (two or more) of runs side by side; a sweep directory stands for all its trials. Each run is
+a directory, latest, latest~N or a unique run-id prefix (looked up in --runs-dir, default ./runs).
+Shows every metric of each run's fine-tuned model (base when it did not train) — the base model once,
+as column base, when every run has the same base scores, else each run's base beside it —, the config
+keys that differ (grouped per plugin; a plugin swap is one row, its type; sorted), the training loss and
+test-split primary metric (first/last, best; --html overlays the curves in one chart each) and the
+lowest-k recall per expected category.
+--md prints Markdown; --json prints JSON; --html a self-contained page (ftrun compare A B C --html > c.html).
+`,
+  diff: `Usage: ftrun diff <runA> <runB> [--md | --json | --html] [--all] [--runs-dir DIR]
 
 Compares two run directories (or two sweep directories): changed config keys and metric deltas (B − A)
-for each model.  --all lists unchanged keys too;  --md prints Markdown;  --json prints JSON;
+for each model, each with its 95% paired bootstrap interval and randomization test p-value over the
+queries both runs evaluated (n.s.: not significant).  --all lists unchanged keys too;  --md prints Markdown;  --json prints JSON;
 --html prints a self-contained HTML page with charts and the queries B ranks better and worse
-(ftrun diff A B --html > diff.html).
+(ftrun diff A B --html > diff.html). A and B may be latest, latest~N or run-id prefixes (in --runs-dir).
 `,
   dataset: `Usage: ftrun dataset push <file.jsonl> --project P --name N [--split S] [--app-url URL]
 
@@ -122,6 +141,14 @@ Exit codes: collect: 0 every trial ok · 1 a trial is not ok (named: missing, qu
   ls: `Usage: ftrun ls [runs-dir] [--json]
 
 Lists runs and sweeps under runs-dir (default ./runs): name, id, date, status and primary metric.
+`,
+  rm: `Usage: ftrun rm <run|sweep>… [--yes] [--runs-dir DIR]
+
+Removes runs and sweeps (a sweep with its trials; an experiment folder with its last run). Each is a
+directory, latest, latest~N or a unique run-id prefix (looked up in --runs-dir, default ./runs).
+On a terminal it lists them and asks (y/N); without one, --yes is needed (exit 2 otherwise).
+Refused (exit 2): a run or sweep that a process is running, a sweep's trial alone (remove its sweep),
+a directory that is not a run or sweep directory.
 `,
 };
 

@@ -26,10 +26,12 @@ const SPECS: Record<string, FlagSpec> = {
   validate: { values: { set: { multi: true }, sweep: { multi: true } }, booleans: ['json', 'quiet', 'verbose', 'help'] },
   plan: { values: { set: { multi: true }, sweep: { multi: true }, prepare: {} }, booleans: ['json', 'quiet', 'verbose', 'help'] },
   schema: { values: {}, booleans: ['help'] },
-  diff: { values: {}, booleans: ['md', 'json', 'html', 'all', 'help'] },
+  diff: { values: { 'runs-dir': {} }, booleans: ['md', 'json', 'html', 'all', 'help'] },
+  compare: { values: { 'runs-dir': {} }, booleans: ['md', 'json', 'html', 'help'] },
+  rm: { values: { 'runs-dir': {} }, booleans: ['yes', 'help'] },
   ls: { values: { 'runs-dir': {} }, booleans: ['json', 'help'] },
-  resume: { values: {}, booleans: ['json', 'quiet', 'verbose', 'help'] },
-  sweep: { values: {}, booleans: ['json', 'help'] },
+  resume: { values: { 'runs-dir': {} }, booleans: ['json', 'quiet', 'verbose', 'help'] },
+  sweep: { values: { 'runs-dir': {} }, booleans: ['json', 'help'] },
   dataset: { values: { project: {}, name: {}, split: {}, 'app-url': {} }, booleans: ['help', 'verbose'] },
 };
 
@@ -42,6 +44,8 @@ export interface MainIO {
   out?: (s: string) => void;
   err?: (s: string) => void;
   signal?: AbortSignal;
+  /** Ask the user a question on the terminal (ftrun rm); default: stdin when it is a terminal. */
+  ask?: (question: string) => Promise<string>;
 }
 
 export async function main(argv: string[], mainIo: MainIO = {}): Promise<number> {
@@ -91,6 +95,8 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
     };
     // `--sweep path=a,b` is `--set sweep.grid["path"]=[a, b]`, after the --set flags
     const sets = [...(p.values.set ?? []), ...(p.values.sweep ?? []).map(sweepFlagToSet)];
+    // A run named on the command line: a directory, latest, latest~N or a unique id prefix (core/run-names.ts).
+    const runRef = async (ref: string) => (await import('../run-names.js')).resolveRunRef(ref, resolve(one(p, 'runs-dir') ?? 'runs'));
     switch (command) {
       case 'run': {
         needFile(1, 'one config file');
@@ -152,12 +158,24 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
         if (formats.length > 1) throw new UserError('E_USAGE', `ftrun diff: ${formats.map((f) => `--${f}`).join(' and ')} each choose the output format; give one`);
         const format = formats[0] ?? 'text';
         const { diffCommand } = await import('../commands/diff.js');
-        return await diffCommand({ a: p.positionals[0]!, b: p.positionals[1]!, all: p.flags.has('all'), format }, io);
+        return await diffCommand({ a: await runRef(p.positionals[0]!), b: await runRef(p.positionals[1]!), all: p.flags.has('all'), format }, io);
+      }
+      case 'compare': {
+        const formats = (['md', 'json', 'html'] as const).filter((f) => p.flags.has(f));
+        if (formats.length > 1) throw new UserError('E_USAGE', `ftrun compare: ${formats.map((f) => `--${f}`).join(' and ')} each choose the output format; give one`);
+        if (p.positionals.length === 0) needFile(2, 'two or more runs (directories, latest, latest~N or id prefixes) or a sweep');
+        const { compareCommand } = await import('../commands/compare.js');
+        return await compareCommand({ refs: p.positionals, runsDir: resolve(one(p, 'runs-dir') ?? 'runs'), format: formats[0] ?? 'text' }, io);
+      }
+      case 'rm': {
+        if (p.positionals.length === 0) needFile(1, 'one or more runs or sweeps (directories, latest, latest~N or id prefixes)');
+        const { rmCommand } = await import('../commands/rm.js');
+        return await rmCommand({ refs: p.positionals, runsDir: resolve(one(p, 'runs-dir') ?? 'runs'), yes: p.flags.has('yes') }, { err: io.err, ask: mainIo.ask ?? (mainIo.err === undefined && process.stdin.isTTY ? askTerminal : undefined) });
       }
       case 'resume': {
         needFile(1, 'one run directory');
         const { resumeCommand } = await import('../commands/resume.js');
-        return await resumeCommand({ runDir: p.positionals[0]!, json: p.flags.has('json'), quiet: p.flags.has('quiet'), verbose, argv }, io);
+        return await resumeCommand({ runDir: await runRef(p.positionals[0]!), json: p.flags.has('json'), quiet: p.flags.has('quiet'), verbose, argv }, io);
       }
       case 'worker': {
         needFile(0, 'no arguments');
@@ -172,7 +190,7 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
         const sub = p.positionals[0];
         if ((sub !== 'collect' && sub !== 'status') || p.positionals.length !== 2) throw new UserError('E_USAGE', `ftrun sweep: expected "collect <sweep-dir>" or "status <sweep-dir>", got ${p.positionals.length ? p.positionals.join(' ') : 'nothing'}. See: ftrun sweep --help`);
         const { collectCommand } = await import('../commands/sweep-jobs.js');
-        return await collectCommand({ dir: p.positionals[1]!, json: p.flags.has('json'), write: sub === 'collect' }, io);
+        return await collectCommand({ dir: await runRef(p.positionals[1]!), json: p.flags.has('json'), write: sub === 'collect' }, io);
       }
       case 'dataset': {
         if (p.positionals[0] !== 'push') throw new UserError('E_USAGE', `ftrun dataset: expected "push <file.jsonl>", got ${p.positionals.length ? p.positionals.join(' ') : 'nothing'}. See: ftrun dataset --help`);
@@ -199,6 +217,17 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
     if (verbose && err?.stack) io.err(err.stack + '\n');
     else io.err('(run with --verbose for the stack trace)\n');
     return 1;
+  }
+}
+
+/** One answer typed on the terminal (stdin), the question written to stderr. */
+async function askTerminal(question: string): Promise<string> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
   }
 }
 

@@ -160,7 +160,7 @@ export const CASES: BrokenCase[] = [
     name: 'unknown command',
     files: {},
     args: ['trian', 'x.yaml'],
-    stderr: "error[E_USAGE]: unknown command \"trian\". Commands: run, worker, validate, plan, schema, diff, ls, resume, sweep, dataset (or a config file to run). See: ftrun --help\n",
+    stderr: "error[E_USAGE]: unknown command \"trian\". Commands: run, worker, validate, plan, schema, diff, compare, rm, ls, resume, sweep, dataset (or a config file to run). See: ftrun --help\n",
   },
   {
     name: 'unknown flag',

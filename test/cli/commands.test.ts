@@ -17,7 +17,7 @@ describe('help and usage', () => {
     const top = await cli(['--help']);
     expect(top.code).toBe(0);
     expect(top.stdout).toContain('ftrun validate <config.yaml>');
-    for (const c of ['run', 'validate', 'plan', 'diff', 'ls', 'schema', 'resume']) {
+    for (const c of ['run', 'validate', 'plan', 'diff', 'compare', 'ls', 'rm', 'schema', 'resume']) {
       const r = await cli([c, '--help']);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(new RegExp(`^Usage: ftrun ${c}`));
