@@ -65,6 +65,13 @@ describe('charts: every label, in full', () => {
     expect(texts(svg)).not.toContain('1.02');
   });
 
+  it('small values in [0, 1] (a learning rate) get an axis of their own size, not of a metric', () => {
+    const svg = lineChart('Learning rate', 'step', [{ name: 'learning rate', points: [[1, 0], [4, 1e-4], [24, 5e-6]] }]);
+    const ticks = texts(svg);
+    expect(ticks).toContain('1.5e-4');
+    expect(ticks).not.toContain('0.005');
+  });
+
   it('a log-spaced parameter is drawn on a log axis, each point labelled with its trial', () => {
     expect(isLogSpaced([1e-5, 2e-5, 5e-5])).toBe(false);
     expect(isLogSpaced([1e-5, 1e-4])).toBe(true);

@@ -75,7 +75,7 @@ function valueAxis(values: number[], extra: Record<string, unknown> = {}): Recor
   if (!values.length || !values.every((v) => v >= 0 && v <= 1)) return { ...axis, scale: true };
   const lo = Math.min(...values);
   const hi = Math.max(...values);
-  const step = niceStep(Math.max(hi - lo, 0.02) / 4);
+  const step = niceStep(Math.max(hi - lo, hi * 0.05, 1e-12) / 4); // a flat series gets a little room too
   const min = Math.max(0, Math.floor((lo - step / 4) / step) * step);
   const max = Math.min(1, Math.ceil((hi + step / 4) / step) * step);
   return { ...axis, min: Number(min.toFixed(10)), max: Number(max.toFixed(10)) };
