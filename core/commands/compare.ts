@@ -124,7 +124,8 @@ export function readComparison(refs: string[], runsDir: string): Comparison {
   for (const ref of refs) {
     const dir = resolveRunRef(ref, runsDir);
     const given = ref.includes('/') ? basename(dir) : ref;
-    const d = readRunOrSweep(dir);
+    // a run that is still running or was killed (env.json, no metrics.json yet) is compared too
+    const d = dirKind(dir) === undefined && dirKind(dir, true) === 'run' ? readRunDir(dir) : readRunOrSweep(dir);
     if (d.kind === 'run') {
       runs.push(compareRun(d, given, null));
       configs.push(d.config);
@@ -269,7 +270,7 @@ export function categoryGrid(c: Comparison, cell: (x: number | undefined) => str
 
 function renderCompareText(c: Comparison, f: TableFormat): string {
   const out: string[] = [];
-  const title = (s: string) => out.push('', f === 'md' ? `## ${mdText(s)}` : `${s}:`);
+  const title = (s: string, colon = true) => out.push('', f === 'md' ? `## ${mdText(s)}` : `${s}${colon ? ':' : ''}`);
   const table = (header: string[], rows: string[][], numericFrom: number) =>
     out.push(...(f === 'md' ? [''] : []), renderTable(header, rows, { format: f, indent: f === 'md' ? '' : '  ', align: header.map((_, i) => (i >= numericFrom ? 'right' : 'left')) }));
   if (f === 'md') out.push('# ftrun compare', '');
@@ -286,7 +287,7 @@ function renderCompareText(c: Comparison, f: TableFormat): string {
     table(d.header, d.rows, 99);
     out.push('', f === 'md' ? mdText(d.note) : `  ${d.note}`);
   }
-  title(c.config.length === 0 ? 'config: identical' : `config: ${c.config.length} differing key${c.config.length === 1 ? '' : 's'}`);
+  title(c.config.length === 0 ? 'config: identical' : `config: ${c.config.length} differing key${c.config.length === 1 ? '' : 's'}`, c.config.length > 0);
   if (c.config.length) {
     const g = configGrid(c);
     table(g.header, g.rows, 99);

@@ -164,6 +164,28 @@ describe('ftrun compare', () => {
     ].join('\n'));
   });
 
+  it('compares a run that has no metrics yet (running or killed) by its status', async () => {
+    const { root, a } = threeRuns();
+    const killed = writeRun(join(root, 'bge', '20250104-000000-dddddd'), { config: cfg({ type: 'triplet', margin: 5 }, 2e-5), env: { started_at: '2025-01-04T00:00:00Z', status: 'running' } });
+    const r = await cli(['compare', a, 'latest', '--runs-dir', root]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`latest: ${killed} (bge, running, no metrics)\n`);
+    // the killed run evaluated no base: each run's base is its own column
+    expect(r.stdout).toContain(
+      [
+        'metrics:',
+        '  metric    20250101-000000-aaaaaa base  20250101-000000-aaaaaa  latest',
+        '  MRR@1                           0.300                   0.500       —',
+        '  Recall@1                        0.300                   0.500       —',
+        '',
+        'config: identical',
+        '',
+        'training:',
+      ].join('\n'),
+    );
+  });
+
   it('refuses fewer than two runs and two output formats (exit 2)', async () => {
     const { root, a } = threeRuns();
     const one = await cli(['compare', a, '--runs-dir', root]);
