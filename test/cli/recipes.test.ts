@@ -5,13 +5,13 @@
  * trained (the loss falls from the first epoch to the last, or the saved weights differ from the
  * base's), and shows what is particular to its recipe: the mined n-tuples, the batch size a batch
  * of 128 really gets on 27 category names, the per-dimension table, the score column read, the
- * Cohere file read as shipped. docs/training.md ("Recipes") records each run's result table.
+ * Cohere file read as shipped, the merge sweep's leaderboard. docs/training.md ("Recipes") records each run's result table.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { readSafetensors } from '../../core/safetensors.js';
-import type { RunMetrics } from '../../core/run/records.js';
+import type { Leaderboard, RunMetrics } from '../../core/run/records.js';
 import { cli, tempDir } from '../helpers/cli.js';
 import { ROOT, TINY_BERT, describeShared } from '../helpers/shared.js';
 
@@ -174,5 +174,67 @@ describeShared('the recipes in configs/, end to end on tiny-bert and the referen
     expect(r.sizes.reduce((a, n) => a + n, 0)).toBe(43);
     expect(readFileSync(join(r.runDir, 'resolved.yaml'), 'utf8')).toMatch(/negatives: hard_negatives/);
     expect(weightChange(r.runDir)).toBeGreaterThan(1e-5);
+  }, 300_000);
+
+  it('forgetting-guard: the sweep over training.merge.base_weight runs 4 trials; each evaluates base, fine-tuned and merged on both sets, and the leaderboard shows them', async () => {
+    const r = await cli(['run', config('forgetting-guard'), '--runs-dir', tempDir('ftrun-recipe-'), '--json', ...MODEL, ...MEMORY]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/error/i);
+    const sweepDir = (JSON.parse(r.stdout) as { sweep_dir: string }).sweep_dir;
+    const board = JSON.parse(readFileSync(join(sweepDir, 'leaderboard.json'), 'utf8')) as Leaderboard;
+    expect(board.primary).toBe('mrr@1');
+    expect(board.trials.map((t) => [t.index, t.status, t.overrides])).toEqual(
+      [0, 0.25, 0.5, 0.75].map((w, i) => [i + 1, 'ok', { 'training.merge.base_weight': w }]),
+    );
+    // leaderboard.md's table, cell by cell under its column names (a Δ cell may carry more after its value)
+    const table = readFileSync(join(sweepDir, 'leaderboard.md'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('| '))
+      .map((l) => l.slice(2, -2).split(' | '));
+    const [header, , ...rows] = table;
+    for (const name of ['MRR@1', 'Δ MRR@1', 'merged MRR@1', 'Δ merged MRR@1', 'Δ MRR@1 [general]', 'Δ merged MRR@1 [general]', 'MRR@3']) expect(header).toContain(name);
+    expect(rows).toHaveLength(4);
+    const cell = (row: string[], name: string) => row[header!.indexOf(name)]!;
+    const signed = (x: number) => (x < 0 && Math.abs(x).toFixed(3) !== '0.000' ? '-' : '+') + Math.abs(x).toFixed(3);
+    for (const t of board.trials) {
+      const w = t.overrides['training.merge.base_weight'] as number;
+      const dir = join(sweepDir, 'trials', String(t.index));
+      const m = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8')) as RunMetrics;
+      expect(Object.keys(m.models).sort()).toEqual(['base', 'finetuned', 'merged']);
+      expect(Object.keys(m.sets!)).toEqual(['general']);
+      const general = m.sets!.general!;
+      expect(Object.keys(general).sort()).toEqual(['base', 'finetuned', 'merged']);
+      for (const model of ['base', 'finetuned', 'merged']) expect(Object.keys(general[model]!)).toEqual(Object.keys(m.models.base!));
+      expect(weightChange(dir)).toBeGreaterThan(1e-5);
+      // base_weight 0: the merged model is the fine-tuned one, on both sets
+      if (w === 0) {
+        expect(m.models.merged).toEqual(m.models.finetuned);
+        expect(general.merged).toEqual(general.finetuned);
+      }
+      // leaderboard.json and leaderboard.md carry this trial's metrics.json values
+      const v = (models: Record<string, Record<string, number>>, model: string) => models[model]!['mrr@1']!;
+      expect(t.model).toBe('finetuned');
+      expect(t.value).toBe(v(m.models, 'finetuned'));
+      expect(t.delta).toBe(v(m.models, 'finetuned') - v(m.models, 'base'));
+      expect(t.merged).toMatchObject({ value: v(m.models, 'merged'), delta: v(m.models, 'merged') - v(m.models, 'base') });
+      expect(Object.keys(t.sets!)).toEqual(['general']);
+      expect(t.sets).toMatchObject({
+        general: {
+          value: v(general, 'finetuned'),
+          delta: v(general, 'finetuned') - v(general, 'base'),
+          merged: { value: v(general, 'merged'), delta: v(general, 'merged') - v(general, 'base') },
+        },
+      });
+      const row = rows.find((r) => cell(r, 'overrides') === `training.merge.base_weight=${w}`)!;
+      expect(row, `leaderboard.md row of base_weight ${w}`).toBeDefined();
+      expect([cell(row, 'rank'), cell(row, 'trial')]).toEqual([String(t.rank), String(t.index)]);
+      expect(cell(row, 'MRR@1')).toBe(t.value!.toFixed(3));
+      expect(cell(row, 'merged MRR@1')).toBe(t.merged!.value!.toFixed(3));
+      expect(cell(row, 'MRR@3')).toBe(m.models.finetuned!['mrr@3']!.toFixed(3));
+      expect(cell(row, 'Δ MRR@1').split(' ')[0]).toBe(signed(t.delta!));
+      expect(cell(row, 'Δ merged MRR@1').split(' ')[0]).toBe(signed(t.merged!.delta!));
+      expect(cell(row, 'Δ MRR@1 [general]').split(' ')[0]).toBe(signed(t.sets!.general!.delta!));
+      expect(cell(row, 'Δ merged MRR@1 [general]').split(' ')[0]).toBe(signed(t.sets!.general!.merged!.delta!));
+    }
   }, 300_000);
 });
