@@ -19,7 +19,7 @@
  * its job stalled: another worker takes it and the trial resumes from its last checkpoint. BullMQ's
  * job lock keeps a trial on one worker at a time.
  */
-import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { METRICS_JSON, SWEEP_DIR_PREFIX, trialRunDir } from '../run/records.js';
@@ -293,7 +293,15 @@ export async function queueSweepCommand(args: { file: string; sets: string[]; qu
         if (!args.quiet) io.err(`trial ${ids.get(jobId)}/${trials.length}${what}\n`);
         if (pending.size === 0) done();
       };
-      events.on('completed', ({ jobId }) => finish(jobId, ': ok'));
+      // A completed job's trial is ok, or stopped by sweep.stop (its metrics.json says which).
+      const completed = (jobId: string) => {
+        try {
+          return `: ${String((JSON.parse(readFileSync(join(trialRunDir(sweep.dir, ids.get(jobId)!), METRICS_JSON), 'utf8')) as { status?: string }).status ?? 'ok')}`;
+        } catch {
+          return ': ok';
+        }
+      };
+      events.on('completed', ({ jobId }) => finish(jobId, completed(jobId)));
       events.on('failed', async ({ jobId, failedReason }) => {
         const job = await queue.getJob(jobId).catch(() => null);
         const final = !job || (await job.getState().catch(() => 'unknown')) === 'failed';
@@ -309,7 +317,7 @@ export async function queueSweepCommand(args: { file: string; sets: string[]; qu
           for (const id of [...pending]) {
             const job = await queue.getJob(id).catch(() => null);
             const state = job ? await job.getState().catch(() => 'unknown') : undefined;
-            if (state === 'completed') finish(id, ': ok');
+            if (state === 'completed') finish(id, completed(id));
             else if (state === 'failed') finish(id, ` failed: ${job!.failedReason}`);
             else if (job === undefined && !existsSync(join(trialRunDir(sweep.dir, ids.get(id)!), METRICS_JSON))) {
               finish(id, `: its job is gone from ${url} (Redis restarted without its data?); run it with ftrun run ${args.file} --trial ${ids.get(id)} --sweep-dir ${sweep.dir}`);

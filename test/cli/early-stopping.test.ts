@@ -262,7 +262,7 @@ describeShared('sweep.stop: median on a Redis queue', () => {
     });
     expect(r.code, r.stderr).toBe(0);
     const { dir, stop } = checkStopped(runs, r, 'redis', false);
-    expect(r.stderr).toMatch(/\ntrial 3\/3 stopped/);
+    expect(r.stderr).toMatch(/\ntrial 3\/3:? stopped/);
     // Redis holds each step's values, trial → value
     const key = `ftrun:intermediate:${dir.split('/').at(-1)}:${stop.step}`;
     const hash = spawnSync('redis-cli', ['-p', String(redis.port), 'hgetall', key], { encoding: 'utf8' }).stdout.trim().split('\n');
