@@ -5,6 +5,7 @@
  */
 import type { ModelMetrics } from './run/records.js';
 import type { QueryResult, RunSummary } from './types.js';
+import { formatDeltaWithInterval, intervalNote, type DeltaInterval } from './stats.js';
 
 export type TableFormat = 'text' | 'md';
 export type Align = 'left' | 'right';
@@ -135,7 +136,7 @@ export function renderTable(header: string[], rows: string[][], opts: { format: 
  * `Δ merged` column (merged − base) when base and merged (training.merge) are.
  */
 export function renderMetricsTable(
-  m: { models: ModelMetrics; delta?: Record<string, number>; delta_merged?: Record<string, number> },
+  m: { models: ModelMetrics; delta?: Record<string, number>; delta_merged?: Record<string, number>; delta_ci?: Record<string, DeltaInterval>; delta_merged_ci?: Record<string, DeltaInterval> },
   opts: { format: TableFormat; digits?: number; indent?: string },
 ): string {
   const digits = opts.digits ?? 3;
@@ -143,18 +144,22 @@ export function renderMetricsTable(
   const withDelta = models.includes('base') && models.includes('finetuned');
   const withMerged = models.includes('base') && models.includes('merged');
   const header = ['metric', ...models.map(modelLabel), ...(withDelta ? ['Δ'] : []), ...(withMerged ? ['Δ merged'] : [])];
-  const diff = (given: Record<string, number> | undefined, model: string, k: string) => {
+  // each Δ with its interval and p-value (core/stats.ts) when the run recorded them
+  const diff = (given: Record<string, number> | undefined, ci: Record<string, DeltaInterval> | undefined, model: string, k: string) => {
     const b = m.models.base?.[k];
     const f = m.models[model]?.[k];
-    return formatSigned(given?.[k] ?? (b !== undefined && f !== undefined ? f - b : undefined), digits);
+    return formatDeltaWithInterval(given?.[k] ?? (b !== undefined && f !== undefined ? f - b : undefined), ci?.[k], digits);
   };
   const rows = metricKeys(m.models).map((k) => {
     const row = [metricLabel(k), ...models.map((mod) => formatNumber(m.models[mod]?.[k], digits))];
-    if (withDelta) row.push(diff(m.delta, 'finetuned', k));
-    if (withMerged) row.push(diff(m.delta_merged, 'merged', k));
+    if (withDelta) row.push(diff(m.delta, m.delta_ci, 'finetuned', k));
+    if (withMerged) row.push(diff(m.delta_merged, m.delta_merged_ci, 'merged', k));
     return row;
   });
-  return renderTable(header, rows, { format: opts.format, indent: opts.indent, align: header.map((_, i) => (i === 0 ? 'left' : 'right')) });
+  // in text, Δs with intervals line up on their first character (their widths differ: `n.s.`)
+  const withIntervals = opts.format === 'text' && (m.delta_ci !== undefined || m.delta_merged_ci !== undefined);
+  const deltaFrom = 1 + models.length;
+  return renderTable(header, rows, { format: opts.format, indent: opts.indent, align: header.map((_, i) => (i === 0 || (withIntervals && i >= deltaFrom) ? 'left' : 'right')) });
 }
 
 /** `evaluate.dims` results: model → dimension → metrics (metrics.json `dims`). */
@@ -199,17 +204,21 @@ export function evalSetBlocks(r: {
   models: ModelMetrics;
   delta?: Record<string, number>;
   delta_merged?: Record<string, number>;
+  delta_ci?: Record<string, DeltaInterval>;
+  delta_merged_ci?: Record<string, DeltaInterval>;
+  sets_delta_ci?: Record<string, Record<string, Record<string, DeltaInterval>>>;
   primarySet?: string;
   sets?: Record<string, ModelMetrics>;
-}): Array<{ title: string; models: ModelMetrics; delta: Record<string, number>; delta_merged?: Record<string, number> }> {
+}): Array<{ title: string; models: ModelMetrics; delta: Record<string, number>; delta_merged?: Record<string, number>; delta_ci?: Record<string, DeltaInterval>; delta_merged_ci?: Record<string, DeltaInterval> }> {
   const deltaOf = (models: ModelMetrics, model: string) => {
     const base = models.base;
     const other = models[model];
     return base && other ? Object.fromEntries(Object.keys(base).filter((k) => k in other).map((k) => [k, other[k]! - base[k]!])) : {};
   };
+  const cis = (tuned?: Record<string, DeltaInterval>, merged?: Record<string, DeltaInterval>) => ({ ...(tuned ? { delta_ci: tuned } : {}), ...(merged ? { delta_merged_ci: merged } : {}) });
   return [
-    { title: `${r.primarySet ?? 'eval'} (primary)`, models: r.models, delta: r.delta ?? {}, ...(r.delta_merged ? { delta_merged: r.delta_merged } : {}) },
-    ...Object.entries(r.sets ?? {}).map(([set, models]) => ({ title: set, models, delta: deltaOf(models, 'finetuned'), ...(models.merged ? { delta_merged: deltaOf(models, 'merged') } : {}) })),
+    { title: `${r.primarySet ?? 'eval'} (primary)`, models: r.models, delta: r.delta ?? {}, ...(r.delta_merged ? { delta_merged: r.delta_merged } : {}), ...cis(r.delta_ci, r.delta_merged_ci) },
+    ...Object.entries(r.sets ?? {}).map(([set, models]) => ({ title: set, models, delta: deltaOf(models, 'finetuned'), ...(models.merged ? { delta_merged: deltaOf(models, 'merged') } : {}), ...cis(r.sets_delta_ci?.[set]?.finetuned, r.sets_delta_ci?.[set]?.merged) })),
   ];
 }
 
@@ -288,6 +297,11 @@ export interface ReportInput {
   delta?: Record<string, number>;
   /** training.merge: merged − base. */
   delta_merged?: Record<string, number>;
+  /** The intervals of the Δs (metrics.json `delta_ci`, `delta_merged_ci`, `sets_delta_ci`, `ci`). */
+  delta_ci?: Record<string, DeltaInterval>;
+  delta_merged_ci?: Record<string, DeltaInterval>;
+  sets_delta_ci?: Record<string, Record<string, Record<string, DeltaInterval>>>;
+  ci?: { queries: number };
   timings: Record<string, number>;
   training?: RunSummary['training'];
   /** `evaluate.dims` results. */
@@ -313,6 +327,7 @@ export function renderReport(r: ReportInput): string {
     out.push('Each evaluation set (`evaluate.sets`) with its own corpus; the primary set is the dataset\'s eval queries.');
     for (const b of evalSetBlocks(r)) out.push('', `### ${mdText(b.title)}`, '', Object.keys(b.models).length ? renderMetricsTable(b, { format: 'md', digits }) : '(no model was evaluated)');
   } else out.push(Object.keys(r.models).length ? renderMetricsTable(r, { format: 'md', digits }) : '(no model was evaluated)');
+  if (r.delta_ci || r.delta_merged_ci || r.sets_delta_ci) out.push('', mdText(intervalNote(r.ci?.queries)));
   if (r.dims && Object.keys(r.dims).length) {
     out.push('', '## Truncated dimensions', '', 'Each embedding cut to its first d values and re-normalized (`evaluate.dims`).', '');
     out.push(renderDimsTable(r.dims, { format: 'md', digits }));

@@ -84,7 +84,10 @@ function checkMetrics(file: string, m: unknown): RunMetrics {
   }
   const dims = o.dims && typeof o.dims === 'object' ? { dims: o.dims } : {};
   const sets = o.sets && typeof o.sets === 'object' ? { ...(typeof o.primary_set === 'string' ? { primary_set: o.primary_set } : {}), sets: o.sets } : {};
-  return { models: o.models, delta: o.delta ?? {}, primary: o.primary, ...dims, ...sets, status: o.status ?? 'unknown' };
+  // the intervals of the Δs (core/run/intervals.ts), when the run recorded them
+  const obj = (x: unknown) => x !== null && typeof x === 'object' && !Array.isArray(x);
+  const cis = Object.fromEntries((['delta_ci', 'delta_merged_ci', 'sets_delta_ci', 'ci'] as const).filter((k) => obj(o[k])).map((k) => [k, o[k]]));
+  return { models: o.models, delta: o.delta ?? {}, ...cis, primary: o.primary, ...dims, ...sets, status: o.status ?? 'unknown' };
 }
 
 export function readMetrics(dir: string): RunMetrics | undefined {

@@ -8,6 +8,7 @@
  * injection tokens.
  */
 import type { LossPlugin } from './train/loss.js';
+import type { RunIntervals } from './run/intervals.js';
 import type { EarlyStopRecord, Pruner } from './train/early-stopping.js';
 
 export type StageName = 'dataset' | 'splitter' | 'miner' | 'loss' | 'backend' | 'store' | 'sink';
@@ -275,6 +276,12 @@ export interface RunSummary {
   delta: Record<string, number>;
   /** training.merge: merged − base per metric, when both were evaluated. */
   delta_merged?: Record<string, number>;
+  /** The 95% paired bootstrap interval and randomization p-value of each `delta` and `delta_merged` metric, and of each set's Δs (core/run/intervals.ts). */
+  delta_ci?: RunIntervals['delta_ci'];
+  delta_merged_ci?: RunIntervals['delta_merged_ci'];
+  sets_delta_ci?: RunIntervals['sets_delta_ci'];
+  /** How the intervals were computed, over how many queries. */
+  ci?: RunIntervals['ci'];
   /** `evaluate.dims`: metrics per model per truncated dimension, `{ base: { "64": { "mrr@1": … } } }`. */
   dims?: Record<string, Record<string, Record<string, number>>>;
   /** `evaluate.sets`: the primary set's name (its metrics are `models`). */

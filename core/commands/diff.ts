@@ -4,15 +4,19 @@
  * each model both evaluated. Between two sweep directories it compares their leaderboards:
  * the best trial of each and every trial's primary metric side by side, matched by overrides.
  *
- * --json (run vs run) is `{config: [{path, a, b}], metrics: {model: {key: {a, b, delta}}}}`;
- * null stands for an absent key or metric. A model at a truncated dimension (`evaluate.dims`) is
+ * --json (run vs run) is `{config: [{path, a, b}], metrics: {model: {key: {a, b, delta, ci}}},
+ * queries: {model: {paired, only_a, only_b, missing}}}`; null stands for an absent key or metric.
+ * `ci` ({low, high, p, significant}) is Δ's 95% paired bootstrap interval and randomization test
+ * p-value over the queries both runs evaluated (core/stats.ts), absent without per-query results. A model at a truncated dimension (`evaluate.dims`) is
  * compared as `<model> @<d>`, on an evaluation set of `evaluate.sets` as `<model> [<set>]`.
  */
 import { UserError } from '../errors.js';
 import { rankTrials } from '../leaderboard.js';
 import type { LeaderboardEntry } from '../run/records.js';
-import { formatNumber, formatOverrides, formatSigned, formatValue, mdText, metricLabel, modelLabel, orderModels, renderTable } from '../report.js';
+import { formatNumber, formatOverrides, formatValue, mdText, metricLabel, modelLabel, orderModels, renderTable } from '../report.js';
 import { readRunOrSweep, type RunDirInfo, type SweepDirInfo } from '../run-reader.js';
+import { diffPairings, pairRuns, readPerQueryRows, type PairingSummary } from '../run/intervals.js';
+import { formatDeltaWithInterval, intervalNote, intervalsOf, type DeltaInterval } from '../stats.js';
 
 export interface DiffArgs {
   a: string;
@@ -29,7 +33,10 @@ export interface ConfigChange {
 
 export interface RunDiff {
   config: ConfigChange[];
-  metrics: Record<string, Record<string, { a: number | null; b: number | null; delta: number | null }>>;
+  /** Per model and metric; `ci`: the Δ's interval over the queries both runs evaluated (core/stats.ts), when there are per-query results. */
+  metrics: Record<string, Record<string, { a: number | null; b: number | null; delta: number | null; ci?: DeltaInterval }>>;
+  /** Per model: how many queries both runs evaluated (the intervals are over these), how many only one did, and why there is no interval. */
+  queries: Record<string, PairingSummary>;
 }
 
 const ABSENT = Symbol('absent');
@@ -103,7 +110,18 @@ export function diffRuns(A: RunDirInfo, B: RunDirInfo, all: boolean): RunDiff {
       metrics[`${model} [${set}]`] = Object.fromEntries(keys.map((k) => [k, { a: a0[k] ?? null, b: b0[k] ?? null, delta: a0[k] !== undefined && b0[k] !== undefined ? sub(b0[k]!, a0[k]!) : null }]));
     }
   }
-  return { config, metrics };
+  // each Δ's interval, paired per query (matched by query id and text) from the two runs' per_query.jsonl
+  // (none when neither run has per-query results: runs older than per_query.jsonl)
+  const rowsA = readPerQueryRows(A.dir);
+  const rowsB = readPerQueryRows(B.dir);
+  const pairings = rowsA.length || rowsB.length ? diffPairings(rowsA, rowsB, Object.keys(metrics)) : {};
+  const queries: RunDiff['queries'] = {};
+  for (const [model, { metrics: paired, ...pairing }] of Object.entries(pairings)) {
+    queries[model] = pairing;
+    const cis = intervalsOf(paired);
+    for (const [k, v] of Object.entries(metrics[model]!)) if (v.delta !== null && cis[k]) v.ci = cis[k];
+  }
+  return { config, metrics, queries };
 }
 
 export async function diffCommand(args: DiffArgs, io: { out: (s: string) => void }): Promise<number> {
@@ -123,7 +141,7 @@ async function renderRunDiff(args: DiffArgs, A: RunDirInfo, B: RunDirInfo): Prom
   const changes = diffConfig(A.config, B.config, args.all);
   if (args.format === 'html') {
     const { renderRunDiffHtml } = await import('../html/diff.js'); // the charting library loads only here
-    return renderRunDiffHtml({ a: args.a, b: args.b }, A, B, changes, d.metrics);
+    return renderRunDiffHtml({ a: args.a, b: args.b }, A, B, changes, d.metrics, d.queries);
   }
   const f = args.format;
   const nChanged = changes.filter((c) => c.changed).length;
@@ -143,15 +161,35 @@ async function renderRunDiff(args: DiffArgs, A: RunDirInfo, B: RunDirInfo): Prom
   if (!models.length) out.push(...(f === 'md' ? ['', '(no model evaluated in both runs)'] : ['  (no model evaluated in both runs)']));
   else {
     const rows = models.flatMap((m) =>
-      Object.entries(d.metrics[m]!).map(([k, v]) => [modelLabel(m), metricLabel(k), formatNumber(v.a), formatNumber(v.b), formatSigned(v.delta)]),
+      Object.entries(d.metrics[m]!).map(([k, v]) => [modelLabel(m), metricLabel(k), formatNumber(v.a), formatNumber(v.b), formatDeltaWithInterval(v.delta, v.ci)]),
     );
-    out.push(...block(f, renderTable(['model', 'metric', 'A', 'B', 'Δ'], rows, { format: f, indent: '  ', align: ['left', 'left', 'right', 'right', 'right'] })));
+    // Δs with intervals line up on their first character (their widths differ: `n.s.`)
+    const withIntervals = models.some((m) => Object.values(d.metrics[m]!).some((v) => v.ci));
+    out.push(...block(f, renderTable(['model', 'metric', 'A', 'B', 'Δ'], rows, { format: f, indent: '  ', align: ['left', 'left', 'right', 'right', withIntervals ? 'left' : 'right'] })));
+    out.push(...pairingLines(f, d));
   }
   const only = (x: RunDirInfo, y: RunDirInfo) => Object.keys(x.metrics?.models ?? {}).filter((m) => !(m in (y.metrics?.models ?? {})));
   const text = (s: string) => (f === 'md' ? mdText(s) : s);
   for (const m of only(A, B)) out.push(text(`(${modelLabel(m)} only in A)`));
   for (const m of only(B, A)) out.push(text(`(${modelLabel(m)} only in B)`));
   return out.join('\n');
+}
+
+/**
+ * Under the metrics table: what the intervals are, and for each model whose queries did not all
+ * pair (or that has no interval) what was compared.
+ */
+export function pairingLines(f: 'text' | 'md', d: Pick<RunDiff, 'queries'>): string[] {
+  const lines: string[] = [];
+  const counts = [...new Set(Object.values(d.queries).filter((q) => q.paired > 0).map((q) => q.paired))];
+  if (counts.length) lines.push(intervalNote(counts.length === 1 ? counts[0] : undefined).replace(/^Δ /, 'Δ (B − A) '));
+  for (const [model, q] of Object.entries(d.queries)) {
+    if (q.missing) lines.push(`${modelLabel(model)}: no interval (${q.missing})`);
+    else if (q.only_a || q.only_b) {
+      lines.push(`${modelLabel(model)}: the interval is over the ${q.paired} queries both runs evaluated (${q.only_a} only in A, ${q.only_b} only in B); Δ is of each run's own average`);
+    }
+  }
+  return f === 'md' ? (lines.length ? ['', ...lines.map((l) => `- ${mdText(l)}`)] : []) : lines.map((l) => `  ${l}`);
 }
 
 /** The heading lines (names, statuses, overrides: escaped in Markdown, where HTML shows as text). */
@@ -176,6 +214,13 @@ async function renderSweepDiff(args: DiffArgs, A: SweepDirInfo, B: SweepDirInfo)
   const ba = best(ra);
   const bb = best(rb);
   const bestDelta = ba && bb ? sub(bb.value!, ba.value!) : null;
+  // B − A of two trials' primary metric with its interval, paired per query (same ranking model)
+  const ciOf = (a?: LeaderboardEntry | null, b?: LeaderboardEntry | null) => {
+    if (!a?.model || !b || a.model !== b.model) return {};
+    const p = pairRuns(readPerQueryRows(a.run_dir), readPerQueryRows(b.run_dir), a.model).metrics[primary];
+    return p ? { ci: intervalsOf({ [primary]: p })[primary]! } : {};
+  };
+  const bestCi = ciOf(ba, bb);
   const byKey = new Map<string, { overrides: Record<string, unknown>; a?: LeaderboardEntry; b?: LeaderboardEntry }>();
   for (const [side, list] of [['a', ra], ['b', rb]] as const) {
     for (const e of [...list].sort((x, y) => x.index - y.index)) {
@@ -191,14 +236,15 @@ async function renderSweepDiff(args: DiffArgs, A: SweepDirInfo, B: SweepDirInfo)
     a: side(r.a),
     b: side(r.b),
     delta: r.a?.rank && r.b?.rank ? sub(r.b.value!, r.a.value!) : null,
+    ...(r.a?.rank && r.b?.rank ? ciOf(r.a, r.b) : {}),
   }));
   const bestOf = (e: LeaderboardEntry | null) => (e ? { index: e.index, overrides: e.overrides, model: e.model, value: e.value } : null);
   if (args.format === 'json') {
-    return JSON.stringify({ primary, best: { a: bestOf(ba), b: bestOf(bb), delta: bestDelta }, trials }, null, 2);
+    return JSON.stringify({ primary, best: { a: bestOf(ba), b: bestOf(bb), delta: bestDelta, ...bestCi }, trials }, null, 2);
   }
   if (args.format === 'html') {
     const { renderSweepDiffHtml } = await import('../html/diff.js');
-    return renderSweepDiffHtml({ names: { a: args.a, b: args.b }, primary, best: { a: bestOf(ba), b: bestOf(bb), delta: bestDelta }, trials });
+    return renderSweepDiffHtml({ names: { a: args.a, b: args.b }, primary, best: { a: bestOf(ba), b: bestOf(bb), delta: bestDelta, ...bestCi }, trials });
   }
   const f = args.format;
   const out: string[] = [];
@@ -210,12 +256,14 @@ async function renderSweepDiff(args: DiffArgs, A: SweepDirInfo, B: SweepDirInfo)
     `primary: ${metricLabel(primary)}${B.primary !== primary ? ` (B ranks by ${metricLabel(B.primary)}; compared on A's)` : ''}`,
     `best A: ${bestLine(ba)}`,
     `best B: ${bestLine(bb)}`,
-    `best Δ (B − A): ${formatSigned(bestDelta)}`,
+    `best Δ (B − A): ${formatDeltaWithInterval(bestDelta, bestCi.ci)}`,
   ]));
   out.push('', f === 'md' ? `## trials by overrides (${mdText(metricLabel(primary))})` : `trials by overrides (${metricLabel(primary)}):`);
   const cell = (s: { status: string; value: number | null } | null) => (!s ? '—' : s.status === 'ok' && s.value !== null ? formatNumber(s.value) : s.status);
-  const rows = trials.map((t) => [formatOverrides(t.overrides), t.a ? String(t.a.index) : '—', cell(t.a), t.b ? String(t.b.index) : '—', cell(t.b), formatSigned(t.delta)]);
+  const rows = trials.map((t) => [formatOverrides(t.overrides), t.a ? String(t.a.index) : '—', cell(t.a), t.b ? String(t.b.index) : '—', cell(t.b), formatDeltaWithInterval(t.delta, t.ci)]);
   const header = ['overrides', 'A trial', 'A', 'B trial', 'B', 'Δ'];
-  out.push(...block(f, renderTable(header, rows, { format: f, indent: '  ', align: ['left', 'right', 'right', 'right', 'right', 'right'] })));
+  const withIntervals = trials.some((t) => t.ci) || bestCi.ci !== undefined;
+  out.push(...block(f, renderTable(header, rows, { format: f, indent: '  ', align: ['left', 'right', 'right', 'right', 'right', withIntervals ? 'left' : 'right'] })));
+  if (withIntervals) out.push(...(f === 'md' ? ['', mdText(intervalNote())] : [`  ${intervalNote()}`]));
   return out.join('\n');
 }

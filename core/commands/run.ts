@@ -88,7 +88,7 @@ export function runsDirEntry(runsDir: string, name: string, prefix: string, hash
 }
 
 function jsonSummary(s: RunSummary) {
-  return { run_dir: s.runDir, name: s.name, status: s.status, primary: s.primary, models: s.models, delta: s.delta, ...(s.sets ? { primary_set: s.primarySet, sets: s.sets } : {}), timings: s.timings };
+  return { run_dir: s.runDir, name: s.name, status: s.status, primary: s.primary, models: s.models, delta: s.delta, ...(s.delta_ci ? { delta_ci: s.delta_ci } : {}), ...(s.sets ? { primary_set: s.primarySet, sets: s.sets } : {}), timings: s.timings };
 }
 
 interface TrialRecord {

@@ -6,10 +6,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonl } from '../fsutil.js';
-import { formatNumber, formatOverrides, formatSigned, formatValue, metricLabel, modelLabel, rankingModel } from '../report.js';
+import { formatNumber, formatOverrides, formatValue, metricLabel, modelLabel, rankingModel } from '../report.js';
 import type { RunDirInfo } from '../run-reader.js';
 import { barChart } from './charts.js';
-import { escapeHtml, htmlTable, page, signedClass } from './page.js';
+import { escapeHtml, htmlTable, page, signedWithInterval } from './page.js';
+import { pairingLines } from '../commands/diff.js';
+import type { PairingSummary } from '../run/intervals.js';
+import { intervalNote, type DeltaInterval } from '../stats.js';
 import { PER_QUERY_JSONL, type PerQuery } from '../run/records.js';
 import { changedQueries } from './queries.js';
 
@@ -22,14 +25,13 @@ export interface ConfigRow {
   absentB: boolean;
 }
 
-const signed = (x: number | null | undefined) => `<span class="${signedClass(x ?? undefined)}">${formatSigned(x)}</span>`;
-
 export function renderRunDiffHtml(
   names: { a: string; b: string },
   A: RunDirInfo,
   B: RunDirInfo,
   changes: ConfigRow[],
-  metrics: Record<string, Record<string, { a: number | null; b: number | null; delta: number | null }>>,
+  metrics: Record<string, Record<string, { a: number | null; b: number | null; delta: number | null; ci?: DeltaInterval }>>,
+  queries: Record<string, PairingSummary> = {},
 ): string {
   const status = (r: RunDirInfo) => r.metrics?.status ?? String(r.env.status ?? 'unknown');
   const parts = [
@@ -46,8 +48,11 @@ export function renderRunDiffHtml(
   const models = Object.keys(metrics);
   if (!models.length) parts.push('<p class="muted">No model was evaluated in both runs.</p>');
   else {
-    const rows = models.flatMap((m) => Object.entries(metrics[m]!).map(([k, v]) => [escapeHtml(modelLabel(m)), escapeHtml(metricLabel(k)), formatNumber(v.a), formatNumber(v.b), signed(v.delta)]));
+    const rows = models.flatMap((m) => Object.entries(metrics[m]!).map(([k, v]) => [escapeHtml(modelLabel(m)), escapeHtml(metricLabel(k)), formatNumber(v.a), formatNumber(v.b), signedWithInterval(v.delta, v.ci)]));
     parts.push(htmlTable(['model', 'metric', 'A', 'B', 'Δ'], rows, (i) => i > 1));
+    // what the intervals are, and the models whose queries did not all pair
+    const notes = pairingLines('text', { queries }).map((l) => escapeHtml(l.trim()));
+    if (notes.length) parts.push(`<p class="muted">${notes.join('<br>')}</p>`);
     const primary = A.metrics?.primary ?? 'mrr@1';
     const withPrimary = models.filter((m) => metrics[m]![primary]);
     if (withPrimary.length) {
@@ -77,8 +82,8 @@ export function renderRunDiffHtml(
 export interface SweepDiffHtml {
   names: { a: string; b: string };
   primary: string;
-  best: { a: { index: number; overrides: Record<string, unknown>; value: number | null } | null; b: { index: number; overrides: Record<string, unknown>; value: number | null } | null; delta: number | null };
-  trials: Array<{ overrides: Record<string, unknown>; a: { index: number; status: string; value: number | null } | null; b: { index: number; status: string; value: number | null } | null; delta: number | null }>;
+  best: { a: { index: number; overrides: Record<string, unknown>; value: number | null } | null; b: { index: number; overrides: Record<string, unknown>; value: number | null } | null; delta: number | null; ci?: DeltaInterval };
+  trials: Array<{ overrides: Record<string, unknown>; a: { index: number; status: string; value: number | null } | null; b: { index: number; status: string; value: number | null } | null; delta: number | null; ci?: DeltaInterval }>;
 }
 
 export function renderSweepDiffHtml(d: SweepDiffHtml): string {
@@ -88,9 +93,10 @@ export function renderSweepDiffHtml(d: SweepDiffHtml): string {
   const parts = [
     '<h1>ftrun diff (sweeps)</h1>',
     `<p>A: <code>${escapeHtml(d.names.a)}</code><br>B: <code>${escapeHtml(d.names.b)}</code><br>primary: ${escapeHtml(label)}</p>`,
-    `<p>best A: ${bestLine(d.best.a)}<br>best B: ${bestLine(d.best.b)}<br>best Δ (B − A): ${signed(d.best.delta)}</p>`,
+    `<p>best A: ${bestLine(d.best.a)}<br>best B: ${bestLine(d.best.b)}<br>best Δ (B − A): ${signedWithInterval(d.best.delta, d.best.ci)}</p>`,
     `<h2>Trials by overrides (${escapeHtml(label)})</h2>`,
-    htmlTable(['overrides', 'A trial', 'A', 'B trial', 'B', 'Δ'], d.trials.map((t) => [escapeHtml(formatOverrides(t.overrides)), t.a ? String(t.a.index) : '—', cell(t.a), t.b ? String(t.b.index) : '—', cell(t.b), signed(t.delta)]), (i) => i > 0),
+    htmlTable(['overrides', 'A trial', 'A', 'B trial', 'B', 'Δ'], d.trials.map((t) => [escapeHtml(formatOverrides(t.overrides)), t.a ? String(t.a.index) : '—', cell(t.a), t.b ? String(t.b.index) : '—', cell(t.b), signedWithInterval(t.delta, t.ci)]), (i) => i > 0),
+    ...(d.best.ci || d.trials.some((t) => t.ci) ? [`<p class="muted">${escapeHtml(intervalNote())}</p>`] : []),
   ];
   const both = d.trials.filter((t) => t.a?.value != null || t.b?.value != null);
   if (both.length) {

@@ -6,6 +6,8 @@
 import { join } from 'node:path';
 import type { ErrorCode } from '../errors.js';
 import type { RunEvent, RunSummary } from '../types.js';
+import type { DeltaInterval } from '../stats.js';
+import type { IntervalsInfo } from './intervals.js';
 import type { EarlyStopRecord } from '../train/early-stopping.js';
 
 // ── A run directory: <runs-dir>/<name>/<run-id>/ ─────────────────────────────────────────────
@@ -100,6 +102,14 @@ export interface RunMetrics {
   delta?: Record<string, number>;
   /** training.merge: merged − base per metric, when both were evaluated (`delta` stays fine-tuned − base). */
   delta_merged?: Record<string, number>;
+  /** Per metric of `delta`: its 95% paired bootstrap interval over the queries, randomization test p-value and whether it is significant (core/stats.ts). */
+  delta_ci?: Record<string, DeltaInterval>;
+  /** The same for `delta_merged`. */
+  delta_merged_ci?: Record<string, DeltaInterval>;
+  /** `evaluate.sets`: the same per set, per model compared with base: `{ general: { finetuned: { "mrr@1": {…} }, merged: {…} } }`. */
+  sets_delta_ci?: Record<string, Record<string, Record<string, DeltaInterval>>>;
+  /** How the intervals were computed (method, confidence, resamples, permutations, seed, alpha) and over how many queries. */
+  ci?: IntervalsInfo;
   primary: string;
   /** `evaluate.dims`: metrics per model per truncated dimension, `{ base: { "64": { "mrr@1": … } } }`; the `models` metrics stay the full-dimension ones. */
   dims?: Record<string, Record<string, Record<string, number>>>;
@@ -222,12 +232,20 @@ export interface LeaderboardEntry {
   value: number | null;
   /** Primary metric, fine-tuned − base, when both were evaluated. */
   delta: number | null;
+  /** The interval and p-value of `delta` (the trial's metrics.json `delta_ci` of the primary metric). */
+  delta_ci?: DeltaInterval;
+  /**
+   * This trial − the best trial (rank 1), per metric of their ranking model, paired per query from
+   * both trials' per_query.jsonl: the mean difference with its interval and p-value. Absent on the
+   * best trial and when the two have no query in common.
+   */
+  vs_best?: { trial: number; queries: number; only_trial: number; only_best: number; metrics: Record<string, { delta: number } & DeltaInterval> };
   /** All metrics of `model`. */
   metrics: Record<string, number>;
   /** training.merge: the primary metric of the trial's `merged` model and its merged − base difference (absent when it has none). */
-  merged?: { value: number | null; delta: number | null };
-  /** `evaluate.sets`: per evaluation set, the primary metric of `model` and its difference from base there, and the merged model's (training.merge). */
-  sets?: Record<string, { value: number | null; delta: number | null; merged?: { value: number | null; delta: number | null } }>;
+  merged?: { value: number | null; delta: number | null; ci?: DeltaInterval };
+  /** `evaluate.sets`: per evaluation set, the primary metric of `model` and its difference from base there, and the merged model's (training.merge); `ci`: the difference's interval (metrics.json `sets_delta_ci`). */
+  sets?: Record<string, { value: number | null; delta: number | null; ci?: DeltaInterval; merged?: { value: number | null; delta: number | null; ci?: DeltaInterval } }>;
 }
 
 /** leaderboard.json. */

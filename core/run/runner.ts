@@ -28,6 +28,7 @@ import { diskFullError, isNoSpace, lockDir, type RunLock } from './lock.js';
 import { CHECKPOINTS_DIR, ENV_JSON, METRICS_JSON, PER_QUERY_JSONL, RESOLVED_YAML, type RunEnv, type RunMetrics } from './records.js';
 import { namePluginError } from './plugin-errors.js';
 import { RunResources } from './resources.js';
+import { readPerQueryRows, runIntervals, type RunIntervals } from './intervals.js';
 import { embedGuide, evaluateBase, Interrupted, loadData, mineExamples, openPlugins, openSinks, trainAndEvaluate, type Run } from './stages.js';
 
 export interface RunRequest {
@@ -105,6 +106,8 @@ async function runHeld(req: RunRequest): Promise<RunSummary> {
     if (methodOf(run.config).trains) await trainAndEvaluate(run, plugins, data, split, examples, keptBase);
     run.summary.delta = delta(run.summary.models);
     if (run.summary.models.merged && run.summary.models.base) run.summary.delta_merged = delta(run.summary.models, 'merged');
+    // each Δ's interval and p-value, from the per-query results the evaluations wrote
+    Object.assign(run.summary, runIntervals(readPerQueryRows(req.runDir)));
     run.summary.status = 'ok';
   } catch (e) {
     failure = e;
@@ -197,7 +200,7 @@ async function finishRun(run: Run, failure: unknown): Promise<RunSummary> {
     }
   };
   const writeMetrics = () =>
-    writeJsonAtomic(join(runDir, METRICS_JSON), { models: summary.models, delta: summary.delta, ...(summary.delta_merged ? { delta_merged: summary.delta_merged } : {}), primary: summary.primary, ...(summary.dims ? { dims: summary.dims } : {}), ...(summary.sets ? { primary_set: summary.primarySet, sets: summary.sets } : {}), ...(summary.earlyStop ? { early_stop: summary.earlyStop } : {}), status: summary.status } satisfies RunMetrics);
+    writeJsonAtomic(join(runDir, METRICS_JSON), { models: summary.models, delta: summary.delta, ...(summary.delta_merged ? { delta_merged: summary.delta_merged } : {}), ...ciFields(summary), primary: summary.primary, ...(summary.dims ? { dims: summary.dims } : {}), ...(summary.sets ? { primary_set: summary.primarySet, sets: summary.sets } : {}), ...(summary.earlyStop ? { early_stop: summary.earlyStop } : {}), status: summary.status } satisfies RunMetrics);
   const errorOf = (e: unknown) => ({ message: e instanceof Error ? e.message : String(e), code: e instanceof UserError ? e.code : undefined });
 
   env.status = summary.status;
@@ -254,4 +257,14 @@ function delta(models: Record<string, Record<string, number>>, model = 'finetune
   const out: Record<string, number> = {};
   for (const k of Object.keys(base)) if (k in tuned) out[k] = tuned[k]! - base[k]!;
   return out;
+}
+
+/** metrics.json's interval fields of the summary (those it has). */
+function ciFields(s: RunSummary): RunIntervals {
+  return {
+    ...(s.delta_ci ? { delta_ci: s.delta_ci } : {}),
+    ...(s.delta_merged_ci ? { delta_merged_ci: s.delta_merged_ci } : {}),
+    ...(s.sets_delta_ci ? { sets_delta_ci: s.sets_delta_ci } : {}),
+    ...(s.ci ? { ci: s.ci } : {}),
+  };
 }

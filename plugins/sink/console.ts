@@ -4,8 +4,9 @@
  * directory and the elapsed time. Writes to stderr (stdout is reserved for `--json` output).
  */
 import { relative } from 'node:path';
-import { evalSetBlocks, formatNumber, formatSigned, metricLabel, modelLabel, orderModels, primaryLabel, renderDimsTable, renderMetricsTable } from '../../core/report.js';
+import { evalSetBlocks, formatNumber, metricLabel, modelLabel, orderModels, primaryLabel, renderDimsTable, renderMetricsTable } from '../../core/report.js';
 import { definePlugin } from '../../core/plugin.js';
+import { formatDeltaWithInterval, intervalNote } from '../../core/stats.js';
 import type { QueryResult, RunContext, RunSummary, SinkPlugin } from '../../core/types.js';
 
 export interface ConsoleSinkOptions {
@@ -62,6 +63,7 @@ class ConsoleSink implements SinkPlugin {
       for (const b of evalSetBlocks(summary)) lines.push('', `${b.title}:`, Object.keys(b.models).length ? renderMetricsTable(b, { format: 'text', digits: d }) : 'no model was evaluated');
     } else if (Object.keys(summary.models).length) lines.push(renderMetricsTable(summary, { format: 'text', digits: d }));
     else lines.push('no model was evaluated');
+    if (summary.delta_ci || summary.delta_merged_ci || summary.sets_delta_ci) lines.push(intervalNote(summary.ci?.queries));
     if (summary.dims && Object.keys(summary.dims).length) lines.push('', 'truncated dimensions (evaluate.dims):', renderDimsTable(summary.dims, { format: 'text', digits: d }));
     lines.push('', `primary: ${this.primaryLine(summary)}`);
     const t = summary.training;
@@ -89,9 +91,9 @@ class ConsoleSink implements SinkPlugin {
       .filter((m) => s.models[m]?.[s.primary] !== undefined)
       .map((m) => `${modelLabel(m)} ${formatNumber(s.models[m]![s.primary], this.digits)}`);
     const delta = s.delta?.[s.primary];
-    if (delta !== undefined) parts.push(`Δ ${formatSigned(delta, this.digits)}`);
+    if (delta !== undefined) parts.push(`Δ ${formatDeltaWithInterval(delta, s.delta_ci?.[s.primary], this.digits)}`);
     const merged = s.delta_merged?.[s.primary];
-    if (merged !== undefined) parts.push(`Δ merged ${formatSigned(merged, this.digits)}`);
+    if (merged !== undefined) parts.push(`Δ merged ${formatDeltaWithInterval(merged, s.delta_merged_ci?.[s.primary], this.digits)}`);
     return `${primaryLabel(s.primary, s.sets ? s.primarySet : undefined)}${parts.length ? ' (' + parts.join(', ') + ')' : ''}`;
   }
 }

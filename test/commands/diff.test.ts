@@ -129,6 +129,8 @@ describe('ftrun diff (runs)', () => {
         base: { 'mrr@1': { a: 0.36, b: 0.36, delta: 0 }, 'recall@3': { a: 0.68, b: 0.68, delta: 0 } },
         finetuned: { 'mrr@1': { a: 0.56, b: 0.6, delta: 0.04 }, 'recall@3': { a: 0.86, b: 0.8, delta: -0.06 } },
       },
+      // neither run has per-query results (per_query.jsonl): no pairing, no interval
+      queries: {},
     });
   });
 
@@ -144,6 +146,7 @@ describe('ftrun diff (runs)', () => {
     expect(JSON.parse(await diff({ a, b, format: 'json' }))).toEqual({
       config: [],
       metrics: { base: { 'mrr@1': { a: 0.3, b: 0.36, delta: 0.06 }, 'recall@3': { a: null, b: 0.68, delta: null } } },
+      queries: {},
     });
   });
 

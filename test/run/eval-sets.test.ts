@@ -101,7 +101,8 @@ describeShared('ftrun run with evaluate.sets (tiny-bert, transactions + general)
     const g = m.sets!.general!;
     expect(r.stderr).toContain(`evaluated fine-tuned on general (40 queries): MRR@1 ${f(g.finetuned!['mrr@1']!)}\n`);
     expect(r.stderr).toContain('\ntransactions (primary):\nmetric ');
-    expect(r.stderr).toMatch(new RegExp(`\\ngeneral:\\nmetric +base +fine-tuned +Δ\\nMRR@1 +${f(g.base!['mrr@1']!)} +${f(g.finetuned!['mrr@1']!)} +[+-]\\d\\.\\d{3}\\n`));
+    // Δ with its interval on the set too (metrics.json sets_delta_ci)
+    expect(r.stderr).toMatch(new RegExp(`\\ngeneral:\\nmetric +base +fine-tuned +Δ\\nMRR@1 +${f(g.base!['mrr@1']!)} +${f(g.finetuned!['mrr@1']!)} +[+-]\\d\\.\\d{3} \\[[+-]\\d\\.\\d{3}, [+-]\\d\\.\\d{3}\\] p[=<]\\d\\.\\d{3}( n\\.s\\.)?\\n`));
     expect(r.stderr).toContain(`primary: MRR@1 on transactions (base ${f(m.models.base!['mrr@1']!)}, fine-tuned ${f(m.models.finetuned!['mrr@1']!)}, Δ `);
 
     // report.md: a table per set
@@ -124,7 +125,9 @@ describeShared('ftrun run with evaluate.sets (tiny-bert, transactions + general)
     expect(d.code, d.stderr).toBe(0);
     const diff = JSON.parse(d.stdout).metrics as Record<string, Record<string, { a: number; b: number; delta: number }>>;
     expect(Object.keys(diff)).toEqual(['base', 'finetuned', 'base [general]', 'finetuned [general]']);
-    expect(diff['finetuned [general]']!['hit@3']).toEqual({ a: g.finetuned!['hit@3'], b: m2.sets!.general!.finetuned!['hit@3'], delta: expect.closeTo(m2.sets!.general!.finetuned!['hit@3']! - g.finetuned!['hit@3']!, 9) });
+    expect(diff['finetuned [general]']!['hit@3']).toEqual({ a: g.finetuned!['hit@3'], b: m2.sets!.general!.finetuned!['hit@3'], delta: expect.closeTo(m2.sets!.general!.finetuned!['hit@3']! - g.finetuned!['hit@3']!, 9), ci: expect.objectContaining({ significant: expect.any(Boolean) }) });
+    // the interval of a set's row pairs that set's 40 queries
+    expect(JSON.parse(d.stdout).queries['finetuned [general]']).toEqual({ paired: 40, only_a: 0, only_b: 0 });
     const text = await cli(['diff', runDir, runDir2]);
     expect(text.stdout).toMatch(new RegExp(`\\n  fine-tuned \\[general\\] +MRR@1 +${f(g.finetuned!['mrr@1']!)} +${f(m2.sets!.general!.finetuned!['mrr@1']!)} `));
   }, 240_000);

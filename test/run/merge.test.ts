@@ -16,6 +16,7 @@ import { cli, tempDir } from '../helpers/cli.js';
 import { makeContext } from '../helpers/context.js';
 import { fakeBraintrust, type FakeBraintrust } from '../helpers/braintrust-server.js';
 import { ROOT, TINY_BERT, describeShared } from '../helpers/shared.js';
+import { formatDeltaWithInterval } from '../../core/stats.js';
 
 const t = (shape: number[], ...xs: number[]) => ({ shape, data: Float32Array.from(xs) });
 
@@ -128,7 +129,7 @@ describeShared('ftrun run with training.merge (tiny-bert, transactions)', () => 
     expect(m.delta!['mrr@1']).toBe(m.models.finetuned!['mrr@1']! - m.models.base!['mrr@1']!);
     // the table (stderr, sink console) has a merged column and its Δ
     expect(r.stderr).toMatch(/\nmetric\s+base\s+fine-tuned\s+merged\s+Δ\s+Δ merged\n/);
-    expect(r.stderr).toMatch(/primary: MRR@1 \(base [\d.]+, fine-tuned [\d.]+, merged [\d.]+, Δ [+-][\d.]+, Δ merged \+0\.000\)/);
+    expect(r.stderr).toMatch(/primary: MRR@1 \(base [\d.]+, fine-tuned [\d.]+, merged [\d.]+, Δ [+-][\d.]+ \[[+-][\d.]+, [+-][\d.]+\] p[=<][\d.]+( n\.s\.)?, Δ merged \+0\.000 \[\+0\.000, \+0\.000\] p=1\.000 n\.s\.\)/);
     // merged/ beside model/, recorded in env.json, resolved.yaml and events.jsonl
     expect(existsSync(join(runDir, 'merged', 'model.safetensors')) && existsSync(join(runDir, 'merged', 'onnx', 'model.onnx'))).toBe(true);
     const env = JSON.parse(readFileSync(join(runDir, 'env.json'), 'utf8')) as RunEnv;
@@ -207,19 +208,23 @@ describeShared('ftrun run with training.merge (tiny-bert, transactions)', () => 
     const w0 = byWeight.get(0)!;
     const w1 = byWeight.get(1)!;
     // base_weight 0: the merged model is the fine-tuned one; 1: the base model
-    expect(w0.merged).toEqual({ value: metrics(w0.index).models.finetuned!['mrr@1'], delta: w0.delta });
-    expect(w1.merged).toEqual({ value: metrics(w1.index).models.base!['mrr@1'], delta: 0 });
+    // each Δ with its interval (the trial's metrics.json delta_merged_ci, sets_delta_ci); the base model merged with itself: no difference at all
+    const none = { low: 0, high: 0, p: 1, significant: false };
+    expect(w0.merged).toEqual({ value: metrics(w0.index).models.finetuned!['mrr@1'], delta: w0.delta, ci: metrics(w0.index).delta_merged_ci!['mrr@1'] });
+    expect(w1.merged).toEqual({ value: metrics(w1.index).models.base!['mrr@1'], delta: 0, ci: none });
     expect(w0.merged!.value).not.toBe(w1.merged!.value);
     // the general set (evaluate.sets of forgetting-guard.yaml): Δ vs base there, of the fine-tuned and the merged model
     const general = (i: number) => metrics(i).sets!.general!;
+    const generalCi = (i: number, model: string) => metrics(i).sets_delta_ci!.general![model]!['mrr@1'];
     expect(w0.sets!.general).toEqual({
       value: general(w0.index).finetuned!['mrr@1'],
       delta: general(w0.index).finetuned!['mrr@1']! - general(w0.index).base!['mrr@1']!,
-      merged: { value: general(w0.index).finetuned!['mrr@1'], delta: general(w0.index).finetuned!['mrr@1']! - general(w0.index).base!['mrr@1']! },
+      ci: generalCi(w0.index, 'finetuned'),
+      merged: { value: general(w0.index).finetuned!['mrr@1'], delta: general(w0.index).finetuned!['mrr@1']! - general(w0.index).base!['mrr@1']!, ci: generalCi(w0.index, 'merged') },
     });
-    expect(w1.sets!.general!.merged).toEqual({ value: general(w1.index).base!['mrr@1'], delta: 0 });
+    expect(w1.sets!.general!.merged).toEqual({ value: general(w1.index).base!['mrr@1'], delta: 0, ci: none });
     const md = readFileSync(join(sweepDir, 'leaderboard.md'), 'utf8');
-    expect(md).toContain('| rank | trial | overrides | MRR@1 | Δ MRR@1 | merged MRR@1 | Δ merged MRR@1 | Δ MRR@1 [general] | Δ merged MRR@1 [general] |');
+    expect(md).toContain('| rank | trial | overrides | MRR@1 | Δ MRR@1 | Δ best MRR@1 | merged MRR@1 | Δ merged MRR@1 | Δ MRR@1 [general] | Δ merged MRR@1 [general] |');
     // leaderboard.html: the same columns, and the chart plots both models against the weight
     const html = readFileSync(join(sweepDir, 'leaderboard.html'), 'utf8');
     expect(html).toContain('<th class="num">merged MRR@1</th><th class="num">Δ merged MRR@1</th><th class="num">Δ MRR@1 [general]</th><th class="num">Δ merged MRR@1 [general]</th>');
@@ -228,7 +233,9 @@ describeShared('ftrun run with training.merge (tiny-bert, transactions)', () => 
     expect(chart).toMatch(/>fine-tuned</);
     expect(chart).toMatch(/>merged</);
     expect(chart).toMatch(/>merged \[general\]</);
-    expect(md).toContain(`| training.merge.base_weight=1 | ${w1.value!.toFixed(3)} | ${(w1.delta! < 0 ? '-' : '+') + Math.abs(w1.delta!).toFixed(3)} | ${w1.merged!.value!.toFixed(3)} | +0.000 |`);
+    // each Δ with its interval; Δ best: this trial − the best one, paired per query
+    const vsBest = w1.rank === 1 ? 'best' : formatDeltaWithInterval(w1.vs_best!.metrics['mrr@1']!.delta, w1.vs_best!.metrics['mrr@1']);
+    expect(md).toContain(`| training.merge.base_weight=1 | ${w1.value!.toFixed(3)} | ${formatDeltaWithInterval(w1.delta, w1.delta_ci)} | ${vsBest} | ${w1.merged!.value!.toFixed(3)} | +0.000 [+0.000, +0.000] p=1.000 n.s. |`);
   }, 300_000);
 
   it('refuses a base_weight out of [0, 1] at its line, and training.merge with an adapter, naming the methods that support it', async () => {

@@ -7,11 +7,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonl } from '../../../core/fsutil.js';
-import { dimsOf, dimsTableRows, evalSetBlocks, formatNumber, formatSigned, metricLabel, modelLabel, orderModels, primaryLabel } from '../../../core/report.js';
+import { dimsOf, dimsTableRows, evalSetBlocks, formatNumber, metricLabel, modelLabel, orderModels, primaryLabel } from '../../../core/report.js';
 import { ENV_JSON, EVENTS_JSONL, PER_QUERY_JSONL, RESOLVED_YAML, type PerQuery, type RunEnv } from '../../../core/run/records.js';
 import type { RunEvent, RunSummary } from '../../../core/types.js';
 import { barChart, lineChart } from '../../../core/html/charts.js';
-import { escapeHtml, htmlTable, metricsTable, page, signedClass } from '../../../core/html/page.js';
+import { escapeHtml, htmlTable, metricsTable, page, signedWithInterval } from '../../../core/html/page.js';
+import { intervalNote } from '../../../core/stats.js';
 import { changedQueries } from '../../../core/html/queries.js';
 import { meanByLabel } from '../../../core/metrics.js';
 
@@ -35,7 +36,7 @@ export function renderRunReport({ summary, digits }: RunReportInput): string {
   parts.push(
     `<p>Status <b>${escapeHtml(summary.status)}</b>. ${escapeHtml(primaryLabel(primary, summary.sets ? summary.primarySet : undefined))}: ${orderModels(Object.keys(summary.models))
       .map((m) => `${escapeHtml(modelLabel(m))} <b>${formatNumber(summary.models[m]?.[primary], digits)}</b>`)
-      .join(', ')}${delta !== undefined ? ` (Δ <span class="${signedClass(delta)}">${formatSigned(delta, digits)}</span>)` : ''}.</p>`,
+      .join(', ')}${delta !== undefined ? ` (Δ ${signedWithInterval(delta, summary.delta_ci?.[primary], digits)})` : ''}.</p>`,
   );
   parts.push('<h2>Metrics</h2>');
   const noModel = '<p class="muted">No model was evaluated.</p>';
@@ -43,6 +44,7 @@ export function renderRunReport({ summary, digits }: RunReportInput): string {
     parts.push('<p>Each evaluation set (<code>evaluate.sets</code>) with its own corpus; the primary set is the dataset\'s eval queries.</p>');
     for (const b of evalSetBlocks(summary)) parts.push(`<h3>${escapeHtml(b.title)}</h3>`, Object.keys(b.models).length ? metricsTable(b, digits) : noModel);
   } else parts.push(Object.keys(summary.models).length ? metricsTable(summary, digits) : noModel);
+  if (summary.delta_ci || summary.delta_merged_ci || summary.sets_delta_ci) parts.push(`<p class="muted">${escapeHtml(intervalNote(summary.ci?.queries))}</p>`);
   if (summary.dims && Object.keys(summary.dims).length) {
     const dims = summary.dims;
     const models = orderModels(Object.keys(dims));

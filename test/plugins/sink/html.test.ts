@@ -7,7 +7,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { formatNumber, formatSigned } from '../../../core/report.js';
+import { formatNumber } from '../../../core/report.js';
+import { formatDeltaWithInterval, type DeltaInterval } from '../../../core/stats.js';
 import { cli, tempDir } from '../../helpers/cli.js';
 import { TINY_BERT, TRANSACTIONS, describeShared, TRANSACTIONS_EXPERIMENT } from '../../helpers/shared.js';
 
@@ -37,7 +38,10 @@ describeShared('the html sink', () => {
     // the metrics table agrees with metrics.json
     const base = metrics.models.base['mrr@1'] as number;
     const tuned = metrics.models.finetuned['mrr@1'] as number;
-    expect(html).toContain(`<tr><td>MRR@1</td><td class="num">${formatNumber(base)}</td><td class="num">${formatNumber(tuned)}</td><td class="num"><span class="${tuned > base ? 'up' : tuned < base ? 'down' : ''}">${formatSigned(tuned - base)}</span></td></tr>`);
+    // Δ with its interval and p-value (metrics.json delta_ci); grey `ns` when not significant
+    const ci = metrics.delta_ci['mrr@1'] as DeltaInterval;
+    const cls = !ci.significant ? 'ns' : tuned > base ? 'up' : tuned < base ? 'down' : '';
+    expect(html).toContain(`<tr><td>MRR@1</td><td class="num">${formatNumber(base)}</td><td class="num">${formatNumber(tuned)}</td><td class="num"><span class="${cls}">${formatDeltaWithInterval(tuned - base, ci).replace('<', '&lt;')}</span></td></tr>`);
     // charts: loss, learning rate, test split, per-category recall, as SVG with their titles
     const svgs = [...html.matchAll(/<svg[\s\S]*?<\/svg>/g)].map((m) => m[0]);
     expect(svgs).toHaveLength(4);
