@@ -13,8 +13,8 @@
  *   the sweep directory, `intermediate/<trial>.json` ({@link IntermediateFile}), written atomically
  *   by the trial alone and read by the others;
  * - a sweep on a Redis queue: one hash per step, `ftrun:intermediate:<sweep-id>:<step>`
- *   (trial → value), on the queue's Redis, so that workers on machines that share nothing but
- *   Redis compare their trials.
+ *   (trial → value, expiring 30 days after its last write), on the queue's Redis, so that workers
+ *   on machines that share nothing but Redis compare their trials.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -87,6 +87,9 @@ function readIntermediate(file: string): IntermediateFile | undefined {
 /** The Redis hash of one step of a sweep's intermediate values. */
 export const redisStepKey = (sweepDir: string, step: number): string => `ftrun:intermediate:${basename(sweepDir)}:${step}`;
 
+/** How long a sweep's intermediate values stay on Redis after their last write: 30 days. */
+export const INTERMEDIATE_TTL_S = 30 * 24 * 3600;
+
 /** The intermediate values on the queue's Redis (a sweep on a queue). */
 export class RedisIntermediateStore implements IntermediateStore {
   private client: import('ioredis').Redis | undefined;
@@ -103,8 +106,11 @@ export class RedisIntermediateStore implements IntermediateStore {
       this.client.on('error', () => {}); // a command that fails says why
     }
     const key = redisStepKey(this.sweepDir, step);
-    await this.client.hset(key, String(trial), String(value));
-    const all = await this.client.hgetall(key);
+    // recorded and read in one transaction; the hash expires INTERMEDIATE_TTL_S after its last write
+    const replies = await this.client.multi().hset(key, String(trial), String(value)).expire(key, INTERMEDIATE_TTL_S).hgetall(key).exec();
+    const failed = replies?.find(([e]) => e);
+    if (!replies || failed) throw failed?.[0] ?? new Error(`Redis did not record ${key}`);
+    const all = replies[2]![1] as Record<string, string>;
     return Object.entries(all)
       .filter(([t]) => t !== String(trial))
       .map(([, v]) => Number(v))

@@ -270,5 +270,9 @@ describeShared('sweep.stop: median on a Redis queue', () => {
     expect(Object.keys(values).sort()).toEqual(['1', '2', '3']);
     expect(values['3']).toBe(stop.value);
     expect((values['1']! + values['2']!) / 2).toBe(stop.median);
+    // kept 30 days after the last write
+    const ttl = Number(spawnSync('redis-cli', ['-p', String(redis.port), 'ttl', key], { encoding: 'utf8' }).stdout.trim());
+    expect(ttl).toBeGreaterThan(29 * 24 * 3600);
+    expect(ttl).toBeLessThanOrEqual(30 * 24 * 3600);
   }, 600_000);
 });
