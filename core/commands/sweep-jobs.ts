@@ -114,7 +114,7 @@ export async function trialCommand(args: { file: string; sets: string[]; trial: 
     if (!args.log.quiet) io.err(`trial ${t.index}/${trials.length}: ${formatTrialOverrides(t.overrides)}${started ? ' (resumed)' : ''} → ${runDir}\n`);
     const summary = await runExperiment({
       loaded: t.loaded, config: t.config, registry, runDir, runId: `${basename(dir)}-t${t.index}`, lock,
-      ...trialStop(loaded.data, dir, t.index, t.config.evaluate.primary, store),
+      ...trialStop(loaded.data, dir, t.index, t.config.evaluate.primary, store, (m) => io.err(`warning: ${m}\n`)),
       argv: args.argv, log: args.log, signal: io.signal, trial: { index: t.index, overrides: t.overrides }, ...(started ? { resume: true } : {}),
     });
     if (args.json) io.out(JSON.stringify({ trial: t.index, run_dir: runDir, status: summary.status, models: summary.models }, null, 2) + '\n');

@@ -124,13 +124,24 @@ export class RedisIntermediateStore implements IntermediateStore {
 
 /**
  * The pruner of trial `trial` under `rule`: after each evaluation, record the trial's `metric` and
- * stop it when it is below the median of at least min_trials other trials at that step.
+ * stop it when it is below the median of at least min_trials other trials at that step. With
+ * `warn`, a shared record that cannot be reached (Redis away) does not end the trial: it is said
+ * once and the trial goes on unjudged at that step; without, the error ends the run.
  */
-export function medianPruner(rule: StopRule, store: IntermediateStore, trial: number, metric: string): Pruner {
+export function medianPruner(rule: StopRule, store: IntermediateStore, trial: number, metric: string, warn?: (message: string) => void): Pruner {
+  let warned = false;
   return async (step, metrics) => {
     const value = metrics[metric];
     if (value === undefined || !Number.isFinite(value)) return undefined;
-    const others = await store.report(trial, step, value);
+    let others: number[];
+    try {
+      others = await store.report(trial, step, value);
+    } catch (e) {
+      if (!warn) throw e;
+      if (!warned) warn(`sweep.stop: cannot record or read the trials' values at step ${step} (${e instanceof Error ? e.message : String(e)}); trial ${trial} goes on without being compared until it can`);
+      warned = true;
+      return undefined;
+    }
     if (step <= rule.grace_steps || others.length < rule.min_trials) return undefined;
     const m = median(others);
     const verdict: PruneVerdict = { rule: 'median', metric, value, median: m, trials: others.length };
@@ -145,10 +156,10 @@ export const trialFinished = (status: string | undefined): boolean => status ===
  * The RunRequest field of sweep trial `trial` under the sweep's `sweep.stop` (`{}` without one):
  * its pruner over `store`, by default the intermediate files in the sweep directory.
  */
-export function trialStop(sweepData: Record<string, unknown>, sweepDir: string, trial: number, metric: string, store?: IntermediateStore): { prune?: Pruner } {
+export function trialStop(sweepData: Record<string, unknown>, sweepDir: string, trial: number, metric: string, store?: IntermediateStore, warn?: (message: string) => void): { prune?: Pruner } {
   const rule = readStopRule(sweepData);
   if (!rule) return {};
-  return { prune: medianPruner(rule, store ?? new FileIntermediateStore(sweepDir, metric), trial, metric) };
+  return { prune: medianPruner(rule, store ?? new FileIntermediateStore(sweepDir, metric), trial, metric, warn) };
 }
 
 /** The line a sweep prints for a trial stopped by sweep.stop (`trial 3/4 stopped at step 4: …`). */

@@ -203,6 +203,17 @@ describe('sweep.stop: median', () => {
     expect(store.rows.get(4)!.has(5)).toBe(false);
   });
 
+  it('a shared record that cannot be reached: with warn the trial goes on unjudged (said once), without it the error ends the run', async () => {
+    const away: IntermediateStore = { report: async () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6379')) };
+    const rule = { rule: 'median' as const, min_trials: 2, grace_steps: 0 };
+    const warnings: string[] = [];
+    const p = medianPruner(rule, away, 3, 'mrr@1', (m) => warnings.push(m));
+    expect(await p(2, { 'mrr@1': 0.1 })).toBeUndefined();
+    expect(await p(4, { 'mrr@1': 0.1 })).toBeUndefined();
+    expect(warnings).toEqual(["sweep.stop: cannot record or read the trials' values at step 2 (connect ECONNREFUSED 127.0.0.1:6379); trial 3 goes on without being compared until it can"]);
+    await expect(medianPruner(rule, away, 3, 'mrr@1')(2, { 'mrr@1': 0.1 })).rejects.toThrow('connect ECONNREFUSED 127.0.0.1:6379');
+  });
+
   it('the files in the sweep directory: each trial writes its own, reads the others at the same step, and keeps its earlier values on resume', async () => {
     const dir = tmp();
     const a = new FileIntermediateStore(dir, 'mrr@1');
