@@ -252,7 +252,8 @@ export interface RunEventMap extends Omit<TrainingEventMap, 'eval'> {
   stage_start: { stage: string };
   stage_end: { stage: string; seconds: number };
   split: { train: number; test: number; eval: number; corpus: number };
-  mined: { examples: number; shapes: ExampleShape[]; stats?: Record<string, number> };
+  /** `negatives`: how many examples hold each number of negatives, by that number (`{"3": 186}`). */
+  mined: { examples: number; shapes: ExampleShape[]; negatives: Record<string, number>; stats?: Record<string, number> };
   /** A model evaluated on the eval queries (`base`, `finetuned`, `merged`). */
   eval: { model: string; set?: string; metrics: Record<string, number> };
   /** training.merge wrote the merged model (<run>/merged). */

@@ -163,6 +163,16 @@ export async function loadEncoder(run: Run, backend: BackendPlugin, model: strin
   return run.res.track(encoder);
 }
 
+/** How many examples hold each number of negatives (negative_1 … negative_n, or one negative), by that number, ascending: `{"3": 186}`. */
+export function negativeCounts(examples: Examples): Record<string, number> {
+  const counts = new Map<number, number>();
+  for (const e of examples.items) {
+    const n = negativesOf(e).length;
+    counts.set(n, (counts.get(n) ?? 0) + 1);
+  }
+  return Object.fromEntries([...counts].sort((a, b) => a[0] - b[0]).map(([n, c]) => [String(n), c]));
+}
+
 /**
  * Mine training examples, and check before any model is evaluated that training can form a batch.
  * A miner that ranks with an encoder (`needsEncoder`) gets the model of its `model:` option (a
@@ -178,7 +188,10 @@ export async function mineExamples(run: Run, plugins: RunPlugins, data: DatasetD
   const encoder = minerEncoder ?? baseEncoder;
   const examples = await timed(run, 'mine', 'miner', () => callPlugin(entryRef(run, 'miner', config.miner), 'mine', () => plugins.miner.mine(split.train, data.corpus, encoder)));
   if (minerEncoder) await run.res.release(minerEncoder);
-  await run.events.emit('mined', { examples: examples.items.length, shapes: examples.shapes, ...(examples.stats ? { stats: examples.stats } : {}) });
+  const negatives = negativeCounts(examples);
+  await run.events.emit('mined', { examples: examples.items.length, shapes: examples.shapes, negatives, ...(examples.stats ? { stats: examples.stats } : {}) });
+  const withN = Object.entries(negatives).map(([n, count]) => `${count} with ${n} negative${n === '1' ? '' : 's'}`);
+  run.ctx.logger.info(`miner ${config.miner.type}: ${examples.items.length} training example${examples.items.length === 1 ? '' : 's'}${withN.length ? ` (${withN.join(', ')})` : ''}`);
   const batchSize = (config.training as { batch_size?: number }).batch_size;
   if (methodOf(config).trains && batchSize !== undefined && examples.items.length < batchSize) {
     const n = examples.items.length;

@@ -55,7 +55,7 @@ async function run(name: string, extra: string[]): Promise<Ran> {
   return { runDir: summary.run_dir, stderr: r.stderr, events, steps, sizes, summary };
 }
 
-const mined = (r: Ran) => r.events.find((e) => e.type === 'mined') as { examples: number; shapes: string[]; stats?: Record<string, number> };
+const mined = (r: Ran) => r.events.find((e) => e.type === 'mined') as { examples: number; shapes: string[]; negatives: Record<string, number>; stats?: Record<string, number> };
 
 /** Mean step loss of epoch e (1-based). */
 function epochLoss(steps: Step[], e: number): number {
@@ -88,6 +88,9 @@ describeShared('the recipes in configs/, end to end on tiny-bert and the referen
     expect(m.stats!.removed_by_margin).toBeGreaterThan(0);
     expect(m.examples + m.stats!.skipped_queries!).toBe(208);
     expect(m.shapes).toContain('triplets');
+    // Every example is an n-tuple with exactly 3 negatives (the event counts examples per number of negatives).
+    expect(m.negatives).toEqual({ '3': m.examples });
+    expect(r.stderr).toContain(`miner hard-negative: ${m.examples} training examples (${m.examples} with 3 negatives)\n`);
     const skipped = /skipped (\d+) of 208 queries with fewer than 3 negatives \(output_format n-tuple\) left in ranks \[0, 10\) after the margin guard \(0\.05\)/.exec(r.stderr);
     expect(skipped, r.stderr).not.toBeNull();
     expect(Number(skipped![1])).toBe(m.stats!.skipped_queries);
@@ -170,7 +173,7 @@ describeShared('the recipes in configs/, end to end on tiny-bert and the referen
   it('cohere-hard-negatives: the Cohere-format file trains through the config unchanged except the model', async () => {
     const r = await run('cohere-hard-negatives', []);
     expect(r.events.find((e) => e.type === 'split')).toMatchObject({ train: 43, test: 11, eval: 11, corpus: 27 });
-    expect(mined(r)).toMatchObject({ examples: 43, shapes: ['labelled', 'pairs', 'triplets'] });
+    expect(mined(r)).toMatchObject({ examples: 43, shapes: ['labelled', 'pairs', 'triplets'], negatives: { '2': 43 } });
     expect(r.sizes.reduce((a, n) => a + n, 0)).toBe(43);
     expect(readFileSync(join(r.runDir, 'resolved.yaml'), 'utf8')).toMatch(/negatives: hard_negatives/);
     expect(weightChange(r.runDir)).toBeGreaterThan(1e-5);
