@@ -4,11 +4,13 @@
  * interrupted, pending) come last, unranked, in trial order. Written as leaderboard.json and
  * leaderboard.md in the sweep directory, atomically.
  */
+import { existsSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from './fsutil.js';
 import {
   formatNumber,
   formatOverrides,
+  mdFence,
   mdText,
   metricLabel,
   modelLabel,
@@ -16,8 +18,9 @@ import {
   renderTable,
   type TableFormat,
 } from './report.js';
-import { LEADERBOARD_HTML, LEADERBOARD_JSON, LEADERBOARD_MD, type Leaderboard, type LeaderboardEntry, type PerQuery, type RunMetrics } from './run/records.js';
+import { LEADERBOARD_HTML, LEADERBOARD_JSON, LEADERBOARD_MD, REPORT_HTML, type Leaderboard, type LeaderboardEntry, type PerQuery, type RunMetrics } from './run/records.js';
 import { pairRuns, readPerQueryRows } from './run/intervals.js';
+import { outcomeHead, outcomeOf, trialOutcomeFields } from './run-outcome.js';
 import { formatDeltaWithInterval, intervalNote, intervalsOf, type DeltaInterval } from './stats.js';
 
 export interface LeaderboardTrial {
@@ -77,6 +80,7 @@ export function rankTrials(trials: LeaderboardTrial[], primary: string, opts: { 
       delta: typeof d === 'number' && Number.isFinite(d) ? d : null,
       ...(ci && typeof ci === 'object' ? { delta_ci: ci } : {}),
       metrics,
+      ...trialOutcomeFields(t.runDir, t.status),
       ...merged,
       ...sets,
     };
@@ -146,7 +150,7 @@ export function renderLeaderboardTable(entries: LeaderboardEntry[], primary: str
       String(e.index),
       formatOverrides(e.overrides),
       ...(showModel ? [e.model ? modelLabel(e.model) : '—'] : []),
-      ok ? formatNumber(e.value, digits) : e.status,
+      ok ? formatNumber(e.value, digits) : outcomeHead(outcomeOf(e)),
       ...(showDelta ? [ok ? formatDeltaWithInterval(e.delta, e.delta_ci, digits) : '—'] : []),
       ...(showBest ? [e.rank === 1 ? 'best' : e.vs_best?.metrics[primary] ? formatDeltaWithInterval(e.vs_best.metrics[primary]!.delta, e.vs_best.metrics[primary], digits) : '—'] : []),
       ...(showMerged ? [ok ? formatNumber(e.merged?.value, digits) : '—', ok ? formatDeltaWithInterval(e.merged?.delta, e.merged?.ci, digits) : '—'] : []),
@@ -175,7 +179,9 @@ export function writeLeaderboard(sweepDir: string, trials: LeaderboardTrial[], p
 /** leaderboard.html beside leaderboard.md (the charting library loads only here). */
 export async function writeLeaderboardHtml(sweepDir: string, board: Leaderboard): Promise<void> {
   const { renderLeaderboardHtml } = await import('./html/leaderboard.js');
-  writeFileAtomic(join(sweepDir, LEADERBOARD_HTML), renderLeaderboardHtml(board, `${basename(dirname(sweepDir))} / ${basename(sweepDir)}`));
+  // the trials whose report.html exists (sink html), linked from the page
+  const reports = new Set(board.trials.filter((e) => existsSync(join(isAbsolute(e.run_dir) ? e.run_dir : join(sweepDir, e.run_dir), REPORT_HTML))).map((e) => e.index));
+  writeFileAtomic(join(sweepDir, LEADERBOARD_HTML), renderLeaderboardHtml(board, `${basename(dirname(sweepDir))} / ${basename(sweepDir)}`, 3, reports));
 }
 
 /** The sentences under a leaderboard table that has intervals: what Δ best is, what the intervals are. */
@@ -201,5 +207,14 @@ export function renderLeaderboardMarkdown(board: Leaderboard, title: string): st
     renderLeaderboardTable(board.trials, board.primary, 'md'),
     ...leaderboardNotes(board.trials).flatMap((l) => ['', mdText(l)]),
   ];
+  // trials that did not finish: where each stopped and why (its env.json)
+  const unfinished = board.trials.filter((e) => e.error !== undefined || e.stage !== undefined || e.after_stage !== undefined);
+  if (unfinished.length) {
+    lines.push('', '## Trials that did not finish');
+    for (const e of unfinished) {
+      lines.push('', `Trial ${e.index} (${mdText(formatOverrides(e.overrides))}): ${mdText(outcomeHead(outcomeOf(e)))}`);
+      if (e.error) lines.push('', mdFence(e.error));
+    }
+  }
   return lines.join('\n') + '\n';
 }

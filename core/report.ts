@@ -5,6 +5,7 @@
  */
 import type { ModelMetrics } from './run/records.js';
 import type { QueryResult, RunSummary } from './types.js';
+import type { RunOutcome } from './run-outcome.js';
 import { formatDeltaWithInterval, intervalNote, type DeltaInterval } from './stats.js';
 
 export type TableFormat = 'text' | 'md';
@@ -86,6 +87,13 @@ export function mdCode(s: string): string {
   const fence = '`'.repeat(longest + 1);
   const pad = longest > 0 || flat.startsWith(' ') || flat.endsWith(' ') ? ' ' : '';
   return `${fence}${pad}${flat}${pad}${fence}`;
+}
+
+/** Text as a fenced Markdown code block (fenced by more backticks than it holds), shown as it is. */
+export function mdFence(s: string): string {
+  const longest = Math.max(2, ...(s.match(/`+/g) ?? []).map((r) => r.length));
+  const fence = '`'.repeat(longest + 1);
+  return `${fence}\n${s.replace(/\n+$/, '')}\n${fence}`;
 }
 
 /** Markdown that goes into a table cell: on one line, `|` escaped (also inside a code span, as GitHub tables need). */
@@ -267,7 +275,8 @@ export function configSummary(config: Record<string, unknown>): string[][] {
 
 /**
  * The `n` worst queries by the primary metric (ascending), ties broken by the mean of all the
- * query's metrics, then by input order.
+ * query's metrics, then by input order. Only queries below the metric's best (1): one the model
+ * got right is not among the worst, however few the others are.
  */
 export function worstQueries(perQuery: QueryResult[], primary: string, n = 10): QueryResult[] {
   const mean = (q: QueryResult) => {
@@ -276,6 +285,7 @@ export function worstQueries(perQuery: QueryResult[], primary: string, n = 10): 
   };
   return perQuery
     .map((q, i) => ({ q, i, p: q.metrics[primary] ?? 0, m: mean(q) }))
+    .filter((x) => x.p < 1)
     .sort((a, b) => a.p - b.p || a.m - b.m || a.i - b.i)
     .slice(0, n)
     .map((x) => x.q);
@@ -311,6 +321,8 @@ export interface ReportInput {
   sets?: Record<string, ModelMetrics>;
   /** Per-query results of the last evaluated model. */
   queries?: { model: string; results: QueryResult[] };
+  /** How the run ended (env.json), for a run that did not finish: the stage it was in and why. */
+  outcome?: RunOutcome;
   digits?: number;
 }
 
@@ -320,6 +332,11 @@ export function renderReport(r: ReportInput): string {
   const out: string[] = [`# ${mdText(r.name)}`, ''];
   out.push(`- date: ${formatDate(r.date)}`, `- status: ${mdText(r.status)}`, `- primary metric: ${mdText(primaryLabel(r.primary, r.sets ? r.primarySet : undefined))}`);
   if (r.runDir) out.push(`- run directory: ${mdCode(r.runDir)}`);
+  if (r.outcome && r.outcome.status !== 'ok') {
+    if (r.outcome.stage !== undefined) out.push(`- ended in stage: ${mdCode(r.outcome.stage)}`);
+    else if (r.outcome.after_stage !== undefined) out.push(`- ended after stage: ${mdCode(r.outcome.after_stage)}`);
+    if (r.outcome.message) out.push('', `## ${r.outcome.status === 'failed' ? 'Error' : 'Why it stopped'}`, '', mdFence(r.outcome.message));
+  }
   out.push('', '## Configuration', '');
   out.push(r.config ? renderTable(['stage', 'setting'], configSummary(r.config), { format: 'md' }) : '(not recorded)');
   out.push('', '## Results', '');
@@ -357,6 +374,11 @@ export function renderReport(r: ReportInput): string {
   }
   if (r.queries && r.queries.results.length) {
     const worst = worstQueries(r.queries.results, r.primary, 10);
+    out.push('', `## Worst queries (${mdText(modelLabel(r.queries.model))})`, '');
+    if (!worst.length) out.push(`Every query has ${mdText(metricLabel(r.primary))} ${formatNumber(1, digits)}.`);
+  }
+  if (r.queries && worstQueries(r.queries.results, r.primary, 10).length) {
+    const worst = worstQueries(r.queries.results, r.primary, 10);
     const rows = worst.map((q, i) => {
       const top = q.top
         .slice(0, 3)
@@ -364,9 +386,8 @@ export function renderReport(r: ReportInput): string {
         .join(', ');
       return [String(i + 1), mdText(oneLine(q.text)), mdText(q.expected.join(', ')), top, formatNumber(q.metrics[r.primary], digits)];
     });
-    out.push('', `## Worst queries (${mdText(modelLabel(r.queries.model))})`, '');
     const what = worst.length === 1 ? 'The query' : `The ${worst.length} queries`;
-    out.push(`${what} with the lowest ${mdText(metricLabel(r.primary))}; expected documents are in bold in the top 3.`, '');
+    out.push(`${what} with the lowest ${mdText(metricLabel(r.primary))} (below ${formatNumber(1, digits)}); expected documents are in bold in the top 3.`, '');
     const header = ['#', 'query', 'expected', 'top 3', metricLabel(r.primary)].map(mdText);
     out.push(renderMarkdownTable(header, rows, ['right', 'left', 'left', 'left', 'right']));
   }

@@ -19,7 +19,7 @@ export const STYLE = `body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;
 h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
 table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:#f5f5f5}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}.up{color:#2a7b2a}.down{color:#b3261e}.ns{color:#777}
-.charts{display:flex;flex-wrap:wrap;gap:1rem}pre{background:#f7f7f7;padding:.75rem;overflow:auto;font-size:12px}.muted{color:#666}`;
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(440px,1fr));gap:1rem}svg{display:block;max-width:100%;height:auto}.scroll{overflow-x:auto;max-width:100%}.error{border-left:4px solid #b3261e;background:#fdf0ef;padding:.5rem .75rem;white-space:pre-wrap}pre{background:#f7f7f7;padding:.75rem;overflow:auto;font-size:12px}.muted{color:#666}`;
 
 /** The whole page around `body`. */
 export function page(title: string, body: string): string {

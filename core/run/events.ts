@@ -25,6 +25,10 @@ export class RunEvents {
   private readonly failed = new Set<NamedSink>();
   private queue: Promise<void> = Promise.resolve();
   private queued?: unknown;
+  /** The stages started and not ended, innermost last. */
+  private readonly open: string[] = [];
+  /** The last stage that ended. */
+  private ended?: string;
 
   constructor(
     private readonly runDir: string,
@@ -39,6 +43,11 @@ export class RunEvents {
   /** Record one event and deliver it to each sink, in order. A write failure of events.jsonl throws. */
   async emit<K extends RunEventType>(type: K, fields: RunEventMap[K]): Promise<void> {
     const event = { time: new Date().toISOString(), type, ...fields } as RunEvent;
+    if (event.type === 'stage_start') this.open.push(event.stage);
+    else if (event.type === 'stage_end' && this.open.includes(event.stage)) {
+      this.open.splice(this.open.lastIndexOf(event.stage), 1);
+      this.ended = event.stage;
+    }
     appendJsonl(join(this.runDir, EVENTS_JSONL), event);
     for (const s of this.sinks) {
       if (this.failed.has(s) || !s.sink.log) continue;
@@ -58,6 +67,16 @@ export class RunEvents {
     this.queue = this.queue.then(() => this.emit(runType, fields as never)).catch((e: unknown) => {
       this.queued ??= e;
     });
+  }
+
+  /** The innermost stage that started and has not ended (where a failed, interrupted or stopped run ended), if any. */
+  get stage(): string | undefined {
+    return this.open.at(-1);
+  }
+
+  /** The last stage that ended (a run that failed between stages failed after it), if any. */
+  get lastStage(): string | undefined {
+    return this.ended;
   }
 
   /** Wait until every posted event is delivered; throws the first that could not be recorded. */

@@ -147,12 +147,20 @@ export interface RunEnv {
   encoders: Record<string, Record<string, unknown>>;
   /** Set by `ftrun resume`. */
   resumed_at?: string;
+  /** `ftrun run --tag` (kept by resume); `ftrun ls --tag` filters on them. */
+  tags?: string[];
+  /** `ftrun run --note`. */
+  note?: string;
   /** How training ran (the engine's facts and the training summary), when the run trained. */
   training?: Record<string, unknown>;
   /** training.merge: base_weight, the merged model's directory (model_dir), the base model's (base_dir), tensors averaged, onnx_file. */
   merge?: Record<string, unknown>;
   /** With status `failed`. */
   error?: { message: string; code: ErrorCode | undefined };
+  /** The stage (events.jsonl `stage_start`: `dataset`, `load_base`, `evaluate_base`, `train`…) the run was in when it ended without finishing (failed, interrupted, stopped); absent when it finished. */
+  stage?: string;
+  /** A run that ended without finishing between two stages (no stage open): the last stage that ended before. */
+  after_stage?: string;
   /** Training stopped before its last step (as metrics.json `early_stop`). */
   early_stop?: EarlyStopRecord;
 }
@@ -213,6 +221,9 @@ export interface SweepRecord {
   trials: SweepTrialRecord[];
   /** Queued sweeps: the queue's URL. */
   queue?: string;
+  /** `ftrun run --tag` / `--note` of the sweep (each trial's env.json has them too). */
+  tags?: string[];
+  note?: string;
 }
 
 /** sweep.json as readers take it: any field may be missing (an older or hand-edited file) but a trial's index. */
@@ -242,6 +253,11 @@ export interface LeaderboardEntry {
   vs_best?: { trial: number; queries: number; only_trial: number; only_best: number; metrics: Record<string, { delta: number } & DeltaInterval> };
   /** All metrics of `model`. */
   metrics: Record<string, number>;
+  /** A trial that did not finish (failed, interrupted, stopped): the stage it was in and why (its env.json `stage`, and `error.message` or the stopping rule's verdict). */
+  stage?: string;
+  /** A run that ended without finishing between two stages (no stage open): the last stage that ended before. */
+  after_stage?: string;
+  error?: string;
   /** training.merge: the primary metric of the trial's `merged` model and its merged − base difference (absent when it has none). */
   merged?: { value: number | null; delta: number | null; ci?: DeltaInterval };
   /** `evaluate.sets`: per evaluation set, the primary metric of `model` and its difference from base there, and the merged model's (training.merge); `ci`: the difference's interval (metrics.json `sets_delta_ci`). */

@@ -26,6 +26,7 @@ import { TrialStopped, type Pruner } from '../train/early-stopping.js';
 import { RunEvents } from './events.js';
 import { diskFullError, isNoSpace, lockDir, type RunLock } from './lock.js';
 import { CHECKPOINTS_DIR, ENV_JSON, METRICS_JSON, PER_QUERY_JSONL, RESOLVED_YAML, type RunEnv, type RunMetrics } from './records.js';
+import type { RunLabels } from '../run-labels.js';
 import { namePluginError } from './plugin-errors.js';
 import { RunResources } from './resources.js';
 import { readPerQueryRows, runIntervals, type RunIntervals } from './intervals.js';
@@ -47,6 +48,8 @@ export interface RunRequest {
   configFile?: string;
   /** When the run is a sweep trial: its number and overrides (plugins see them in RunContext.trial). */
   trial?: { index: number; overrides: Record<string, unknown> };
+  /** `ftrun run --tag` / `--note`, recorded in env.json. */
+  labels?: RunLabels;
   /** The lock of `runDir`, when the caller took it (and releases it); otherwise the run takes and releases it. */
   lock?: RunLock;
   /** A sweep trial under sweep.stop: its stopping rule, asked after each evaluation during training. */
@@ -142,6 +145,8 @@ function openRun(req: RunRequest): Run {
     argv: redactArgv(req.argv),
     timings,
     encoders: {},
+    ...(req.labels?.tags.length ? { tags: req.labels.tags } : {}),
+    ...(req.labels?.note !== undefined ? { note: req.labels.note } : {}),
   };
   const ctx: RunContext = {
     configFile: loaded.file,
@@ -206,9 +211,16 @@ async function finishRun(run: Run, failure: unknown): Promise<RunSummary> {
   env.status = summary.status;
   env.finished_at = new Date().toISOString();
   if (failure && summary.status === 'failed') env.error = errorOf(failure);
+  // where a run that did not finish ended: in the stage that was open, or after the last one that ended
+  const stage = run.events.stage;
+  const after = run.events.lastStage;
+  if (summary.status !== 'ok' && stage !== undefined) env.stage = stage;
+  else if (summary.status !== 'ok' && after !== undefined) env.after_stage = after;
   if (summary.earlyStop) env.early_stop = summary.earlyStop;
   await attempt(writeMetrics);
   await attempt(() => run.events.emit('run_end', { status: summary.status }));
+  // env.json as the run ended (status, finish time, error, timings, encoders) before the sinks close: their reports show it
+  await attempt(() => writeJsonAtomic(join(runDir, ENV_JSON), env));
   for (const s of run.res.sinks) {
     try {
       await s.sink.close?.(summary);

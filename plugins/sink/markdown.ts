@@ -10,6 +10,7 @@ import { REPORT_MD } from '../../core/run/records.js';
 import { reportFileCheck, reportFileSchema } from '../../core/run/rundir.js';
 import { writeFileAtomic } from '../../core/fsutil.js';
 import { renderReport } from '../../core/report.js';
+import { readRunEnv, runOutcome } from '../../core/run-outcome.js';
 import { definePlugin } from '../../core/plugin.js';
 import type { QueryResult, RunContext, RunSummary, SinkPlugin } from '../../core/types.js';
 
@@ -73,6 +74,8 @@ class MarkdownSink implements SinkPlugin {
       timings: summary.timings,
       training: summary.training,
       queries: this.last,
+      // how the run ended (env.json is final when the sinks close): the stage a failed or stopped run was in, and why
+      outcome: runOutcome(readRunEnv(this.ctx.runDir), summary.status),
       digits: this.options.digits ?? 3,
     });
     writeFileAtomic(this.file, text);

@@ -10,10 +10,11 @@ import { readJsonl } from '../../../core/fsutil.js';
 import { dimsOf, dimsTableRows, evalSetBlocks, formatNumber, metricLabel, modelLabel, orderModels, primaryLabel } from '../../../core/report.js';
 import { ENV_JSON, EVENTS_JSONL, PER_QUERY_JSONL, RESOLVED_YAML, type PerQuery, type RunEnv } from '../../../core/run/records.js';
 import type { RunEvent, RunSummary } from '../../../core/types.js';
-import { barChart, lineChart } from '../../../core/html/charts.js';
+import { FULL_WIDTH, barChart, lineChart } from '../../../core/html/charts.js';
 import { escapeHtml, htmlTable, metricsTable, page, signedWithInterval } from '../../../core/html/page.js';
 import { intervalNote } from '../../../core/stats.js';
 import { changedQueries } from '../../../core/html/queries.js';
+import { outcomeHead, readRunEnv, runOutcome } from '../../../core/run-outcome.js';
 import { meanByLabel } from '../../../core/metrics.js';
 
 export interface RunReportInput {
@@ -34,10 +35,15 @@ export function renderRunReport({ summary, digits }: RunReportInput): string {
   parts.push(`<h1>${escapeHtml(summary.name)}</h1>`);
   const delta = summary.delta[primary];
   parts.push(
-    `<p>Status <b>${escapeHtml(summary.status)}</b>. ${escapeHtml(primaryLabel(primary, summary.sets ? summary.primarySet : undefined))}: ${orderModels(Object.keys(summary.models))
+    `<p>Status <b>${escapeHtml(summary.status)}</b>.${Object.keys(summary.models).length === 0 ? '' : ` ${escapeHtml(primaryLabel(primary, summary.sets ? summary.primarySet : undefined))}: ${orderModels(Object.keys(summary.models))
       .map((m) => `${escapeHtml(modelLabel(m))} <b>${formatNumber(summary.models[m]?.[primary], digits)}</b>`)
-      .join(', ')}${delta !== undefined ? ` (Δ ${signedWithInterval(delta, summary.delta_ci?.[primary], digits)})` : ''}.</p>`,
+      .join(', ')}${delta !== undefined ? ` (Δ ${signedWithInterval(delta, summary.delta_ci?.[primary], digits)})` : ''}.`}</p>`,
   );
+  // a run that did not finish: where it stopped and why (env.json, written as the run ended)
+  const outcome = runOutcome(readRunEnv(dir), summary.status);
+  if (outcome.status !== 'ok') {
+    parts.push(`<div class="error" id="outcome"><b>${escapeHtml(outcomeHead(outcome))}</b>${outcome.message ? `\n${escapeHtml(outcome.message)}` : ''}</div>`);
+  }
   parts.push('<h2>Metrics</h2>');
   const noModel = '<p class="muted">No model was evaluated.</p>';
   if (summary.sets && Object.keys(summary.sets).length) {
@@ -52,7 +58,7 @@ export function renderRunReport({ summary, digits }: RunReportInput): string {
     parts.push(
       '<h2>Truncated dimensions</h2>',
       '<p>Each embedding cut to its first d values and re-normalized (<code>evaluate.dims</code>).</p>',
-      lineChart(`${metricLabel(primary)} by embedding dimension`, 'dimension', series, { yName: metricLabel(primary) }),
+      lineChart(`${metricLabel(primary)} by embedding dimension`, 'dimension', series, { yName: metricLabel(primary), width: FULL_WIDTH }),
       (({ header, rows }) => htmlTable(header, rows.map((r) => r.map(escapeHtml)), (i) => i > 0))(dimsTableRows(dims, digits)),
     );
   }
@@ -94,8 +100,8 @@ export function renderRunReport({ summary, digits }: RunReportInput): string {
   parts.push('<h2>Resolved config</h2>', `<pre>${escapeHtml(read(RESOLVED_YAML))}</pre>`);
   const env = read(ENV_JSON);
   if (env) {
-    const { status: _s, finished_at: _f, timings: _t, ...shown } = JSON.parse(env) as RunEnv;
-    parts.push('<h2>Environment</h2>', `<pre>${escapeHtml(JSON.stringify(shown, null, 2))}</pre>`);
+    // env.json as the run ended: status, finish time, error, timings, encoders
+    parts.push('<h2>Environment</h2>', `<pre>${escapeHtml(JSON.stringify(JSON.parse(env) as RunEnv, null, 2))}</pre>`);
   }
   return page(`${summary.name}: ftrun report`, parts.join('\n'));
 }
