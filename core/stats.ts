@@ -19,7 +19,7 @@
  * its interval does not contain 0 and p < {@link STATS.alpha}; otherwise it is shown as `n.s.`.
  * Reference values computed independently (numpy / scipy) are in test/fixtures/stats/.
  */
-import { deriveSeed, Rng } from './rng.js';
+import { deriveSeed, mixSeed, mulberry32 } from './rng.js';
 
 /** The settings of every interval and test ftrun reports. */
 export const STATS = {
@@ -119,19 +119,32 @@ function checkColumns(columns: ReadonlyArray<readonly number[]>, what: string): 
   return n;
 }
 
+/** The columns as one row-major array, query by query (`K` values a query): the inner loops read it in order. */
+function rowMajor(columns: ReadonlyArray<readonly number[]>, n: number): Float64Array {
+  const K = columns.length;
+  const flat = new Float64Array(n * K);
+  for (let j = 0; j < K; j++) {
+    const c = columns[j]!;
+    for (let i = 0; i < n; i++) flat[i * K + j] = c[i]!;
+  }
+  return flat;
+}
+
 function bootstrapIntervals(columns: ReadonlyArray<readonly number[]>, opts: StatsOptions): Array<{ low: number; high: number }> {
   const n = checkColumns(columns, 'pairedBootstrapInterval');
   const B = opts.resamples ?? STATS.resamples;
   const confidence = opts.confidence ?? STATS.confidence;
-  const rng = new Rng(deriveSeed(opts.seed ?? STATS.seed, 'paired-bootstrap'));
+  // core/rng.ts's generator of Rng(seed), drawn inline (Rng.int(n) is floor(next() * n))
+  const next = mulberry32(mixSeed(deriveSeed(opts.seed ?? STATS.seed, 'paired-bootstrap')));
   const K = columns.length;
+  const flat = rowMajor(columns, n);
   const means = columns.map(() => new Float64Array(B));
   const sums = new Float64Array(K);
   for (let b = 0; b < B; b++) {
     sums.fill(0);
     for (let i = 0; i < n; i++) {
-      const q = rng.int(n);
-      for (let j = 0; j < K; j++) sums[j] += columns[j]![q]!;
+      const at = Math.floor(next() * n) * K;
+      for (let j = 0; j < K; j++) sums[j] += flat[at + j]!;
     }
     for (let j = 0; j < K; j++) means[j]![b] = sums[j]! / n;
   }
@@ -145,16 +158,18 @@ function bootstrapIntervals(columns: ReadonlyArray<readonly number[]>, opts: Sta
 function randomizationTests(columns: ReadonlyArray<readonly number[]>, opts: StatsOptions): number[] {
   const n = checkColumns(columns, 'pairedRandomizationTest');
   const P = opts.permutations ?? STATS.permutations;
-  const rng = new Rng(deriveSeed(opts.seed ?? STATS.seed, 'paired-randomization'));
+  const next = mulberry32(mixSeed(deriveSeed(opts.seed ?? STATS.seed, 'paired-randomization')));
   const K = columns.length;
+  const flat = rowMajor(columns, n);
   const observed = columns.map((d) => Math.abs(mean(d)));
   const hits = new Array<number>(K).fill(0);
   const sums = new Float64Array(K);
   for (let p = 0; p < P; p++) {
     sums.fill(0);
     for (let i = 0; i < n; i++) {
-      const flip = rng.next() < 0.5;
-      for (let j = 0; j < K; j++) sums[j] += flip ? -columns[j]![i]! : columns[j]![i]!;
+      const at = i * K;
+      if (next() < 0.5) for (let j = 0; j < K; j++) sums[j] -= flat[at + j]!;
+      else for (let j = 0; j < K; j++) sums[j] += flat[at + j]!;
     }
     for (let j = 0; j < K; j++) if (Math.abs(sums[j]! / n) + 1e-12 >= observed[j]!) hits[j]++;
   }
