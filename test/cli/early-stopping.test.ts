@@ -187,6 +187,9 @@ describeShared('sweep.stop: median from the CLI', () => {
     const collected = await cli(['sweep', 'collect', dir]);
     expect(collected.code, collected.stderr).toBe(0);
     expect(collected.stderr).not.toMatch(/not ok/);
+    const status = await cli(['sweep', 'status', dir]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stderr).toContain('\n3 trials: 2 ok, 1 stopped\n');
   }, 600_000);
 
   it('with --parallel 2 the trials compare through the sweep directory the same way', async () => {
