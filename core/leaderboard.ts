@@ -1,7 +1,8 @@
 /**
  * Sweep leaderboards: trials ranked by the primary metric of their fine-tuned model (the base
  * model where a trial trained nothing), best first; trials that are not `ok` (failed,
- * interrupted, pending) come last, unranked, in trial order. Written as leaderboard.json and
+ * interrupted, pending, and `stopped` by sweep.stop: its fine-tuned model was never evaluated,
+ * so it is never the best) come last, unranked, in trial order. Written as leaderboard.json and
  * leaderboard.md in the sweep directory, atomically.
  */
 import { existsSync } from 'node:fs';
