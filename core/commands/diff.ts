@@ -170,8 +170,9 @@ async function renderRunDiff(args: DiffArgs, A: RunDirInfo, B: RunDirInfo): Prom
   }
   const only = (x: RunDirInfo, y: RunDirInfo) => Object.keys(x.metrics?.models ?? {}).filter((m) => !(m in (y.metrics?.models ?? {})));
   const text = (s: string) => (f === 'md' ? mdText(s) : s);
-  for (const m of only(A, B)) out.push(text(`(${modelLabel(m)} only in A)`));
-  for (const m of only(B, A)) out.push(text(`(${modelLabel(m)} only in B)`));
+  const onlyLines = [...only(A, B).map((m) => `(${modelLabel(m)} only in A)`), ...only(B, A).map((m) => `(${modelLabel(m)} only in B)`)].map(text);
+  // Markdown: after a blank line, or the line would continue the table (or the list under it)
+  if (onlyLines.length) out.push(...(f === 'md' ? ['', ...onlyLines] : onlyLines));
   return out.join('\n');
 }
 

@@ -118,6 +118,15 @@ describe('ftrun diff: run B − run A with intervals, paired per query', () => {
     expect(r.stdout.endsWith(['  base: no interval (no per-query results of base in run A)', '  fine-tuned: no interval (no per-query results of fine-tuned in run A)', ''].join('\n'))).toBe(true);
   });
 
+  it('--md: the note as a list item, and a model only one run has after a blank line (not inside the list or the table)', async () => {
+    const root = tempRoot();
+    const a = fakeRun(join(root, 'a'), { base, finetuned: tunedA });
+    const b = fakeRun(join(root, 'b'), { base, finetuned: tunedB, merged: tunedB });
+    const md = (await cli(['diff', a, b, '--md'])).stdout;
+    expect(md).toContain('| fine-tuned | MRR@1 | 0.000 | 1.000 | +1.000 [+1.000, +1.000] p=0.0001 |\n');
+    expect(md.endsWith('\n\n- Δ (B − A) [95% paired bootstrap interval over 20 queries, 10000 resamples] and p (paired randomization test, 10000 sign flips); n.s.: not significant (the interval contains 0 or p ≥ 0.05).\n\n(merged only in B)\n')).toBe(true);
+  });
+
   it('--html: the Δ cells with intervals (n.s. in grey, class ns) and the note', async () => {
     const root = tempRoot();
     const a = fakeRun(join(root, 'a'), { base, finetuned: tunedA });
