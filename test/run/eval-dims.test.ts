@@ -190,6 +190,8 @@ describeShared('ftrun diff with evaluate.dims', () => {
     expect(d.code, d.stderr).toBe(0);
     const m0 = JSON.parse(readFileSync(join(runs[0]!, 'metrics.json'), 'utf8')) as RunMetrics;
     const v = m0.dims!.base!['32']!['mrr@1']!;
-    expect(JSON.parse(d.stdout).metrics).toEqual({ base: { 'mrr@1': { a: m0.models.base!['mrr@1'], b: m0.models.base!['mrr@1'], delta: 0 } }, 'base @32': { 'mrr@1': { a: v, b: v, delta: 0 } } });
+    // the full-dimension row pairs the same 66 queries (the same base model: no difference); a dimension has no per-query results, so no interval
+    expect(JSON.parse(d.stdout).metrics).toEqual({ base: { 'mrr@1': { a: m0.models.base!['mrr@1'], b: m0.models.base!['mrr@1'], delta: 0, ci: { low: 0, high: 0, p: 1, significant: false } } }, 'base @32': { 'mrr@1': { a: v, b: v, delta: 0 } } });
+    expect(JSON.parse(d.stdout).queries).toEqual({ base: { paired: 66, only_a: 0, only_b: 0 }, 'base @32': { paired: 0, only_a: 0, only_b: 0, missing: 'per-query results are not kept per truncated dimension' } });
   }, 120_000);
 });
