@@ -11,6 +11,7 @@
  * compared as `<model> @<d>`, on an evaluation set of `evaluate.sets` as `<model> [<set>]`.
  */
 import { UserError } from '../errors.js';
+import { groupConfigDiff } from '../config-diff.js';
 import { rankTrials } from '../leaderboard.js';
 import type { LeaderboardEntry } from '../run/records.js';
 import { formatNumber, formatOverrides, formatValue, mdText, metricLabel, modelLabel, orderModels, renderTable } from '../report.js';
@@ -71,6 +72,15 @@ export function diffConfig(a: Record<string, unknown>, b: Record<string, unknown
       return { path, a: va === ABSENT ? null : va, b: vb === ABSENT ? null : vb, changed, absentA: va === ABSENT, absentB: vb === ABSENT };
     })
     .filter((c) => all || c.changed);
+}
+
+/**
+ * The changed config keys A → B as `ftrun diff` shows them (text, --md, --html): grouped per plugin
+ * block and sorted (groupConfigDiff, as `ftrun compare`), a plugin swap (its `type` differs) one
+ * row, its `type`, not each option that comes and goes with it.
+ */
+export function groupedConfigChanges(a: Record<string, unknown>, b: Record<string, unknown>): Array<ConfigChange & { changed: boolean; absentA: boolean; absentB: boolean }> {
+  return groupConfigDiff([a, b]).map((r) => ({ path: r.path, a: r.values[0] ?? null, b: r.values[1] ?? null, changed: true, absentA: r.values[0] === undefined, absentB: r.values[1] === undefined }));
 }
 
 export function diffRuns(A: RunDirInfo, B: RunDirInfo, all: boolean): RunDiff {
@@ -138,7 +148,8 @@ export async function diffCommand(args: DiffArgs, io: { out: (s: string) => void
 async function renderRunDiff(args: DiffArgs, A: RunDirInfo, B: RunDirInfo): Promise<string> {
   const d = diffRuns(A, B, args.all);
   if (args.format === 'json') return JSON.stringify(d, null, 2);
-  const changes = diffConfig(A.config, B.config, args.all);
+  // --all: every key in the config's order; otherwise the changed ones grouped per plugin, sorted, a plugin swap once
+  const changes = args.all ? diffConfig(A.config, B.config, true) : groupedConfigChanges(A.config, B.config);
   if (args.format === 'html') {
     const { renderRunDiffHtml } = await import('../html/diff.js'); // the charting library loads only here
     return renderRunDiffHtml({ a: args.a, b: args.b }, A, B, changes, d.metrics, d.queries);

@@ -23,6 +23,8 @@ import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:f
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { METRICS_JSON, SWEEP_DIR_PREFIX, trialRunDir } from '../run/records.js';
+import type { RunLabels } from '../run-labels.js';
+import { trialLine } from '../run-outcome.js';
 import { hasCredentials, redactUrl } from '../url.js';
 import { FTRUN_VERSION } from '../version.js';
 import { runsDirEntry, spawnTrial, type IO } from './run.js';
@@ -232,7 +234,7 @@ async function closeWithin(x: { close(): Promise<void>; disconnect(): Promise<vo
   await within(x.disconnect(), 1000);
 }
 
-export async function queueSweepCommand(args: { file: string; sets: string[]; queue: QueueTarget; runsDir: string; detach: boolean; cancel: boolean; json: boolean; quiet: boolean }, io: IO): Promise<number> {
+export async function queueSweepCommand(args: { file: string; sets: string[]; queue: QueueTarget; runsDir: string; detach: boolean; cancel: boolean; json: boolean; quiet: boolean; labels?: RunLabels }, io: IO): Promise<number> {
   const target = args.queue;
   const url = redactUrl(target.url);
   const connection = bullConnection(target, io.signal);
@@ -247,7 +249,7 @@ export async function queueSweepCommand(args: { file: string; sets: string[]; qu
       for (let d = resolve(args.runsDir, name); !existsSync(d); d = dirname(d)) made.push(d);
       return (sweep = runsDirEntry(args.runsDir, name, SWEEP_DIR_PREFIX, hashOf)).dir;
     },
-    { queue: url },
+    { queue: url, ...(args.labels?.tags.length ? { tags: args.labels.tags } : {}), ...(args.labels?.note !== undefined ? { note: args.labels.note } : {}) },
   );
   const unprepare = () => {
     rmSync(sweep.dir, { recursive: true, force: true });
@@ -290,7 +292,13 @@ export async function queueSweepCommand(args: { file: string; sets: string[]; qu
       /** Trial `jobId` is done following; `what` follows its number (`: ok`, ` failed: …`). */
       const finish = (jobId: string, what: string) => {
         if (!pending.delete(jobId)) return;
-        if (!args.quiet) io.err(`trial ${ids.get(jobId)}/${trials.length}${what}\n`);
+        // the trial's line from its records (status, stage, primary metric, duration) when it has them
+        const n = ids.get(jobId)!;
+        const line = what.startsWith(': its job is gone') ? undefined : trialLine(`trial ${n}/${trials.length}`, trialRunDir(sweep.dir, n), {
+          primary: trials[0]!.config.evaluate.primary,
+          ...(what.startsWith(' failed: ') ? { status: 'failed', message: what.slice(' failed: '.length) } : {}),
+        });
+        if (!args.quiet) io.err(`${line ?? `trial ${n}/${trials.length}${what}`}\n`);
         if (pending.size === 0) done();
       };
       // A completed job's trial is ok, or stopped by sweep.stop (its metrics.json says which).
@@ -388,6 +396,9 @@ export async function workerCommand(args: { queue: QueueTarget; concurrency: num
       const trial = spawnTrial(d.file, d.sets, ['--trial', String(d.trial), '--sweep-dir', d.sweepDir], io.signal, io.err, { [QUEUE_ENV]: target.url });
       running.add(trial);
       const r = await trial.finally(() => running.delete(trial));
+      // one line per finished trial: status (and stage), primary metric, duration (its error: printed by the trial just above)
+      const line = trialLine(`worker: trial ${d.trial} of ${d.sweepDir}`, trialRunDir(d.sweepDir, d.trial), { withMessage: false });
+      if (line) io.err(`${line}\n`);
       if (r.code === 0) return { trial: d.trial };
       const why = trialError(r.stderr, r.code);
       if (r.code === 2) throw new UnrecoverableError(why); // a user error: retrying cannot help

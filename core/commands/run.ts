@@ -19,11 +19,13 @@ import { renderLeaderboardTable, writeLeaderboard, writeLeaderboardHtml } from '
 import type { LogOptions } from '../log.js';
 import type { Registry } from '../registry.js';
 import { ENV_JSON, LEADERBOARD_MD, METRICS_JSON, RESOLVED_YAML, SWEEP_DIR_PREFIX, trialRunDir, type RunMetrics } from '../run/records.js';
+import type { RunLabels } from '../run-labels.js';
 import { LOCK_WAIT_ENV, lockDir, QUEUE_TRIAL_LOCK_WAIT_S, type RunLock } from '../run/lock.js';
 import { createUniqueDir } from '../run/rundir.js';
 import { configHash, writeSweepRecord } from '../run/sweep-record.js';
 import { runExperiment } from '../run/runner.js';
-import { describeStopped, trialFinished, trialStop } from '../run/sweep-stop.js';
+import { trialLine } from '../run-outcome.js';
+import { trialFinished, trialStop } from '../run/sweep-stop.js';
 import type { RunSummary } from '../types.js';
 
 export interface RunArgs {
@@ -38,6 +40,8 @@ export interface RunArgs {
   trial?: number;
   trialDir?: string;
   argv: string[];
+  /** --tag / --note: recorded in env.json (each trial's) and sweep.json. */
+  labels?: RunLabels;
 }
 
 export interface IO {
@@ -59,7 +63,7 @@ export async function runCommand(args: RunArgs, io: IO): Promise<number> {
       await runExperiment({
         loaded: t.loaded, config: t.config, registry, runDir: args.trialDir, runId: basename(resolve(args.trialDir, '..', '..')) + '-t' + t.index,
         ...trialStop(loaded.data, resolve(args.trialDir, '..', '..'), t.index, t.config.evaluate.primary),
-        argv: args.argv, log, signal: io.signal, trial: { index: t.index, overrides: t.overrides },
+        argv: args.argv, log, signal: io.signal, trial: { index: t.index, overrides: t.overrides }, ...(args.labels ? { labels: args.labels } : {}),
       });
       return 0;
     }
@@ -72,7 +76,7 @@ export async function runCommand(args: RunArgs, io: IO): Promise<number> {
   const config = validateConfig(loaded, registry);
   const { id, dir } = runsDirEntry(args.runsDir, config.name, '', toYaml(config as unknown as Record<string, unknown>));
   io.err(args.quiet ? '' : `run ${config.name} → ${dir}\n`);
-  const summary = await runExperiment({ loaded, config, registry, runDir: dir, runId: id, argv: args.argv, log, signal: io.signal });
+  const summary = await runExperiment({ loaded, config, registry, runDir: dir, runId: id, argv: args.argv, log, signal: io.signal, ...(args.labels ? { labels: args.labels } : {}) });
   if (args.json) io.out(JSON.stringify(jsonSummary(summary), null, 2) + '\n');
   return summary.status === 'ok' ? 0 : 1;
 }
@@ -139,6 +143,8 @@ async function runSweepTrials(args: RunArgs, io: IO, loaded: LoadedConfig, regis
       sets: args.sets,
       primary,
       trials: records.map((r, i) => ({ index: r.index, overrides: r.overrides, run_dir: r.runDir, status: r.status, config_hash: configHash(trials[i]!.config) })),
+      ...(args.labels?.tags.length ? { tags: args.labels.tags } : {}),
+      ...(args.labels?.note !== undefined ? { note: args.labels.note } : {}),
     });
     return writeLeaderboard(sweep.dir, records, primary);
   };
@@ -161,6 +167,8 @@ async function runSweepTrials(args: RunArgs, io: IO, loaded: LoadedConfig, regis
     mkdirSync(rec.runDir, { recursive: true });
     if (!args.quiet) io.err(`trial ${t.index}/${trials.length}: ${formatTrialOverrides(t.overrides)}\n`);
     let lock: RunLock | undefined;
+    const began = performance.now();
+    let failure: string | undefined;
     try {
       // Locked before it is looked at: no other process is in the trial (E_LOCKED otherwise).
       lock = lockDir(rec.runDir, 'ftrun run');
@@ -176,10 +184,11 @@ async function runSweepTrials(args: RunArgs, io: IO, loaded: LoadedConfig, regis
           trial: { index: t.index, overrides: t.overrides },
           ...trialStop(loaded.data, sweep.dir, t.index, primary),
           ...(started ? { resume: true } : {}),
+          ...(args.labels ? { labels: args.labels } : {}),
         });
       }
     } catch (e) {
-      if (!args.quiet) io.err(`trial ${t.index} failed: ${e instanceof Error ? e.message : String(e)}\n`);
+      failure = e instanceof Error ? e.message : String(e); // in the trial's line below (its env.json's error when it has one)
     } finally {
       lock?.release();
     }
@@ -187,9 +196,11 @@ async function runSweepTrials(args: RunArgs, io: IO, loaded: LoadedConfig, regis
     if (existsSync(metricsFile)) {
       rec.metrics = JSON.parse(readFileSync(metricsFile, 'utf8')) as RunMetrics;
       rec.status = String(rec.metrics.status ?? 'failed');
-      if (rec.status === 'stopped' && !args.quiet) io.err(`${describeStopped(t.index, trials.length, rec.metrics.early_stop)}\n`);
     } else rec.status = io.signal.aborted ? 'interrupted' : 'failed';
     save();
+    // one line per finished trial, in every mode: number, status (and stage), primary metric, duration
+    const seconds = (performance.now() - began) / 1000;
+    if (!args.quiet) io.err(`${trialLine(`trial ${t.index}/${trials.length}`, rec.runDir, { primary, status: rec.status, seconds, ...(failure !== undefined ? { fallback: failure } : {}) })}\n`);
   };
 
   const queue = trials.map((_, i) => i);
@@ -275,8 +286,14 @@ export function spawnTrial(file: string, sets: string[], trialArgs: string[], si
 }
 
 async function runWorker(args: RunArgs, index: number, dir: string, io: IO): Promise<void> {
-  const { code, stderr } = await spawnTrial(args.file, args.sets, ['--_trial', String(index), '--_run-dir', dir], io.signal);
+  const { code, stderr } = await spawnTrial(args.file, args.sets, ['--_trial', String(index), '--_run-dir', dir, ...labelArgs(args.labels)], io.signal);
   if (code !== 0) throw new Error(stderr.trim() || `worker exited with ${code}`);
+}
+
+/** --tag / --note flags that give a trial's worker process the sweep's labels. */
+function labelArgs(labels: RunLabels | undefined): string[] {
+  if (!labels) return [];
+  return [...labels.tags.flatMap((t) => ['--tag', t]), ...(labels.note !== undefined ? ['--note', labels.note] : [])];
 }
 
 /** Whether a trial's run directory holds an earlier attempt, which then continues from its checkpoint. */

@@ -74,10 +74,14 @@ describeShared('sweeps on a Redis queue', () => {
     writeFileSync(file, `name: queued-bad\ndataset: { type: jsonl, queries: ${TRANSACTIONS}/eval_transactions.jsonl, corpus: { path: ${TRANSACTIONS}/categories.json, text: category } }\nmodel: { path: ${TINY_BERT} }\nsinks: [{ type: json }]\nsweep:\n  grid:\n    evaluate.k: [[1], [1, 100]]\n`);
     const r = await submit(dir, file);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/trial 2\/2 failed: error\[E_DATA\]: \S+sweep\.yaml:\d+:\d+ evaluate\.k\[1\]: k=100 is larger than the corpus \(27 documents\)/);
+    // issue 18: one line per finished trial: status and where it ended, primary metric, duration, the error
+    expect(r.stderr).toMatch(/\ntrial 1\/2 ok: MRR@1 \d\.\d{3} \(base\), \d+\.\d s\n/);
+    expect(r.stderr).toMatch(/\ntrial 2\/2 failed after stage dataset: MRR@1 —, \d+\.\d s: error\[E_DATA\]: \S+sweep\.yaml:\d+:\d+ evaluate\.k\[1\]: k=100 is larger than the corpus \(27 documents\)/);
     expect(r.stderr).toContain('1 of 2 trials not ok: trial 2 failed\n');
     // taken once, not retried
-    const taken = workerLog.join('').split('\n').filter((l) => /worker: trial 2 of \S+queued-bad/.test(l));
+    const taken = workerLog.join('').split('\n').filter((l) => /worker: trial 2 of \S+queued-bad\S* \(attempt/.test(l));
+    // the worker's line for the finished trial (its error is the trial's own, printed above it)
+    expect(workerLog.join('')).toMatch(/\nworker: trial 2 of \S+queued-bad\S* failed after stage dataset: MRR@1 —, \d+\.\d s\n/);
     expect(taken).toHaveLength(1);
     expect(taken[0]).toMatch(/\(attempt 1\)$/);
   });

@@ -50,11 +50,12 @@ describe('ftrun diff (runs)', () => {
         `B: ${b} (ok)`,
         '',
         'config: 4 changed keys',
+        // grouped per plugin block and sorted (issue 18)
         '  key                     A         B',
-        '  seed                    42        (absent)',
         '  loss.margin             5         0.3',
-        '  training.learning_rate  0.00002   0.00005',
+        '  seed                    42        (absent)',
         '  sinks[1].type           (absent)  json',
+        '  training.learning_rate  0.00002   0.00005',
         '',
         'metrics (B − A):',
         '  model       metric        A      B       Δ',
@@ -65,6 +66,26 @@ describe('ftrun diff (runs)', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('two plugin swaps are two rows (their types), not every option that comes and goes with them; keys grouped per plugin and sorted', async () => {
+    const root = tempRoot();
+    const x = { name: 'bge', training: { method: 'full', epochs: 2, learning_rate: 2e-5 }, loss: { type: 'triplet', margin: 5, distance: 'cosine' }, miner: { type: 'random-negative', negatives_per_anchor: 1 } };
+    const y = { name: 'bge', training: { method: 'full', epochs: 3, learning_rate: 2e-5 }, loss: { type: 'multiple-negatives-ranking', scale: 20, similarity: 'cos' }, miner: { type: 'hard-negative', top_k: 10, margin: 0.1 } };
+    const a = writeRun(join(root, 'bge', 'a'), { config: x, metrics: mA });
+    const b = writeRun(join(root, 'bge', 'b'), { config: y, metrics: mB });
+    expect(await diff({ a, b })).toContain(
+      [
+        'config: 3 changed keys',
+        '  key              A                B',
+        '  loss.type        triplet          multiple-negatives-ranking',
+        '  miner.type       random-negative  hard-negative',
+        '  training.epochs  2                3',
+        '',
+      ].join('\n'),
+    );
+    const html = await diff({ a, b, format: 'html' });
+    expect(html).toContain('<h2>Config: 3 changed keys</h2>\n<table><thead><tr><th>key</th><th>A</th><th>B</th></tr></thead><tbody><tr><td>loss.type</td><td>triplet</td><td>multiple-negatives-ranking</td></tr><tr><td>miner.type</td><td>random-negative</td><td>hard-negative</td></tr><tr><td>training.epochs</td><td>2</td><td>3</td></tr></tbody></table>');
   });
 
   it('--all lists every key and marks the changed ones', async () => {
@@ -98,10 +119,10 @@ describe('ftrun diff (runs)', () => {
         '',
         '| key | A | B |',
         '| --- | --- | --- |',
-        '| seed | 42 | (absent) |',
         '| loss.margin | 5 | 0.3 |',
-        '| training.learning_rate | 0.00002 | 0.00005 |',
+        '| seed | 42 | (absent) |',
         '| sinks[1].type | (absent) | json |',
+        '| training.learning_rate | 0.00002 | 0.00005 |',
         '',
         '## metrics (B − A)',
         '',
