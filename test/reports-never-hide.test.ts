@@ -13,11 +13,26 @@ import { renderReport } from '../core/report.js';
 import { outcomeHead, outcomeLine, runOutcome, trialLine, trialOutcomeFields } from '../core/run-outcome.js';
 import type { Leaderboard } from '../core/run/records.js';
 import { tempDir } from './helpers/cli.js';
+import { RunEvents } from '../core/run/events.js';
 
 /** The text of each `<text>` element of an SVG, without its `<title>`. */
 const texts = (svg: string) => [...svg.matchAll(/<text[^>]*>([^<]*)(?:<title>[^<]*<\/title>)?<\/text>/g)].map((m) => m[1]!.replace(/&amp;/g, '&').trim());
 
 describe('how a run ended', () => {
+  it('RunEvents knows the stage a run is in (innermost open stage) and the last that ended', async () => {
+    const ev = new RunEvents(tempDir('ftrun-events-'), { info: () => {}, warn: () => {}, debug: () => {} });
+    expect([ev.stage, ev.lastStage]).toEqual([undefined, undefined]);
+    await ev.emit('stage_start', { stage: 'dataset' });
+    expect(ev.stage).toBe('dataset');
+    await ev.emit('stage_end', { stage: 'dataset', seconds: 0.1 });
+    expect([ev.stage, ev.lastStage]).toEqual([undefined, 'dataset']);
+    await ev.emit('stage_start', { stage: 'evaluate_base' });
+    await ev.emit('stage_start', { stage: 'load_base' });
+    expect(ev.stage).toBe('load_base');
+    await ev.emit('stage_end', { stage: 'load_base', seconds: 0.1 });
+    expect([ev.stage, ev.lastStage]).toEqual(['evaluate_base', 'load_base']);
+  });
+
   const env = (o: Record<string, unknown>) => ({ status: 'failed', started_at: '2026-01-01T00:00:00.000Z', finished_at: '2026-01-01T00:00:04.250Z', ...o });
 
   it('runOutcome reads the stage and the error; outcomeHead and outcomeLine say it', () => {
