@@ -161,9 +161,3 @@ export function trialStop(sweepData: Record<string, unknown>, sweepDir: string, 
   if (!rule) return {};
   return { prune: medianPruner(rule, store ?? new FileIntermediateStore(sweepDir, metric), trial, metric, warn) };
 }
-
-/** The line a sweep prints for a trial stopped by sweep.stop (`trial 3/4 stopped at step 4: …`). */
-export function describeStopped(index: number, of: number, stop: { step?: number; metric?: string; value?: number; median?: number; trials?: number } | undefined): string {
-  if (!stop || stop.value === undefined || stop.median === undefined) return `trial ${index}/${of} stopped`;
-  return `trial ${index}/${of} stopped at step ${stop.step}: ${stop.metric} ${stop.value.toFixed(4)} was below the median ${stop.median.toFixed(4)} of ${stop.trials} other trials at that step (sweep.stop: median)`;
-}
