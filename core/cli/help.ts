@@ -9,7 +9,7 @@ Usage:
   ftrun plan <config.yaml> [--set ...]           print the resolved config (and every sweep trial)
   ftrun diff <runA> <runB> [--md|--json|--html] [--all] compare two runs or two sweeps
   ftrun compare <run> <run>… [--md|--json|--html]  any number of runs or sweep trials side by side
-  ftrun ls [runs-dir]                            list runs and sweeps
+  ftrun ls [runs-dir] [--tag X]                  list runs and sweeps (only those tagged X)
   ftrun rm <run|sweep>… [--yes]                  remove runs and sweeps (asks on a terminal)
   ftrun resume <run-dir>                         continue an interrupted run from its last checkpoint
   ftrun schema                                   print the JSON Schema of experiment files
@@ -30,7 +30,7 @@ Common options:
   --verbose          debug output and stack traces for internal errors
   -h, --help         help for a command;  -v, --version
 
-Naming runs: wherever a run or sweep directory is taken (diff, compare, resume, sweep collect|status),
+Naming runs: wherever a run or sweep directory is taken (diff, compare, resume, rm, sweep collect|status),
   latest is the newest run or sweep in --runs-dir (default ./runs), latest~1 the one before it, and a
   unique prefix of a run id (as ftrun ls shows it) names that run; an ambiguous prefix lists its matches.
 
@@ -55,6 +55,9 @@ With a \`sweep:\` block, runs every trial under runs/<name>/sweep-<id>/trials/<n
   --sweep path=a,b,c    sweep path over the values a, b, c (each YAML-parsed; repeatable): the same as
                         --set 'sweep.grid["path"]=[a, b, c]', applied after the --set flags, so it adds a
                         grid key to the file's sweep (or makes one) and replaces the file's list for path
+  --tag X               tag the run (repeatable; letters, digits and . _ - : / +), recorded in env.json
+                        (a sweep's in sweep.json and each trial's env.json); ftrun ls --tag X filters
+  --note "text"         a one-line note, recorded in env.json and shown by ftrun ls
   --parallel N          run sweep trials in N worker processes (default 1; at most 4 × the cores)
   --trial N --sweep-dir DIR
                         run only trial N (a decimal number from 1) of a sweep prepared with
@@ -138,9 +141,10 @@ Exit codes: collect: 0 every trial ok · 1 a trial is not ok (named: missing, qu
                      · 1 a trial failed or was interrupted (named)
             both:    2 DIR is not a sweep directory
 `,
-  ls: `Usage: ftrun ls [runs-dir] [--json]
+  ls: `Usage: ftrun ls [runs-dir] [--tag X ...] [--json]
 
-Lists runs and sweeps under runs-dir (default ./runs): name, id, date, status and primary metric.
+Lists runs and sweeps under runs-dir (default ./runs): name, id, date, status, primary metric, and the
+tags and note given to ftrun run (--tag, --note).  --tag X (repeatable): only those with every tag given.
 `,
   rm: `Usage: ftrun rm <run|sweep>… [--yes] [--runs-dir DIR]
 

@@ -21,7 +21,7 @@ import { overrideHint, sweepFlagToSet } from './hydra.js';
 const COMMON: FlagSpec = { values: { set: { multi: true }, 'runs-dir': {} }, booleans: ['json', 'quiet', 'verbose', 'help'] };
 
 const SPECS: Record<string, FlagSpec> = {
-  run: { values: { ...COMMON.values, sweep: { multi: true }, parallel: {}, trial: {}, 'sweep-dir': {}, queue: {}, _trial: {}, '_run-dir': {} }, booleans: [...COMMON.booleans, 'detach', 'cancel'] },
+  run: { values: { ...COMMON.values, sweep: { multi: true }, tag: { multi: true }, note: {}, parallel: {}, trial: {}, 'sweep-dir': {}, queue: {}, _trial: {}, '_run-dir': {} }, booleans: [...COMMON.booleans, 'detach', 'cancel'] },
   worker: { values: { queue: {}, concurrency: {} }, booleans: ['help', 'verbose'] },
   validate: { values: { set: { multi: true }, sweep: { multi: true } }, booleans: ['json', 'quiet', 'verbose', 'help'] },
   plan: { values: { set: { multi: true }, sweep: { multi: true }, prepare: {} }, booleans: ['json', 'quiet', 'verbose', 'help'] },
@@ -29,7 +29,7 @@ const SPECS: Record<string, FlagSpec> = {
   diff: { values: { 'runs-dir': {} }, booleans: ['md', 'json', 'html', 'all', 'help'] },
   compare: { values: { 'runs-dir': {} }, booleans: ['md', 'json', 'html', 'help'] },
   rm: { values: { 'runs-dir': {} }, booleans: ['yes', 'help'] },
-  ls: { values: { 'runs-dir': {} }, booleans: ['json', 'help'] },
+  ls: { values: { 'runs-dir': {}, tag: { multi: true } }, booleans: ['json', 'help'] },
   resume: { values: { 'runs-dir': {} }, booleans: ['json', 'quiet', 'verbose', 'help'] },
   sweep: { values: { 'runs-dir': {} }, booleans: ['json', 'help'] },
   dataset: { values: { project: {}, name: {}, split: {}, 'app-url': {} }, booleans: ['help', 'verbose'] },
@@ -108,17 +108,20 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
         const publicTrial = one(p, 'trial');
         const sweepDir = one(p, 'sweep-dir');
         if ((publicTrial === undefined) !== (sweepDir === undefined)) throw new UserError('E_USAGE', 'ftrun run: --trial N and --sweep-dir DIR go together (a trial of a sweep prepared with ftrun plan --prepare DIR)');
+        // --tag / --note: recorded in env.json (and sweep.json), shown and filtered by ftrun ls
+        const given = p.values.tag !== undefined || one(p, 'note') !== undefined;
+        const labels = given ? { labels: (await import('../run-labels.js')).runLabels(p.values.tag ?? [], one(p, 'note')) } : {};
         const queue = one(p, 'queue');
         if (queue !== undefined) {
           if (parallel > 1 || publicTrial !== undefined) throw new UserError('E_USAGE', 'ftrun run: --queue runs the trials on workers; it does not go with --parallel or --trial');
           const { queueSweepCommand, queueTarget } = await import('../commands/queue.js');
-          return await queueSweepCommand({ file: p.positionals[0]!, sets, queue: queueTarget('run', queue), runsDir: resolve(one(p, 'runs-dir') ?? 'runs'), detach: p.flags.has('detach'), cancel: p.flags.has('cancel'), json: p.flags.has('json'), quiet: p.flags.has('quiet') }, io);
+          return await queueSweepCommand({ file: p.positionals[0]!, sets, queue: queueTarget('run', queue), runsDir: resolve(one(p, 'runs-dir') ?? 'runs'), detach: p.flags.has('detach'), cancel: p.flags.has('cancel'), json: p.flags.has('json'), quiet: p.flags.has('quiet'), ...labels }, io);
         }
         for (const f of ['detach', 'cancel']) if (p.flags.has(f)) throw new UserError('E_USAGE', `ftrun run: --${f} goes with --queue`);
         if (publicTrial !== undefined) {
           // --trial is checked against the sweep's trials (a plain decimal number in range) once they are known
           const { trialCommand } = await import('../commands/sweep-jobs.js');
-          return await trialCommand({ file: p.positionals[0]!, sets, trial: publicTrial, dir: sweepDir!, argv, json: p.flags.has('json'), log: { quiet: p.flags.has('quiet'), verbose, write: io.err } }, io);
+          return await trialCommand({ file: p.positionals[0]!, sets, trial: publicTrial, dir: sweepDir!, argv, json: p.flags.has('json'), log: { quiet: p.flags.has('quiet'), verbose, write: io.err }, ...labels }, io);
         }
         const { runCommand } = await import('../commands/run.js');
         return await runCommand(
@@ -133,6 +136,7 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
             trial: trial === undefined ? undefined : Number(trial),
             trialDir: one(p, '_run-dir'),
             argv,
+            ...labels,
           },
           io,
         );
@@ -203,7 +207,7 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
         if (p.positionals.length > 1) needFile(1, 'at most one runs directory');
         const dir = p.positionals[0] ?? one(p, 'runs-dir') ?? 'runs';
         const { lsCommand } = await import('../commands/ls.js');
-        return await lsCommand({ runsDir: resolve(dir), format: p.flags.has('json') ? 'json' : 'text' }, io);
+        return await lsCommand({ runsDir: resolve(dir), format: p.flags.has('json') ? 'json' : 'text', tags: p.values.tag ?? [] }, io);
       }
     }
     return 0;

@@ -1,20 +1,24 @@
 /**
- * `ftrun ls [runs-dir] [--json]`: the runs and sweeps under a runs directory
+ * `ftrun ls [runs-dir] [--tag X…] [--json]`: the runs and sweeps under a runs directory
  * (`<runs-dir>/<name>/<run-id>/`), oldest first: name, id, date, status, the primary metric and
- * its value for each model. A sweep shows its trial count and the values of its best trial.
- * The directory may also be one experiment's folder (`runs/<name>`).
+ * its value for each model, and the tags and note given to `ftrun run` (--tag, --note). A sweep
+ * shows its trial count and the values of its best trial. The directory may also be one
+ * experiment's folder (`runs/<name>`). `--tag X` (repeatable) lists only those with every tag given.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import { basename, join } from 'node:path';
 import { rankTrials } from '../leaderboard.js';
 import { formatDate, formatNumber, metricLabel, modelLabel, orderModels, renderTable } from '../report.js';
-import { dirKind, readRunDir, readSweepDir } from '../run-reader.js';
+import { labelsOf } from '../run-labels.js';
+import { dirKind, readJsonFile, readRunDir, readSweepDir } from '../run-reader.js';
 import { SWEEP_JSON } from '../run/records.js';
 
 export interface LsArgs {
   runsDir: string;
   format: 'text' | 'json';
+  /** --tag: only runs and sweeps with every one of these tags. */
+  tags?: string[];
 }
 
 export interface LsEntry {
@@ -28,6 +32,9 @@ export interface LsEntry {
   primary: string | null;
   /** Primary metric value per model (for a sweep: of its best trial). */
   models: Record<string, number>;
+  /** `ftrun run --tag` / `--note`. */
+  tags: string[];
+  note: string | null;
   /** Sweeps only. */
   trials?: number;
   best?: { index: number; overrides: Record<string, unknown>; model: string | null; value: number | null } | null;
@@ -62,7 +69,8 @@ function entryFor(name: string, id: string, dir: string): LsEntry | undefined {
     const models: Record<string, number> = {};
     for (const [m, vals] of Object.entries(r.metrics?.models ?? {})) if (primary && vals[primary] !== undefined) models[m] = vals[primary]!;
     const status = r.metrics?.status ?? (typeof r.env.status === 'string' ? r.env.status : 'unknown');
-    return { kind, name, id, dir, date: date.toISOString(), status, primary, models };
+    const labels = labelsOf(r.env);
+    return { kind, name, id, dir, date: date.toISOString(), status, primary, models, tags: labels.tags, note: labels.note ?? null };
   }
   const s = readSweepDir(dir);
   const ranked = rankTrials(s.trials, s.primary);
@@ -74,7 +82,8 @@ function entryFor(name: string, id: string, dir: string): LsEntry | undefined {
   const status = ok === s.trials.length ? 'ok' : `${ok}/${s.trials.length} ok`;
   const date = dateFromId(id) ?? statSync(join(dir, SWEEP_JSON)).mtime;
   const best = top ? { index: top.index, overrides: top.overrides, model: top.model, value: top.value } : null;
-  return { kind, name, id, dir, date: date.toISOString(), status, primary: s.primary, models, trials: s.trials.length, best };
+  const labels = labelsOf(readJsonFile<Record<string, unknown>>(join(dir, SWEEP_JSON)));
+  return { kind, name, id, dir, date: date.toISOString(), status, primary: s.primary, models, tags: labels.tags, note: labels.note ?? null, trials: s.trials.length, best };
 }
 
 /** Every run and sweep under `runsDir`, oldest first. */
@@ -105,18 +114,21 @@ export async function lsCommand(args: LsArgs, io: { out: (s: string) => void }):
   }
   if (kind === 'missing') throw new UserError('E_USAGE', `ftrun ls: ${args.runsDir}: no such directory (runs are listed from a runs directory, e.g. runs/)`);
   if (kind === 'file') throw new UserError('E_USAGE', `ftrun ls: ${args.runsDir}: is a file, not a runs directory`);
-  const entries = listRuns(args.runsDir);
+  const wanted = args.tags ?? [];
+  const entries = listRuns(args.runsDir).filter((e) => wanted.every((t) => e.tags.includes(t)));
   if (args.format === 'json') {
     io.out(JSON.stringify({ runs_dir: args.runsDir, runs: entries }, null, 2) + '\n');
     return 0;
   }
   if (!entries.length) {
-    io.out(`no runs in ${args.runsDir}\n`);
+    io.out(wanted.length ? `no runs tagged ${wanted.join(' and ')} in ${args.runsDir}\n` : `no runs in ${args.runsDir}\n`);
     return 0;
   }
   const models = orderModels(entries.flatMap((e) => Object.keys(e.models)));
   const anySweep = entries.some((e) => e.kind === 'sweep');
-  const header = ['name', 'id', 'date (UTC)', 'status', 'primary', ...models.map(modelLabel), ...(anySweep ? ['trials'] : [])];
+  const anyTags = entries.some((e) => e.tags.length);
+  const anyNote = entries.some((e) => e.note);
+  const header = ['name', 'id', 'date (UTC)', 'status', 'primary', ...models.map(modelLabel), ...(anySweep ? ['trials'] : []), ...(anyTags ? ['tags'] : []), ...(anyNote ? ['note'] : [])];
   const rows = entries.map((e) => [
     e.name,
     e.id,
@@ -125,6 +137,8 @@ export async function lsCommand(args: LsArgs, io: { out: (s: string) => void }):
     e.primary ? metricLabel(e.primary) : '—',
     ...models.map((m) => formatNumber(e.models[m])),
     ...(anySweep ? [e.kind === 'sweep' ? `${e.trials}${e.best ? ` (best #${e.best.index})` : ''}` : ''] : []),
+    ...(anyTags ? [e.tags.join(',')] : []),
+    ...(anyNote ? [e.note ?? ''] : []),
   ]);
   const align = header.map((_, i) => (i >= 5 && i < 5 + models.length ? 'right' : 'left') as 'left' | 'right');
   const lines = [renderTable(header, rows, { format: 'text', align })];

@@ -15,6 +15,7 @@ import { lockDir, type RunLock } from '../run/lock.js';
 import { runExperiment } from '../run/runner.js';
 import { configHash } from '../run/sweep-record.js';
 import { trialFinished } from '../run/sweep-stop.js';
+import { labelsOf } from '../run-labels.js';
 import { prepare } from './prepare.js';
 import { runSweep, type IO } from './run.js';
 
@@ -90,6 +91,7 @@ async function resumeRun(args: ResumeArgs, runDir: string, resolvedFile: string,
     resume: true,
     lock,
     ...(env.config_file ? { configFile: env.config_file } : {}),
+    labels: labelsOf(env), // --tag / --note of the first attempt
   });
   if (args.json) {
     io.out(JSON.stringify({ run_dir: summary.runDir, name: summary.name, status: summary.status, primary: summary.primary, models: summary.models, delta: summary.delta, training: summary.training }, null, 2) + '\n');
@@ -139,7 +141,7 @@ async function resumeSweep(args: ResumeArgs, sweepDir: string, io: IO): Promise<
   }
   const log = { quiet: args.quiet, verbose: args.verbose, write: io.err };
   return runSweep(
-    { file: rec.config_file, sets: rec.sets ?? [], runsDir: dirname(dirname(sweepDir)), json: args.json, quiet: args.quiet, verbose: args.verbose, parallel: 1, argv: args.argv },
+    { file: rec.config_file, sets: rec.sets ?? [], runsDir: dirname(dirname(sweepDir)), json: args.json, quiet: args.quiet, verbose: args.verbose, parallel: 1, argv: args.argv, labels: labelsOf(rec) },
     io,
     loaded,
     registry,

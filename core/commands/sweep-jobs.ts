@@ -20,6 +20,7 @@ import { rankTrials, renderLeaderboardTable, writeLeaderboard, writeLeaderboardH
 import type { LogOptions } from '../log.js';
 import { LOCK_WAIT_ENV, lockDir, lockDirWaiting, lockWaitSeconds } from '../run/lock.js';
 import { ENV_JSON, LEADERBOARD_MD, SWEEP_JSON, TRIALS_DIR, trialRunDir, type RunEnv, type SweepRecord } from '../run/records.js';
+import { labelsOf, type RunLabels } from '../run-labels.js';
 import { runExperiment } from '../run/runner.js';
 import { configHash, writeSweepRecord } from '../run/sweep-record.js';
 import { RedisIntermediateStore, trialFinished, trialStop, type IntermediateStore } from '../run/sweep-stop.js';
@@ -79,7 +80,7 @@ export async function prepareCommand(args: { file: string; sets: string[]; dir: 
  * `ftrun run sweep.yaml --trial N --sweep-dir DIR`: exactly one trial of a prepared sweep, `trial`
  * as given on the command line (a plain decimal number).
  */
-export async function trialCommand(args: { file: string; sets: string[]; trial: string; dir: string; argv: string[]; log: LogOptions; json: boolean }, io: IO): Promise<number> {
+export async function trialCommand(args: { file: string; sets: string[]; trial: string; dir: string; argv: string[]; log: LogOptions; json: boolean; labels?: RunLabels }, io: IO): Promise<number> {
   const dir = resolve(args.dir);
   const sweep = readSweepFile(dir);
   const { loaded, registry, trials } = await sweepTrials(args.file, args.sets);
@@ -116,6 +117,7 @@ export async function trialCommand(args: { file: string; sets: string[]; trial: 
       loaded: t.loaded, config: t.config, registry, runDir, runId: `${basename(dir)}-t${t.index}`, lock,
       ...trialStop(loaded.data, dir, t.index, t.config.evaluate.primary, store, (m) => io.err(`warning: ${m}\n`)),
       argv: args.argv, log: args.log, signal: io.signal, trial: { index: t.index, overrides: t.overrides }, ...(started ? { resume: true } : {}),
+      labels: args.labels ?? labelsOf(sweep), // its own --tag / --note, or the sweep's (a queued sweep records them)
     });
     if (args.json) io.out(JSON.stringify({ trial: t.index, run_dir: runDir, status: summary.status, models: summary.models }, null, 2) + '\n');
     // a trial stopped by sweep.stop finished (a queue does not retry it)

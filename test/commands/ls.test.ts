@@ -73,7 +73,7 @@ describe('ftrun ls', () => {
     ]);
     expect(out.runs[2]).toEqual({
       kind: 'run', name: 'bge', id: '20250102-100000-bbbbbb', dir: join(root, 'bge', '20250102-100000-bbbbbb'),
-      date: '2025-01-02T10:00:00.000Z', status: 'ok', primary: 'mrr@1', models: { base: 0.36, finetuned: 0.6 },
+      date: '2025-01-02T10:00:00.000Z', status: 'ok', primary: 'mrr@1', models: { base: 0.36, finetuned: 0.6 }, tags: [], note: null,
     });
     expect(out.runs[3]).toMatchObject({
       kind: 'sweep', status: '2/3 ok', trials: 3, models: { base: 0.3, finetuned: 0.62 },
