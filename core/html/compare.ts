@@ -7,11 +7,11 @@
 import type { Comparison } from '../commands/compare.js';
 import { categoryGrid, configGrid, deltaGrid, metricsGrid, trainingGrid } from '../commands/compare.js';
 import { formatNumber, metricLabel, modelLabel } from '../report.js';
-import { barChart, lineChart } from './charts.js';
+import { barChart, FULL_WIDTH, lineChart } from './charts.js';
 import { escapeHtml, htmlTable, page } from './page.js';
 
-/** Charts span the page (its content is 1100 px wide less padding). */
-const WIDTH = 1060;
+/** Charts span the page. */
+const WIDTH = FULL_WIDTH;
 
 export function renderCompareHtml(c: Comparison): string {
   const parts = ['<h1>ftrun compare</h1>'];
