@@ -107,7 +107,7 @@ Save it and point your editor at it:  # yaml-language-server: $schema=./ftrun.sc
 Any number (two or more) of runs side by side; a sweep directory stands for all its trials. Each run is
 a directory, latest, latest~N or a unique run-id prefix (looked up in --runs-dir, default ./runs).
 Shows every metric of each run's fine-tuned model (base when it did not train) — the base model once,
-as column base, when every run has the same base scores, else each run's base beside it —, the config
+as column base, when the runs' base scores are the same, else each run's base beside it —, the config
 keys that differ (grouped per plugin; a plugin swap is one row, its type; sorted), the training loss and
 test-split primary metric (first/last, best; --html overlays the curves in one chart each) and the
 lowest-k recall per expected category.

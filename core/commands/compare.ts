@@ -152,8 +152,9 @@ export function readComparison(refs: string[], runsDir: string): Comparison {
     if (n > 1) r.label = `${r.label} (${n})`;
   }
   const primary = runs.find((r) => r.model)?.curves.test.metric ?? 'mrr@1';
-  const bases = runs.map((r) => (r.base ? JSON.stringify(r.base) : null));
-  const shared_base = bases[0] !== null && bases.every((b) => b === bases[0]) ? runs[0]!.base : null;
+  // one base for all when every run that evaluated base has the same scores (a failed run may have none)
+  const bases = runs.filter((r) => r.base).map((r) => JSON.stringify(r.base));
+  const shared_base = bases.length && bases.every((b) => b === bases[0]) ? runs.find((r) => r.base)!.base : null;
   // Per category: the lowest k of recall that every run's rows have.
   const rows = runs.map((r) => perQuery(r.dir, r.model));
   const recallKs = rows.filter((q) => q.length).map((q) => new Set(Object.keys(q[0]!.metrics).filter((k) => /^recall@[0-9]+$/.test(k))));
@@ -227,6 +228,12 @@ export function deltaGrid(c: Comparison): { header: string[]; rows: string[][]; 
   return { header: ['metric', ...others.map((r) => r.label)], rows, note: intervalNote(n.length === 1 ? n[0] : undefined) };
 }
 
+/** How the base column reads: one for all runs (or for all that evaluated it), or none. */
+export function metricsNote(c: Comparison): string {
+  if (!c.shared_base) return '';
+  return c.runs.every((r) => r.base) ? ' (base shared by every run)' : ' (base shared by the runs that evaluated it)';
+}
+
 /** What each run's column shows (the model, when not fine-tuned). */
 export function runLine(r: CompareRun): string {
   const model = r.model && r.model !== 'finetuned' ? `, ${modelLabel(r.model)}` : r.model ? '' : ', no metrics';
@@ -261,7 +268,7 @@ export function trainingGrid(c: Comparison): { header: string[]; rows: string[][
 /** Per-category rows: category, then the shared base, then each run. */
 export function categoryGrid(c: Comparison, cell: (x: number | undefined) => string): { header: string[]; rows: string[][] } | undefined {
   if (!c.categories.metric || !c.categories.labels.length) return undefined;
-  const base = c.shared_base && Object.keys(c.runs[0]!.base_categories).length ? c.runs[0]!.base_categories : undefined;
+  const base = c.shared_base ? c.runs.map((r) => r.base_categories).find((b) => Object.keys(b).length) : undefined;
   return {
     header: ['category', ...(base ? ['base'] : []), ...c.runs.map((r) => r.label)],
     rows: c.categories.labels.map((l) => [l, ...(base ? [cell(base[l])] : []), ...c.runs.map((r) => cell(r.categories[l]))]),
@@ -278,7 +285,7 @@ function renderCompareText(c: Comparison, f: TableFormat): string {
   for (const n of c.notes) out.push(f === 'md' ? `- ${mdText(n)}` : n);
   const cell = (x: number | undefined) => formatNumber(x);
   const m = metricsGrid(c, cell);
-  title(c.shared_base ? 'metrics (base shared by every run)' : 'metrics');
+  title(`metrics${metricsNote(c)}`);
   if (!m.keys.length) out.push(f === 'md' ? '(no run has metrics)' : '  (no run has metrics)');
   else table(m.header, m.rows, 1);
   const d = deltaGrid(c);

@@ -5,7 +5,7 @@
  * per-category recall of every run.
  */
 import type { Comparison } from '../commands/compare.js';
-import { categoryGrid, configGrid, deltaGrid, metricsGrid, trainingGrid } from '../commands/compare.js';
+import { categoryGrid, configGrid, deltaGrid, metricsGrid, metricsNote, trainingGrid } from '../commands/compare.js';
 import { formatNumber, metricLabel, modelLabel } from '../report.js';
 import { barChart, FULL_WIDTH, lineChart } from './charts.js';
 import { escapeHtml, htmlTable, page } from './page.js';
@@ -31,7 +31,7 @@ export function renderCompareHtml(c: Comparison): string {
   );
   for (const n of c.notes) parts.push(`<p class="muted">${escapeHtml(n)}</p>`);
 
-  parts.push(`<h2>Metrics${c.shared_base ? ' (base shared by every run)' : ''}</h2>`);
+  parts.push(`<h2>Metrics${escapeHtml(metricsNote(c))}</h2>`);
   const m = metricsGrid(c, (x) => formatNumber(x));
   if (!m.keys.length) parts.push('<p class="muted">No run has metrics.</p>');
   else {
@@ -75,8 +75,10 @@ export function renderCompareHtml(c: Comparison): string {
   if (cat) {
     const metric = metricLabel(c.categories.metric!);
     const labels = c.categories.labels;
-    const base = cat.header[1] === 'base' ? c.runs[0]!.base_categories : undefined;
-    const series = [...(base ? [{ name: 'base', values: labels.map((l) => base[l] ?? 0) }] : []), ...c.runs.map((r) => ({ name: r.label, values: labels.map((l) => r.categories[l] ?? 0) }))];
+    const base = cat.header[1] === 'base' ? c.runs.map((r) => r.base_categories).find((b) => Object.keys(b).length) : undefined;
+    // a run without per-query results (one that failed early) has no bars; the table says —
+    const withRows = c.runs.filter((r) => Object.keys(r.categories).length);
+    const series = [...(base ? [{ name: 'base', values: labels.map((l) => base[l] ?? 0) }] : []), ...withRows.map((r) => ({ name: r.label, values: labels.map((l) => r.categories[l] ?? 0) }))];
     parts.push(`<h2>${escapeHtml(metric)} per expected category</h2>`, barChart(`${metric} per expected category`, labels, series, { width: WIDTH }));
     parts.push(htmlTable(cat.header, cat.rows.map((r) => r.map(escapeHtml)), (i) => i > 0));
   }

@@ -171,13 +171,13 @@ describe('ftrun compare', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`latest: ${killed} (bge, running, no metrics)\n`);
-    // the killed run evaluated no base: each run's base is its own column
+    // the killed run evaluated no base: the base is the other run's
     expect(r.stdout).toContain(
       [
-        'metrics:',
-        '  metric    20250101-000000-aaaaaa base  20250101-000000-aaaaaa  latest',
-        '  MRR@1                           0.300                   0.500       —',
-        '  Recall@1                        0.300                   0.500       —',
+        'metrics (base shared by the runs that evaluated it):',
+        '  metric     base  20250101-000000-aaaaaa  latest',
+        '  MRR@1     0.300                   0.500       —',
+        '  Recall@1  0.300                   0.500       —',
         '',
         'config: identical',
         '',
