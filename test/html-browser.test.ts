@@ -11,7 +11,7 @@
  * installed (`apt-get install chromium`).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -210,6 +210,28 @@ sweep:
     expect(bars[0]!.labels).toEqual(want);
     expect(bars[0]!.titles).toEqual(want);
     expect(bars[0]!.shown.join(' ')).toBe(want.join(' '));
+    await page.close();
+  });
+
+  it.skipIf(!CHROMIUM)('compare --html of the sweep (issue 18 §3): every trial, its curves overlaid, every category labelled, nothing fetched', async () => {
+    const r = await cli(['compare', sweepDir, '--html']);
+    expect(r.code, r.stderr).toBe(0);
+    const file = join(sweepDir, '..', 'compare.html');
+    writeFileSync(file, r.stdout);
+    const { page, requests, charts } = await open(file, 'compare.png');
+    expect(requests).toEqual([]);
+    const name = basename(sweepDir);
+    // training loss and test-split MRR@1 of trials 1 and 2 (trial 3 failed before training), recall per category
+    expect(charts).toHaveLength(3);
+    for (const c of charts.slice(0, 2)) for (const n of [1, 2]) expect(c.text).toContain(`${name} #${n}`);
+    for (const c of charts) expect(c.width).toBeGreaterThan(1000);
+    const m = (n: number) => JSON.parse(readFileSync(join(sweepDir, 'trials', String(n), 'metrics.json'), 'utf8')) as { models: Record<string, Record<string, number>> };
+    expect(await cellsOf(page, 'MRR@1')).toEqual(['MRR@1', m(1).models.base!['mrr@1']!.toFixed(3), m(1).models.finetuned!['mrr@1']!.toFixed(3), m(2).models.finetuned!['mrr@1']!.toFixed(3), '—']);
+    const categories = [...new Set(readFileSync(join(sweepDir, 'trials', '1', 'per_query.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { expected: string[] }).expected[0]!))].sort();
+    const bars = (await barLabels(page)).filter((b) => b.labels.length);
+    expect(bars).toHaveLength(1);
+    expect([...bars[0]!.labels].sort()).toEqual(categories);
+    expect(bars[0]!.shown.join(' ').replace(/\s+/g, ' ')).toBe(categories.join(' '));
     await page.close();
   });
 });
