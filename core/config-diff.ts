@@ -16,9 +16,6 @@ export interface ConfigDiffRow {
   values: unknown[];
 }
 
-/** The key that says which plugin (or training method) a block is: `loss.type`, `training.method`. */
-const KINDS = ['type', 'method'];
-
 /**
  * The config keys that differ between any number of runs, grouped per plugin and sorted (groups by
  * name, keys by path within each group). A plugin block is an object with a `type` (`loss`,

@@ -3,7 +3,7 @@
  * formatting, plain-text / Markdown tables, the base / fine-tuned / Δ table and the Markdown
  * run report. Pure functions: no I/O here.
  */
-import type { ModelMetrics } from './run/records.js';
+import type { ModelMetrics, RunDeltas } from './run/records.js';
 import type { QueryResult, RunSummary } from './types.js';
 import type { RunOutcome } from './run-outcome.js';
 import { formatDeltaWithInterval, intervalNote, type DeltaInterval } from './stats.js';
@@ -208,13 +208,8 @@ export function primaryLabel(primary: string, primarySet?: string): string {
  * (`models`, `delta`, `delta_merged`) first, then each other set, with its Δ (fine-tuned − base) and
  * Δ merged (merged − base) when those models were evaluated.
  */
-export function evalSetBlocks(r: {
+export function evalSetBlocks(r: RunDeltas & {
   models: ModelMetrics;
-  delta?: Record<string, number>;
-  delta_merged?: Record<string, number>;
-  delta_ci?: Record<string, DeltaInterval>;
-  delta_merged_ci?: Record<string, DeltaInterval>;
-  sets_delta_ci?: Record<string, Record<string, Record<string, DeltaInterval>>>;
   primarySet?: string;
   sets?: Record<string, ModelMetrics>;
 }): Array<{ title: string; models: ModelMetrics; delta: Record<string, number>; delta_merged?: Record<string, number>; delta_ci?: Record<string, DeltaInterval>; delta_merged_ci?: Record<string, DeltaInterval> }> {
@@ -296,7 +291,8 @@ function oneLine(text: string, max = 100): string {
   return s.length > max ? s.slice(0, max - 1) + '…' : s;
 }
 
-export interface ReportInput {
+/** What a report shows; the Δs and their intervals (`delta`, `delta_merged` = merged − base, `delta_ci` …) as metrics.json holds them. */
+export interface ReportInput extends RunDeltas {
   name: string;
   date: Date;
   status: string;
@@ -304,13 +300,6 @@ export interface ReportInput {
   primary: string;
   config?: Record<string, unknown>;
   models: ModelMetrics;
-  delta?: Record<string, number>;
-  /** training.merge: merged − base. */
-  delta_merged?: Record<string, number>;
-  /** The intervals of the Δs (metrics.json `delta_ci`, `delta_merged_ci`, `sets_delta_ci`, `ci`). */
-  delta_ci?: Record<string, DeltaInterval>;
-  delta_merged_ci?: Record<string, DeltaInterval>;
-  sets_delta_ci?: Record<string, Record<string, Record<string, DeltaInterval>>>;
   ci?: { queries: number };
   timings: Record<string, number>;
   training?: RunSummary['training'];

@@ -6,16 +6,13 @@
  * scores is scored on each set too: metrics.json `sets.<set>.<model>`, per_query.jsonl rows and
  * `eval` events with `set`, and the sinks' logEvalSet.
  */
-import { join } from 'node:path';
 import { PRIMARY_SET_DEFAULT } from '../config/envelope.js';
 import { UserError } from '../errors.js';
-import { appendJsonl } from '../fsutil.js';
 import type { DatasetPlugin, Doc, Encoder, Query } from '../types.js';
 import { checkData } from './data-checks.js';
 import { evaluateModel } from './evaluate.js';
 import { callPlugin } from './plugin-errors.js';
-import { PER_QUERY_JSONL, type PerQuery } from './records.js';
-import { entryRef, timed, type Run } from './stages.js';
+import { appendPerQuery, entryRef, timed, type Run } from './stages.js';
 import { round } from './training.js';
 
 /** The dataset plugin of one evaluation set. */
@@ -89,17 +86,7 @@ export async function evaluateOnSets(run: Run, model: string, encoder: Encoder, 
     const result = await timed(run, `evaluate_${model}_${set.name}`, 'store', () => evaluateModel(`${model} [${set.name}]`, encoder, run.res.store!, set.corpus, set.queries, evaluate, ctx));
     for (const [k, v] of Object.entries(result.timings)) run.timings[`${model}_${set.name}_${k}`] = round(v, 4);
     ((summary.sets ??= {})[set.name] ??= {})[model] = result.summary;
-    for (const r of result.perQuery) {
-      appendJsonl(join(ctx.runDir, PER_QUERY_JSONL), {
-        model,
-        set: set.name,
-        query_id: r.queryId,
-        text: r.text,
-        expected: r.expected,
-        top: r.top.map((h) => ({ id: h.id, score: round(h.score, 6) })),
-        metrics: r.metrics,
-      } satisfies PerQuery);
-    }
+    appendPerQuery(ctx.runDir, model, result.perQuery, set.name);
     for (const s of run.res.sinks) await callPlugin(s.ref, 'logEvalSet', () => s.sink.logEvalSet?.(set.name, model, result.perQuery, result.summary));
     await run.events.emit('eval', { model, set: set.name, metrics: result.summary });
   }

@@ -96,6 +96,9 @@ export type RunStatus = RunSummary['status'];
 /** Metrics per model: `{ base: { "mrr@1": 0.36, … }, finetuned: { … } }`. */
 export type ModelMetrics = Record<string, Record<string, number>>;
 
+/** The Δs of a run and their intervals, as metrics.json holds them (reports read the same fields). */
+export type RunDeltas = Pick<RunMetrics, 'delta' | 'delta_merged' | 'delta_ci' | 'delta_merged_ci' | 'sets_delta_ci'>;
+
 /** metrics.json. */
 export interface RunMetrics {
   models: ModelMetrics;

@@ -17,7 +17,7 @@ import { methodOf } from '../train/methods.js';
 import { negativesOf } from '../train/columns.js';
 import type { LossPlugin } from '../train/loss.js';
 import type {
-  BackendPlugin, DatasetData, DatasetPlugin, Encoder, Examples, MinerPlugin, ModelSpec, RunContext, RunSummary, SplitResult, SplitterPlugin, StageName, StagePlugins, StorePlugin, TrainLoss, TrainResult,
+  BackendPlugin, DatasetData, QueryResult, DatasetPlugin, Encoder, Examples, MinerPlugin, ModelSpec, RunContext, RunSummary, SplitResult, SplitterPlugin, StageName, StagePlugins, StorePlugin, TrainLoss, TrainResult,
 } from '../types.js';
 import { checkData, checkEarlyStoppingSplit, checkTrainingNegatives } from './data-checks.js';
 import { evaluateModel } from './evaluate.js';
@@ -251,6 +251,21 @@ export async function embedGuide(run: Run, plugins: RunPlugins, examples: Exampl
   return kept;
 }
 
+/** Append a model's per-query results to per_query.jsonl (`set`: the evaluation set, when not the primary one). */
+export function appendPerQuery(runDir: string, model: string, perQuery: readonly QueryResult[], set?: string): void {
+  for (const r of perQuery) {
+    appendJsonl(join(runDir, PER_QUERY_JSONL), {
+      model,
+      ...(set !== undefined ? { set } : {}),
+      query_id: r.queryId,
+      text: r.text,
+      expected: r.expected,
+      top: r.top.map((h) => ({ id: h.id, score: round(h.score, 6) })),
+      metrics: r.metrics,
+    } satisfies PerQuery);
+  }
+}
+
 /** Evaluate one model (`base`, `finetuned`) on the eval queries; record it; release its encoder unless kept. */
 export async function evaluate(run: Run, model: string, encoder: Encoder, data: DatasetData, split: SplitResult, opts: { keep?: boolean } = {}): Promise<void> {
   const { config, ctx, summary } = run;
@@ -264,16 +279,7 @@ export async function evaluate(run: Run, model: string, encoder: Encoder, data: 
     const primary = config.evaluate.primary;
     for (const [d, m] of Object.entries(result.dims)) ctx.logger.info(`${model} at dim ${d}: ${primary} ${m[primary] !== undefined ? round(m[primary]!, 4) : 'n/a'}`);
   }
-  for (const r of result.perQuery) {
-    appendJsonl(join(ctx.runDir, PER_QUERY_JSONL), {
-      model,
-      query_id: r.queryId,
-      text: r.text,
-      expected: r.expected,
-      top: r.top.map((h) => ({ id: h.id, score: round(h.score, 6) })),
-      metrics: r.metrics,
-    } satisfies PerQuery);
-  }
+  appendPerQuery(ctx.runDir, model, result.perQuery);
   for (const s of run.res.sinks) await callPlugin(s.ref, 'logEval', () => s.sink.logEval?.(model, result.perQuery, result.summary));
   await run.events.emit('eval', { model, metrics: result.summary });
   await evaluateOnSets(run, model, encoder, run.evalSets ?? []);

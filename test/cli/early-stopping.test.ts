@@ -13,17 +13,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { afterAll, expect, it } from 'vitest';
 import { cli, tempDir } from '../helpers/cli.js';
 import { BIN, REDIS, startRedis, type TestRedis } from '../helpers/redis.js';
-import { ROOT, TINY_BERT, describeShared } from '../helpers/shared.js';
+import { ROOT, TINY_BERT, describeShared, tinyBertSets } from '../helpers/shared.js';
 
 const BGE = join(ROOT, 'configs', 'bge.yaml');
-const TINY = [
-  '--set', `model={path: ${TINY_BERT}}`,
-  '--set', 'backend={type: ort, intra_op_threads: 1}',
-  '--set', 'store.type=memory',
-  '--set', 'training.epochs=null',
-  '--set', 'training.learning_rate=1e-3',
-  '--set', 'sinks=[{type: console}]',
-];
+const TINY = [...tinyBertSets({ backend: '{type: ort, intra_op_threads: 1}' }), '--set', 'training.epochs=null', '--set', 'sinks=[{type: console}]'];
 
 type Ev = Record<string, any>;
 const events = (runDir: string): Ev[] =>

@@ -61,6 +61,7 @@ describe('HTML in config values, labels and queries', () => {
   queries:
     - { text: "lunch <img src=q onerror=alert(3)> with a client", expected: ["<img src=l onerror=alert(4)>"] }
     - { text: "flight to Berlin", expected: [Airfare] }
+    - { text: "dinner <img src=q onerror=alert(3)> at the airport", expected: [Airfare] }
   corpus: ["<img src=l onerror=alert(4)>", Airfare]`;
 
   it('shows as text in report.md, leaderboard.md and diff --md: no raw <img, the escaped text still there', async () => {
@@ -83,10 +84,11 @@ describe('HTML in config values, labels and queries', () => {
       expect(md).not.toMatch(/<img|<b>/);
       expect(md).toContain('&lt;img src=');
     }
-    // the config summary, the query, the expected label (and the top hits, the label in bold)
+    // the config summary, the query, the expected label and the top hits (the expected one in bold)
     expect(report).toContain('query_prompt: "&gt;&lt;img src=x onerror=alert(1)&gt;');
-    expect(report).toContain('| lunch &lt;img src=q onerror=alert(3)&gt; with a client | &lt;img src=l onerror=alert(4)&gt; | ');
-    expect(report).toContain('**&lt;img src=l onerror=alert(4)&gt;** (');
+    // (worst queries: only the ones ranked wrong, here the dinner query, the label above its expected one)
+    expect(report).toContain('| dinner &lt;img src=q onerror=alert(3)&gt; at the airport | Airfare | &lt;img src=l onerror=alert(4)&gt; (');
+    expect(report).toContain('**Airfare** (');
     // the overrides, with the table's | escaped
     expect(leaderboard).toContain('model.query_prompt="&gt;&lt;img src=x onerror=alert(1)&gt;');
     expect(leaderboard).toContain('model.query_prompt=&lt;img src=y onerror=alert(2)&gt;\\|&lt;b&gt;');

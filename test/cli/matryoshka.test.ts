@@ -11,17 +11,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { cli, tempDir } from '../helpers/cli.js';
-import { ROOT, TINY_BERT, describeShared } from '../helpers/shared.js';
+import { ROOT, TINY_BERT, describeShared, tinyBertSets, readJsonl } from '../helpers/shared.js';
 
 const BGE = join(ROOT, 'configs', 'bge.yaml');
-const COMMON = [
-  '--set', `model={path: ${TINY_BERT}}`,
-  '--set', 'training.epochs=null',
-  '--set', 'training.max_steps=4',
-  '--set', 'training.learning_rate=1e-3',
-  '--set', 'store.type=memory',
-];
-const lines = (f: string) => readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+const COMMON = tinyBertSets({ maxSteps: 4 });
+const lines = readJsonl;
 
 async function train(loss: string, backend = '{type: ort, intra_op_threads: 1}') {
   const r = await cli(['run', BGE, '--runs-dir', tempDir(), '--json', '--quiet', ...COMMON, '--set', `backend=${backend}`, '--set', `loss=${loss}`]);

@@ -9,18 +9,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { cli, tempDir } from '../helpers/cli.js';
-import { ROOT, TINY_BERT, describeShared } from '../helpers/shared.js';
+import { ROOT, TINY_BERT, describeShared, tinyBertSets, readJsonl } from '../helpers/shared.js';
 
 const MINED = join(ROOT, 'configs', 'mnrl-mined.yaml');
-const COMMON = [
-  '--set', `model={path: ${TINY_BERT}}`,
-  '--set', 'backend={type: ort, intra_op_threads: 1}',
-  '--set', 'training.epochs=null',
-  '--set', 'training.max_steps=3',
-  '--set', 'training.learning_rate=1e-3',
-  '--set', 'store.type=memory',
-];
-const lines = (f: string) => readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+const COMMON = tinyBertSets({ maxSteps: 3, backend: '{type: ort, intra_op_threads: 1}' });
+const lines = readJsonl;
 
 async function mine(extra: string[] = []) {
   const r = await cli(['run', MINED, '--runs-dir', tempDir(), '--json', '--quiet', ...COMMON, ...extra]);

@@ -11,17 +11,10 @@ import { expect, it } from 'vitest';
 import OrtBackend from '../../plugins/backend/ort.js';
 import { cli, tempDir } from '../helpers/cli.js';
 import { makeContext } from '../helpers/context.js';
-import { ROOT, TINY_BERT, describeShared } from '../helpers/shared.js';
+import { ROOT, TINY_BERT, describeShared, tinyBertSets } from '../helpers/shared.js';
 
 const BGE = join(ROOT, 'configs', 'bge.yaml');
-const COMMON = [
-  '--set', `model={path: ${TINY_BERT}}`,
-  '--set', 'backend={type: ort, intra_op_threads: 1}',
-  '--set', 'training.epochs=null',
-  '--set', 'training.max_steps=2',
-  '--set', 'training.learning_rate=1e-3',
-  '--set', 'store.type=memory',
-];
+const COMMON = tinyBertSets({ maxSteps: 2, backend: '{type: ort, intra_op_threads: 1}' });
 const json = (f: string) => JSON.parse(readFileSync(f, 'utf8')) as Record<string, any>;
 
 async function run(extra: string[]) {

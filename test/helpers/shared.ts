@@ -55,3 +55,23 @@ export function transactionsWithTwoNegatives(): Example[] {
     return { anchor: r.input, positive: r.expected[0]!, negatives: [cats[(i + 1) % cats.length]!, cats[(i + 2) % cats.length]!] };
   });
 }
+
+/**
+ * `--set` overrides that run a shipped transactions config (configs/bge.yaml and its kind) on the
+ * fixture model: tiny-bert, the memory store, learning rate 1e-3; with `maxSteps`, that many
+ * optimizer steps instead of the config's epochs; with `backend`, that backend entry.
+ */
+export function tinyBertSets(opts: { maxSteps?: number; backend?: string } = {}): string[] {
+  return [
+    '--set', `model={path: ${TINY_BERT}}`,
+    ...(opts.backend ? ['--set', `backend=${opts.backend}`] : []),
+    ...(opts.maxSteps !== undefined ? ['--set', 'training.epochs=null', '--set', `training.max_steps=${opts.maxSteps}`] : []),
+    '--set', 'training.learning_rate=1e-3',
+    '--set', 'store.type=memory',
+  ];
+}
+
+/** The records of a JSONL file (events.jsonl, per_query.jsonl). */
+export function readJsonl(file: string): Array<Record<string, unknown>> {
+  return readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+}

@@ -15,7 +15,7 @@ import OrtBackend from '../../plugins/backend/ort.js';
 import { cli, tempDir } from '../helpers/cli.js';
 import { makeContext } from '../helpers/context.js';
 import { fakeBraintrust, type FakeBraintrust } from '../helpers/braintrust-server.js';
-import { ROOT, TINY_BERT, describeShared } from '../helpers/shared.js';
+import { ROOT, TINY_BERT, describeShared, tinyBertSets } from '../helpers/shared.js';
 import { formatDeltaWithInterval } from '../../core/stats.js';
 
 const t = (shape: number[], ...xs: number[]) => ({ shape, data: Float32Array.from(xs) });
@@ -106,14 +106,7 @@ describeShared('mergeModelDirs (tiny-bert)', () => {
 });
 
 const BGE = join(ROOT, 'configs', 'bge.yaml');
-const COMMON = [
-  '--set', `model={path: ${TINY_BERT}}`,
-  '--set', 'training.epochs=null',
-  '--set', 'training.max_steps=4',
-  '--set', 'training.learning_rate=1e-3',
-  '--set', 'store.type=memory',
-  '--set', 'backend={type: ort, intra_op_threads: 1}',
-];
+const COMMON = tinyBertSets({ maxSteps: 4, backend: '{type: ort, intra_op_threads: 1}' });
 
 describeShared('ftrun run with training.merge (tiny-bert, transactions)', () => {
   it('evaluates the merged model as a third model: base_weight 1 scores as the base model', async () => {
