@@ -84,5 +84,23 @@ describe('charts: every label, in full', () => {
     // decades, with a decade of room beyond the first and the last point
     for (const tick of ['1e-6', '1e-5', '1e-4', '0.001', '0.01']) expect(t).toContain(tick);
   });
+
+  it('legend items leave room for names drawn in a font wider than ECharts measures (DejaVu Sans): each item starts past the previous name at its textWidth', () => {
+    const names = ['sweep-20261204-013809-6f2e2c #1', 'sweep-20261204-013809-6f2e2c #2', 'base'];
+    for (const svg of [
+      lineChart('Training loss', 'step', names.map((name, i) => ({ name, points: [[1, i] as [number, number], [2, i + 1] as [number, number]] }))),
+      barChart('Recall@1 per expected category', ['Insurance', 'Travel'], names.map((name) => ({ name, values: [0.5, 1] }))),
+    ]) {
+      // the legend's names, where each is drawn (x of its translate), in order
+      const drawn = [...svg.matchAll(/<text[^>]*transform="translate\(([\d.]+) ([\d.]+)\)"[^>]*>([^<]*)<\/text>/g)]
+        .filter((m) => names.includes(m[3]!))
+        .map((m) => ({ x: Number(m[1]), y: Number(m[2]), name: m[3]! }));
+      expect(drawn.map((d) => d.name)).toEqual(names);
+      for (let i = 1; i < drawn.length; i++) {
+        if (drawn[i]!.y !== drawn[i - 1]!.y) continue; // wrapped onto the next line
+        expect(drawn[i]!.x - drawn[i - 1]!.x, `${drawn[i]!.name} after ${drawn[i - 1]!.name}`).toBeGreaterThanOrEqual(textWidth(drawn[i - 1]!.name) + 25);
+      }
+    }
+  });
 });
 

@@ -50,13 +50,23 @@ function render(option: Record<string, unknown>, width: number, height: number):
   }
 }
 
-/** The title, and under it the legend when there are several series: both above the plot, so the legend never covers data. */
-function heading(title: string, legend: boolean, width: number): { option: Record<string, unknown>; top: number } {
+/**
+ * The title, and under it the legend when there are several series: both above the plot, so the
+ * legend never covers data. ECharts places legend items by its own (Arial) measure of their names,
+ * narrower than the browser's fonts (DejaVu Sans is some 15% wider): the gap between items grows
+ * with the longest name so that a drawn name never runs into the next item, and the plot starts
+ * below every legend line.
+ */
+function heading(title: string, names: readonly string[], width: number): { option: Record<string, unknown>; top: number } {
   const option: Record<string, unknown> = { title: { text: title, left: 'center', top: 4, textStyle: { fontSize: TITLE_FONT } } };
-  if (!legend) return { option, top: 40 };
-  // The legend wraps onto a second line by ECharts' own (Arial) measure; leave room for two.
-  option.legend = { top: 28, left: 'center', width: width - 80, itemGap: 24, textStyle: { fontSize: FONT } };
-  return { option, top: 76 };
+  if (names.length < 2) return { option, top: 40 };
+  const text = Math.max(...names.map((n) => textWidth(n)));
+  const gap = 24 + Math.ceil(0.2 * text);
+  const item = 25 + 5 + text + gap; // icon, its gap to the text, the text, the gap to the next item
+  const perLine = Math.max(1, Math.floor((width - 80 + gap) / item));
+  const lines = Math.ceil(names.length / perLine);
+  option.legend = { top: 28, left: 'center', width: width - 80, itemGap: gap, textStyle: { fontSize: FONT } };
+  return { option, top: Math.max(76, 28 + lines * 22 + 12) };
 }
 
 /** A round step near `x`: 1, 2 or 5 times a power of ten. */
@@ -92,7 +102,7 @@ export function tickLabel(v: number): string {
 /** Lines over a numeric x axis (e.g. loss by step). `yName` names the y axis. */
 export function lineChart(title: string, xName: string, series: Series[], opts: { yName?: string; width?: number; height?: number } = {}): string {
   const width = opts.width ?? HALF_WIDTH;
-  const head = heading(title, series.length > 1, width);
+  const head = heading(title, series.map((x) => x.name), width);
   const ys = series.flatMap((s) => s.points.map(([, y]) => y));
   return render(
     {
@@ -146,7 +156,7 @@ export function barChart(title: string, categories: string[], series: Array<{ na
   const wrapped = categories.map((c) => wrapLabel(c, labelWidth));
   const lines = Math.max(1, ...wrapped.map((w) => w.length));
   const row = Math.max(lines * LINE_HEIGHT + 8, 8 + 9 * series.length);
-  const head = heading(title, series.length > 1, width);
+  const head = heading(title, series.map((x) => x.name), width);
   const bottom = 36;
   const height = head.top + bottom + categories.length * row;
   const svg = render(
@@ -196,7 +206,7 @@ export function scatterChart(title: string, xName: string, yName: string, series
   const categorical = series.some((s) => s.points.some(([x]) => typeof x === 'string'));
   const xs = [...new Set(series.flatMap((s) => s.points.map(([x]) => String(x))))];
   const nums = categorical ? [] : series.flatMap((s) => s.points.map(([x]) => x as number));
-  const head = heading(title, series.length > 1, width);
+  const head = heading(title, series.map((x) => x.name), width);
   const ys = series.flatMap((s) => s.points.map(([, y]) => y));
   let xAxis: Record<string, unknown>;
   const named = { name: xName, nameLocation: 'middle', nameGap: 30 };
