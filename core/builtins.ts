@@ -12,7 +12,9 @@ import { Registry, type PluginMap } from './registry.js';
 import type { StageName } from './types.js';
 
 import braintrustDataset from '../plugins/dataset/braintrust.js';
+import csvDataset from '../plugins/dataset/csv.js';
 import jsonlDataset from '../plugins/dataset/jsonl.js';
+import parquetDataset from '../plugins/dataset/parquet.js';
 import syntheticTransactionsDataset from '../plugins/dataset/synthetic-transactions.js';
 import fieldSplitter from '../plugins/splitter/field.js';
 import noneSplitter from '../plugins/splitter/none.js';
@@ -52,7 +54,9 @@ type KeyedByType<M> = { [S in keyof M]: { [T in keyof M[S]]: { readonly stage: S
 const BUILTIN_PLUGINS = {
   dataset: {
     braintrust: braintrustDataset,
+    csv: csvDataset,
     jsonl: jsonlDataset,
+    parquet: parquetDataset,
     'synthetic-transactions': syntheticTransactionsDataset,
   },
   splitter: {

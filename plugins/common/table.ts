@@ -1,0 +1,160 @@
+/**
+ * What the table datasets (`csv`, `parquet`) share: their options schema (jsonl's fields), the
+ * check that the columns the options name are in the file (did-you-mean among its columns), a
+ * table row → the record `queryFromRecord` reads (list cells of a CSV file as JSON arrays,
+ * numbers of a CSV file parsed), and their load: rows → located queries → the dataset.
+ */
+import { basename } from 'node:path';
+import { statSync } from 'node:fs';
+import { didYouMean, UserError } from '../../core/errors.js';
+import { displayPath } from '../dataset/jsonl/records.js';
+import { assembleDataset, corpusSpec, negativeFields, noRecords, queryFromRecord, type CorpusSpec, type Located, type RecordFieldOptions } from './records.js';
+import type { DatasetData, RunContext } from '../../core/types.js';
+
+export interface TableDatasetOptions extends RecordFieldOptions {
+  queries: string;
+  eval?: string;
+  corpus?: string | CorpusSpec;
+  limit?: number;
+}
+
+/** The options schema's properties of a table dataset (`what`: `CSV or TSV`, `Parquet`). */
+export function tableProperties(what: string): Record<string, unknown> {
+  return {
+    queries: { type: 'string', minLength: 1, format: 'path', description: `${what} file of training/test queries, one row each (relative to the file that writes it).` },
+    eval: { type: 'string', minLength: 1, format: 'path', description: `${what} file of evaluation queries (optional; otherwise the splitter decides).` },
+    corpus: {
+      description:
+        'Documents to retrieve, as for jsonl: a path (JSON array of strings/objects, or JSONL), or {path, text, id}. `text` defaults to "text"; `id` defaults to the text. Without a corpus, the sorted expected labels are the corpus.',
+      oneOf: [
+        { type: 'string', minLength: 1, format: 'path' },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['path'],
+          properties: {
+            path: { type: 'string', minLength: 1, format: 'path', description: 'Corpus file.' },
+            text: { type: 'string', minLength: 1, description: 'Field holding the document text (default "text").' },
+            id: { type: 'string', minLength: 1, description: 'Field holding the document id (default: the text).' },
+          },
+        },
+      ],
+    },
+    input: { type: 'string', minLength: 1, default: 'input', description: 'Column holding the query text.' },
+    expected: { type: 'string', minLength: 1, default: 'expected', description: 'Column holding the relevant document id(s): a string, or a list (a list column, or a JSON array in a CSV cell).' },
+    label: { type: 'string', minLength: 1, description: 'Column holding the class label (default: the first expected id).' },
+    negatives: {
+      description: 'Hard negatives: a column holding a list of negatives (or one), or a list of columns each holding one, e.g. [negative_1, negative_2] (n-tuple columns). With a corpus they are corpus ids; without one they are texts, and join the corpus.',
+      oneOf: [
+        { type: 'string', minLength: 1 },
+        { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 } },
+      ],
+    },
+    score: { type: 'string', minLength: 1, description: 'Column holding a float score of the (query, first expected document) pair, for score losses (CoSENT, AnglE).' },
+    teacher: { type: 'string', minLength: 1, description: 'Column holding teacher values for distillation: a number (a margin) or a list of numbers.' },
+    limit: { type: 'integer', minimum: 1, description: 'Read only the first N queries of each file (quick runs).' },
+  };
+}
+
+/** The columns the options name, each with the option that names it (`dataset.negatives` for every n-tuple column). */
+function namedColumns(o: RecordFieldOptions): Array<[string, string]> {
+  const out: Array<[string, string]> = [
+    ['dataset.input', o.input ?? 'input'],
+    ['dataset.expected', o.expected ?? 'expected'],
+  ];
+  if (o.label !== undefined) out.push(['dataset.label', o.label]);
+  for (const f of negativeFields(o)) out.push(['dataset.negatives', f]);
+  if (o.score !== undefined) out.push(['dataset.score', o.score]);
+  if (o.teacher !== undefined) out.push(['dataset.teacher', o.teacher]);
+  return out;
+}
+
+/** E_DATA for the first column the options name that `columns` (of `path`) lacks: `dataset.input: no column "inptu" in train.csv. Did you mean "input"? Columns: …`. */
+export function checkColumns(columns: readonly string[], o: RecordFieldOptions, path: string): void {
+  for (const [option, name] of namedColumns(o)) {
+    if (columns.includes(name)) continue;
+    const hint = didYouMean(name, columns);
+    throw new UserError('E_DATA', `${option}: no column "${name}" in ${displayPath(path)}.${hint !== undefined ? ` Did you mean "${hint}"?` : ''} Columns: ${columns.join(', ') || 'none'}`);
+  }
+}
+
+/** A CSV cell holding a JSON array (`["a", "b"]`) as the array; any other cell as it is. */
+function listCell(v: unknown, column: string, loc: string): unknown {
+  if (typeof v !== 'string' || !v.trimStart().startsWith('[')) return v;
+  try {
+    return JSON.parse(v) as unknown;
+  } catch (e) {
+    throw new UserError('E_DATA', `${loc}: column "${column}" starts with "[" but is not a JSON array: ${(e as Error).message}`);
+  }
+}
+
+/** A CSV cell as a number when it is one (else as it is: queryFromRecord reports its type). */
+function numberCell(v: unknown): unknown {
+  if (typeof v !== 'string' || v.trim() === '') return v;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : v;
+}
+
+/** A Parquet value as JSON-like: BigInt (INT64) as a number, typed arrays as arrays. */
+function plain(v: unknown): unknown {
+  if (typeof v === 'bigint') return Number(v);
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number | bigint>, plain);
+  if (Array.isArray(v)) return v.map(plain);
+  return v;
+}
+
+/**
+ * The record of table row `row` at `loc` (`file:row N`): for a CSV file (`text`), list columns
+ * holding a JSON array are that array, score/teacher cells are numbers; for both, an empty
+ * expected value is an error at the row.
+ */
+export function rowRecord(row: Record<string, unknown>, o: RecordFieldOptions, loc: string, text: boolean): Record<string, unknown> {
+  const rec: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) rec[k] = plain(v);
+  const expected = o.expected ?? 'expected';
+  if (text) {
+    for (const f of [expected, ...negativeFields(o)]) if (f in rec) rec[f] = listCell(rec[f], f, loc);
+    if (o.score !== undefined && o.score in rec) rec[o.score] = numberCell(rec[o.score]);
+    if (o.teacher !== undefined && o.teacher in rec) rec[o.teacher] = numberCell(listCell(rec[o.teacher], o.teacher, loc));
+  }
+  const e = rec[expected];
+  if (e === undefined || e === null || e === '' || (Array.isArray(e) && e.length === 0)) throw new UserError('E_DATA', `${loc}: column "${expected}" is empty`);
+  return rec;
+}
+
+/** A table file's rows, each with its 1-based row number (the header is not a row). */
+export type RowReader = (path: string, option: string, o: TableDatasetOptions) => AsyncIterable<{ row: number; value: Record<string, unknown> }>;
+
+/** That `path` (named by `option`) is a regular file, else E_FILE as jsonl says it. */
+export function requireFile(path: string, option: string): void {
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(path);
+  } catch {
+    throw new UserError('E_FILE', `${option}: file not found: ${displayPath(path)}`);
+  }
+  if (!st.isFile()) throw new UserError('E_FILE', `${option}: is a directory, not a file: ${displayPath(path)}`);
+}
+
+/** The dataset of a table dataset's options, its rows read by `rows`. */
+export async function loadTable(o: TableDatasetOptions, ctx: RunContext, rows: RowReader, text: boolean): Promise<DatasetData> {
+  const read = async (file: string, option: string): Promise<Located[]> => {
+    const path = ctx.resolvePath(file);
+    requireFile(path, option);
+    const base = basename(path);
+    const out: Located[] = [];
+    let n = 0;
+    for await (const r of rows(path, option, o)) {
+      n++;
+      if (o.limit !== undefined && out.length >= o.limit) continue; // read on: a malformed row further on is still reported
+      const loc = `${displayPath(path)}:row ${r.row}`;
+      out.push({ query: queryFromRecord(rowRecord(r.value, o, loc, text), loc, `${base}:${r.row}`, o), loc });
+    }
+    if (n === 0) throw noRecords(path);
+    return out;
+  };
+  const queries = await read(o.queries, 'dataset.queries');
+  const evalSet = o.eval !== undefined ? await read(o.eval, 'dataset.eval') : undefined;
+  const spec = o.corpus !== undefined ? corpusSpec(o.corpus) : undefined;
+  return assembleDataset(queries, evalSet, spec, spec ? ctx.resolvePath(spec.path) : undefined);
+}

@@ -1,0 +1,87 @@
+/**
+ * dataset `csv`: queries (and an optional eval set) from CSV or TSV files with a header row —
+ * the same fields as `jsonl` (input, expected, label, negatives, score, teacher), one row a
+ * query. The delimiter is a tab for `.tsv` files, else a comma, or the `delimiter` option.
+ * A list cell (expected, negatives, teacher) is one value, or a JSON array (`["a","b"]`).
+ * Read a row at a time with csv-parse (streaming, RFC 4180); see docs/plugins/dataset/csv.md.
+ */
+import { createReadStream } from 'node:fs';
+import { extname } from 'node:path';
+import { parse, CsvError } from 'csv-parse';
+import { UserError } from '../../core/errors.js';
+import { definePlugin } from '../../core/plugin.js';
+import { displayPath } from './jsonl/records.js';
+import { checkColumns, loadTable, tableProperties, type TableDatasetOptions } from '../common/table.js';
+import type { DatasetData, DatasetPlugin, ExampleValue, RunContext } from '../../core/types.js';
+
+export interface CsvDatasetOptions extends TableDatasetOptions {
+  delimiter?: string;
+}
+
+/** The delimiter of `path`: the option, else a tab for `.tsv`, else a comma. */
+export const delimiterOf = (path: string, o: Pick<CsvDatasetOptions, 'delimiter'>): string => o.delimiter ?? (extname(path).toLowerCase() === '.tsv' ? '\t' : ',');
+
+/**
+ * The rows of CSV file `path` as objects keyed by the header, each with its row number (1 = the
+ * first row after the header); the header checked against the columns the options name first.
+ * A malformed row is E_DATA naming its line: `train.csv:line 4: malformed CSV: …`.
+ */
+export async function* csvRows(path: string, _option: string, o: CsvDatasetOptions): AsyncGenerator<{ row: number; value: Record<string, unknown> }> {
+  const parser = createReadStream(path).pipe(parse({ delimiter: delimiterOf(path, o), bom: true, skip_empty_lines: true, info: true }));
+  let header: string[] | undefined;
+  let row = 0;
+  try {
+    for await (const { record } of parser as AsyncIterable<{ record: string[] }>) {
+      if (header === undefined) {
+        header = record;
+        checkColumns(header, o, path);
+        continue;
+      }
+      row++;
+      const value: Record<string, unknown> = {};
+      header.forEach((h, i) => (value[h] = record[i]));
+      yield { row, value };
+    }
+  } catch (e) {
+    if (e instanceof CsvError) {
+      const line = (e as CsvError & { lines?: number }).lines;
+      throw new UserError('E_DATA', `${displayPath(path)}:line ${line}: malformed CSV: ${e.message.replace(/ (?:on|at) line \d+\.?$/, '')}`);
+    }
+    throw e;
+  } finally {
+    parser.destroy();
+  }
+}
+
+export default definePlugin({
+  stage: 'dataset',
+  type: 'csv',
+  description: 'Queries and eval queries from CSV/TSV files with a header row (columns as jsonl fields); corpus from a JSON/JSONL file or the expected labels.',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['queries'],
+    properties: {
+      ...tableProperties('CSV or TSV'),
+      delimiter: { type: 'string', minLength: 1, description: 'Field delimiter (default: a tab for .tsv files, else a comma).' },
+    },
+  },
+
+  /** The per-example values its queries carry: a score and teacher values when `score` / `teacher` name their columns. */
+  valuesOf(options: Record<string, unknown>): ExampleValue[] {
+    return (['score', 'teacher'] as const).filter((k) => options[k] !== undefined);
+  },
+
+  create: (options: CsvDatasetOptions, ctx: RunContext) => new CsvDataset(options, ctx),
+});
+
+class CsvDataset implements DatasetPlugin {
+  constructor(
+    private readonly options: CsvDatasetOptions,
+    private readonly ctx: RunContext,
+  ) {}
+
+  load(): Promise<DatasetData> {
+    return loadTable(this.options, this.ctx, (path, option, o) => csvRows(path, option, o as CsvDatasetOptions), true);
+  }
+}
