@@ -8,8 +8,8 @@ import { basename } from 'node:path';
 import { statSync } from 'node:fs';
 import { didYouMean, UserError } from '../../core/errors.js';
 import { displayPath } from '../dataset/jsonl/records.js';
-import { assembleDataset, corpusSpec, negativeFields, noRecords, queryFromRecord, type CorpusSpec, type Located, type RecordFieldOptions } from './records.js';
-import type { DatasetData, RunContext } from '../../core/types.js';
+import { asProblem, assembleDataset, corpusSpec, negativeFields, noRecords, queryFromRecord, type CorpusSpec, type Located, type RecordFieldOptions } from './records.js';
+import type { CheckContext, DatasetData, OptionProblem, RunContext } from '../../core/types.js';
 
 export interface TableDatasetOptions extends RecordFieldOptions {
   queries: string;
@@ -157,4 +157,38 @@ export async function loadTable(o: TableDatasetOptions, ctx: RunContext, rows: R
   const evalSet = o.eval !== undefined ? await read(o.eval, 'dataset.eval') : undefined;
   const spec = o.corpus !== undefined ? corpusSpec(o.corpus) : undefined;
   return assembleDataset(queries, evalSet, spec, spec ? ctx.resolvePath(spec.path) : undefined);
+}
+
+/**
+ * What a table dataset's check() reports, as `ftrun validate` shows it: each file the options
+ * name exists and is a regular file, and the columns the options name are in each query file
+ * (its header or schema, from `columnsOf`; undefined when it cannot be read cheaply — the run
+ * reports that with its row or line).
+ */
+export function tableProblems(o: TableDatasetOptions, ctx: CheckContext, columnsOf: (path: string) => string[] | undefined): OptionProblem[] {
+  const out: OptionProblem[] = [];
+  const spec = o.corpus !== undefined ? corpusSpec(o.corpus) : undefined;
+  const files: Array<[Array<string | number>, string | undefined, boolean]> = [
+    [['queries'], o.queries, true],
+    [['eval'], o.eval, true],
+    [typeof o.corpus === 'object' ? ['corpus', 'path'] : ['corpus'], spec?.path, false],
+  ];
+  for (const [at, value, table] of files) {
+    if (typeof value !== 'string') continue;
+    const path = ctx.resolvePath(value);
+    try {
+      requireFile(path, 'dataset');
+    } catch (e) {
+      out.push({ path: at, message: (e as Error).message.replace(/^dataset: /, '') });
+      continue;
+    }
+    const columns = table ? columnsOf(path) : undefined;
+    if (columns === undefined) continue;
+    try {
+      checkColumns(columns, o, path);
+    } catch (e) {
+      out.push(asProblem(e, at));
+    }
+  }
+  return out;
 }

@@ -5,14 +5,15 @@
  * A list cell (expected, negatives, teacher) is one value, or a JSON array (`["a","b"]`).
  * Read a row at a time with csv-parse (streaming, RFC 4180); see docs/plugins/dataset/csv.md.
  */
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse, CsvError } from 'csv-parse';
+import { parse as parseSync } from 'csv-parse/sync';
 import { UserError } from '../../core/errors.js';
 import { definePlugin } from '../../core/plugin.js';
 import { displayPath } from './jsonl/records.js';
-import { checkColumns, loadTable, tableProperties, type TableDatasetOptions } from '../common/table.js';
-import type { DatasetData, DatasetPlugin, ExampleValue, RunContext } from '../../core/types.js';
+import { checkColumns, loadTable, tableProblems, tableProperties, type TableDatasetOptions } from '../common/table.js';
+import type { CheckContext, DatasetData, DatasetPlugin, ExampleValue, OptionProblem, RunContext } from '../../core/types.js';
 
 export interface CsvDatasetOptions extends TableDatasetOptions {
   delimiter?: string;
@@ -53,6 +54,22 @@ export async function* csvRows(path: string, _option: string, o: CsvDatasetOptio
   }
 }
 
+/** The header of CSV file `path` from its first 1 MiB; undefined when that cannot be parsed (the run reports it at its line). */
+function csvHeader(path: string, o: Pick<CsvDatasetOptions, 'delimiter'>): string[] | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const buf = Buffer.alloc(2 ** 20);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const rows = parseSync(buf.subarray(0, n).toString('utf8'), { delimiter: delimiterOf(path, o), bom: true, skip_empty_lines: true, to: 1 }) as string[][];
+    return rows[0];
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 export default definePlugin({
   stage: 'dataset',
   type: 'csv',
@@ -65,6 +82,12 @@ export default definePlugin({
       ...tableProperties('CSV or TSV'),
       delimiter: { type: 'string', minLength: 1, description: 'Field delimiter (default: a tab for .tsv files, else a comma).' },
     },
+  },
+
+  /** The files exist, and the columns the options name are in each query file's header. */
+  check(options: Record<string, unknown>, ctx: CheckContext): OptionProblem[] {
+    const o = options as unknown as CsvDatasetOptions;
+    return tableProblems(o, ctx, (path) => csvHeader(path, o));
   },
 
   /** The per-example values its queries carry: a score and teacher values when `score` / `teacher` name their columns. */

@@ -5,12 +5,13 @@
  * the footer first, then each row group's rows, so a large file is never held whole; see
  * docs/plugins/dataset/parquet.md.
  */
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema, type FileMetaData } from 'hyparquet';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { asyncBufferFromFile, parquetMetadata, parquetMetadataAsync, parquetReadObjects, parquetSchema, type FileMetaData } from 'hyparquet';
 import { UserError } from '../../core/errors.js';
 import { definePlugin } from '../../core/plugin.js';
 import { displayPath } from './jsonl/records.js';
-import { checkColumns, loadTable, tableProperties, type TableDatasetOptions } from '../common/table.js';
-import type { DatasetData, DatasetPlugin, ExampleValue, RunContext } from '../../core/types.js';
+import { checkColumns, loadTable, tableProblems, tableProperties, type TableDatasetOptions } from '../common/table.js';
+import type { CheckContext, DatasetData, DatasetPlugin, ExampleValue, OptionProblem, RunContext } from '../../core/types.js';
 
 export type ParquetDatasetOptions = TableDatasetOptions;
 
@@ -43,6 +44,27 @@ export async function* parquetRows(path: string, _option: string, o: ParquetData
   }
 }
 
+/** The top-level column names of Parquet file `path`, from its footer alone; undefined when that cannot be read (the run reports it). */
+function parquetColumns(path: string): string[] | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const size = fstatSync(fd).size;
+    if (size < 12) return undefined;
+    const tail = Buffer.alloc(8);
+    readSync(fd, tail, 0, 8, size - 8);
+    const length = tail.readUInt32LE(0) + 8;
+    if (length > size) return undefined;
+    const footer = Buffer.alloc(length);
+    readSync(fd, footer, 0, length, size - length);
+    return parquetSchema(parquetMetadata(new Uint8Array(footer))).children.map((c) => c.element.name);
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 export default definePlugin({
   stage: 'dataset',
   type: 'parquet',
@@ -52,6 +74,11 @@ export default definePlugin({
     additionalProperties: false,
     required: ['queries'],
     properties: tableProperties('Parquet'),
+  },
+
+  /** The files exist, and the columns the options name are in each query file (read from its footer). */
+  check(options: Record<string, unknown>, ctx: CheckContext): OptionProblem[] {
+    return tableProblems(options as unknown as ParquetDatasetOptions, ctx, parquetColumns);
   },
 
   /** The per-example values its queries carry: a score and teacher values when `score` / `teacher` name their columns. */
