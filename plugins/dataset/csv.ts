@@ -27,8 +27,10 @@ export const delimiterOf = (path: string, o: Pick<CsvDatasetOptions, 'delimiter'
  * first row after the header); the header checked against the columns the options name first.
  * A malformed row is E_DATA naming its line: `train.csv:line 4: malformed CSV: …`.
  */
-export async function* csvRows(path: string, _option: string, o: CsvDatasetOptions): AsyncGenerator<{ row: number; value: Record<string, unknown> }> {
-  const parser = createReadStream(path).pipe(parse({ delimiter: delimiterOf(path, o), bom: true, skip_empty_lines: true, info: true }));
+export async function* csvRows(path: string, option: string, o: CsvDatasetOptions): AsyncGenerator<{ row: number; value: Record<string, unknown> }> {
+  const file = createReadStream(path);
+  const parser = file.pipe(parse({ delimiter: delimiterOf(path, o), bom: true, skip_empty_lines: true, info: true }));
+  file.on('error', (e) => parser.destroy(e)); // pipe() does not pass a read error on
   let header: string[] | undefined;
   let row = 0;
   try {
@@ -48,9 +50,11 @@ export async function* csvRows(path: string, _option: string, o: CsvDatasetOptio
       const line = (e as CsvError & { lines?: number }).lines;
       throw new UserError('E_DATA', `${displayPath(path)}:line ${line}: malformed CSV: ${e.message.replace(/ (?:on|at) line \d+\.?$/, '')}`);
     }
-    throw e;
+    if (e instanceof UserError) throw e;
+    throw new UserError('E_FILE', `${option}: cannot read ${displayPath(path)}: ${(e as Error).message}`, { cause: e });
   } finally {
     parser.destroy();
+    file.destroy(); // closes the file when reading stops early (an error, a bad row)
   }
 }
 

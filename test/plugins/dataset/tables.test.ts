@@ -10,7 +10,7 @@ import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
 import { configAjv } from '../../../core/config/ajv.js';
 import { UserError } from '../../../core/errors.js';
-import CsvDataset from '../../../plugins/dataset/csv.js';
+import CsvDataset, { csvRows } from '../../../plugins/dataset/csv.js';
 import JsonlDataset from '../../../plugins/dataset/jsonl.js';
 import ParquetDataset from '../../../plugins/dataset/parquet.js';
 import { makeContext } from '../../helpers/context.js';
@@ -128,6 +128,18 @@ describe('dataset csv and parquet: located errors', () => {
     const e = await failure(CsvDataset, { queries: f, delimiter: ';', score: 'score' });
     expect(e.message).toBe(`${f}:row 2: field "score" (score) must be a number, got string`);
   });
+
+  it('a read error of the CSV stream is E_FILE, not a hang (the file vanishes after the check)', async () => {
+    const gone = join(dir, 'gone.csv');
+    const rows = csvRows(gone, 'dataset.queries', { queries: gone, input: 'input', expected: 'expected' });
+    const e = await rows.next().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(e).toBeInstanceOf(UserError);
+    expect((e as UserError).code).toBe('E_FILE');
+    expect((e as UserError).message).toBe(`dataset.queries: cannot read ${gone}: ENOENT: no such file or directory, open '${gone}'`);
+  }, 30_000);
 
   it('a file that is not Parquet', async () => {
     const f = write('fake.parquet', 'input,expected\na,x\n');
