@@ -7,7 +7,31 @@
  */
 import { didYouMean, UserError } from '../../core/errors.js';
 import { asObject, displayPath, forEachRecord, requireField, typeName, type DataRecord } from '../dataset/jsonl/records.js';
-import type { DatasetData, Doc, OptionProblem, Query } from '../../core/types.js';
+import type { DatasetData, Doc, ExampleValue, OptionProblem, Query } from '../../core/types.js';
+
+/** The `corpus` option of every record dataset (jsonl, csv, parquet): a file, or `{path, text, id}`. */
+export const CORPUS_OPTION = {
+  description:
+    'Documents to retrieve: a path (JSON array of strings/objects, or JSONL), or {path, text, id}. `text` defaults to "text"; `id` defaults to the text. Without a corpus, the sorted expected labels are the corpus.',
+  oneOf: [
+    { type: 'string', minLength: 1, format: 'path' },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['path'],
+      properties: {
+        path: { type: 'string', minLength: 1, format: 'path', description: 'Corpus file.' },
+        text: { type: 'string', minLength: 1, description: 'Field holding the document text (default "text").' },
+        id: { type: 'string', minLength: 1, description: 'Field holding the document id (default: the text).' },
+      },
+    },
+  ],
+};
+
+/** The per-example values the queries of a record dataset carry: a score and teacher values when `score` / `teacher` name their fields. */
+export function recordValuesOf(options: Record<string, unknown>): ExampleValue[] {
+  return (['score', 'teacher'] as const).filter((k) => options[k] !== undefined);
+}
 
 export interface CorpusSpec {
   path: string;

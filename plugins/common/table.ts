@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import { statSync } from 'node:fs';
 import { didYouMean, UserError } from '../../core/errors.js';
 import { displayPath } from '../dataset/jsonl/records.js';
-import { asProblem, assembleDataset, corpusSpec, negativeFields, noRecords, queryFromRecord, type CorpusSpec, type Located, type RecordFieldOptions } from './records.js';
+import { asProblem, assembleDataset, CORPUS_OPTION, corpusSpec, negativeFields, noRecords, queryFromRecord, type CorpusSpec, type Located, type RecordFieldOptions } from './records.js';
 import type { CheckContext, DatasetData, OptionProblem, RunContext } from '../../core/types.js';
 
 export interface TableDatasetOptions extends RecordFieldOptions {
@@ -23,23 +23,7 @@ export function tableProperties(what: string): Record<string, unknown> {
   return {
     queries: { type: 'string', minLength: 1, format: 'path', description: `${what} file of training/test queries, one row each (relative to the file that writes it).` },
     eval: { type: 'string', minLength: 1, format: 'path', description: `${what} file of evaluation queries (optional; otherwise the splitter decides).` },
-    corpus: {
-      description:
-        'Documents to retrieve, as for jsonl: a path (JSON array of strings/objects, or JSONL), or {path, text, id}. `text` defaults to "text"; `id` defaults to the text. Without a corpus, the sorted expected labels are the corpus.',
-      oneOf: [
-        { type: 'string', minLength: 1, format: 'path' },
-        {
-          type: 'object',
-          additionalProperties: false,
-          required: ['path'],
-          properties: {
-            path: { type: 'string', minLength: 1, format: 'path', description: 'Corpus file.' },
-            text: { type: 'string', minLength: 1, description: 'Field holding the document text (default "text").' },
-            id: { type: 'string', minLength: 1, description: 'Field holding the document id (default: the text).' },
-          },
-        },
-      ],
-    },
+    corpus: CORPUS_OPTION,
     input: { type: 'string', minLength: 1, default: 'input', description: 'Column holding the query text.' },
     expected: { type: 'string', minLength: 1, default: 'expected', description: 'Column holding the relevant document id(s): a string, or a list (a list column, or a JSON array in a CSV cell).' },
     label: { type: 'string', minLength: 1, description: 'Column holding the class label (default: the first expected id).' },

@@ -12,8 +12,9 @@ import { parse as parseSync } from 'csv-parse/sync';
 import { UserError } from '../../core/errors.js';
 import { definePlugin } from '../../core/plugin.js';
 import { displayPath } from './jsonl/records.js';
+import { recordValuesOf } from '../common/records.js';
 import { checkColumns, loadTable, tableProblems, tableProperties, type TableDatasetOptions } from '../common/table.js';
-import type { CheckContext, DatasetData, DatasetPlugin, ExampleValue, OptionProblem, RunContext } from '../../core/types.js';
+import type { CheckContext, DatasetData, DatasetPlugin, OptionProblem, RunContext } from '../../core/types.js';
 
 export interface CsvDatasetOptions extends TableDatasetOptions {
   delimiter?: string;
@@ -94,10 +95,7 @@ export default definePlugin({
     return tableProblems(o, ctx, (path) => csvHeader(path, o));
   },
 
-  /** The per-example values its queries carry: a score and teacher values when `score` / `teacher` name their columns. */
-  valuesOf(options: Record<string, unknown>): ExampleValue[] {
-    return (['score', 'teacher'] as const).filter((k) => options[k] !== undefined);
-  },
+  valuesOf: recordValuesOf,
 
   create: (options: CsvDatasetOptions, ctx: RunContext) => new CsvDataset(options, ctx),
 });

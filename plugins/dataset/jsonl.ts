@@ -10,8 +10,8 @@ import { basename } from 'node:path';
 import { UserError } from '../../core/errors.js';
 import { definePlugin } from '../../core/plugin.js';
 import { displayPath, forEachRecord, readRecords, type DataRecord } from './jsonl/records.js';
-import { asProblem, assembleDataset, corpusSpec, forEachDoc, MissingLabels, negativeFields, noRecords, queryFromRecord, type CorpusSpec, type Located, type RecordFieldOptions } from '../common/records.js';
-import type { CheckContext, DatasetData, DatasetPlugin, ExampleValue, OptionProblem, Query, RecordSample, RunContext } from '../../core/types.js';
+import { asProblem, assembleDataset, CORPUS_OPTION, recordValuesOf, corpusSpec, forEachDoc, MissingLabels, negativeFields, noRecords, queryFromRecord, type CorpusSpec, type Located, type RecordFieldOptions } from '../common/records.js';
+import type { CheckContext, DatasetData, DatasetPlugin, OptionProblem, Query, RecordSample, RunContext } from '../../core/types.js';
 
 export type JsonlCorpusSpec = CorpusSpec;
 
@@ -64,23 +64,7 @@ export default definePlugin({
     properties: {
       queries: { type: 'string', minLength: 1, format: 'path', description: 'JSONL file of training/test queries (relative to the file that writes it).' },
       eval: { type: 'string', minLength: 1, format: 'path', description: 'JSONL file of evaluation queries (optional; otherwise the splitter decides).' },
-      corpus: {
-        description:
-          'Documents to retrieve: a path (JSON array of strings/objects, or JSONL), or {path, text, id}. `text` defaults to "text"; `id` defaults to the text. Without a corpus, the sorted expected labels are the corpus.',
-        oneOf: [
-          { type: 'string', minLength: 1, format: 'path' },
-          {
-            type: 'object',
-            additionalProperties: false,
-            required: ['path'],
-            properties: {
-              path: { type: 'string', minLength: 1, format: 'path', description: 'Corpus file.' },
-              text: { type: 'string', minLength: 1, description: 'Field holding the document text (default "text").' },
-              id: { type: 'string', minLength: 1, description: 'Field holding the document id (default: the text).' },
-            },
-          },
-        ],
-      },
+      corpus: CORPUS_OPTION,
       input: { type: 'string', minLength: 1, default: 'input', description: 'Field holding the query text.' },
       expected: { type: 'string', minLength: 1, default: 'expected', description: 'Field holding the relevant document id(s): a string or a list of strings.' },
       label: { type: 'string', minLength: 1, description: 'Field holding the class label (default: the first expected id).' },
@@ -108,10 +92,7 @@ export default definePlugin({
     return dataProblems(options as unknown as JsonlDatasetOptions, ctx);
   },
 
-  /** The per-example values its queries carry: a score and teacher values when `score` / `teacher` name their fields. */
-  valuesOf(options: Record<string, unknown>): ExampleValue[] {
-    return (['score', 'teacher'] as const).filter((k) => options[k] !== undefined);
-  },
+  valuesOf: recordValuesOf,
 
   /** The fields of the first record of `queries` (validation checks the fields other stages name). */
   sampleRecord(options: Record<string, unknown>, ctx: Pick<CheckContext, 'resolvePath'>): RecordSample | undefined {

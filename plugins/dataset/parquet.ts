@@ -10,8 +10,9 @@ import { asyncBufferFromFile, parquetMetadata, parquetMetadataAsync, parquetRead
 import { UserError } from '../../core/errors.js';
 import { definePlugin } from '../../core/plugin.js';
 import { displayPath } from './jsonl/records.js';
+import { recordValuesOf } from '../common/records.js';
 import { checkColumns, loadTable, tableProblems, tableProperties, type TableDatasetOptions } from '../common/table.js';
-import type { CheckContext, DatasetData, DatasetPlugin, ExampleValue, OptionProblem, RunContext } from '../../core/types.js';
+import type { CheckContext, DatasetData, DatasetPlugin, OptionProblem, RunContext } from '../../core/types.js';
 
 export type ParquetDatasetOptions = TableDatasetOptions;
 
@@ -81,10 +82,7 @@ export default definePlugin({
     return tableProblems(options as unknown as ParquetDatasetOptions, ctx, parquetColumns);
   },
 
-  /** The per-example values its queries carry: a score and teacher values when `score` / `teacher` name their columns. */
-  valuesOf(options: Record<string, unknown>): ExampleValue[] {
-    return (['score', 'teacher'] as const).filter((k) => options[k] !== undefined);
-  },
+  valuesOf: recordValuesOf,
 
   create: (options: ParquetDatasetOptions, ctx: RunContext) => new ParquetDataset(options, ctx),
 });
