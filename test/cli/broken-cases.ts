@@ -58,7 +58,7 @@ export const CASES: BrokenCase[] = [
     name: 'unknown plugin type',
     files: { 'x.yaml': replace('type: jsonl', 'type: jsonll') },
     args: validate,
-    stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:3:9 dataset.type: unknown dataset plugin \"jsonll\". Did you mean \"jsonl\"? Available: braintrust, jsonl, synthetic-transactions.\n",
+    stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:3:9 dataset.type: unknown dataset plugin \"jsonll\". Did you mean \"jsonl\"? Available: braintrust, csv, jsonl, parquet, synthetic-transactions.\n",
   },
   {
     name: 'unknown plugin option',
