@@ -5,7 +5,7 @@
  * numbers of a CSV file parsed), and their load: rows → located queries → the dataset.
  */
 import { basename } from 'node:path';
-import { statSync } from 'node:fs';
+import { closeSync, openSync, statSync } from 'node:fs';
 import { didYouMean, UserError } from '../../core/errors.js';
 import { displayPath } from '../dataset/jsonl/records.js';
 import { asProblem, assembleDataset, CORPUS_OPTION, corpusSpec, negativeFields, noRecords, queryFromRecord, type CorpusSpec, type Located, type RecordFieldOptions } from './records.js';
@@ -175,4 +175,20 @@ export function tableProblems(o: TableDatasetOptions, ctx: CheckContext, columns
     }
   }
   return out;
+}
+
+/**
+ * What `read` finds in the open file `path` (a header, a footer), for `validate`'s column checks;
+ * undefined when the file cannot be opened or read, which the run then reports at its line.
+ */
+export function peekFile<T>(path: string, read: (fd: number) => T | undefined): T | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    return read(fd);
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }

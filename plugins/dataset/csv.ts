@@ -5,7 +5,7 @@
  * A list cell (expected, negatives, teacher) is one value, or a JSON array (`["a","b"]`).
  * Read a row at a time with csv-parse (streaming, RFC 4180); see docs/plugins/dataset/csv.md.
  */
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { createReadStream, readSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse, CsvError } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
@@ -13,7 +13,7 @@ import { UserError } from '../../core/errors.js';
 import { definePlugin } from '../../core/plugin.js';
 import { displayPath } from './jsonl/records.js';
 import { recordValuesOf } from '../common/records.js';
-import { checkColumns, loadTable, tableProblems, tableProperties, type TableDatasetOptions } from '../common/table.js';
+import { checkColumns, loadTable, peekFile, tableProblems, tableProperties, type TableDatasetOptions } from '../common/table.js';
 import type { CheckContext, DatasetData, DatasetPlugin, OptionProblem, RunContext } from '../../core/types.js';
 
 export interface CsvDatasetOptions extends TableDatasetOptions {
@@ -61,18 +61,12 @@ export async function* csvRows(path: string, option: string, o: CsvDatasetOption
 
 /** The header of CSV file `path` from its first 1 MiB; undefined when that cannot be parsed (the run reports it at its line). */
 function csvHeader(path: string, o: Pick<CsvDatasetOptions, 'delimiter'>): string[] | undefined {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'r');
+  return peekFile(path, (fd) => {
     const buf = Buffer.alloc(2 ** 20);
     const n = readSync(fd, buf, 0, buf.length, 0);
     const rows = parseSync(buf.subarray(0, n).toString('utf8'), { delimiter: delimiterOf(path, o), bom: true, skip_empty_lines: true, to: 1 }) as string[][];
     return rows[0];
-  } catch {
-    return undefined;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+  });
 }
 
 export default definePlugin({

@@ -5,13 +5,13 @@
  * the footer first, then each row group's rows, so a large file is never held whole; see
  * docs/plugins/dataset/parquet.md.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { fstatSync, readSync } from 'node:fs';
 import { asyncBufferFromFile, parquetMetadata, parquetMetadataAsync, parquetReadObjects, parquetSchema, type FileMetaData } from 'hyparquet';
 import { UserError } from '../../core/errors.js';
 import { definePlugin } from '../../core/plugin.js';
 import { displayPath } from './jsonl/records.js';
 import { recordValuesOf } from '../common/records.js';
-import { checkColumns, loadTable, tableProblems, tableProperties, type TableDatasetOptions } from '../common/table.js';
+import { checkColumns, loadTable, peekFile, tableProblems, tableProperties, type TableDatasetOptions } from '../common/table.js';
 import type { CheckContext, DatasetData, DatasetPlugin, OptionProblem, RunContext } from '../../core/types.js';
 
 export type ParquetDatasetOptions = TableDatasetOptions;
@@ -47,9 +47,7 @@ export async function* parquetRows(path: string, _option: string, o: ParquetData
 
 /** The top-level column names of Parquet file `path`, from its footer alone; undefined when that cannot be read (the run reports it). */
 function parquetColumns(path: string): string[] | undefined {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'r');
+  return peekFile(path, (fd) => {
     const size = fstatSync(fd).size;
     if (size < 12) return undefined;
     const tail = Buffer.alloc(8);
@@ -59,11 +57,7 @@ function parquetColumns(path: string): string[] | undefined {
     const footer = Buffer.alloc(length);
     readSync(fd, footer, 0, length, size - length);
     return parquetSchema(parquetMetadata(new Uint8Array(footer))).children.map((c) => c.element.name);
-  } catch {
-    return undefined;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+  });
 }
 
 export default definePlugin({

@@ -14,7 +14,7 @@ import MemoryStore from '../../plugins/store/memory.js';
 import { cli, tempDir } from '../helpers/cli.js';
 import { makeContext } from '../helpers/context.js';
 import { fixtureEmbeddings } from '../helpers/fixture-embeddings.js';
-import { TINY_BERT, TRANSACTIONS, describeShared } from '../helpers/shared.js';
+import { TINY_BERT, TRANSACTIONS, TRANSACTIONS_EXPERIMENT, describeShared } from '../helpers/shared.js';
 
 const v = (...xs: number[]) => Float32Array.from(xs);
 
@@ -97,13 +97,7 @@ describeShared('ftrun run with evaluate.dims (tiny-bert)', () => {
     writeFileSync(
       join(dir, 'x.yaml'),
       `name: dims
-dataset:
-  type: jsonl
-  queries: ${TRANSACTIONS}/train_transactions.jsonl
-  eval: ${TRANSACTIONS}/eval_transactions.jsonl
-  corpus: { path: ${TRANSACTIONS}/categories.json, text: category }
-model: { path: ${TINY_BERT} }
-backend: { type: ort, intra_op_threads: 1 }
+${TRANSACTIONS_EXPERIMENT}backend: { type: ort, intra_op_threads: 1 }
 miner: { type: random-negative }
 loss: { type: multiple-negatives-ranking }
 training: { method: full, epochs: 1 }
@@ -178,7 +172,7 @@ describe('console sink with evaluate.dims', () => {
 describeShared('ftrun diff with evaluate.dims', () => {
   it('compares each dimension both runs evaluated, as model "<model> @<d>"', async () => {
     const dir = tempDir('ftrun-dims-diff-');
-    const yaml = (dims: string) => `name: d\ndataset:\n  type: jsonl\n  queries: ${TRANSACTIONS}/train_transactions.jsonl\n  eval: ${TRANSACTIONS}/eval_transactions.jsonl\n  corpus: { path: ${TRANSACTIONS}/categories.json, text: category }\nmodel: { path: ${TINY_BERT} }\nbackend: { type: ort, intra_op_threads: 1 }\ntraining: { method: none }\nevaluate: { metrics: [mrr], k: [1], dims: ${dims} }\nsinks: [{ type: json }]\n`;
+    const yaml = (dims: string) => `name: d\n${TRANSACTIONS_EXPERIMENT}backend: { type: ort, intra_op_threads: 1 }\ntraining: { method: none }\nevaluate: { metrics: [mrr], k: [1], dims: ${dims} }\nsinks: [{ type: json }]\n`;
     const runs: string[] = [];
     for (const [i, dims] of ['[32, 8]', '[32, 16]'].entries()) {
       writeFileSync(join(dir, `${i}.yaml`), yaml(dims));

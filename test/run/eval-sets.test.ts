@@ -14,19 +14,13 @@ import ConsoleSink from '../../plugins/sink/console.js';
 import { cli, tempDir } from '../helpers/cli.js';
 import { makeContext } from '../helpers/context.js';
 import { fixtureEmbeddings } from '../helpers/fixture-embeddings.js';
-import { ROOT, TINY_BERT, TRANSACTIONS, describeShared } from '../helpers/shared.js';
+import { ROOT, TINY_BERT, TRANSACTIONS, TRANSACTIONS_EXPERIMENT, describeShared } from '../helpers/shared.js';
 
 const GENERAL = join(ROOT, 'configs', 'data', 'general-qa.jsonl');
 
 /** An experiment on the transactions data and tiny-bert with the general set; `evaluate` lines are added. */
 const experiment = (extra = '', general = `{ type: jsonl, queries: ${GENERAL} }`) => `name: sets
-dataset:
-  type: jsonl
-  queries: ${TRANSACTIONS}/train_transactions.jsonl
-  eval: ${TRANSACTIONS}/eval_transactions.jsonl
-  corpus: { path: ${TRANSACTIONS}/categories.json, text: category }
-model: { path: ${TINY_BERT} }
-backend: { type: ort, intra_op_threads: 1 }
+${TRANSACTIONS_EXPERIMENT}backend: { type: ort, intra_op_threads: 1 }
 miner: { type: random-negative }
 loss: { type: multiple-negatives-ranking }
 training: { method: full, epochs: 1, learning_rate: 1.0e-3 }

@@ -9,8 +9,6 @@
  * model's embeddings to each dimension but not the guide's (as sentence-transformers' MatryoshkaLoss
  * around GISTEmbedLoss: only the trained model's forward is truncated).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, expect, it } from 'vitest';
@@ -22,46 +20,16 @@ import Matryoshka from '../../../plugins/loss/matryoshka.js';
 import * as helpers from '../../../core/train/loss.js';
 import { configAjv } from '../../../core/config/ajv.js';
 import { makeContext } from '../../helpers/context.js';
-import { describeShared, FIXTURE_DIR } from '../../helpers/shared.js';
+import { describeShared } from '../../helpers/shared.js';
+import { close, loadLossesV2, withDefaults, type V2Case, type V2Fixture } from './losses-v2.js';
 
-type Matrix = number[][];
-interface Case {
-  id: string;
-  loss: string;
-  kwargs: Record<string, unknown>;
-  config: Record<string, unknown>;
-  columns: string[];
-  inputs: Record<string, string>;
-  guide_inputs: Record<string, string>;
-  value: number;
-  grads: Record<string, Matrix>;
-}
-interface Fixture {
-  tensors: Record<string, Matrix>;
-  cases: Case[];
-}
-
-/** The plugin's schema defaults overlaid with `options`, as validate fills them. */
-function withDefaults(options: Record<string, unknown>): Record<string, unknown> {
-  const props = (Gist.schema as { properties: Record<string, { default?: unknown }> }).properties;
-  const d = Object.fromEntries(Object.entries(props).flatMap(([k, s]) => (s.default === undefined ? [] : [[k, s.default]])));
-  return { ...d, ...options };
-}
-
-/** Fails past 1e-5, relative where |expected| > 1. */
-function close(actual: ArrayLike<number>, expected: number[], what: string): void {
-  expect(actual.length, what).toBe(expected.length);
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!) / Math.max(1, Math.abs(expected[i]!)));
-  expect(worst, what).toBeLessThan(1e-5);
-}
 
 describeShared('losses-v2: gist (GISTEmbedLoss) against sentence-transformers 6.0', () => {
-  let fx: Fixture;
-  let cases: Case[];
+  let fx: V2Fixture;
+  let cases: V2Case[];
   beforeAll(async () => {
     await tf.setBackend('cpu');
-    fx = JSON.parse(readFileSync(join(FIXTURE_DIR, 'losses-v2.json'), 'utf8')) as Fixture;
+    fx = loadLossesV2();
     cases = fx.cases.filter((c) => c.id.startsWith('gist/'));
   });
 
@@ -73,7 +41,7 @@ describeShared('losses-v2: gist (GISTEmbedLoss) against sentence-transformers 6.
     ]);
     const values = new Set<number>();
     for (const c of cases) {
-      const loss = (await new Gist(withDefaults(c.kwargs) as never, makeContext())) as LossPlugin;
+      const loss = (await new Gist(withDefaults(Gist, c.kwargs) as never, makeContext())) as LossPlugin;
       const inputs = c.columns.map((k) => tf.variable(tf.tensor2d(fx.tensors[c.inputs[k]!]!), true, `${backend}_${c.id.replace(/\W/g, '_')}_${k}`));
       const guide = Object.fromEntries(c.columns.map((k) => [k, tf.tensor2d(fx.tensors[c.guide_inputs[k]!]!)]));
       expect(guide.anchor!.shape[1]).toBe(16);
@@ -98,7 +66,7 @@ describeShared('losses-v2: gist (GISTEmbedLoss) against sentence-transformers 6.
 
   it('through the loss seam: the guide vectors the runner computes (text → vector, anchors as queries) reach the loss; a text without one is an error', async () => {
     for (const c of cases.filter((x) => x.id.startsWith('gist/triplet/'))) {
-      const loss = (await new Gist(withDefaults(c.kwargs) as never, makeContext())) as LossPlugin;
+      const loss = (await new Gist(withDefaults(Gist, c.kwargs) as never, makeContext())) as LossPlugin;
       expect(loss.guide).toEqual({ at: 'loss.guide' });
       const rows = fx.tensors[c.inputs.anchor!]!.length;
       const items: Example[] = Array.from({ length: rows }, (_, r) => ({ anchor: `anchor#${r}`, positive: `positive#${r}`, negative: `negative#${r}` }));
@@ -149,7 +117,7 @@ describeShared('losses-v2: gist (GISTEmbedLoss) against sentence-transformers 6.
     close([tf.tidy(() => whole.compute(batch(inputs, guide)).dataSync()[0]!)], [c.value], 'matryoshka [32] around gist: value');
     // dims [32, 8], weights [1, 0.5]: gist on the normalized 32- and 8-value prefixes, the 16-d guide whole in both.
     const loss = await make([32, 8], [1, 0.5]);
-    const o = withDefaults(c.kwargs) as never;
+    const o = withDefaults(Gist, c.kwargs) as never;
     const cut = (x: tf.Tensor2D, d: number) => helpers.normalizeRows(tf.slice(x, [0, 0], [-1, d]));
     const byHand = (g: Record<string, tf.Tensor2D>) =>
       tf.add(gistLoss(helpers, batch(inputs.map((x) => cut(x, 32)), g), o), tf.mul(gistLoss(helpers, batch(inputs.map((x) => cut(x, 8)), g), o), 0.5)) as tf.Scalar;
@@ -167,6 +135,6 @@ describeShared('losses-v2: gist (GISTEmbedLoss) against sentence-transformers 6.
   it("the options' defaults and names are sentence-transformers' get_config_dict()", () => {
     const st = cases.find((c) => c.id === 'gist/pair/default')!.config;
     const { gather_across_devices: _g, ...rest } = st;
-    expect(withDefaults({})).toEqual(rest);
+    expect(withDefaults(Gist, {})).toEqual(rest);
   });
 });

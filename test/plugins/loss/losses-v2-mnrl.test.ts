@@ -6,8 +6,6 @@
  * `cached-multiple-negatives-ranking` through the loss seam's GradCache path on the fixture's linear
  * model (`linear/cached_mnrl/*`: value and weight gradient, chunked by the loss's mini_batch_size).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, expect, it } from 'vitest';
@@ -18,25 +16,9 @@ import Cached from '../../../plugins/loss/cached-multiple-negatives-ranking.js';
 import Mnrl from '../../../plugins/loss/multiple-negatives-ranking.js';
 import Mnsrl from '../../../plugins/loss/multiple-negatives-symmetric-ranking.js';
 import { makeContext } from '../../helpers/context.js';
-import { describeShared, FIXTURE_DIR } from '../../helpers/shared.js';
+import { describeShared } from '../../helpers/shared.js';
+import { close, loadLossesV2, withDefaults, type V2Case, type V2Fixture } from './losses-v2.js';
 
-type Matrix = number[][];
-interface Case {
-  id: string;
-  loss: string;
-  kwargs: Record<string, unknown>;
-  config: Record<string, unknown>;
-  columns: string[];
-  inputs: Record<string, string>;
-  value: number;
-  grads: Record<string, Matrix>;
-  equals?: string;
-  model?: { weight: string; input_vectors: Record<string, string> };
-}
-interface Fixture {
-  tensors: Record<string, Matrix>;
-  cases: Case[];
-}
 
 /** ST's constructor arguments → our options. */
 function optionsOf(kwargs: Record<string, unknown>): Record<string, unknown> {
@@ -49,34 +31,20 @@ function optionsOf(kwargs: Record<string, unknown>): Record<string, unknown> {
   return o;
 }
 
-/** The plugin's schema defaults overlaid with `options`, as validate fills them. */
-function withDefaults(plugin: { schema: { properties?: Record<string, { default?: unknown }> } }, options: Record<string, unknown>) {
-  const d = Object.fromEntries(Object.entries(plugin.schema.properties ?? {}).map(([k, s]) => [k, s.default]));
-  return { ...d, ...options };
-}
-
 const PLUGINS: Record<string, typeof Mnrl | typeof Mnsrl | typeof Cached> = {
   MultipleNegativesRankingLoss: Mnrl,
   MultipleNegativesSymmetricRankingLoss: Mnsrl,
   CachedMultipleNegativesRankingLoss: Cached,
 };
 
-/** Fails past 1e-5, relative where |expected| > 1. */
-function close(actual: ArrayLike<number>, expected: number[], what: string): void {
-  expect(actual.length, what).toBe(expected.length);
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!) / Math.max(1, Math.abs(expected[i]!)));
-  expect(worst, what).toBeLessThan(1e-5);
-}
-
 describeShared('losses-v2: the multiple-negatives-ranking family against sentence-transformers 6.0', () => {
-  let fx: Fixture;
+  let fx: V2Fixture;
   beforeAll(async () => {
     await tf.setBackend('cpu');
-    fx = JSON.parse(readFileSync(join(FIXTURE_DIR, 'losses-v2.json'), 'utf8')) as Fixture;
+    fx = loadLossesV2();
   });
 
-  const batchOf = (c: Case, tensor: (col: string) => tf.Tensor2D): LossBatch => {
+  const batchOf = (c: V2Case, tensor: (col: string) => tf.Tensor2D): LossBatch => {
     const negs = c.columns.filter((k) => k.startsWith('negative')).map(tensor);
     return { anchor: tensor('anchor'), positive: tensor('positive'), ...(negs.length ? { negative: negs[0], negatives: negs } : {}) };
   };

@@ -6,8 +6,6 @@
  */
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configAjv } from '../../../core/config/ajv.js';
 import type { LossBatch, LossPlugin } from '../../../core/train/loss.js';
@@ -19,21 +17,8 @@ import distillKlDiv from '../../../plugins/loss/distill-kl-div.js';
 import marginMse from '../../../plugins/loss/margin-mse.js';
 import matryoshka from '../../../plugins/loss/matryoshka.js';
 import { makeContext } from '../../helpers/context.js';
-import { describeShared, FIXTURE_DIR } from '../../helpers/shared.js';
-
-type Matrix = number[][];
-interface Case {
-  id: string;
-  columns: string[];
-  inputs: Record<string, string>;
-  labels: number[] | Matrix | null;
-  value: number;
-  grads: Record<string, Matrix>;
-}
-interface Fixture {
-  tensors: Record<string, Matrix>;
-  cases: Case[];
-}
+import { describeShared } from '../../helpers/shared.js';
+import { loadLossesV2, type Matrix, type V2Case, type V2Fixture } from './losses-v2.js';
 
 type LossClass = PluginClass<LossPlugin | Promise<LossPlugin>>;
 
@@ -87,7 +72,7 @@ function role(column: string): 'anchor' | 'positive' | number {
 }
 
 /** Value and gradients of one case on the current backend. */
-function run(loss: LossPlugin, fx: Fixture, c: Case): { value: number; grads: Record<string, Matrix> } {
+function run(loss: LossPlugin, fx: V2Fixture, c: V2Case): { value: number; grads: Record<string, Matrix> } {
   const vars = c.columns.map((col) => tf.variable(tf.tensor2d(fx.tensors[c.inputs[col]!]!), true, `${col}_${Math.random()}`));
   const labels = c.labels;
   const { value, grads } = tf.variableGrads(() => {
@@ -124,9 +109,9 @@ function maxRelErr(a: Matrix, b: Matrix): number {
 }
 
 describeShared('losses-v2: scored pairs, distillation, matryoshka', () => {
-  let fx: Fixture;
+  let fx: V2Fixture;
   beforeAll(async () => {
-    fx = JSON.parse(readFileSync(join(FIXTURE_DIR, 'losses-v2.json'), 'utf8')) as Fixture;
+    fx = loadLossesV2();
     await tf.setBackend('cpu');
   });
   afterAll(async () => {
