@@ -7,8 +7,7 @@
  */
 import { createReadStream, readSync } from 'node:fs';
 import { extname } from 'node:path';
-import { parse, CsvError } from 'csv-parse';
-import { parse as parseSync } from 'csv-parse/sync';
+import { createRequire } from 'node:module';
 import { UserError } from '../../core/errors.js';
 import { definePlugin } from '../../core/plugin.js';
 import { displayPath } from './jsonl/records.js';
@@ -29,6 +28,7 @@ export const delimiterOf = (path: string, o: Pick<CsvDatasetOptions, 'delimiter'
  * A malformed row is E_DATA naming its line: `train.csv:line 4: malformed CSV: …`.
  */
 export async function* csvRows(path: string, option: string, o: CsvDatasetOptions): AsyncGenerator<{ row: number; value: Record<string, unknown> }> {
+  const { parse, CsvError } = await import('csv-parse'); // loaded when a run reads a CSV file, not at every start of the CLI
   const file = createReadStream(path);
   const parser = file.pipe(parse({ delimiter: delimiterOf(path, o), bom: true, skip_empty_lines: true, info: true }));
   file.on('error', (e) => parser.destroy(e)); // pipe() does not pass a read error on
@@ -48,7 +48,7 @@ export async function* csvRows(path: string, option: string, o: CsvDatasetOption
     }
   } catch (e) {
     if (e instanceof CsvError) {
-      const line = (e as CsvError & { lines?: number }).lines;
+      const line = (e as import('csv-parse').CsvError & { lines?: number }).lines;
       throw new UserError('E_DATA', `${displayPath(path)}:line ${line}: malformed CSV: ${e.message.replace(/ (?:on|at) line \d+\.?$/, '')}`);
     }
     if (e instanceof UserError) throw e;
@@ -64,6 +64,7 @@ function csvHeader(path: string, o: Pick<CsvDatasetOptions, 'delimiter'>): strin
   return peekFile(path, (fd) => {
     const buf = Buffer.alloc(2 ** 20);
     const n = readSync(fd, buf, 0, buf.length, 0);
+    const { parse: parseSync } = createRequire(import.meta.url)('csv-parse/sync') as typeof import('csv-parse/sync'); // validate needs it synchronously
     const rows = parseSync(buf.subarray(0, n).toString('utf8'), { delimiter: delimiterOf(path, o), bom: true, skip_empty_lines: true, to: 1 }) as string[][];
     return rows[0];
   });

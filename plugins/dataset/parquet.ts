@@ -6,7 +6,8 @@
  * docs/plugins/dataset/parquet.md.
  */
 import { fstatSync, readSync } from 'node:fs';
-import { asyncBufferFromFile, parquetMetadata, parquetMetadataAsync, parquetReadObjects, parquetSchema, type FileMetaData } from 'hyparquet';
+import { createRequire } from 'node:module';
+import type { FileMetaData } from 'hyparquet';
 import { UserError } from '../../core/errors.js';
 import { definePlugin } from '../../core/plugin.js';
 import { displayPath } from './jsonl/records.js';
@@ -31,6 +32,8 @@ async function parquetStep<T>(path: string, what: string, step: () => Promise<T>
  * (1-based), read one row group at a time; the columns checked against those the options name first.
  */
 export async function* parquetRows(path: string, _option: string, o: ParquetDatasetOptions): AsyncGenerator<{ row: number; value: Record<string, unknown> }> {
+  // hyparquet is loaded when a run reads a Parquet file, not at every start of the CLI.
+  const { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } = await import('hyparquet');
   const file = await asyncBufferFromFile(path);
   const metadata: FileMetaData = await parquetStep(path, 'the Parquet footer (is it a Parquet file?)', () => parquetMetadataAsync(file));
   const columns = parquetSchema(metadata).children.map((c) => c.element.name);
@@ -56,6 +59,8 @@ function parquetColumns(path: string): string[] | undefined {
     if (length > size) return undefined;
     const footer = Buffer.alloc(length);
     readSync(fd, footer, 0, length, size - length);
+    // validate needs it synchronously (require of an ES module: Node ≥ 20.19; before, the column check is left to the run)
+    const { parquetMetadata, parquetSchema } = createRequire(import.meta.url)('hyparquet') as typeof import('hyparquet');
     return parquetSchema(parquetMetadata(new Uint8Array(footer))).children.map((c) => c.element.name);
   });
 }

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/cli.js';
 import { HAS_SHARED, ROOT, SHARED } from '../helpers/shared.js';
 
-/** Packages that only encoding, training, a store, a queue or a report need. */
+/** Packages that only encoding, training, a store, a queue, a report or reading a CSV/Parquet file need. */
 const HEAVY = [
   'onnxruntime-node',
   'onnxruntime-common',
@@ -27,6 +27,8 @@ const HEAVY = [
   'bullmq',
   'ioredis',
   'echarts',
+  'csv-parse',
+  'hyparquet',
 ];
 
 /** The resolve hook (runs on the loader thread) appends each resolved URL to the file it is given. */
