@@ -125,8 +125,21 @@ export interface Encoder {
   dispose(): Promise<void>;
 }
 
+/** What the run lends a dataset plugin while it loads. */
+export interface DatasetServices {
+  /**
+   * An encoder for a model spec the plugin's options name (e.g. a filter's model), loaded by the
+   * run's backend; recorded in env.json `encoders.<name>`; a user error is located at `where`
+   * (the option's YAML path, `dataset.filters.round_trip.model`). Release it when done.
+   */
+  loadEncoder(spec: ModelSpec, name: string, where: string): Promise<Encoder>;
+  release(encoder: Encoder): Promise<void>;
+}
+
 export interface DatasetPlugin {
-  load(): Promise<DatasetData>;
+  load(services?: DatasetServices): Promise<DatasetData>;
+  /** Facts about where the data came from (a hub revision, generation counts), recorded in env.json `dataset` after load(). */
+  info?(): Record<string, unknown>;
 }
 
 export interface SplitterPlugin {

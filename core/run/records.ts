@@ -156,6 +156,8 @@ export interface RunEnv {
   note?: string;
   /** How training ran (the engine's facts and the training summary), when the run trained. */
   training?: Record<string, unknown>;
+  /** Where the dataset came from, as its plugin's info() says (an hf dataset's revision, a generated set's counts). */
+  dataset?: Record<string, unknown>;
   /** training.merge: base_weight, the merged model's directory (model_dir), the base model's (base_dir), tensors averaged, onnx_file. */
   merge?: Record<string, unknown>;
   /** With status `failed`. */

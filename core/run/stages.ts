@@ -17,7 +17,7 @@ import { methodOf } from '../train/methods.js';
 import { negativesOf } from '../train/columns.js';
 import type { LossPlugin } from '../train/loss.js';
 import type {
-  BackendPlugin, DatasetData, QueryResult, DatasetPlugin, Encoder, Examples, MinerPlugin, ModelSpec, RunContext, RunSummary, SplitResult, SplitterPlugin, StageName, StagePlugins, StorePlugin, TrainLoss, TrainResult,
+  BackendPlugin, DatasetData, QueryResult, DatasetPlugin, DatasetServices, Encoder, Examples, MinerPlugin, ModelSpec, RunContext, RunSummary, SplitResult, SplitterPlugin, StageName, StagePlugins, StorePlugin, TrainLoss, TrainResult,
 } from '../types.js';
 import { checkData, checkEarlyStoppingSplit, checkTrainingNegatives } from './data-checks.js';
 import { evaluateModel } from './evaluate.js';
@@ -126,7 +126,13 @@ export async function openPlugins(run: Run): Promise<RunPlugins> {
 
 /** Load the dataset, check it against the config, split it. */
 export async function loadData(run: Run, plugins: RunPlugins): Promise<{ data: DatasetData; split: SplitResult }> {
-  const data = await timed(run, 'dataset', 'dataset', () => callPlugin(entryRef(run, 'dataset', run.config.dataset), 'load', () => plugins.dataset.load()));
+  const services: DatasetServices = {
+    loadEncoder: (spec, name, where) => loadEncoder(run, plugins.backend, name, spec, where),
+    release: (encoder) => run.res.release(encoder),
+  };
+  const data = await timed(run, 'dataset', 'dataset', () => callPlugin(entryRef(run, 'dataset', run.config.dataset), 'load', () => plugins.dataset.load(services)));
+  const info = plugins.dataset.info?.();
+  if (info !== undefined) run.env.dataset = info;
   checkData(run.config, run.loaded, data);
   const split = await timed(run, 'split', 'splitter', () => callPlugin(entryRef(run, 'splitter', run.config.splitter), 'split', () => plugins.splitter.split(data)));
   checkTrainingNegatives(run.config, run.loaded, run.registry, split.train);
