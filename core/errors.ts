@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'E_DATA' // a data file is malformed or empty
   | 'E_MODEL' // a model cannot be loaded (unsupported, unreadable, not cached offline)
   | 'E_RUN' // a run directory or run state problem (e.g. not resumable)
+  | 'E_LLM' // the model server that writes generated queries (dataset type generate, dataset.llm) refused or did not answer
   | 'E_LOCKED'; // a run or sweep directory another process is working in (core/run/lock.ts)
 
 /** One problem located in a config file. */

@@ -35,16 +35,18 @@ export function makeProgress(opts: LogOptions): Progress {
       if (!enabled || total <= 0) return { update() {}, done() {} };
       const t0 = Date.now();
       let last = 0;
+      let shown = '';
       const draw = (done: number) => {
         const width = 24;
         const frac = Math.min(1, done / total);
         const filled = Math.round(frac * width);
         const secs = (Date.now() - t0) / 1000;
         const rate = secs > 0 ? done / secs : 0;
-        write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${rate.toFixed(1)}/s `);
+        write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${rate.toFixed(1)}/s ${shown ? shown + ' ' : ''}`);
       };
       return {
-        update(done: number) {
+        update(done: number, note?: string) {
+          if (note !== undefined) shown = note;
           const now = Date.now();
           if (now - last < 100 && done < total) return;
           last = now;

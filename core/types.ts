@@ -329,8 +329,11 @@ export interface Logger {
 }
 
 export interface Progress {
-  /** Starts a progress bar; returns an updater and a finisher. Quiet unless stderr is a TTY. */
-  start(label: string, total: number): { update(done: number): void; done(): void };
+  /**
+   * Starts a progress bar; returns an updater and a finisher. Quiet unless stderr is a TTY.
+   * `note`: running counts shown after the bar (e.g. a generation's requests, tokens, cache hits).
+   */
+  start(label: string, total: number): { update(done: number, note?: string): void; done(): void };
 }
 
 /** Runtime values shared by every plugin of one run (registered by value in the run's child container). */

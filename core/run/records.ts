@@ -38,6 +38,10 @@ export const MERGED_DIR = 'merged';
 export const CHECKPOINTS_DIR = 'checkpoints';
 /** The lancedb store's tables (store lancedb, default uri). */
 export const LANCEDB_DIR = 'lancedb';
+/** dataset generate: the generated queries, `{ input, expected: [document id], sample }` lines that the `jsonl` dataset reads. */
+export const GENERATED_JSONL = 'generated.jsonl';
+/** dataset generate, when a document was chunked: the corpus the generated queries' ids name, `{ id, text }` lines. */
+export const GENERATED_CORPUS_JSONL = 'generated_corpus.jsonl';
 
 /**
  * Present while a process works in the run (or sweep) directory: its pid, host and start time, a
@@ -49,7 +53,7 @@ export const RUN_LOCK = '.ftrun-lock';
  * The entries of a run directory that ftrun writes and scripts rely on; a sink may not write over
  * one (the reports are not here: their names are the sinks' options).
  */
-export const CONTRACT_ENTRIES: readonly string[] = [RESOLVED_YAML, METRICS_JSON, PER_QUERY_JSONL, EVENTS_JSONL, ENV_JSON, SUMMARY_JSONL, MODEL_DIR, ADAPTER_DIR, MERGED_DIR, CHECKPOINTS_DIR, LANCEDB_DIR];
+export const CONTRACT_ENTRIES: readonly string[] = [RESOLVED_YAML, METRICS_JSON, PER_QUERY_JSONL, EVENTS_JSONL, ENV_JSON, SUMMARY_JSONL, MODEL_DIR, ADAPTER_DIR, MERGED_DIR, CHECKPOINTS_DIR, LANCEDB_DIR, GENERATED_JSONL, GENERATED_CORPUS_JSONL];
 
 /** ftrun's own working files in a run directory ({@link RUN_LOCK}, the disk reserve) start with this; a sink may not write one. */
 export const WORKING_FILE_PREFIX = '.ftrun-';
