@@ -24,10 +24,16 @@ export const delimiterOf = (path: string, o: Pick<CsvDatasetOptions, 'delimiter'
 
 /**
  * The rows of CSV file `path` as objects keyed by the header, each with its row number (1 = the
- * first row after the header); the header checked against the columns the options name first.
+ * first row after the header); the header given to `onHeader` first (default: checked against the
+ * columns the options name; `ftrun dataset inspect` takes it as it is).
  * A malformed row is E_DATA naming its line: `train.csv:line 4: malformed CSV: …`.
  */
-export async function* csvRows(path: string, option: string, o: CsvDatasetOptions): AsyncGenerator<{ row: number; value: Record<string, unknown> }> {
+export async function* csvRows(
+  path: string,
+  option: string,
+  o: CsvDatasetOptions,
+  onHeader: (header: string[]) => void = (header) => checkColumns(header, o, path),
+): AsyncGenerator<{ row: number; value: Record<string, unknown> }> {
   const { parse, CsvError } = await import('csv-parse'); // loaded when a run reads a CSV file, not at every start of the CLI
   const file = createReadStream(path);
   const parser = file.pipe(parse({ delimiter: delimiterOf(path, o), bom: true, skip_empty_lines: true, info: true }));
@@ -38,7 +44,7 @@ export async function* csvRows(path: string, option: string, o: CsvDatasetOption
     for await (const { record } of parser as AsyncIterable<{ record: string[] }>) {
       if (header === undefined) {
         header = record;
-        checkColumns(header, o, path);
+        onHeader(header);
         continue;
       }
       row++;

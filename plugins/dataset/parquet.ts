@@ -18,7 +18,7 @@ import type { CheckContext, DatasetData, DatasetPlugin, OptionProblem, RunContex
 export type ParquetDatasetOptions = TableDatasetOptions;
 
 /** Whatever hyparquet throws reading `path`, as E_DATA naming the file. */
-async function parquetStep<T>(path: string, what: string, step: () => Promise<T>): Promise<T> {
+export async function parquetStep<T>(path: string, what: string, step: () => Promise<T>): Promise<T> {
   try {
     return await step();
   } catch (e) {
