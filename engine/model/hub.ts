@@ -5,13 +5,13 @@
  * rename), unless HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE is set.
  * Env: HF_HUB_CACHE, HF_HOME, HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, TRANSFORMERS_OFFLINE.
  */
-import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { UserError } from '../../core/errors.js';
 import type { ModelSpec, RunContext } from '../../core/types.js';
+import { hfCacheDir, hubEndpoint, hubGet, offlineSetting, saveAtomic, tokenAdvice, writeAtomic } from './hub-http.js';
+
+export { hfCacheDir } from './hub-http.js';
 
 export type WeightFormat = 'onnx' | 'safetensors';
 
@@ -25,13 +25,6 @@ const WEIGHT_FILES: Record<WeightFormat, string[][]> = {
   onnx: [['onnx/model.onnx', 'onnx/model.onnx_data'], ['model.onnx', 'model.onnx_data']],
   safetensors: [['model.safetensors']],
 };
-
-export function hfCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const home = env.HF_HOME ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'huggingface');
-  return env.HF_HUB_CACHE ?? env.HUGGINGFACE_HUB_CACHE ?? join(home, 'hub');
-}
-
-const truthy = (v: string | undefined): boolean => ['1', 'true', 'yes', 'on'].includes((v ?? '').toLowerCase());
 
 export async function resolveModelDir(spec: ModelSpec, ctx: RunContext, opts: ResolveOptions = {}): Promise<string> {
   if (spec.path) {
@@ -49,11 +42,11 @@ export async function resolveModelDir(spec: ModelSpec, ctx: RunContext, opts: Re
   const repoDir = join(hfCacheDir(), `models--${id.replace('/', '--')}`);
   const cached = cachedSnapshot(repoDir, revision, weights);
   if (cached) return cached;
-  if (truthy(process.env.HF_HUB_OFFLINE) || truthy(process.env.TRANSFORMERS_OFFLINE)) {
+  const v = offlineSetting();
+  if (v) {
     // Offline, a snapshot without the wanted weights is still returned: the backend says what it lacks.
     const partial = cachedSnapshot(repoDir, revision, []);
     if (partial) return partial;
-    const v = truthy(process.env.HF_HUB_OFFLINE) ? 'HF_HUB_OFFLINE=1' : 'TRANSFORMERS_OFFLINE=1';
     const rev = revision === 'main' ? '' : ` (revision ${revision})`;
     throw new UserError(
       'E_MODEL',
@@ -82,30 +75,27 @@ function cachedSnapshot(repoDir: string, revision: string, weights: WeightFormat
 }
 
 async function download(id: string, revision: string, repoDir: string, weights: WeightFormat[], ctx: RunContext): Promise<string> {
-  const endpoint = (process.env.HF_ENDPOINT || 'https://huggingface.co').replace(/\/+$/, '');
-  const headers: Record<string, string> = process.env.HF_TOKEN ? { authorization: `Bearer ${process.env.HF_TOKEN}` } : {};
+  const endpoint = hubEndpoint();
   ctx.logger.info(`downloading model ${id} (${revision}) from ${endpoint} into ${repoDir}`);
 
   const get = async (rev: string, file: string): Promise<Response | undefined> => {
     const url = `${endpoint}/${id}/resolve/${encodeURIComponent(rev)}/${file}`;
-    let res: Response;
-    try {
-      res = await fetch(url, { headers, signal: ctx.signal, redirect: 'follow' });
-    } catch (e) {
-      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new UserError(
-        'E_MODEL',
-        `could not download model "${id}" from ${endpoint}: ${cause?.code ?? cause?.message ?? (e as Error).message}. ` +
-          'Check network access (and HF_ENDPOINT), or point model.path at a local directory',
-        { cause: e },
-      );
-    }
+    const res = await hubGet(
+      url,
+      ctx.signal,
+      (reason, e) =>
+        new UserError(
+          'E_MODEL',
+          `could not download model "${id}" from ${endpoint}: ${reason}. Check network access (and HF_ENDPOINT), or point model.path at a local directory`,
+          { cause: e },
+        ),
+    );
     if (res.status === 404) return undefined;
     if (res.status === 401 || res.status === 403) {
       throw new UserError(
         'E_MODEL',
         `access denied (HTTP ${res.status}) to ${url}: model "${id}" may not exist, or be private or gated ` +
-          `(${process.env.HF_TOKEN ? 'HF_TOKEN is set but was refused' : 'set HF_TOKEN to a token with access'})`,
+          `(${tokenAdvice()})`,
       );
     }
     if (!res.ok) throw new UserError('E_MODEL', `download of ${url} failed: HTTP ${res.status} ${res.statusText}`);
@@ -145,37 +135,4 @@ async function download(id: string, revision: string, repoDir: string, weights: 
   }
   if (commit !== revision) writeAtomic(join(repoDir, 'refs', revision), commit);
   return snap;
-}
-
-function writeAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.incomplete-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
-
-async function saveAtomic(res: Response, dest: string, label: string, ctx: RunContext): Promise<void> {
-  mkdirSync(dirname(dest), { recursive: true });
-  const tmp = `${dest}.incomplete-${process.pid}-${Date.now()}`;
-  const total = Number(res.headers.get('content-length') ?? 0);
-  const bar = ctx.progress.start(`downloading ${label}`, total);
-  let done = 0;
-  const count = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      done += chunk.length;
-      bar.update(done);
-      cb(null, chunk);
-    },
-  });
-  try {
-    const body = res.body ? Readable.fromWeb(res.body as import('node:stream/web').ReadableStream) : Readable.from([]);
-    await pipeline(body, count, createWriteStream(tmp));
-    renameSync(tmp, dest);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    if (e instanceof UserError || ctx.signal.aborted) throw e;
-    throw new UserError('E_MODEL', `download of ${label} failed: ${(e as Error).message}`, { cause: e });
-  } finally {
-    bar.done();
-  }
 }
