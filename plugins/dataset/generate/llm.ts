@@ -125,9 +125,26 @@ export class LlmClient {
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (this.signal.aborted) throw new LlmAborted('interrupted');
       let retryAfter: number | undefined;
+      // The request's own timer (AbortSignal.timeout composed with AbortSignal.any may be collected
+      // before it fires on Node 20), cleared when the answer is read; the run's signal aborts it too.
+      const request = new AbortController();
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        request.abort();
+      }, this.o.timeout_s * 1000);
+      const onAbort = () => request.abort();
+      this.signal.addEventListener('abort', onAbort, { once: true });
       try {
-        const res = await fetch(this.url, { method: 'POST', headers, body, signal: AbortSignal.any([this.signal, AbortSignal.timeout(this.o.timeout_s * 1000)]) });
-        const text = await res.text();
+        let res: Response;
+        let text: string;
+        try {
+          res = await fetch(this.url, { method: 'POST', headers, body, signal: request.signal });
+          text = await res.text();
+        } finally {
+          clearTimeout(timer);
+          this.signal.removeEventListener('abort', onAbort);
+        }
         if (res.ok) return readCompletion(text);
         const what = `HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}${text.trim() ? `: ${excerpt(text, this.o.api_key)}` : ''}`;
         if (res.status !== 429 && res.status < 500) throw new LlmFailure(`${this.url} answered ${what}${hint(res.status)}`, false);
@@ -137,7 +154,7 @@ export class LlmClient {
         if (e instanceof LlmFailure) throw e;
         if (this.signal.aborted) throw new LlmAborted('interrupted');
         const err = e as Error & { cause?: { code?: string; message?: string } };
-        last = err.name === 'TimeoutError' ? `the last request got no answer within timeout_s ${this.o.timeout_s}` : `the last request failed: ${err.cause?.code ?? err.cause?.message ?? err.message}`;
+        last = timedOut ? `the last request got no answer within timeout_s ${this.o.timeout_s}` : `the last request failed: ${err.cause?.code ?? err.cause?.message ?? err.message}`;
       }
       if (attempt + 1 < attempts) {
         this.onRetry(last);
