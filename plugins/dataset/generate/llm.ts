@@ -161,7 +161,7 @@ export class LlmClient {
         await sleep(backoffSeconds(attempt, retryAfter) * 1000, this.signal);
       }
     }
-    throw new LlmFailure(`no answer from ${this.url} after ${attempts} attempt${attempts === 1 ? '' : 's'} (timeout_s ${this.o.timeout_s} each, retries ${this.o.retries}): ${last}`, true);
+    throw new LlmFailure(`no usable answer from ${this.url} after ${attempts} attempt${attempts === 1 ? '' : 's'} (timeout_s ${this.o.timeout_s} each, retries ${this.o.retries}): ${last}`, true);
   }
 }
 

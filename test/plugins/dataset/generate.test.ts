@@ -125,7 +125,7 @@ describe('dataset generate against a stand-in server', () => {
     const e = await failure(dataset(dir, raw, s.baseUrl).ds.load());
     expect(e.code).toBe('E_LLM');
     expect(e.message).toBe(
-      `dataset.llm: no answer from ${s.baseUrl}/chat/completions after 2 attempts (timeout_s 30 each, retries 1): the last answer was HTTP 500 Internal Server Error: the GPU fell over. ` +
+      `dataset.llm: no usable answer from ${s.baseUrl}/chat/completions after 2 attempts (timeout_s 30 each, retries 1): the last answer was HTTP 500 Internal Server Error: the GPU fell over. ` +
         `0 of 6 generations are cached in ${join(dir, 'cache')} (0 answered this time); once the server answers, run again: only the rest are asked for`,
     );
     expect(s.requests).toBe(2);
@@ -137,7 +137,7 @@ describe('dataset generate against a stand-in server', () => {
     const e = await failure(dataset(dir, raw, s.baseUrl).ds.load());
     expect(e.code).toBe('E_LLM');
     expect(e.message).toBe(
-      `dataset.llm: no answer from ${s.baseUrl}/chat/completions after 2 attempts (timeout_s 0.3 each, retries 1): the last request got no answer within timeout_s 0.3. ` +
+      `dataset.llm: no usable answer from ${s.baseUrl}/chat/completions after 2 attempts (timeout_s 0.3 each, retries 1): the last request got no answer within timeout_s 0.3. ` +
         `2 of 6 generations are cached in ${join(dir, 'cache')} (2 answered this time); once the server answers, run again: only the rest are asked for`,
     );
     expect(s.requests).toBe(4);
