@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { configAjv } from '../../../core/config/ajv.js';
+import { makeProgress } from '../../../core/log.js';
 import { UserError } from '../../../core/errors.js';
 import GenerateDatasetPlugin, { GenerateDataset, type GenerateDatasetOptions } from '../../../plugins/dataset/generate.js';
 import { chunkCorpus, chunkText } from '../../../plugins/dataset/generate/chunk.js';
@@ -107,6 +108,17 @@ describe('dataset generate against a stand-in server', () => {
     const third = dataset(dir, { ...raw, llm: { ...(raw.llm as object), model: 'other' } }, s.baseUrl);
     await third.ds.load();
     expect(s.requests).toBe(12);
+  });
+
+  it('the progress line shows the running counts of requests, tokens, cache hits and malformed answers', async () => {
+    const s = await server(({ n, prompt }) => (n === 1 ? { raw: '{}' } : { answer: answerFor(prompt) }));
+    const { dir, raw } = setup({}, { concurrency: 1 });
+    let drawn = '';
+    const progress = makeProgress({ quiet: false, verbose: false, tty: true, write: (t) => (drawn += t) });
+    const ctx = makeContext({ baseDir: dir, progress });
+    await new GenerateDataset(withDefaults({ ...raw, llm: { ...(raw.llm as object), base_url: s.baseUrl } }), ctx).load();
+    const last = drawn.trimEnd().split('\r').at(-1)!;
+    expect(last).toMatch(/^generating queries \[#{24}\] 6\/6 [\d.]+\/s 6 requests, \d+\+\d+ tokens, 0 cached, 1 malformed$/);
   });
 
   it('a 429 with Retry-After, then an answer: retried, counted', async () => {
