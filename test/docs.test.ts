@@ -91,8 +91,15 @@ describeShared('YAML examples in the docs', () => {
         // A corpus stand-in also holds the reference data's categories: a file the example inherits (eval from configs/_base) expects them.
         const categories = (JSON.parse(readFileSync(join(TRANSACTIONS, 'categories.json'), 'utf8')) as Array<{ category: string }>).map((c) => c.category);
         const documents = ['a document', ...categories].map((d) => Object.fromEntries([[typeof spec.text === 'string' ? spec.text : 'text', d], ...(typeof spec.id === 'string' ? [[spec.id, d]] : [])]));
+        // A folder corpus (a path ending in "/"): one file, its id its name, which the queries expect.
+        if (typeof corpus === 'string' && corpus.endsWith('/')) {
+          const ext = String(Array.isArray(spec.extensions) ? spec.extensions[0] : '.txt').replace(/^\.?/, '.');
+          query[field('expected', 'expected')!] = `a document${ext}`;
+          mkdirSync(resolve(dir, corpus), { recursive: true });
+          writeFileSync(resolve(dir, corpus, `a document${ext}`), 'a document');
+        }
         for (const [f, records] of [[ds.queries, [query]], [ds.eval, [query]], [corpus, documents]] as const) {
-          if (typeof f !== 'string' || f.includes('${')) continue;
+          if (typeof f !== 'string' || f.includes('${') || f.endsWith('/')) continue;
           mkdirSync(dirname(resolve(dir, f)), { recursive: true });
           writeFileSync(resolve(dir, f), f.endsWith('.json') ? JSON.stringify(records) : records.map((r) => JSON.stringify(r)).join('\n') + '\n');
         }

@@ -1,18 +1,20 @@
 /**
  * What the tabular and line datasets (`jsonl`, `csv`, `parquet`) share: a record (an object of
  * fields or columns) → a query (input, expected, label, negatives, score, teacher), the corpus
- * (a JSON/JSONL file, or the expected labels), expected ids missing from the corpus, and data
- * errors as option problems. Each reader gives records with a location (`file:line` or
- * `file:row N`) and an id (`<file>:<line or row>`).
+ * (a JSON/JSONL file here; a folder, CSV/TSV or Parquet file by corpus.ts; or the expected
+ * labels), expected ids missing from the corpus, and data errors as option problems. Each
+ * reader gives records with a location (`file:line` or `file:row N`) and an id
+ * (`<file>:<line or row>`).
  */
 import { didYouMean, UserError } from '../../core/errors.js';
 import { asObject, displayPath, forEachRecord, requireField, typeName, type DataRecord } from '../dataset/jsonl/records.js';
+import { corpusFormat, readFolder, readTableCorpus } from './corpus.js';
 import type { DatasetData, Doc, ExampleValue, OptionProblem, Query } from '../../core/types.js';
 
-/** The `corpus` option of every record dataset (jsonl, csv, parquet): a file, or `{path, text, id}`. */
+/** The `corpus` option of every record dataset (jsonl, csv, parquet, hf, generate): a file or folder, or `{path, text, id, extensions}`; see plugins/common/corpus.ts. */
 export const CORPUS_OPTION = {
   description:
-    'Documents to retrieve: a path (JSON array of strings/objects, or JSONL), or {path, text, id}. `text` defaults to "text"; `id` defaults to the text. Without a corpus, the sorted expected labels are the corpus.',
+    'Documents to retrieve: a file — JSON array of strings/objects, JSONL, CSV/TSV (.csv, .tsv) or Parquet (.parquet), one document a record or row — or a folder of text files (every .txt and .md file under it, hidden ones skipped; id: the path in the folder), or {path, text, id, extensions}. `text` defaults to "text"; `id` defaults to the text. Without a corpus, the sorted expected labels are the corpus.',
   oneOf: [
     { type: 'string', minLength: 1, format: 'path' },
     {
@@ -20,9 +22,16 @@ export const CORPUS_OPTION = {
       additionalProperties: false,
       required: ['path'],
       properties: {
-        path: { type: 'string', minLength: 1, format: 'path', description: 'Corpus file.' },
-        text: { type: 'string', minLength: 1, description: 'Field holding the document text (default "text").' },
-        id: { type: 'string', minLength: 1, description: 'Field holding the document id (default: the text).' },
+        path: { type: 'string', minLength: 1, format: 'path', description: 'Corpus file or folder.' },
+        text: { type: 'string', minLength: 1, description: 'Field (column) of a corpus file holding the document text (default "text").' },
+        id: { type: 'string', minLength: 1, description: 'Field (column) of a corpus file holding the document id (default: the text).' },
+        extensions: {
+          type: 'array',
+          minItems: 1,
+          uniqueItems: true,
+          items: { type: 'string', pattern: '^\\.?[A-Za-z0-9_+-]+$' },
+          description: 'For a folder: the extensions of the files that are documents, e.g. [.txt, .md, .rst] (default [.txt, .md]; case-insensitive).',
+        },
       },
     },
   ],
@@ -37,6 +46,8 @@ export interface CorpusSpec {
   path: string;
   text?: string;
   id?: string;
+  /** A folder's document extensions (default FOLDER_EXTENSIONS). */
+  extensions?: string[];
 }
 
 /** The options that say which field of a record is what. */
@@ -151,7 +162,7 @@ export function docOf(r: DataRecord, path: string, textField: string, idField: s
   return { id, text };
 }
 
-/** Each document of corpus file `path` in order (ids unique), read as readRecords reads it. */
+/** Each document of JSON/JSONL corpus file `path` in order (ids unique), read as readRecords reads it. */
 export function forEachDoc(path: string, textField: string, idField: string | undefined, onDoc: (doc: Doc) => void): void {
   const firstLine = new Map<string, number>();
   forEachRecord(path, 'dataset.corpus', (r) => {
@@ -164,7 +175,15 @@ export function forEachDoc(path: string, textField: string, idField: string | un
   if (firstLine.size === 0) throw noRecords(path);
 }
 
-export async function readCorpus(path: string, textField: string, idField: string | undefined): Promise<Doc[]> {
+/**
+ * The documents of corpus `path` (resolved), by its form (corpus.ts corpusFormat): a folder's
+ * text files (`extensions`, default .txt and .md), a CSV/TSV or Parquet file's rows, else a
+ * JSON/JSONL file's records; `textField`/`idField` name a file's fields or columns.
+ */
+export async function readCorpus(path: string, textField: string, idField: string | undefined, extensions?: string[]): Promise<Doc[]> {
+  const format = corpusFormat(path);
+  if (format === 'folder') return readFolder(path, extensions);
+  if (format === 'csv' || format === 'parquet') return readTableCorpus(path, format, textField, idField);
   const docs: Doc[] = [];
   forEachDoc(path, textField, idField, (d) => docs.push(d));
   return docs;
@@ -231,7 +250,7 @@ export async function assembleDataset(queries: Located[], evalSet: Located[] | u
   const all = evalSet ? [...queries, ...evalSet] : queries;
   let corpus: Doc[];
   if (spec !== undefined && path !== undefined) {
-    corpus = await readCorpus(path, spec.text ?? 'text', spec.id);
+    corpus = await readCorpus(path, spec.text ?? 'text', spec.id, spec.extensions);
     const ids = corpus.map((d) => d.id);
     const missing = new MissingLabels(ids, path);
     const missingNegatives = new MissingLabels(ids, path, 'negatives');

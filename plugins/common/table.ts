@@ -8,6 +8,7 @@ import { basename } from 'node:path';
 import { closeSync, openSync, statSync } from 'node:fs';
 import { didYouMean, UserError } from '../../core/errors.js';
 import { displayPath } from '../dataset/jsonl/records.js';
+import { corpusProblems } from './corpus.js';
 import { asProblem, assembleDataset, CORPUS_OPTION, corpusSpec, negativeFields, noRecords, queryFromRecord, type CorpusSpec, type Located, type RecordFieldOptions } from './records.js';
 import type { CheckContext, DatasetData, OptionProblem, RunContext } from '../../core/types.js';
 
@@ -120,22 +121,33 @@ export function requireFile(path: string, option: string): void {
   if (!st.isFile()) throw new UserError('E_FILE', `${option}: is a directory, not a file: ${displayPath(path)}`);
 }
 
-/** The dataset of a table dataset's options, its rows read by `rows`. */
-export async function loadTable(o: TableDatasetOptions, ctx: RunContext, rows: RowReader, text: boolean): Promise<DatasetData> {
-  const read = async (file: string, option: string): Promise<Located[]> => {
-    const path = ctx.resolvePath(file);
+/**
+ * The located queries of the table files `paths` (read in order, named by `option` in messages),
+ * their rows read by `rows`, `o.limit` counted across the files; `rows`: how many rows they hold.
+ */
+export async function readTable(paths: string[], option: string, o: TableDatasetOptions, rows: RowReader, text: boolean): Promise<{ located: Located[]; rows: number }> {
+  const out: Located[] = [];
+  let n = 0;
+  for (const path of paths) {
     requireFile(path, option);
     const base = basename(path);
-    const out: Located[] = [];
-    let n = 0;
     for await (const r of rows(path, option, o)) {
       n++;
       if (o.limit !== undefined && out.length >= o.limit) continue; // read on: a malformed row further on is still reported
       const loc = `${displayPath(path)}:row ${r.row}`;
       out.push({ query: queryFromRecord(rowRecord(r.value, o, loc, text), loc, `${base}:${r.row}`, o), loc });
     }
+  }
+  return { located: out, rows: n };
+}
+
+/** The dataset of a table dataset's options, its rows read by `rows`. */
+export async function loadTable(o: TableDatasetOptions, ctx: RunContext, rows: RowReader, text: boolean): Promise<DatasetData> {
+  const read = async (file: string, option: string): Promise<Located[]> => {
+    const path = ctx.resolvePath(file);
+    const { located, rows: n } = await readTable([path], option, o, rows, text);
     if (n === 0) throw noRecords(path);
-    return out;
+    return located;
   };
   const queries = await read(o.queries, 'dataset.queries');
   const evalSet = o.eval !== undefined ? await read(o.eval, 'dataset.eval') : undefined;
@@ -144,18 +156,16 @@ export async function loadTable(o: TableDatasetOptions, ctx: RunContext, rows: R
 }
 
 /**
- * What a table dataset's check() reports, as `ftrun validate` shows it: each file the options
- * name exists and is a regular file, and the columns the options name are in each query file
- * (its header or schema, from `columnsOf`; undefined when it cannot be read cheaply — the run
- * reports that with its row or line).
+ * What a table dataset's check() reports, as `ftrun validate` shows it: each query file the
+ * options name exists and is a regular file, and the columns the options name are in it (its
+ * header or schema, from `columnsOf`; undefined when it cannot be read cheaply — the run
+ * reports that with its row or line); the corpus as corpus.ts corpusProblems checks it.
  */
 export function tableProblems(o: TableDatasetOptions, ctx: CheckContext, columnsOf: (path: string) => string[] | undefined): OptionProblem[] {
   const out: OptionProblem[] = [];
-  const spec = o.corpus !== undefined ? corpusSpec(o.corpus) : undefined;
   const files: Array<[Array<string | number>, string | undefined, boolean]> = [
     [['queries'], o.queries, true],
     [['eval'], o.eval, true],
-    [typeof o.corpus === 'object' ? ['corpus', 'path'] : ['corpus'], spec?.path, false],
   ];
   for (const [at, value, table] of files) {
     if (typeof value !== 'string') continue;
@@ -174,6 +184,8 @@ export function tableProblems(o: TableDatasetOptions, ctx: CheckContext, columns
       out.push(asProblem(e, at));
     }
   }
+  // The corpus: a file or a folder, its columns when a CSV/TSV or Parquet file (corpus.ts).
+  if (o.corpus !== undefined) out.push(...corpusProblems(o.corpus, ctx).problems);
   return out;
 }
 

@@ -5,14 +5,14 @@
  * A list cell (expected, negatives, teacher) is one value, or a JSON array (`["a","b"]`).
  * Read a row at a time with csv-parse (streaming, RFC 4180); see docs/plugins/dataset/csv.md.
  */
-import { createReadStream, readSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
-import { createRequire } from 'node:module';
 import { UserError } from '../../core/errors.js';
 import { definePlugin } from '../../core/plugin.js';
 import { displayPath } from './jsonl/records.js';
+import { csvColumns } from '../common/columns.js';
 import { recordValuesOf } from '../common/records.js';
-import { checkColumns, loadTable, peekFile, tableProblems, tableProperties, type TableDatasetOptions } from '../common/table.js';
+import { checkColumns, loadTable, tableProblems, tableProperties, type TableDatasetOptions } from '../common/table.js';
 import type { CheckContext, DatasetData, DatasetPlugin, OptionProblem, RunContext } from '../../core/types.js';
 
 export interface CsvDatasetOptions extends TableDatasetOptions {
@@ -65,21 +65,10 @@ export async function* csvRows(
   }
 }
 
-/** The header of CSV file `path` from its first 1 MiB; undefined when that cannot be parsed (the run reports it at its line). */
-function csvHeader(path: string, o: Pick<CsvDatasetOptions, 'delimiter'>): string[] | undefined {
-  return peekFile(path, (fd) => {
-    const buf = Buffer.alloc(2 ** 20);
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    const { parse: parseSync } = createRequire(import.meta.url)('csv-parse/sync') as typeof import('csv-parse/sync'); // validate needs it synchronously
-    const rows = parseSync(buf.subarray(0, n).toString('utf8'), { delimiter: delimiterOf(path, o), bom: true, skip_empty_lines: true, to: 1 }) as string[][];
-    return rows[0];
-  });
-}
-
 export default definePlugin({
   stage: 'dataset',
   type: 'csv',
-  description: 'Queries and eval queries from CSV/TSV files with a header row (columns as jsonl fields); corpus from a JSON/JSONL file or the expected labels.',
+  description: 'Queries and eval queries from CSV/TSV files with a header row (columns as jsonl fields); corpus from a JSON/JSONL/CSV/Parquet file, a folder of text files, or the expected labels.',
   schema: {
     type: 'object',
     additionalProperties: false,
@@ -93,7 +82,7 @@ export default definePlugin({
   /** The files exist, and the columns the options name are in each query file's header. */
   check(options: Record<string, unknown>, ctx: CheckContext): OptionProblem[] {
     const o = options as unknown as CsvDatasetOptions;
-    return tableProblems(o, ctx, (path) => csvHeader(path, o));
+    return tableProblems(o, ctx, (path) => csvColumns(path, delimiterOf(path, o)));
   },
 
   valuesOf: recordValuesOf,

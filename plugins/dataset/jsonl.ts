@@ -10,6 +10,7 @@ import { basename } from 'node:path';
 import { UserError } from '../../core/errors.js';
 import { definePlugin } from '../../core/plugin.js';
 import { displayPath, forEachRecord, readRecords, type DataRecord } from './jsonl/records.js';
+import { corpusProblems } from '../common/corpus.js';
 import { asProblem, assembleDataset, CORPUS_OPTION, recordValuesOf, corpusSpec, forEachDoc, MissingLabels, negativeFields, noRecords, queryFromRecord, type CorpusSpec, type Located, type RecordFieldOptions } from '../common/records.js';
 import type { CheckContext, DatasetData, DatasetPlugin, OptionProblem, Query, RecordSample, RunContext } from '../../core/types.js';
 
@@ -56,7 +57,7 @@ function firstRecord(file: string): { line: number; value: Record<string, unknow
 export default definePlugin({
   stage: 'dataset',
   type: 'jsonl',
-  description: 'Queries and eval queries from JSONL files of {input, expected}; corpus from a JSON/JSONL file or the expected labels.',
+  description: 'Queries and eval queries from JSONL files of {input, expected}; corpus from a JSON/JSONL/CSV/Parquet file, a folder of text files, or the expected labels.',
   schema: {
     type: 'object',
     additionalProperties: false,
@@ -151,8 +152,14 @@ function dataProblems(options: JsonlDatasetOptions, ctx: CheckContext): OptionPr
   ];
   const out: OptionProblem[] = [];
   const usable = new Set<string>();
+  // A folder, CSV/TSV or Parquet corpus is checked by corpus.ts (a folder's ids are its files); a JSON/JSONL one here.
+  const corpusCheck = corpus !== undefined ? corpusProblems(corpus, ctx) : undefined;
   for (const [path, value] of files) {
     if (typeof value !== 'string') continue;
+    if (path[0] === 'corpus') {
+      out.push(...corpusCheck!.problems);
+      if (corpusCheck!.problems.length > 0 || corpusCheck!.format !== 'records') continue;
+    }
     const file = ctx.resolvePath(value);
     let regular: boolean;
     try {
@@ -190,7 +197,10 @@ function dataProblems(options: JsonlDatasetOptions, ctx: CheckContext): OptionPr
   // Every record, as run reads it: the corpus first (its ids), then the query files against them.
   let missing: MissingLabels | undefined;
   let missingNegatives: MissingLabels | undefined;
-  if (spec && usable.has('corpus')) {
+  if (corpusCheck?.ids !== undefined && corpusCheck.problems.length === 0) {
+    missing = new MissingLabels(corpusCheck.ids, corpusCheck.path);
+    missingNegatives = new MissingLabels(corpusCheck.ids, corpusCheck.path, 'negatives');
+  } else if (spec && usable.has('corpus')) {
     const path = ctx.resolvePath(spec.path);
     const ids: string[] = [];
     try {

@@ -5,14 +5,13 @@
  * the footer first, then each row group's rows, so a large file is never held whole; see
  * docs/plugins/dataset/parquet.md.
  */
-import { fstatSync, readSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { FileMetaData } from 'hyparquet';
 import { UserError } from '../../core/errors.js';
 import { definePlugin } from '../../core/plugin.js';
 import { displayPath } from './jsonl/records.js';
+import { parquetColumns } from '../common/columns.js';
 import { recordValuesOf } from '../common/records.js';
-import { checkColumns, loadTable, peekFile, tableProblems, tableProperties, type TableDatasetOptions } from '../common/table.js';
+import { checkColumns, loadTable, tableProblems, tableProperties, type TableDatasetOptions } from '../common/table.js';
 import type { CheckContext, DatasetData, DatasetPlugin, OptionProblem, RunContext } from '../../core/types.js';
 
 export type ParquetDatasetOptions = TableDatasetOptions;
@@ -48,27 +47,10 @@ export async function* parquetRows(path: string, _option: string, o: ParquetData
   }
 }
 
-/** The top-level column names of Parquet file `path`, from its footer alone; undefined when that cannot be read (the run reports it). */
-function parquetColumns(path: string): string[] | undefined {
-  return peekFile(path, (fd) => {
-    const size = fstatSync(fd).size;
-    if (size < 12) return undefined;
-    const tail = Buffer.alloc(8);
-    readSync(fd, tail, 0, 8, size - 8);
-    const length = tail.readUInt32LE(0) + 8;
-    if (length > size) return undefined;
-    const footer = Buffer.alloc(length);
-    readSync(fd, footer, 0, length, size - length);
-    // validate needs it synchronously (require of an ES module: Node ≥ 20.19; before, the column check is left to the run)
-    const { parquetMetadata, parquetSchema } = createRequire(import.meta.url)('hyparquet') as typeof import('hyparquet');
-    return parquetSchema(parquetMetadata(new Uint8Array(footer))).children.map((c) => c.element.name);
-  });
-}
-
 export default definePlugin({
   stage: 'dataset',
   type: 'parquet',
-  description: 'Queries and eval queries from Parquet files (columns as jsonl fields, read a row group at a time); corpus from a JSON/JSONL file or the expected labels.',
+  description: 'Queries and eval queries from Parquet files (columns as jsonl fields, read a row group at a time); corpus from a JSON/JSONL/CSV/Parquet file, a folder of text files, or the expected labels.',
   schema: {
     type: 'object',
     additionalProperties: false,
