@@ -14,6 +14,8 @@ Usage:
   ftrun resume <run-dir>                         continue an interrupted run from its last checkpoint
   ftrun schema                                   print the JSON Schema of experiment files
   ftrun dataset push <file.jsonl> --project P --name N [--split S]  put a JSONL dataset into Braintrust
+  ftrun dataset inspect <file> [--rows N] [--json]  columns, types, rows and the dataset: options of a data file
+  ftrun dataset generate <config> [--out FILE]   write the queries of a dataset of type generate, without training
   ftrun plan <sweep.yaml> --prepare DIR          prepare a sweep directory for array jobs
   ftrun run <sweep.yaml> --trial N --sweep-dir DIR   run trial N (from 1) of a prepared sweep
   ftrun sweep collect|status <sweep-dir>         leaderboard of a prepared or queued sweep; names missing or failed trials
@@ -122,11 +124,26 @@ queries both runs evaluated (n.s.: not significant).  --all lists unchanged keys
 (ftrun diff A B --html > diff.html). A and B may be latest, latest~N or run-id prefixes (in --runs-dir).
 `,
   dataset: `Usage: ftrun dataset push <file.jsonl> --project P --name N [--split S] [--app-url URL]
+       ftrun dataset inspect <file> [--rows N] [--json]
+       ftrun dataset generate <config> [--set k=v]… [--out FILE] [--json] [--quiet]
 
 Pushes a local JSONL dataset of {input, expected, …} records into a Braintrust dataset (other fields
 go into metadata; --split sets metadata.split), where \`dataset: { type: braintrust, project, name }\`
 reads it back. The key comes from BRAINTRUST_API_KEY; BRAINTRUST_APP_URL or --app-url names the server.
 Exits 1 when the server does not take every record, saying how many were stored and what it answered.
+
+inspect reads a .csv, .tsv, .parquet, .jsonl, .ndjson or .json file and prints its format, row count,
+each column with its type and how many values are empty (Parquet: types, rows and nulls from the
+footer), the first rows (--rows N, default 5; Parquet: from the first row group) and a dataset: block
+that reads it, the fields guessed from the column names (anchor/positive/negative_1…, query/positive/
+negatives, sentence1/sentence2/score, question/answer, input/expected, label); when none fits it says
+which option to set. --json prints the same as one JSON object on stdout.
+
+generate writes the queries of the experiment's dataset: { type: generate } (each document's queries
+asked of its llm server, cached answers reused, the filters applied) without loading a model for
+training: to --out (default generated.jsonl here; a chunked corpus beside it as <out>_corpus.jsonl),
+printing the counts (--json: the file and the counts on stdout). Exit 2 when the server refuses or
+does not answer (E_LLM; what was answered stays cached, a rerun asks only for the rest).
 `,
   sweep: `Usage: ftrun sweep collect <sweep-dir> [--json]
        ftrun sweep status <sweep-dir> [--json]     (the same, writing nothing)

@@ -32,7 +32,7 @@ const SPECS: Record<string, FlagSpec> = {
   ls: { values: { 'runs-dir': {}, tag: { multi: true } }, booleans: ['json', 'help'] },
   resume: { values: { 'runs-dir': {} }, booleans: ['json', 'quiet', 'verbose', 'help'] },
   sweep: { values: { 'runs-dir': {} }, booleans: ['json', 'help'] },
-  dataset: { values: { project: {}, name: {}, split: {}, 'app-url': {} }, booleans: ['help', 'verbose'] },
+  dataset: { values: { project: {}, name: {}, split: {}, 'app-url': {}, rows: {}, set: { multi: true }, out: {} }, booleans: ['help', 'verbose', 'json', 'quiet'] },
 };
 
 /** A count given as a plain decimal number (`2`, not `0x2`, `2e0` or `+2`); NaN otherwise. */
@@ -197,7 +197,23 @@ export async function main(argv: string[], mainIo: MainIO = {}): Promise<number>
         return await collectCommand({ dir: await runRef(p.positionals[1]!), json: p.flags.has('json'), write: sub === 'collect' }, io);
       }
       case 'dataset': {
-        if (p.positionals[0] !== 'push') throw new UserError('E_USAGE', `ftrun dataset: expected "push <file.jsonl>", got ${p.positionals.length ? p.positionals.join(' ') : 'nothing'}. See: ftrun dataset --help`);
+        if (p.positionals[0] === 'generate') {
+          if (p.positionals.length !== 2) throw new UserError('E_USAGE', `ftrun dataset generate: expected one config file, got ${p.positionals.length > 1 ? p.positionals.slice(1).join(' ') : 'nothing'}. See: ftrun dataset --help`);
+          for (const f of ['project', 'name', 'split', 'app-url', 'rows']) if (one(p, f) !== undefined) throw new UserError('E_USAGE', `ftrun dataset generate: --${f} goes with ftrun dataset ${f === 'rows' ? 'inspect' : 'push'}. See: ftrun dataset --help`);
+          const { datasetGenerateCommand } = await import('../commands/dataset-generate.js');
+          return await datasetGenerateCommand({ file: p.positionals[1]!, sets: p.values.set ?? [], ...(one(p, 'out') !== undefined ? { out: one(p, 'out') } : {}), json: p.flags.has('json'), quiet: p.flags.has('quiet'), verbose }, io);
+        }
+        for (const f of ['set', 'out', 'quiet']) if (p.values[f] !== undefined || p.flags.has(f)) throw new UserError('E_USAGE', `ftrun dataset: --${f} goes with ftrun dataset generate. See: ftrun dataset --help`);
+        if (p.positionals[0] === 'inspect') {
+          if (p.positionals.length !== 2) throw new UserError('E_USAGE', `ftrun dataset inspect: expected one data file, got ${p.positionals.length > 1 ? p.positionals.slice(1).join(' ') : 'nothing'}. See: ftrun dataset --help`);
+          for (const f of ['project', 'name', 'split', 'app-url']) if (one(p, f) !== undefined) throw new UserError('E_USAGE', `ftrun dataset inspect: --${f} goes with ftrun dataset push. See: ftrun dataset --help`);
+          const rows = decimalCount(one(p, 'rows') ?? '5');
+          if (!(rows >= 0)) throw new UserError('E_USAGE', `ftrun dataset inspect: --rows must be a whole number in decimal (e.g. 5), got "${one(p, 'rows')}"`);
+          const { datasetInspectCommand } = await import('../commands/dataset-inspect.js');
+          return await datasetInspectCommand({ target: p.positionals[1]!, rows, json: p.flags.has('json') }, io);
+        }
+        if (p.positionals[0] !== 'push') throw new UserError('E_USAGE', `ftrun dataset: expected "push <file.jsonl>", "inspect <file>" or "generate <config.yaml>", got ${p.positionals.length ? p.positionals.join(' ') : 'nothing'}. See: ftrun dataset --help`);
+        for (const f of ['rows', 'json']) if (one(p, f) !== undefined || p.flags.has(f)) throw new UserError('E_USAGE', `ftrun dataset push: --${f} goes with ftrun dataset ${f === 'rows' ? 'inspect' : 'inspect or generate'}. See: ftrun dataset --help`);
         if (p.positionals.length !== 2) throw new UserError('E_USAGE', 'ftrun dataset push: expected one JSONL file. See: ftrun dataset --help');
         const opt = (k: string) => one(p, k);
         const { datasetPushCommand } = await import('../commands/dataset.js');
