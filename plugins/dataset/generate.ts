@@ -20,6 +20,7 @@ import { GENERATED_CORPUS_JSONL, GENERATED_JSONL } from '../../core/run/records.
 import { redactUrl } from '../../core/url.js';
 import type { CheckContext, DatasetData, DatasetPlugin, DatasetServices, Doc, ModelSpec, OptionProblem, Query, RunContext } from '../../core/types.js';
 import { CORE_SCHEMAS } from '../../core/config/envelope.js';
+import { corpusProblems } from '../common/corpus.js';
 import { CORPUS_OPTION, corpusSpec, MissingLabels, noRecords, queryFromRecord, readCorpus, type CorpusSpec } from '../common/records.js';
 import { displayPath, readRecords } from './jsonl/records.js';
 import { defaultCacheDir, GenerationCache } from './generate/cache.js';
@@ -153,13 +154,11 @@ export default definePlugin({
     },
   },
 
-  /** The corpus and eval files exist, the prompt has {document}, the chunk overlap is less than its size. */
+  /** The corpus exists (a folder with documents; a CSV/Parquet file with the columns named), the eval file exists, the prompt has {document}, the chunk overlap is less than its size. */
   check(options: Record<string, unknown>, ctx: CheckContext): OptionProblem[] {
     const o = options as unknown as GenerateDatasetOptions;
     const out: OptionProblem[] = [];
-    const spec = corpusSpec(o.corpus);
-    const corpusAt = typeof o.corpus === 'string' ? ['corpus'] : ['corpus', 'path'];
-    if (!existsSync(ctx.resolvePath(spec.path))) out.push({ path: corpusAt, message: `file not found: ${displayPath(ctx.resolvePath(spec.path))}` });
+    out.push(...corpusProblems(o.corpus, ctx).problems); // a file or a folder (plugins/common/corpus.ts)
     if (o.eval !== undefined) {
       const e = evalSpec(o.eval);
       const file = ctx.resolvePath(e.path);
@@ -205,7 +204,7 @@ export class GenerateDataset implements DatasetPlugin {
     const o = this.options;
     const spec = corpusSpec(o.corpus);
     const corpusPath = this.ctx.resolvePath(spec.path);
-    const docs = await readCorpus(corpusPath, spec.text ?? 'text', spec.id);
+    const docs = await readCorpus(corpusPath, spec.text ?? 'text', spec.id, spec.extensions);
     const { chunks, of } = chunkCorpus(docs, o.chunk);
     const evalSet = o.eval !== undefined ? await this.readEval(evalSpec(o.eval), docs, corpusPath, of) : undefined;
 
@@ -293,7 +292,14 @@ export class GenerateDataset implements DatasetPlugin {
     );
     const out = records.map((r) => {
       const loc = `${displayPath(path)}:${r.line}`;
-      const q = queryFromRecord(r.value, loc, `${base}:${r.line}`, { input: e.input, expected: e.expected });
+      let q: Query;
+      try {
+        q = queryFromRecord(r.value, loc, `${base}:${r.line}`, { input: e.input, expected: e.expected });
+      } catch (err) {
+        // The eval file's fields are named by dataset.eval.input / .expected here.
+        if (!(err instanceof UserError)) throw err;
+        throw new UserError(err.code, err.message.replace(/set dataset\.(input|expected) /, 'set dataset.eval.$1 '));
+      }
       missing.add(q.relevant, loc);
       return q;
     });

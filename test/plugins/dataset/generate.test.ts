@@ -161,6 +161,19 @@ describe('dataset generate against a stand-in server', () => {
     expect(data.queries.map((q) => q.text).slice(0, 2)).toEqual(['invoices are question 1 take 0', 'invoices are question 2 take 0']);
   });
 
+  it('Ctrl-C (the run signal) ends a request that is waiting for its answer', async () => {
+    const ac = new AbortController();
+    const s = await server(() => {
+      setTimeout(() => ac.abort(), 50);
+      return { hang: true };
+    });
+    const { dir, raw } = setup({}, { concurrency: 1, timeout_s: 600 });
+    const ctx = makeContext({ baseDir: dir, signal: ac.signal });
+    const o = withDefaults({ ...raw, llm: { ...(raw.llm as object), base_url: s.baseUrl } });
+    await expect(new GenerateDataset(o, ctx).load()).rejects.toThrow(/^interrupted while generating queries$/);
+    expect(s.requests).toBe(1);
+  });
+
   it('malformed answers are skipped, counted and not cached', async () => {
     const bad: Reply[] = [{ raw: 'not json {' }, { raw: '{"choices": []}' }, { answer: '   ' }, { answer: Array(80).fill('word').join(' ') }];
     const s = await server(({ n, prompt }) => bad[n - 1] ?? { answer: `1. "${answerFor(prompt)}"` });
@@ -236,6 +249,19 @@ describe('dataset generate against a stand-in server', () => {
     expect(e.message).toBe(`dataset.corpus: 1 expected label is not in the corpus (${join(dir, 'docs.jsonl')}, 3 documents):\n  ${join(dir, 'eval.jsonl')}:1: "d9" (did you mean "d1"?)`);
     expect(s.requests).toBe(0);
     expect(existsSync(join(dir, 'cache'))).toBe(false);
+  });
+});
+
+describe('generate: eval fields', () => {
+  it('an eval record without the input field names dataset.eval.input', async () => {
+    const s = await server(({ prompt }) => ({ answer: answerFor(prompt) }));
+    const { dir, raw } = setup({ eval: { path: 'eval.jsonl', expected: 'doc' } });
+    writeFileSync(join(dir, 'eval.jsonl'), '{"question": "when do we pay", "doc": "d1"}\n');
+    const e = await failure(dataset(dir, raw, s.baseUrl).ds.load());
+    expect(e.message).toBe(`${join(dir, 'eval.jsonl')}:1: missing field "input" (fields present: question, doc); set dataset.eval.input to use another field`);
+    // …and with it set, the record is read.
+    const ok = dataset(dir, { ...raw, eval: { path: 'eval.jsonl', input: 'question', expected: 'doc' } }, s.baseUrl);
+    expect((await ok.ds.load()).eval!.map((q) => [q.text, q.relevant])).toEqual([['when do we pay', ['d1']]]);
   });
 });
 
