@@ -13,6 +13,8 @@ import type { StageName } from './types.js';
 
 import braintrustDataset from '../plugins/dataset/braintrust.js';
 import csvDataset from '../plugins/dataset/csv.js';
+import generateDataset from '../plugins/dataset/generate.js';
+import hfDataset from '../plugins/dataset/hf.js';
 import jsonlDataset from '../plugins/dataset/jsonl.js';
 import parquetDataset from '../plugins/dataset/parquet.js';
 import syntheticTransactionsDataset from '../plugins/dataset/synthetic-transactions.js';
@@ -55,6 +57,8 @@ const BUILTIN_PLUGINS = {
   dataset: {
     braintrust: braintrustDataset,
     csv: csvDataset,
+    generate: generateDataset,
+    hf: hfDataset,
     jsonl: jsonlDataset,
     parquet: parquetDataset,
     'synthetic-transactions': syntheticTransactionsDataset,

@@ -58,7 +58,7 @@ export const CASES: BrokenCase[] = [
     name: 'unknown plugin type',
     files: { 'x.yaml': replace('type: jsonl', 'type: jsonll') },
     args: validate,
-    stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:3:9 dataset.type: unknown dataset plugin \"jsonll\". Did you mean \"jsonl\"? Available: braintrust, csv, jsonl, parquet, synthetic-transactions.\n",
+    stderr: "error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:3:9 dataset.type: unknown dataset plugin \"jsonll\". Did you mean \"jsonl\"? Available: braintrust, csv, generate, hf, jsonl, parquet, synthetic-transactions.\n",
   },
   {
     name: 'unknown plugin option',
@@ -426,7 +426,7 @@ export const CASES: BrokenCase[] = [
     name: 'misspelt key inside a string-or-mapping option',
     files: { 'x.yaml': VALID.replace('corpus: { path:', 'corpus: { txt: category, path:') },
     args: validate,
-    stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:6:13 dataset.corpus.txt: unknown option "txt". Did you mean "text"? Allowed: id, path, text.\n',
+    stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:6:13 dataset.corpus.txt: unknown option "txt". Did you mean "text"? Allowed: extensions, id, path, text.\n',
   },
   {
     name: 'dataset.label missing from the data (validate reads the first records)',

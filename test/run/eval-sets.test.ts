@@ -153,7 +153,7 @@ describeShared('ftrun run with evaluate.sets (tiny-bert, transactions + general)
     // `general:` is at line 18 (a set after it at line 19)
     it('an unknown dataset type', async () => {
       expect(await refused('{ type: jsnl, queries: q.jsonl }')).toBe(
-        'error[E_CONFIG]: Config is not valid, found 1 problem:\n  x.yaml:18:22 evaluate.sets.general.type: unknown dataset plugin "jsnl". Did you mean "jsonl"? Available: braintrust, csv, jsonl, parquet, synthetic-transactions.\n',
+        'error[E_CONFIG]: Config is not valid, found 1 problem:\n  x.yaml:18:22 evaluate.sets.general.type: unknown dataset plugin "jsnl". Did you mean "jsonl"? Available: braintrust, csv, generate, hf, jsonl, parquet, synthetic-transactions.\n',
       );
     });
     it('a missing file', async () => {
