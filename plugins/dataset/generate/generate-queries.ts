@@ -50,7 +50,7 @@ export interface GenerateRequest {
 /** The progress line's counts. */
 export function describeCounts(c: GenerationCounts): string {
   const tokens = c.prompt_tokens + c.completion_tokens > 0 ? `, ${c.prompt_tokens}+${c.completion_tokens} tokens` : '';
-  return `${c.requests} requests${c.retries ? ` (${c.retries} retries)` : ''}${tokens}, ${c.cache_hits} cached, ${c.malformed} malformed`;
+  return `${c.requests} request${c.requests === 1 ? '' : 's'}${c.retries ? ` (${c.retries} ${c.retries === 1 ? 'retry' : 'retries'})` : ''}${tokens}, ${c.cache_hits} cached, ${c.malformed} malformed`;
 }
 
 /** Every chunk's queries (in chunk, then sample order), and the counts. */

@@ -15,6 +15,7 @@ import { UserError } from '../../../core/errors.js';
 import GenerateDatasetPlugin, { GenerateDataset, type GenerateDatasetOptions } from '../../../plugins/dataset/generate.js';
 import { chunkCorpus, chunkText } from '../../../plugins/dataset/generate/chunk.js';
 import { backoffSeconds, readCompletion, retryAfterSeconds } from '../../../plugins/dataset/generate/llm.js';
+import { describeCounts } from '../../../plugins/dataset/generate/generate-queries.js';
 import { parseQuery, renderPrompt } from '../../../plugins/dataset/generate/prompt.js';
 import { makeContext } from '../../helpers/context.js';
 import { documentOf, startLlmServer, type LlmServer, type Reply } from '../../helpers/llm-server.js';
@@ -294,6 +295,13 @@ describe('generate: the pieces', () => {
     expect(readCompletion('<html>')).toEqual({ malformed: 'the answer is not JSON' });
     expect(readCompletion('{"choices":[]}')).toEqual({ malformed: 'the answer has no choices' });
     expect(readCompletion('{"choices":[{"message":{}}]}')).toEqual({ malformed: 'the first choice has no message content' });
+  });
+
+  it('the counts line: plurals, retries and tokens only when there are some', () => {
+    const c = { wanted: 3, requests: 1, retries: 0, prompt_tokens: 0, completion_tokens: 0, cache_hits: 2, generated: 1, malformed: 0 };
+    expect(describeCounts(c)).toBe('1 request, 2 cached, 0 malformed');
+    expect(describeCounts({ ...c, requests: 3, retries: 1, prompt_tokens: 40, completion_tokens: 5 })).toBe('3 requests (1 retry), 40+5 tokens, 2 cached, 0 malformed');
+    expect(describeCounts({ ...c, requests: 4, retries: 2 })).toBe('4 requests (2 retries), 2 cached, 0 malformed');
   });
 
   it('prompt placeholders', () => {
