@@ -5,6 +5,7 @@
  * ending at the document's last word. Chunk texts are the words joined by single spaces; chunk ids
  * are `<document id>#<n>` (n from 1). The chunks are the corpus the generated queries retrieve.
  */
+import { UserError } from '../../../core/errors.js';
 import type { Doc } from '../../../core/types.js';
 
 export interface ChunkOptions {
@@ -30,9 +31,14 @@ export function chunkText(text: string, o: ChunkOptions): string[] {
 export function chunkCorpus(docs: Doc[], o: ChunkOptions): { chunks: Doc[]; of: Map<string, string[]> } {
   const chunks: Doc[] = [];
   const of = new Map<string, string[]>();
+  const docIds = new Set(docs.map((d) => d.id));
   for (const d of docs) {
     const parts = chunkText(d.text, o);
     const ids = parts.length === 1 ? [d.id] : parts.map((_, i) => `${d.id}#${i + 1}`);
+    const taken = parts.length > 1 ? ids.find((id) => docIds.has(id)) : undefined;
+    if (taken !== undefined) {
+      throw new UserError('E_DATA', `dataset.chunk: document "${d.id}" (${parts.length} chunks of chunk.max_words ${o.max_words} words) would have a chunk "${taken}", which is another document's id; rename that document or raise chunk.max_words`);
+    }
     parts.forEach((text, i) => chunks.push({ id: ids[i]!, text }));
     of.set(d.id, ids);
   }

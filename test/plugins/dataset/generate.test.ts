@@ -315,6 +315,9 @@ describe('generate: the pieces', () => {
     const { chunks, of } = chunkCorpus([{ id: 'x', text: 'a b c d' }, { id: 'y', text: 'e' }], { max_words: 3, overlap: 1 });
     expect(chunks).toEqual([{ id: 'x#1', text: 'a b c' }, { id: 'x#2', text: 'c d' }, { id: 'y', text: 'e' }]);
     expect([...of]).toEqual([['x', ['x#1', 'x#2']], ['y', ['y']]]);
+    expect(() => chunkCorpus([{ id: 'x', text: 'a b c d' }, { id: 'x#2', text: 'e' }], { max_words: 3, overlap: 1 })).toThrow(
+      'dataset.chunk: document "x" (2 chunks of chunk.max_words 3 words) would have a chunk "x#2", which is another document\'s id; rename that document or raise chunk.max_words',
+    );
   });
 
   it('Retry-After in seconds or as a date; the backoff honours it and is capped', () => {
