@@ -39,11 +39,20 @@ export interface LlmServer {
   close(): Promise<void>;
 }
 
-/** `delayMs`: how long each answer waits before it is sent, so that concurrent requests overlap. */
-export async function startLlmServer(script: (req: LlmRequest) => Reply, opts: { delayMs?: number } = {}): Promise<LlmServer> {
+/**
+ * `delayMs`: how long each answer waits before it is sent. `holdUntil`: answers wait until that
+ * many requests are in progress at once (or 5 s have passed), so that a client allowed that many
+ * concurrent requests is seen to send them, whatever the machine's load.
+ */
+export async function startLlmServer(script: (req: LlmRequest) => Reply, opts: { delayMs?: number; holdUntil?: number } = {}): Promise<LlmServer> {
   let requests = 0;
   let inFlight = 0;
   let maxInFlight = 0;
+  let held: Array<() => void> = [];
+  const releaseHeld = () => {
+    for (const r of held) r();
+    held = [];
+  };
   const seen = new Map<string, number>();
   const state = { authorizations: [] as Array<string | undefined>, prompts: [] as string[], script };
   const server: Server = createServer(async (req, res) => {
@@ -70,6 +79,11 @@ export async function startLlmServer(script: (req: LlmRequest) => Reply, opts: {
     seen.set(prompt, repeat + 1);
     const reply = state.script({ n, prompt, repeat, model: parsed.model });
     if ('hang' in reply) return; // never answer (the client's timeout ends it)
+    if (opts.holdUntil !== undefined) {
+      const wait = new Promise<void>((r) => held.push(r));
+      if (inFlight >= opts.holdUntil) releaseHeld();
+      await Promise.race([wait, new Promise((r) => setTimeout(r, 5000))]);
+    }
     await new Promise((r) => setTimeout(r, opts.delayMs ?? 0));
     if ('status' in reply) {
       res.statusCode = reply.status;

@@ -32,8 +32,8 @@ afterEach(async () => {
   servers = [];
 });
 
-async function server(script: (r: { n: number; prompt: string; repeat: number }) => Reply, delayMs = 0): Promise<LlmServer> {
-  const s = await startLlmServer(script, { delayMs });
+async function server(script: (r: { n: number; prompt: string; repeat: number }) => Reply, opts: { delayMs?: number; holdUntil?: number } = {}): Promise<LlmServer> {
+  const s = await startLlmServer(script, opts);
   servers.push(s);
   return s;
 }
@@ -191,7 +191,8 @@ describe('dataset generate against a stand-in server', () => {
   });
 
   it('never more requests in flight than llm.concurrency', async () => {
-    const s = await server(({ prompt }) => ({ answer: answerFor(prompt) }), 100);
+    // Answers are held until 3 requests are in progress: a client allowed more sends more meanwhile.
+    const s = await server(({ prompt }) => ({ answer: answerFor(prompt) }), { holdUntil: 3 });
     const { dir, raw } = setup({ queries_per_document: 4 }, { concurrency: 3 });
     await dataset(dir, raw, s.baseUrl).ds.load();
     expect(s.requests).toBe(12);
