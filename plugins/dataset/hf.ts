@@ -11,9 +11,10 @@ import { definePlugin } from '../../core/plugin.js';
 import { displayPath } from './jsonl/records.js';
 import { parquetRows } from './parquet.js';
 import { HF_ID, resolveHfSplits, type HfParquet } from './hf/hub.js';
+import { corpusProblems } from '../common/corpus.js';
 import { assembleDataset, corpusSpec, recordValuesOf, type CorpusSpec, type Located, type RecordFieldOptions } from '../common/records.js';
 import { readTable, tableProperties, type TableDatasetOptions } from '../common/table.js';
-import type { DatasetData, DatasetPlugin, OptionProblem, RunContext } from '../../core/types.js';
+import type { CheckContext, DatasetData, DatasetPlugin, OptionProblem, RunContext } from '../../core/types.js';
 
 export interface HfDatasetOptions extends RecordFieldOptions {
   id: string;
@@ -30,7 +31,7 @@ const { queries: _queries, eval: _eval, ...FIELD_PROPERTIES } = tableProperties(
 export default definePlugin({
   stage: 'dataset',
   type: 'hf',
-  description: 'Queries and eval queries from a Hugging Face hub dataset (its Parquet files, downloaded once into the HF cache; columns as jsonl fields); corpus from a JSON/JSONL file or the expected labels.',
+  description: 'Queries and eval queries from a Hugging Face hub dataset (its Parquet files, downloaded once into the HF cache; columns as jsonl fields); corpus from a JSON/JSONL/CSV/Parquet file, a folder of text files, or the expected labels.',
   schema: {
     type: 'object',
     additionalProperties: false,
@@ -46,10 +47,11 @@ export default definePlugin({
     },
   },
 
-  /** The option shapes only: no request (the hub is asked when the run loads the data). */
-  check(options: Record<string, unknown>): OptionProblem[] {
+  /** The option shapes, and a local corpus as every record dataset checks it (corpus.ts); no request (the hub is asked when the run loads the data). */
+  check(options: Record<string, unknown>, ctx: CheckContext): OptionProblem[] {
     const o = options as unknown as HfDatasetOptions;
     const out: OptionProblem[] = [];
+    if (o.corpus !== undefined) out.push(...corpusProblems(o.corpus, ctx).problems);
     if (typeof o.id === 'string' && !HF_ID.test(o.id)) out.push({ path: ['id'], message: `"${o.id}" is not a Hugging Face dataset id (expected "org/name", e.g. sentence-transformers/all-nli)` });
     if (o.eval_split !== undefined && o.eval_split === (o.split ?? 'train')) {
       out.push({ path: ['eval_split'], message: `is the training split ("${o.eval_split}"): name another split, or leave eval_split out to let the splitter decide` });

@@ -15,6 +15,7 @@ import type { CheckContext } from '../../../core/types.js';
 import { corpusProblems, folderFiles } from '../../../plugins/common/corpus.js';
 import { readCorpus } from '../../../plugins/common/records.js';
 import CsvDataset from '../../../plugins/dataset/csv.js';
+import HfDataset from '../../../plugins/dataset/hf.js';
 import JsonlDataset from '../../../plugins/dataset/jsonl.js';
 import ParquetDataset from '../../../plugins/dataset/parquet.js';
 import { cli } from '../../helpers/cli.js';
@@ -69,7 +70,7 @@ parquetWriteFile({
   ],
 });
 
-type Plugin = typeof CsvDataset | typeof ParquetDataset | typeof JsonlDataset;
+type Plugin = typeof CsvDataset | typeof ParquetDataset | typeof JsonlDataset | typeof HfDataset;
 /** Options as the config layer delivers them: validated, defaults filled. */
 function withDefaults(plugin: Plugin, o: Record<string, unknown>): never {
   const validate = configAjv({ allErrors: true, useDefaults: true }).compile(plugin.schema);
@@ -206,6 +207,15 @@ describe('check() (ftrun validate) of every corpus form', () => {
       { path: ['corpus', 'text'], message: `no column "body" in ${join(dir, 'docs.parquet')}. Columns: doc_id, content` },
     ]);
     expect(corpusProblems('missing', checkCtx).problems).toEqual([{ path: ['corpus'], message: `file not found: ${join(dir, 'missing')}` }]);
+  });
+
+  it('hf checks its local corpus as the others do (no request to the hub)', () => {
+    expect(check(HfDataset, { id: 'org/name', corpus: 'docs' })).toEqual([]);
+    expect(check(HfDataset, { id: 'org/name', corpus: { path: 'others', id: 'key' } })).toEqual([
+      { path: ['corpus', 'id'], message: `names a field of a corpus file (JSON, JSONL, CSV, TSV or Parquet), but ${join(dir, 'others')} is a folder: its documents are its files, each file's path in the folder its id` },
+      { path: ['corpus', 'path'], message: `no .txt or .md files in ${join(dir, 'others')} (files found: 2 .pdf, 1 .html; hidden files and folders are skipped; dataset.corpus.extensions chooses the extensions)` },
+    ]);
+    expect(check(HfDataset, { id: 'org/name', corpus: 'missing.jsonl' })).toEqual([{ path: ['corpus'], message: `file not found: ${join(dir, 'missing.jsonl')}` }]);
   });
 
   it('ftrun validate locates a folder problem in the experiment file', async () => {
