@@ -137,7 +137,10 @@ each column with its type and how many values are empty (Parquet: types, rows an
 footer), the first rows (--rows N, default 5; Parquet: from the first row group) and a dataset: block
 that reads it, the fields guessed from the column names (anchor/positive/negative_1…, query/positive/
 negatives, sentence1/sentence2/score, question/answer, input/expected, label); when none fits it says
-which option to set. --json prints the same as one JSON object on stdout.
+which option to set. --json prints the same as one JSON object on stdout. Given
+hf:ORG/NAME[@REVISION][:CONFIG/SPLIT] it inspects a Hugging Face hub dataset's split (default: the
+default config's train split), its Parquet files fetched into the HF cache as dataset: { type: hf }
+fetches them (HF_ENDPOINT, HF_TOKEN; HF_HUB_OFFLINE=1 reads only the cache).
 
 generate writes the queries of the experiment's dataset: { type: generate } (each document's queries
 asked of its llm server, cached answers reused, the filters applied) without loading a model for

@@ -13,10 +13,11 @@
  * inspectFile and formatInspection are the building blocks: a caller that has downloaded a file
  * (a hub dataset's Parquet shard) inspects it with its own `source` for the `dataset:` block.
  */
-import { statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { stringify } from 'yaml';
 import { UserError } from '../errors.js';
+import { makeProgress } from '../log.js';
 import type { IO } from './run.js';
 
 /** The formats inspect reads, by file extension. */
@@ -47,6 +48,8 @@ export interface Inspection {
   /** The file as shown (relative to the working directory when inside it), or the caller's label. */
   file: string;
   format: InspectFormat;
+  /** CSV/TSV: the delimiter, when the first line shows it is not the extension's (`;`, `|`, …). */
+  delimiter?: string;
   rows: number;
   /** Parquet: its row groups. */
   rowGroups?: number;
@@ -99,13 +102,13 @@ export async function inspectFile(path: string, opts: InspectOptions = {}): Prom
   if (!st.isFile()) throw new UserError('E_FILE', `${option}: is a directory, not a file: ${displayPath(path)}`);
   const format = inspectFormat(path, option);
   const want = opts.rows ?? DEFAULT_ROWS;
-  const read = format === 'parquet' ? await readParquet(path, want) : format === 'csv' || format === 'tsv' ? await readCsv(path, option, want) : await readJsonl(path, option, want);
-  const source: DatasetSource = opts.source ?? { type: DATASET_TYPE[format], queries: path };
+  const read = format === 'parquet' ? await readParquet(path, want) : format === 'csv' || format === 'tsv' ? await readCsv(path, option, want, format === 'tsv' ? '\t' : ',') : await readJsonl(path, option, want);
+  const source: DatasetSource = opts.source ?? { type: DATASET_TYPE[format], queries: path, ...(read.delimiter !== undefined ? { delimiter: read.delimiter } : {}) };
   const { options, hints } = guessFields(read.columns);
   return { file: opts.label ?? displayPath(path), format, ...read, dataset: { ...source, ...options }, hints };
 }
 
-type Read = Pick<Inspection, 'rows' | 'rowGroups' | 'columns' | 'sample' | 'sampleNote'>;
+type Read = Pick<Inspection, 'delimiter' | 'rows' | 'rowGroups' | 'columns' | 'sample' | 'sampleNote'>;
 
 // ---- CSV / TSV and JSONL: types inferred from every value ----
 
@@ -155,13 +158,30 @@ function addCell(tally: ColumnTally, cell: string): void {
   tally.add(cell.trim() !== '' && Number.isFinite(Number(cell)) ? 'number' : 'string');
 }
 
-async function readCsv(path: string, option: string, want: number): Promise<Read> {
+/**
+ * The delimiter of a CSV file when its first line (quoted text left out) holds none of the
+ * extension's (`usual`) but another's: `;`, `|`, a tab or a comma; else undefined.
+ */
+function sniffDelimiter(path: string, usual: string): string | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const line = buf.subarray(0, n).toString('utf8').split(/\r?\n/)[0]!.replace(/"[^"]*"/g, '');
+    return line.includes(usual) ? undefined : [';', '|', '\t', ','].find((d) => d !== usual && line.includes(d));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function readCsv(path: string, option: string, want: number, usual: string): Promise<Read> {
   const { csvRows } = await import('../../plugins/dataset/csv.js');
+  const delimiter = sniffDelimiter(path, usual);
   let header: string[] = [];
   const tallies: ColumnTally[] = [];
   const sample: SampleRow[] = [];
   let rows = 0;
-  for await (const r of csvRows(path, option, { queries: path, input: 'input', expected: 'expected' }, (h) => {
+  for await (const r of csvRows(path, option, { queries: path, input: 'input', expected: 'expected', ...(delimiter !== undefined ? { delimiter } : {}) }, (h) => {
     header = h;
     for (let i = 0; i < h.length; i++) tallies.push(new ColumnTally());
   })) {
@@ -173,7 +193,7 @@ async function readCsv(path: string, option: string, want: number): Promise<Read
     });
     if (sample.length < want) sample.push({ at: `row ${r.row}`, values: r.value });
   }
-  return { rows, columns: header.map((name, i) => ({ name, type: tallies[i]!.type(true), empty: tallies[i]!.empty })), sample };
+  return { ...(delimiter !== undefined ? { delimiter } : {}), rows, columns: header.map((name, i) => ({ name, type: tallies[i]!.type(true), empty: tallies[i]!.empty })), sample };
 }
 
 async function readJsonl(path: string, option: string, want: number): Promise<Read> {
@@ -331,8 +351,8 @@ async function readParquet(path: string, want: number): Promise<Read> {
 // ---- the dataset: block ----
 
 const INPUT_NAMES = ['anchor', 'query', 'question', 'sentence1', 'input'];
-const EXPECTED_NAMES = ['positive', 'document', 'answer', 'sentence2', 'expected'];
-const NEGATIVES_NAMES = ['negatives', 'negative', 'hard_negatives'];
+const EXPECTED_NAMES = ['positive', 'positives', 'pos', 'document', 'answer', 'sentence2', 'expected'];
+const NEGATIVES_NAMES = ['negatives', 'negative', 'hard_negatives', 'neg'];
 const SCORE_NAMES = ['score'];
 const LABEL_NAMES = ['label'];
 
@@ -378,6 +398,8 @@ export function guessFields(columns: readonly InspectedColumn[]): { options: Rec
   return { options, hints };
 }
 
+/** The field options of the block, in its order. */
+const FIELDS = ['input', 'expected', 'negatives', 'score', 'label'];
 const HINT_COMMENT: Record<string, string> = { input: 'the column holding the query text', expected: "the column holding the relevant document's text or id" };
 
 /** A YAML scalar as it would be written in a config (quoted only when it must be). */
@@ -386,8 +408,14 @@ const scalar = (s: string) => stringify(s).trimEnd();
 /** The `dataset:` block of an inspection, ready to paste; the options not guessed as comments. */
 export function datasetYaml(ins: Pick<Inspection, 'dataset' | 'hints'>): string {
   const lines = ['dataset:'];
-  for (const [k, v] of Object.entries(ins.dataset)) lines.push(`  ${k}: ${Array.isArray(v) ? `[${v.map(scalar).join(', ')}]` : scalar(v)}`);
-  for (const h of ins.hints) lines.push(`  # ${h.slice(0, h.indexOf(':'))}: ?  (${HINT_COMMENT[h.slice(0, h.indexOf(':'))] ?? 'see the note'})`);
+  const line = (k: string, v: string | string[]) => lines.push(`  ${k}: ${Array.isArray(v) ? `[${v.map(scalar).join(', ')}]` : scalar(v)}`);
+  for (const [k, v] of Object.entries(ins.dataset)) if (!FIELDS.includes(k)) line(k, v);
+  const unset = new Set(ins.hints.map((h) => h.slice(0, h.indexOf(':'))));
+  for (const k of FIELDS) {
+    const v = ins.dataset[k];
+    if (v !== undefined) line(k, v);
+    else if (unset.has(k)) lines.push(`  # ${k}: ?  (${HINT_COMMENT[k]})`);
+  }
   return lines.join('\n') + '\n';
 }
 
@@ -431,7 +459,7 @@ function table(rows: string[][]): string[] {
 export function formatInspection(ins: Inspection): string {
   const out: string[] = [];
   out.push(`file:    ${ins.file}`);
-  out.push(`format:  ${FORMAT_NAME[ins.format]}`);
+  out.push(`format:  ${ins.delimiter !== undefined ? `${ins.format.toUpperCase()} (${JSON.stringify(ins.delimiter)}-separated, a header row)` : FORMAT_NAME[ins.format]}`);
   out.push(`rows:    ${ins.rows}${ins.rowGroups !== undefined ? ` in ${ins.rowGroups} row group${ins.rowGroups === 1 ? '' : 's'}` : ''}`);
   out.push('');
   const parquet = ins.format === 'parquet';
@@ -461,6 +489,7 @@ export function inspectionJson(ins: Inspection): Record<string, unknown> {
   return {
     file: ins.file,
     format: ins.format,
+    ...(ins.delimiter !== undefined ? { delimiter: ins.delimiter } : {}),
     rows: ins.rows,
     ...(ins.rowGroups !== undefined ? { row_groups: ins.rowGroups } : {}),
     columns: ins.columns.map((c) => ({ name: c.name, type: c.type, ...(c.parquet !== undefined ? { parquet: c.parquet } : {}), empty: c.empty ?? null })),
@@ -473,18 +502,17 @@ export function inspectionJson(ins: Inspection): Record<string, unknown> {
 }
 
 export interface DatasetInspectArgs {
-  /** A local file (A's hub branch takes `hf:ID`). */
+  /** A local file, or a hub dataset `hf:ORG/NAME[@REVISION][:CONFIG/SPLIT]`. */
   target: string;
   rows: number;
   json: boolean;
 }
 
 export async function datasetInspectCommand(args: DatasetInspectArgs, io: IO): Promise<number> {
-  if (args.target.startsWith('hf:')) {
-    // The hub branch (the dataset's Parquet files into the HF cache, then inspectFile) comes with the hf dataset.
-    throw new UserError('E_USAGE', `ftrun dataset inspect: ${args.target}: Hugging Face hub datasets cannot be inspected yet; inspect a local file (${Object.keys(INSPECT_EXTENSIONS).join(', ')})`);
-  }
-  const ins = await inspectFile(args.target, { rows: args.rows });
+  // A hub dataset (hf:ORG/NAME[@REVISION][:CONFIG/SPLIT]): its split's Parquet files into the HF cache, then inspectFile.
+  const ins = args.target.startsWith('hf:')
+    ? await (await import('../../plugins/dataset/hf/inspect.js')).inspectHf(args.target, { rows: args.rows, signal: io.signal, progress: makeProgress({ quiet: args.json, verbose: false, write: io.err }) })
+    : await inspectFile(args.target, { rows: args.rows });
   io.out(args.json ? JSON.stringify(inspectionJson(ins), null, 2) + '\n' : formatInspection(ins));
   return 0;
 }
