@@ -201,7 +201,7 @@ describe('ftrun dataset inspect: types, empty values and what to set', () => {
         "  # expected: ?  (the column holding the relevant document's text or id)\n" +
         '\n' +
         'input: no column is named anchor, query, question, sentence1 or input (a string); set input to the column that holds the query text (columns: text, category, n, tags)\n' +
-        "expected: no column is named positive, document, answer, sentence2 or expected (a string or a list of strings); set expected to the column that holds the relevant document's text or id (columns: text, category, n, tags)\n",
+        "expected: no column is named positive, positives, pos, document, answer, sentence2 or expected (a string or a list of strings); set expected to the column that holds the relevant document's text or id (columns: text, category, n, tags)\n",
     );
   });
 
@@ -225,6 +225,32 @@ describe('ftrun dataset inspect: types, empty values and what to set', () => {
     // document holds a number: not a list of strings, so expected is not guessed
     expect(r.stdout).toContain(`dataset:\n  type: jsonl\n  queries: ${file}\n  input: query\n  # expected: ?  (the column holding the relevant document's text or id)\n\nexpected: no column is named`);
   });
+
+  it('a CSV file separated by ";" (none of its first line\'s commas outside quotes): read with it, and the block sets delimiter', async () => {
+    const dir = tempDir('ftrun-inspect-');
+    const file = join(dir, 'semi.csv');
+    writeFileSync(file, 'query;positive;score\nq1;d1;0.5\n"q;2, with a comma";d2;1\n');
+    const r = await cli(['dataset', 'inspect', file, '--rows', '0']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('format:  CSV (";"-separated, a header row)\nrows:    2\n\n  column    type    empty\n  query     string  0\n  positive  string  0\n  score     number  0\n');
+    const block = `dataset:\n  type: csv\n  queries: ${file}\n  delimiter: ;\n  input: query\n  expected: positive\n  score: score\n`;
+    expect(r.stdout.endsWith(`\n\n${block}`)).toBe(true);
+    await blockWorks(block, 2);
+  }, 60_000);
+
+  it("FlagEmbedding's query/pos/neg lists are read as input/expected/negatives; an unmatched field stays a comment in its place", async () => {
+    const dir = tempDir('ftrun-inspect-');
+    const bge = join(dir, 'bge.jsonl');
+    writeFileSync(bge, '{"query":"q1","pos":["d1"],"neg":["d2","d3"]}\n{"query":"q2","pos":["d2"],"neg":["d1"]}\n');
+    const r = await cli(['dataset', 'inspect', bge, '--json']);
+    const block = `dataset:\n  type: jsonl\n  queries: ${bge}\n  input: query\n  expected: pos\n  negatives: neg\n`;
+    expect((JSON.parse(r.stdout) as { yaml: string }).yaml).toBe(block);
+    await blockWorks(block, 2);
+    const other = join(dir, 'other.jsonl');
+    writeFileSync(other, '{"query":"q1","relevant_passages":["d1"],"hard_negatives":["d2"]}\n');
+    const o = await cli(['dataset', 'inspect', other]);
+    expect(o.stdout).toContain(`dataset:\n  type: jsonl\n  queries: ${other}\n  input: query\n  # expected: ?  (the column holding the relevant document's text or id)\n  negatives: hard_negatives\n\nexpected: no column is named`);
+  }, 60_000);
 
   it('Parquet: nulls of a flat column from the statistics; a list column with nulls or empty lists is ? (its leaf counts both)', async () => {
     const dir = tempDir('ftrun-inspect-');
