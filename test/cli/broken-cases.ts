@@ -312,7 +312,7 @@ export const CASES: BrokenCase[] = [
     name: 'markdown report over a contract file',
     files: { 'x.yaml': VALID.replace('sinks: []', 'sinks: [{ type: markdown, file: metrics.json }]') },
     args: validate,
-    stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:11:33 sinks[0].file: "metrics.json" would replace the run\'s own metrics.json (the run directory\'s contract: resolved.yaml, metrics.json, per_query.jsonl, events.jsonl, env.json, summary.jsonl, model, adapter, merged, checkpoints, lancedb); choose another name\n',
+    stderr: 'error[E_CONFIG]: Config is not valid, found 1 problem:\n  <dir>/x.yaml:11:33 sinks[0].file: "metrics.json" would replace the run\'s own metrics.json (the run directory\'s contract: resolved.yaml, metrics.json, per_query.jsonl, events.jsonl, env.json, summary.jsonl, model, adapter, merged, checkpoints, lancedb, generated.jsonl, generated_corpus.jsonl); choose another name\n',
   },
   {
     name: 'experiment name that leaves the runs directory',
