@@ -5,34 +5,25 @@
  * a second run offline makes no request. A missing split is a user error at its line in the
  * experiment file.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { cli, tempDir } from '../helpers/cli.js';
-import { allNliRepo, fakeHub, SHA, type FakeHub } from '../helpers/hub-server.js';
+import { allNliRepo, fakeHub, SHA, type FakeHub, isolatedHfHome } from '../helpers/hub-server.js';
 import { ROOT, describeShared, readJsonl, tinyBertSets } from '../helpers/shared.js';
 
 const CONFIG = join(ROOT, 'configs', 'hf-all-nli.yaml');
 // The stand-in's train split has 4 rows: batches of 2.
 const SETS = [...tinyBertSets(), '--set', 'training.batch_size=2'];
-const ENV = ['HF_HOME', 'HF_HUB_CACHE', 'HUGGINGFACE_HUB_CACHE', 'HF_ENDPOINT', 'HF_TOKEN', 'HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE'];
-let saved: Record<string, string | undefined>;
+isolatedHfHome('ftrun-hf-home-');
 let hub: FakeHub;
-let home: string;
 
 beforeEach(async () => {
-  saved = Object.fromEntries(ENV.map((k) => [k, process.env[k]]));
-  for (const k of ENV) delete process.env[k];
-  home = tempDir('ftrun-hf-home-');
   hub = await fakeHub({ 'sentence-transformers/all-nli': allNliRepo() });
-  process.env.HF_HOME = home;
   process.env.HF_ENDPOINT = hub.url;
 });
 afterEach(async () => {
-  for (const k of ENV) if (saved[k] === undefined) delete process.env[k];
-  else process.env[k] = saved[k];
   await hub.close();
-  rmSync(home, { recursive: true, force: true });
 });
 
 describeShared('configs/hf-all-nli.yaml on tiny-bert against a stand-in hub', () => {

@@ -8,8 +8,12 @@
  * every request (path and authorization) and can close the connection halfway through a file's
  * body (`interrupt`), once per path listed.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 
 export interface HubRepo {
@@ -137,4 +141,29 @@ export function allNliRepo(): HubRepo {
       })),
     },
   };
+}
+
+/** The environment variables the hub clients read. */
+const HF_ENV = ['HF_HOME', 'HF_HUB_CACHE', 'HUGGINGFACE_HUB_CACHE', 'HF_ENDPOINT', 'HF_TOKEN', 'HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE'];
+
+/**
+ * Each test of the calling file in a Hugging Face environment of its own: the hub variables
+ * cleared, HF_HOME a fresh temp directory (removed after), the caller's values restored after.
+ * Call at the top of the file, before the file's own hooks; returns the current test's HF_HOME.
+ */
+export function isolatedHfHome(prefix: string): () => string {
+  let saved: Record<string, string | undefined> = {};
+  let home = '';
+  beforeEach(() => {
+    saved = Object.fromEntries(HF_ENV.map((k) => [k, process.env[k]]));
+    for (const k of HF_ENV) delete process.env[k];
+    home = mkdtempSync(join(tmpdir(), prefix));
+    process.env.HF_HOME = home;
+  });
+  afterEach(() => {
+    for (const k of HF_ENV) if (saved[k] === undefined) delete process.env[k];
+    else process.env[k] = saved[k];
+    rmSync(home, { recursive: true, force: true });
+  });
+  return () => home;
 }

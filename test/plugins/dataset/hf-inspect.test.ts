@@ -3,25 +3,17 @@
  * Parquet files fetched into the HF cache as the hf dataset fetches them, inspected as a local
  * Parquet file, with a `dataset:` block of type hf; against the stand-in hub.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { UserError } from '../../../core/errors.js';
 import { datasetInspectCommand } from '../../../core/commands/dataset-inspect.js';
 import { parseHfTarget } from '../../../plugins/dataset/hf/inspect.js';
 import { cli } from '../../helpers/cli.js';
-import { allNliRepo, fakeHub, parquetOf, SHA, type FakeHub } from '../../helpers/hub-server.js';
+import { allNliRepo, fakeHub, parquetOf, SHA, type FakeHub, isolatedHfHome } from '../../helpers/hub-server.js';
 
-const ENV = ['HF_HOME', 'HF_HUB_CACHE', 'HUGGINGFACE_HUB_CACHE', 'HF_ENDPOINT', 'HF_TOKEN', 'HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE'];
-let saved: Record<string, string | undefined>;
-let home: string;
+isolatedHfHome('ftrun-hf-inspect-');
 let hub: FakeHub;
 
 beforeEach(async () => {
-  saved = Object.fromEntries(ENV.map((k) => [k, process.env[k]]));
-  for (const k of ENV) delete process.env[k];
-  home = mkdtempSync(join(tmpdir(), 'ftrun-hf-inspect-'));
   hub = await fakeHub({
     'sentence-transformers/all-nli': allNliRepo(),
     // A split in two files, splits from the file names (no card configs).
@@ -33,14 +25,10 @@ beforeEach(async () => {
       },
     },
   });
-  process.env.HF_HOME = home;
   process.env.HF_ENDPOINT = hub.url;
 });
 afterEach(async () => {
-  for (const k of ENV) if (saved[k] === undefined) delete process.env[k];
-  else process.env[k] = saved[k];
   await hub.close();
-  rmSync(home, { recursive: true, force: true });
 });
 
 async function inspect(target: string, json = false): Promise<string> {

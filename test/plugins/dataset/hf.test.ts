@@ -6,8 +6,7 @@
  * saying what to do; a pinned commit is requested as such; a split that is not Parquet comes from
  * the hub's conversion (refs/convert/parquet).
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../../core/errors.js';
@@ -15,23 +14,14 @@ import hf, { type HfDatasetOptions } from '../../../plugins/dataset/hf.js';
 import { globRegex, resolveHfParquet } from '../../../plugins/dataset/hf/hub.js';
 import type { DatasetPlugin, RunContext } from '../../../core/types.js';
 import { makeContext } from '../../helpers/context.js';
-import { allNliRepo, CONVERTED_SHA, fakeHub, parquetOf, SHA, type FakeHub, type HubRepo } from '../../helpers/hub-server.js';
+import { allNliRepo, CONVERTED_SHA, fakeHub, parquetOf, SHA, type FakeHub, type HubRepo, isolatedHfHome } from '../../helpers/hub-server.js';
 
-const ENV = ['HF_HOME', 'HF_HUB_CACHE', 'HUGGINGFACE_HUB_CACHE', 'HF_ENDPOINT', 'HF_TOKEN', 'HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE'];
-let saved: Record<string, string | undefined>;
-let home: string;
+const hfHome = isolatedHfHome('ftrun-hf-ds-');
 let hub: FakeHub | undefined;
 
 beforeEach(() => {
-  saved = Object.fromEntries(ENV.map((k) => [k, process.env[k]]));
-  for (const k of ENV) delete process.env[k];
-  home = mkdtempSync(join(tmpdir(), 'ftrun-hf-ds-'));
-  process.env.HF_HOME = home;
 });
 afterEach(async () => {
-  for (const k of ENV) if (saved[k] === undefined) delete process.env[k];
-  else process.env[k] = saved[k];
-  rmSync(home, { recursive: true, force: true });
   await hub?.close();
   hub = undefined;
 });
@@ -57,7 +47,7 @@ async function serve(repos: Record<string, HubRepo>): Promise<FakeHub> {
 
 const options = (o: Partial<HfDatasetOptions>): HfDatasetOptions => ({ id: 'org/plain', split: 'train', input: 'query', expected: 'answer', ...o });
 const create = (o: Partial<HfDatasetOptions>, ctx: RunContext = makeContext()): DatasetPlugin => new hf(options(o), ctx);
-const repoDir = (id: string) => join(home, 'hub', `datasets--${id.replace('/', '--')}`);
+const repoDir = (id: string) => join(hfHome(), 'hub', `datasets--${id.replace('/', '--')}`);
 
 async function failure(p: Promise<unknown>): Promise<UserError> {
   const e = await p.then(
