@@ -13,7 +13,7 @@
  * inspectFile and formatInspection are the building blocks: a caller that has downloaded a file
  * (a hub dataset's Parquet shard) inspects it with its own `source` for the `dataset:` block.
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { extname } from 'node:path';
 import { stringify } from 'yaml';
 import { UserError } from '../errors.js';
@@ -92,14 +92,9 @@ export function inspectFormat(path: string, option = 'ftrun dataset inspect'): I
 /** What is in data file `path`: see Inspection. Errors are UserErrors (a missing file, an unknown extension, the readers' located messages). */
 export async function inspectFile(path: string, opts: InspectOptions = {}): Promise<Inspection> {
   const option = opts.option ?? 'ftrun dataset inspect';
+  const { requireFile } = await import('../../plugins/common/table.js');
   const { displayPath } = await import('../../plugins/dataset/jsonl/records.js');
-  let st: ReturnType<typeof statSync>;
-  try {
-    st = statSync(path);
-  } catch {
-    throw new UserError('E_FILE', `${option}: file not found: ${displayPath(path)}`);
-  }
-  if (!st.isFile()) throw new UserError('E_FILE', `${option}: is a directory, not a file: ${displayPath(path)}`);
+  requireFile(path, option);
   const format = inspectFormat(path, option);
   const want = opts.rows ?? DEFAULT_ROWS;
   const read = format === 'parquet' ? await readParquet(path, want) : format === 'csv' || format === 'tsv' ? await readCsv(path, option, want, format === 'tsv' ? '\t' : ',') : await readJsonl(path, option, want);
