@@ -9,8 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetWriteFile } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
-import { configAjv } from '../../../core/config/ajv.js';
-import { UserError } from '../../../core/errors.js';
+import { userErrorOf, withDefaults as withSchemaDefaults } from '../../helpers/plugin-options.js';
 import type { CheckContext } from '../../../core/types.js';
 import { corpusProblems, folderFiles } from '../../../plugins/common/corpus.js';
 import { readCorpus } from '../../../plugins/common/records.js';
@@ -72,22 +71,9 @@ parquetWriteFile({
 
 type Plugin = typeof CsvDataset | typeof ParquetDataset | typeof JsonlDataset | typeof HfDataset;
 /** Options as the config layer delivers them: validated, defaults filled. */
-function withDefaults(plugin: Plugin, o: Record<string, unknown>): never {
-  const validate = configAjv({ allErrors: true, useDefaults: true }).compile(plugin.schema);
-  const copy = structuredClone(o);
-  if (!validate(copy)) throw new Error(JSON.stringify(validate.errors));
-  return copy as never;
-}
+const withDefaults = (plugin: Plugin, o: Record<string, unknown>): never => withSchemaDefaults<never>(plugin.schema, o);
 const load = (plugin: Plugin, o: Record<string, unknown>) => new plugin(withDefaults(plugin, o), ctx).load();
-async function failure(p: Promise<unknown>): Promise<UserError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(UserError);
-    return e as UserError;
-  }
-  throw new Error('did not fail');
-}
+const failure = userErrorOf;
 const check = (plugin: Plugin, o: Record<string, unknown>) => plugin.check!(withDefaults(plugin, o), checkCtx);
 
 describe('a folder corpus', () => {

@@ -9,9 +9,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { configAjv } from '../../../core/config/ajv.js';
+import { userErrorOf, withDefaults as withSchemaDefaults } from '../../helpers/plugin-options.js';
 import { makeProgress } from '../../../core/log.js';
-import { UserError } from '../../../core/errors.js';
 import GenerateDatasetPlugin, { GenerateDataset, type GenerateDatasetOptions } from '../../../plugins/dataset/generate.js';
 import { chunkCorpus, chunkText } from '../../../plugins/dataset/generate/chunk.js';
 import { backoffSeconds, readCompletion, retryAfterSeconds } from '../../../plugins/dataset/generate/llm.js';
@@ -53,12 +52,7 @@ function setup(extra: Record<string, unknown> = {}, llm: Record<string, unknown>
 }
 
 /** Options as the config layer delivers them: validated, defaults filled. */
-function withDefaults(o: Record<string, unknown>): GenerateDatasetOptions {
-  const validate = configAjv({ allErrors: true, useDefaults: true }).compile(GenerateDatasetPlugin.schema);
-  const copy = structuredClone(o);
-  if (!validate(copy)) throw new Error(JSON.stringify(validate.errors));
-  return copy as unknown as GenerateDatasetOptions;
-}
+const withDefaults = (o: Record<string, unknown>): GenerateDatasetOptions => withSchemaDefaults<GenerateDatasetOptions>(GenerateDatasetPlugin.schema, o);
 
 function dataset(dir: string, raw: Record<string, unknown>, baseUrl: string) {
   const ctx = makeContext({ baseDir: dir, runDir: mkdtempSync(join(dir, 'run-')) });
@@ -66,15 +60,7 @@ function dataset(dir: string, raw: Record<string, unknown>, baseUrl: string) {
   return { ds: new GenerateDataset(o, ctx), ctx };
 }
 
-async function failure(p: Promise<unknown>): Promise<UserError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(UserError);
-    return e as UserError;
-  }
-  throw new Error('did not fail');
-}
+const failure = userErrorOf;
 
 describe('dataset generate against a stand-in server', () => {
   it('writes one query per document and sample, caches them, and a second run asks nothing', async () => {

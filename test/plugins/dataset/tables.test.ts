@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
-import { configAjv } from '../../../core/config/ajv.js';
+import { userErrorOf, withDefaults as withSchemaDefaults } from '../../helpers/plugin-options.js';
 import { UserError } from '../../../core/errors.js';
 import CsvDataset, { csvRows } from '../../../plugins/dataset/csv.js';
 import JsonlDataset from '../../../plugins/dataset/jsonl.js';
@@ -22,22 +22,9 @@ const ctx = makeContext({ baseDir: dir });
 
 type Plugin = typeof CsvDataset | typeof ParquetDataset | typeof JsonlDataset;
 /** Options as the config layer delivers them: validated, defaults filled. */
-function withDefaults(plugin: Plugin, o: Record<string, unknown>): never {
-  const validate = configAjv({ allErrors: true, useDefaults: true }).compile(plugin.schema);
-  const copy = structuredClone(o);
-  if (!validate(copy)) throw new Error(JSON.stringify(validate.errors));
-  return copy as never;
-}
+const withDefaults = (plugin: Plugin, o: Record<string, unknown>): never => withSchemaDefaults<never>(plugin.schema, o);
 const load = (plugin: Plugin, o: Record<string, unknown>) => new plugin(withDefaults(plugin, o), ctx).load();
-async function failure(plugin: Plugin, o: Record<string, unknown>): Promise<UserError> {
-  try {
-    await load(plugin, o);
-  } catch (e) {
-    expect(e).toBeInstanceOf(UserError);
-    return e as UserError;
-  }
-  throw new Error('load() did not fail');
-}
+const failure = (plugin: Plugin, o: Record<string, unknown>): Promise<UserError> => userErrorOf(load(plugin, o));
 const write = (name: string, text: string): string => {
   writeFileSync(join(dir, name), text);
   return join(dir, name);
