@@ -98,7 +98,7 @@ export default definePlugin({
         required: ['base_url', 'model'],
         description: 'The OpenAI-compatible chat-completions server that writes the queries: POST {base_url}/chat/completions.',
         properties: {
-          base_url: { type: 'string', minLength: 1, pattern: '^https?://', description: 'The API root, e.g. http://localhost:11434/v1 (Ollama), http://localhost:8000/v1 (vLLM), https://api.openai.com/v1.' },
+          base_url: { type: 'string', minLength: 1, description: 'The API root, e.g. http://localhost:11434/v1 (Ollama), http://localhost:8000/v1 (vLLM), https://api.openai.com/v1.' },
           model: { type: 'string', minLength: 1, description: 'The model name the server knows, e.g. llama3.1, gpt-4o-mini.' },
           api_key: { type: 'string', description: 'Sent as "Authorization: Bearer <key>"; give it as ${env:NAME}. Never written to the run directory or the output.' },
           temperature: { type: 'number', minimum: 0, maximum: 2, default: 0.7, description: 'Sampling temperature.' },
@@ -165,6 +165,10 @@ export default definePlugin({
       const at = typeof o.eval === 'string' ? ['eval'] : ['eval', 'path'];
       if (!existsSync(file)) out.push({ path: at, message: `file not found: ${displayPath(file)}` });
       else if (!statSync(file).isFile()) out.push({ path: at, message: `not a regular file: ${displayPath(file)}` });
+    }
+    // Checked here, not by a schema pattern: the editor schema sees ${env:…} before it is interpolated.
+    if (!/^https?:\/\/[^/\s]/.test(o.llm.base_url)) {
+      out.push({ path: ['llm', 'base_url'], message: `"${redactUrl(o.llm.base_url)}" is not an http:// or https:// URL; e.g. http://localhost:11434/v1 (Ollama), http://localhost:8000/v1 (vLLM), https://api.openai.com/v1` });
     }
     if (o.prompt !== undefined && !o.prompt.includes('{document}')) {
       out.push({ path: ['prompt'], message: 'the prompt has no {document} placeholder (where the document text goes); placeholders: {document}, {index}, {n}' });

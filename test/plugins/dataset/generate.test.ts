@@ -264,6 +264,16 @@ describe('generate: validation', () => {
       { path: ['chunk', 'overlap'], message: 'must be less than chunk.max_words (8), got 8' },
     ]);
   });
+
+  it('check() names a base_url that is not an http(s) URL (the schema cannot: the editor sees ${env:…} uninterpolated)', () => {
+    const { dir, raw } = setup();
+    const ctx = { resolvePath: makeContext({ baseDir: dir }).resolvePath, sampleRecord: () => undefined };
+    const problems = (base_url: string) => GenerateDatasetPlugin.check!(withDefaults({ ...raw, llm: { ...(raw.llm as object), base_url } }) as unknown as Record<string, unknown>, ctx);
+    expect(problems('localhost:11434/v1')).toEqual([
+      { path: ['llm', 'base_url'], message: '"localhost:11434/v1" is not an http:// or https:// URL; e.g. http://localhost:11434/v1 (Ollama), http://localhost:8000/v1 (vLLM), https://api.openai.com/v1' },
+    ]);
+    expect(problems('https://api.openai.com/v1')).toEqual([]);
+  });
 });
 
 describe('generate: the pieces', () => {
