@@ -37,6 +37,30 @@ export const CORPUS_OPTION = {
   ],
 };
 
+/**
+ * The options schema's properties that say which field of a record is what, shared by every record
+ * dataset: `unit` is what a record is made of (`Field` in JSONL, `Column` in a table), `listNote`
+ * how a table holds a list (` (a list column, or a JSON array in a CSV cell)`).
+ */
+export function recordFieldProperties(unit: 'Field' | 'Column', listNote = ''): Record<string, unknown> {
+  const u = unit.toLowerCase();
+  return {
+    input: { type: 'string', minLength: 1, default: 'input', description: `${unit} holding the query text.` },
+    expected: { type: 'string', minLength: 1, default: 'expected', description: `${unit} holding the relevant document id(s): a string or a list of strings${listNote}.` },
+    label: { type: 'string', minLength: 1, description: `${unit} holding the class label (default: the first expected id).` },
+    negatives: {
+      description: `Hard negatives from the data: a ${u} holding a list of negatives (or one), e.g. hard_negatives, or a list of ${u}s each holding one, e.g. [negative_1, negative_2] (n-tuple columns). With a corpus they are corpus ids; without one they are texts, and join the corpus.`,
+      oneOf: [
+        { type: 'string', minLength: 1 },
+        { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 } },
+      ],
+    },
+    score: { type: 'string', minLength: 1, description: `${unit} holding a float score of the (query, first expected document) pair, for score losses (CoSENT, AnglE).` },
+    teacher: { type: 'string', minLength: 1, description: `${unit} holding teacher values for distillation: a number (a margin) or a list of numbers.` },
+    limit: { type: 'integer', minimum: 1, description: 'Read only the first N queries of each file (quick runs).' },
+  };
+}
+
 /** The per-example values the queries of a record dataset carry: a score and teacher values when `score` / `teacher` name their fields. */
 export function recordValuesOf(options: Record<string, unknown>): ExampleValue[] {
   return (['score', 'teacher'] as const).filter((k) => options[k] !== undefined);

@@ -9,7 +9,7 @@ import { closeSync, openSync, statSync } from 'node:fs';
 import { didYouMean, UserError } from '../../core/errors.js';
 import { displayPath } from '../dataset/jsonl/records.js';
 import { corpusProblems } from './corpus.js';
-import { asProblem, assembleDataset, CORPUS_OPTION, corpusSpec, negativeFields, noRecords, queryFromRecord, type CorpusSpec, type Located, type RecordFieldOptions } from './records.js';
+import { asProblem, assembleDataset, CORPUS_OPTION, recordFieldProperties, corpusSpec, negativeFields, noRecords, queryFromRecord, type CorpusSpec, type Located, type RecordFieldOptions } from './records.js';
 import type { CheckContext, DatasetData, OptionProblem, RunContext } from '../../core/types.js';
 
 export interface TableDatasetOptions extends RecordFieldOptions {
@@ -25,19 +25,7 @@ export function tableProperties(what: string): Record<string, unknown> {
     queries: { type: 'string', minLength: 1, format: 'path', description: `${what} file of training/test queries, one row each (relative to the file that writes it).` },
     eval: { type: 'string', minLength: 1, format: 'path', description: `${what} file of evaluation queries (optional; otherwise the splitter decides).` },
     corpus: CORPUS_OPTION,
-    input: { type: 'string', minLength: 1, default: 'input', description: 'Column holding the query text.' },
-    expected: { type: 'string', minLength: 1, default: 'expected', description: 'Column holding the relevant document id(s): a string, or a list (a list column, or a JSON array in a CSV cell).' },
-    label: { type: 'string', minLength: 1, description: 'Column holding the class label (default: the first expected id).' },
-    negatives: {
-      description: 'Hard negatives: a column holding a list of negatives (or one), or a list of columns each holding one, e.g. [negative_1, negative_2] (n-tuple columns). With a corpus they are corpus ids; without one they are texts, and join the corpus.',
-      oneOf: [
-        { type: 'string', minLength: 1 },
-        { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 } },
-      ],
-    },
-    score: { type: 'string', minLength: 1, description: 'Column holding a float score of the (query, first expected document) pair, for score losses (CoSENT, AnglE).' },
-    teacher: { type: 'string', minLength: 1, description: 'Column holding teacher values for distillation: a number (a margin) or a list of numbers.' },
-    limit: { type: 'integer', minimum: 1, description: 'Read only the first N queries of each file (quick runs).' },
+    ...recordFieldProperties('Column', ' (a list column, or a JSON array in a CSV cell)'),
   };
 }
 

@@ -12,8 +12,8 @@ import { displayPath } from './jsonl/records.js';
 import { parquetRows } from './parquet.js';
 import { HF_ID, resolveHfSplits, type HfParquet } from './hf/hub.js';
 import { corpusProblems } from '../common/corpus.js';
-import { assembleDataset, corpusSpec, recordValuesOf, type CorpusSpec, type Located, type RecordFieldOptions } from '../common/records.js';
-import { readTable, tableProperties, type TableDatasetOptions } from '../common/table.js';
+import { assembleDataset, CORPUS_OPTION, corpusSpec, recordFieldProperties, recordValuesOf, type CorpusSpec, type Located, type RecordFieldOptions } from '../common/records.js';
+import { readTable, type TableDatasetOptions } from '../common/table.js';
 import type { CheckContext, DatasetData, DatasetPlugin, OptionProblem, RunContext } from '../../core/types.js';
 
 export interface HfDatasetOptions extends RecordFieldOptions {
@@ -25,8 +25,6 @@ export interface HfDatasetOptions extends RecordFieldOptions {
   corpus?: string | CorpusSpec;
   limit?: number;
 }
-
-const { queries: _queries, eval: _eval, ...FIELD_PROPERTIES } = tableProperties('Parquet');
 
 export default definePlugin({
   stage: 'dataset',
@@ -42,7 +40,8 @@ export default definePlugin({
       split: { type: 'string', minLength: 1, default: 'train', description: 'Split of training/test queries.' },
       eval_split: { type: 'string', minLength: 1, description: 'Split of evaluation queries, e.g. test (optional; otherwise the splitter decides).' },
       revision: { type: 'string', minLength: 1, description: 'Branch, tag or commit sha of the dataset repository (default main); recorded in env.json with the commit it resolved to.' },
-      ...FIELD_PROPERTIES,
+      corpus: CORPUS_OPTION,
+      ...recordFieldProperties('Column', ' (a list column)'),
       limit: { type: 'integer', minimum: 1, description: 'Read only the first N queries of the split and of the eval split (quick runs).' },
     },
   },

@@ -11,7 +11,7 @@ import { UserError } from '../../core/errors.js';
 import { definePlugin } from '../../core/plugin.js';
 import { displayPath, forEachRecord, readRecords, type DataRecord } from './jsonl/records.js';
 import { corpusProblems } from '../common/corpus.js';
-import { asProblem, assembleDataset, CORPUS_OPTION, recordValuesOf, corpusSpec, forEachDoc, MissingLabels, negativeFields, noRecords, queryFromRecord, type CorpusSpec, type Located, type RecordFieldOptions } from '../common/records.js';
+import { asProblem, assembleDataset, CORPUS_OPTION, recordFieldProperties, recordValuesOf, corpusSpec, forEachDoc, MissingLabels, negativeFields, noRecords, queryFromRecord, type CorpusSpec, type Located, type RecordFieldOptions } from '../common/records.js';
 import type { CheckContext, DatasetData, DatasetPlugin, OptionProblem, Query, RecordSample, RunContext } from '../../core/types.js';
 
 export type JsonlCorpusSpec = CorpusSpec;
@@ -66,20 +66,7 @@ export default definePlugin({
       queries: { type: 'string', minLength: 1, format: 'path', description: 'JSONL file of training/test queries (relative to the file that writes it).' },
       eval: { type: 'string', minLength: 1, format: 'path', description: 'JSONL file of evaluation queries (optional; otherwise the splitter decides).' },
       corpus: CORPUS_OPTION,
-      input: { type: 'string', minLength: 1, default: 'input', description: 'Field holding the query text.' },
-      expected: { type: 'string', minLength: 1, default: 'expected', description: 'Field holding the relevant document id(s): a string or a list of strings.' },
-      label: { type: 'string', minLength: 1, description: 'Field holding the class label (default: the first expected id).' },
-      negatives: {
-        description:
-          'Hard negatives from the data: a field holding a list of negatives (or one), e.g. hard_negatives, or a list of fields each holding one, e.g. [negative_1, negative_2] (n-tuple columns). With a corpus they are corpus ids; without one they are texts, and join the corpus.',
-        oneOf: [
-          { type: 'string', minLength: 1 },
-          { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 } },
-        ],
-      },
-      score: { type: 'string', minLength: 1, description: 'Field holding a float score of the (query, first expected document) pair, for score losses (CoSENT, AnglE).' },
-      teacher: { type: 'string', minLength: 1, description: 'Field holding teacher values for distillation: a number (a margin) or a list of numbers.' },
-      limit: { type: 'integer', minimum: 1, description: 'Read only the first N queries of each file (quick runs).' },
+      ...recordFieldProperties('Field'),
     },
   },
 
