@@ -6,7 +6,7 @@
  * Env: HF_HUB_CACHE, HUGGINGFACE_HUB_CACHE, HF_HOME, XDG_CACHE_HOME, HF_ENDPOINT, HF_TOKEN,
  * HF_HUB_OFFLINE, TRANSFORMERS_OFFLINE.
  */
-import { createWriteStream, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -41,6 +41,16 @@ export const tokenAdvice = (env: NodeJS.ProcessEnv = process.env): string => (en
 export function networkReason(e: unknown): string {
   const cause = (e as { cause?: { code?: string; message?: string } }).cause;
   return cause?.code ?? cause?.message ?? (e as Error).message;
+}
+
+/** Whether `revision` is a commit sha (40 hex digits) rather than a branch or tag. */
+export const isCommit = (revision: string): boolean => /^[0-9a-f]{40}$/.test(revision);
+
+/** The commit `revision` names in cached repository `repoDir`: itself when a sha, else `refs/<revision>`'s content; undefined when not cached. */
+export function cachedCommit(repoDir: string, revision: string): string | undefined {
+  if (isCommit(revision)) return revision;
+  const ref = join(repoDir, 'refs', revision);
+  return existsSync(ref) ? readFileSync(ref, 'utf8').trim() : undefined;
 }
 
 /** GET `url` with the token; a network failure is `onNetworkError(reason)` (a UserError the caller words). */

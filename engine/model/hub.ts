@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../core/errors.js';
 import type { ModelSpec, RunContext } from '../../core/types.js';
-import { hfCacheDir, hubEndpoint, hubGet, offlineSetting, saveAtomic, tokenAdvice, writeAtomic } from './hub-http.js';
+import { cachedCommit, hfCacheDir, hubEndpoint, isCommit, hubGet, offlineSetting, saveAtomic, tokenAdvice, writeAtomic } from './hub-http.js';
 
 export { hfCacheDir } from './hub-http.js';
 
@@ -57,19 +57,13 @@ export async function resolveModelDir(spec: ModelSpec, ctx: RunContext, opts: Re
   return download(id, revision, repoDir, weights, ctx);
 }
 
-function commitOf(repoDir: string, revision: string): string | undefined {
-  if (/^[0-9a-f]{40}$/.test(revision)) return revision;
-  const ref = join(repoDir, 'refs', revision);
-  return existsSync(ref) ? readFileSync(ref, 'utf8').trim() : undefined;
-}
-
 function hasFiles(dir: string, weights: WeightFormat[]): boolean {
   const has = (f: string) => existsSync(join(dir, f));
   return has('config.json') && has('tokenizer.json') && (weights.length === 0 || weights.some((w) => WEIGHT_FILES[w].some((g) => has(g[0]!))));
 }
 
 function cachedSnapshot(repoDir: string, revision: string, weights: WeightFormat[]): string | undefined {
-  const commit = commitOf(repoDir, revision);
+  const commit = cachedCommit(repoDir, revision);
   const dir = commit && join(repoDir, 'snapshots', commit);
   return dir && hasFiles(dir, weights) ? dir : undefined;
 }
@@ -106,7 +100,7 @@ async function download(id: string, revision: string, repoDir: string, weights: 
   if (!first) {
     throw new UserError('E_MODEL', `model "${id}" (revision ${revision}) not found at ${endpoint}: no config.json`);
   }
-  const commit = first.headers.get('x-repo-commit') ?? (/^[0-9a-f]{40}$/.test(revision) ? revision : revision.replace(/[^\w.-]/g, '_'));
+  const commit = first.headers.get('x-repo-commit') ?? (isCommit(revision) ? revision : revision.replace(/[^\w.-]/g, '_'));
   const snap = join(repoDir, 'snapshots', commit);
   const save = async (file: string, res: Response): Promise<void> => saveAtomic(res, join(snap, file), `${id} ${file}`, ctx);
   const fetchFile = async (file: string): Promise<boolean> => {

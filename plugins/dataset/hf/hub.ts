@@ -19,7 +19,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { didYouMean, UserError } from '../../../core/errors.js';
 import type { Logger, Progress } from '../../../core/types.js';
-import { hfCacheDir, hubEndpoint, hubGet, offlineSetting, saveAtomic, tokenAdvice, writeAtomic } from '../../../engine/model/hub-http.js';
+import { cachedCommit, hfCacheDir, hubEndpoint, isCommit, hubGet, offlineSetting, saveAtomic, tokenAdvice, writeAtomic } from '../../../engine/model/hub-http.js';
 
 export const CONVERTED_REVISION = 'refs/convert/parquet';
 export const HF_ID = /^[\w.-]+\/[\w.-]+$/;
@@ -116,7 +116,7 @@ export async function resolveHfSplits(ref: HfDatasetRef, splits: string[], ctx: 
       picked = pickAll(ref, splits, revision, cached, converted, name, repoDir, false);
     } catch (e) {
       // A config or split the cached listing lacks: a branch may have moved since, so ask the hub (unless offline or pinned to a commit).
-      if (offline || /^[0-9a-f]{40}$/.test(revision)) throw e;
+      if (offline || isCommit(revision)) throw e;
     }
     if (picked && picked.every((p) => p.files.every((f) => existsSync(f)))) return picked;
   }
@@ -156,8 +156,7 @@ export async function resolveHfSplits(ref: HfDatasetRef, splits: string[], ctx: 
 
 /** The listing kept for `revision` (a commit, or a branch or tag through refs/), if any. */
 function cachedListing(repoDir: string, revision: string): Listing | undefined {
-  const ref = join(repoDir, 'refs', revision);
-  const commit = /^[0-9a-f]{40}$/.test(revision) ? revision : existsSync(ref) ? readFileSync(ref, 'utf8').trim() : undefined;
+  const commit = cachedCommit(repoDir, revision);
   const path = commit && join(repoDir, 'ftrun-info', `${commit}.json`);
   if (!path || !existsSync(path)) return undefined;
   try {
