@@ -12,7 +12,6 @@ import { baseDirOf, displayPath, resolveIn } from '../config/located.js';
 import { hasSweep } from '../config/sweep.js';
 import { validateConfig } from '../config/validate.js';
 import { UserError } from '../errors.js';
-import { writeFileAtomic } from '../fsutil.js';
 import { makeLogger, makeProgress } from '../log.js';
 import { locateError } from '../run/locate-error.js';
 import { RunResources } from '../run/resources.js';
@@ -63,14 +62,12 @@ export async function datasetGenerateCommand(args: DatasetGenerateArgs, io: IO):
     },
     release: (encoder) => res.release(encoder),
   };
-  const { GenerateDataset } = await import('../../plugins/dataset/generate.js');
+  const { GenerateDataset, writeGeneratedSet } = await import('../../plugins/dataset/generate.js');
   try {
     const dataset = await res.make('dataset', config.dataset);
     if (!(dataset instanceof GenerateDataset)) throw new Error(`dataset type generate made ${dataset.constructor.name}, not a GenerateDataset`);
     const set = await dataset.generate(services);
-    writeFileAtomic(out, set.records.map((r) => JSON.stringify(r) + '\n').join(''));
-    const corpusFile = set.chunkedCorpus ? join(dirname(out), `${basename(out, extname(out))}_corpus.jsonl`) : undefined;
-    if (corpusFile) writeFileAtomic(corpusFile, set.chunkedCorpus!.map((d) => JSON.stringify(d) + '\n').join(''));
+    const corpusFile = writeGeneratedSet(set, out, join(dirname(out), `${basename(out, extname(out))}_corpus.jsonl`));
     if (args.json) io.out(JSON.stringify({ file: out, ...(corpusFile ? { corpus_file: corpusFile } : {}), ...set.info }, null, 2) + '\n');
     if (!args.quiet) io.err(`${set.records.length} queries → ${out}${corpusFile ? ` (the chunked corpus they name → ${corpusFile})` : ''}\n`);
     return 0;

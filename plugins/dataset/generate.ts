@@ -19,7 +19,7 @@ import { definePlugin } from '../../core/plugin.js';
 import { GENERATED_CORPUS_JSONL, GENERATED_JSONL } from '../../core/run/records.js';
 import { redactUrl } from '../../core/url.js';
 import type { CheckContext, DatasetData, DatasetPlugin, DatasetServices, Doc, ModelSpec, OptionProblem, Query, RunContext } from '../../core/types.js';
-import { CORE_SCHEMAS } from '../../core/config/envelope.js';
+import { CORE_SCHEMAS, MODEL_SOURCES } from '../../core/config/envelope.js';
 import { corpusProblems } from '../common/corpus.js';
 import { CORPUS_OPTION, corpusSpec, MissingLabels, noRecords, queryFromRecord, readCorpus, type CorpusSpec } from '../common/records.js';
 import { displayPath, readRecords } from './jsonl/records.js';
@@ -193,9 +193,7 @@ export class GenerateDataset implements DatasetPlugin {
 
   async load(services?: DatasetServices): Promise<DatasetData> {
     const set = await this.generate(services);
-    const dir = this.ctx.runDir;
-    writeFileAtomic(join(dir, GENERATED_JSONL), jsonl(set.records));
-    if (set.chunkedCorpus) writeFileAtomic(join(dir, GENERATED_CORPUS_JSONL), jsonl(set.chunkedCorpus));
+    writeGeneratedSet(set, join(this.ctx.runDir, GENERATED_JSONL), join(this.ctx.runDir, GENERATED_CORPUS_JSONL));
     return set.data;
   }
 
@@ -257,7 +255,7 @@ export class GenerateDataset implements DatasetPlugin {
     if (f.round_trip) {
       if (!services) throw new Error('dataset generate: filters.round_trip needs the run to lend an encoder (DatasetServices)');
       const spec = f.round_trip.model.path !== undefined ? { ...f.round_trip.model, path: this.ctx.resolvePath(f.round_trip.model.path) } : f.round_trip.model;
-      const source = (['id', 'path', 'bundled'] as const).find((k) => spec[k] !== undefined);
+      const source = MODEL_SOURCES.find((k) => spec[k] !== undefined);
       const encoder = await services.loadEncoder(spec, 'round_trip', `dataset.filters.round_trip.model${source ? '.' + source : ''}`);
       try {
         apply('round_trip', await dropRoundTripMisses(kept, corpus, encoder, f.round_trip.k));
@@ -314,3 +312,11 @@ export class GenerateDataset implements DatasetPlugin {
 }
 
 const jsonl = (rows: readonly unknown[]): string => rows.map((r) => JSON.stringify(r) + '\n').join('');
+
+/** Write a generated set: its queries to `file`, and (when a document was chunked) the chunked corpus they name to `corpusFile`, which is returned then. */
+export function writeGeneratedSet(set: GeneratedSet, file: string, corpusFile: string): string | undefined {
+  writeFileAtomic(file, jsonl(set.records));
+  if (!set.chunkedCorpus) return undefined;
+  writeFileAtomic(corpusFile, jsonl(set.chunkedCorpus));
+  return corpusFile;
+}
