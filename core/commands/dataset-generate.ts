@@ -8,14 +8,14 @@
  * loads its encoder through the experiment's backend, as a run does.
  */
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { baseDirOf, displayPath, resolveIn } from '../config/located.js';
+import { displayPath } from '../config/located.js';
 import { hasSweep } from '../config/sweep.js';
 import { validateConfig } from '../config/validate.js';
 import { UserError } from '../errors.js';
-import { makeLogger, makeProgress } from '../log.js';
 import { locateError } from '../run/locate-error.js';
+import { makeRunContext } from '../run/context.js';
 import { RunResources } from '../run/resources.js';
-import type { BackendPlugin, DatasetServices, RunContext } from '../types.js';
+import type { BackendPlugin, DatasetServices } from '../types.js';
 import { prepare } from './prepare.js';
 import type { IO } from './run.js';
 
@@ -40,19 +40,7 @@ export async function datasetGenerateCommand(args: DatasetGenerateArgs, io: IO):
   }
   const out = resolve(args.out ?? 'generated.jsonl');
   const log = { quiet: args.quiet, verbose: args.verbose, write: io.err };
-  const ctx: RunContext = {
-    configFile: loaded.file,
-    baseDir: baseDirOf(loaded),
-    runDir: dirname(out),
-    runId: 'dataset-generate',
-    seed: config.seed,
-    logger: makeLogger(log),
-    progress: makeProgress(log),
-    write: io.err,
-    quiet: args.quiet,
-    signal: io.signal,
-    resolvePath: (p) => resolveIn(loaded, p),
-  };
+  const ctx = makeRunContext(loaded, { runDir: dirname(out), runId: 'dataset-generate', seed: config.seed, log, signal: io.signal });
   const res = new RunResources(registry, ctx);
   let backend: BackendPlugin | undefined;
   const services: DatasetServices = {

@@ -11,18 +11,19 @@ import { cpus, platform, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { LoadedConfig } from '../config/load.js';
 import type { ExperimentConfig } from '../config/types.js';
-import { baseDirOf, resolveIn } from '../config/located.js';
+import { baseDirOf } from '../config/located.js';
 import { redactArgv, redactConfig } from '../config/output.js';
 import { pluginModuleFile } from '../config/plugins.js';
 import { toYaml } from '../config/validate.js';
 import { UserError } from '../errors.js';
 import { makeDirs, removeTemporaries, reserveSpace, writeFileAtomic, writeJsonAtomic } from '../fsutil.js';
-import { makeLogger, makeProgress, type LogOptions } from '../log.js';
+import type { LogOptions } from '../log.js';
 import type { Registry } from '../registry.js';
 import { methodOf } from '../train/methods.js';
-import type { RunContext, RunSummary } from '../types.js';
+import type { RunSummary } from '../types.js';
 import { FTRUN_VERSION } from '../version.js';
 import { TrialStopped, type Pruner } from '../train/early-stopping.js';
+import { makeRunContext } from './context.js';
 import { RunEvents } from './events.js';
 import { diskFullError, isNoSpace, lockDir, type RunLock } from './lock.js';
 import { CHECKPOINTS_DIR, ENV_JSON, METRICS_JSON, PER_QUERY_JSONL, RESOLVED_YAML, type RunEnv, type RunMetrics } from './records.js';
@@ -148,21 +149,7 @@ function openRun(req: RunRequest): Run {
     ...(req.labels?.tags.length ? { tags: req.labels.tags } : {}),
     ...(req.labels?.note !== undefined ? { note: req.labels.note } : {}),
   };
-  const ctx: RunContext = {
-    configFile: loaded.file,
-    baseDir: baseDirOf(loaded),
-    runDir,
-    runId,
-    resumed: req.resume ?? false,
-    seed: config.seed,
-    logger: makeLogger(req.log),
-    progress: makeProgress(req.log),
-    write: req.log.write ?? ((s) => void process.stderr.write(s)),
-    quiet: req.log.quiet,
-    signal: req.signal,
-    resolvePath: (p) => resolveIn(loaded, p),
-    ...(req.trial ? { trial: req.trial } : {}),
-  };
+  const ctx = makeRunContext(loaded, { runDir, runId, resumed: req.resume ?? false, seed: config.seed, log: req.log, signal: req.signal, ...(req.trial ? { trial: req.trial } : {}) });
   const summary: RunSummary = { name: config.name, runDir, status: 'failed', primary: config.evaluate.primary, models: {}, delta: {}, timings };
 
   // Plugin module paths are made absolute so that `ftrun resume` can load them from resolved.yaml.
