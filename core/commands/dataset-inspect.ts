@@ -13,9 +13,10 @@
  * inspectFile and formatInspection are the building blocks: a caller that has downloaded a file
  * (a hub dataset's Parquet shard) inspects it with its own `source` for the `dataset:` block.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { readSync } from 'node:fs';
 import { extname } from 'node:path';
 import { stringify } from 'yaml';
+import { peekFile, requireFile } from '../../plugins/common/table.js';
 import { UserError } from '../errors.js';
 import { makeProgress } from '../log.js';
 import type { IO } from './run.js';
@@ -92,7 +93,6 @@ export function inspectFormat(path: string, option = 'ftrun dataset inspect'): I
 /** What is in data file `path`: see Inspection. Errors are UserErrors (a missing file, an unknown extension, the readers' located messages). */
 export async function inspectFile(path: string, opts: InspectOptions = {}): Promise<Inspection> {
   const option = opts.option ?? 'ftrun dataset inspect';
-  const { requireFile } = await import('../../plugins/common/table.js');
   const { displayPath } = await import('../../plugins/dataset/jsonl/records.js');
   requireFile(path, option);
   const format = inspectFormat(path, option);
@@ -158,15 +158,12 @@ function addCell(tally: ColumnTally, cell: string): void {
  * extension's (`usual`) but another's: `;`, `|`, a tab or a comma; else undefined.
  */
 function sniffDelimiter(path: string, usual: string): string | undefined {
-  const fd = openSync(path, 'r');
-  try {
+  return peekFile(path, (fd) => {
     const buf = Buffer.alloc(64 * 1024);
     const n = readSync(fd, buf, 0, buf.length, 0);
     const line = buf.subarray(0, n).toString('utf8').split(/\r?\n/)[0]!.replace(/"[^"]*"/g, '');
     return line.includes(usual) ? undefined : [';', '|', '\t', ','].find((d) => d !== usual && line.includes(d));
-  } finally {
-    closeSync(fd);
-  }
+  });
 }
 
 async function readCsv(path: string, option: string, want: number, usual: string): Promise<Read> {
